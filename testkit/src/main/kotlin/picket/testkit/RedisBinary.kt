@@ -1,0 +1,130 @@
+package picket.testkit
+
+import picket.testkit.internal.EmbeddedBinary
+import java.io.File
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.TimeUnit
+
+/**
+ * A `redis-server` executable that the test kit starts data nodes and sentinels with, where it was found and
+ * which version it reports.
+ *
+ * ```kotlin
+ * val binary = RedisBinary.locate()
+ * println("${binary.source}: ${binary.path} (Redis ${binary.version})")
+ * ```
+ *
+ * @property path the executable.
+ * @property source how it was found.
+ * @property version the version `redis-server --version` reports, such as `7.0.15`.
+ */
+public class RedisBinary private constructor(
+    public val path: Path,
+    public val source: Source,
+    public val version: String,
+) {
+    /** How a [RedisBinary] was found, in the order [locate] tries them. */
+    public enum class Source {
+        /** Named by the environment variable [ENV_VAR]. */
+        ENVIRONMENT,
+
+        /** `redis-server` on the `PATH`. */
+        PATH,
+
+        /** Extracted from the `com.github.codemonstur:embedded-redis` artifact (Redis 6.2). */
+        EMBEDDED,
+
+        /** Given explicitly with [of]. */
+        EXPLICIT,
+    }
+
+    override fun toString(): String = "redis-server $version ($source: $path)"
+
+    public companion object {
+        /** The environment variable that names a `redis-server` executable to use before any other. */
+        public const val ENV_VAR: String = "PICKET_REDIS_SERVER"
+
+        private const val EXECUTABLE = "redis-server"
+        private const val VERSION_TIMEOUT_SECONDS = 10L
+        private val VERSION = Regex("""v=(\S+)""")
+
+        /**
+         * Finds `redis-server`: the file named by [ENV_VAR], else `redis-server` on the `PATH`, else the binary
+         * shipped in `com.github.codemonstur:embedded-redis`, extracted once to a cache folder.
+         *
+         * @throws TopologyException if [ENV_VAR] names a file that is not executable, or if no binary is found
+         *   and none is shipped for this operating system and architecture.
+         */
+        @JvmStatic
+        public fun locate(): RedisBinary = locate(System.getenv(ENV_VAR), System.getenv("PATH"))
+
+        /**
+         * Finds `redis-server` as [locate] does, from the given value of [ENV_VAR] and of the `PATH` instead of the
+         * process's own environment; with both null or empty only the embedded binary remains.
+         */
+        @JvmStatic
+        public fun locate(
+            envValue: String?,
+            searchPath: String?,
+        ): RedisBinary {
+            if (!envValue.isNullOrBlank()) {
+                val path = Path.of(envValue)
+                if (!Files.isRegularFile(path) || !Files.isExecutable(path)) {
+                    throw TopologyException("$ENV_VAR names '$envValue', which is not an executable file")
+                }
+                return create(path, Source.ENVIRONMENT)
+            }
+            searchPath
+                ?.split(File.pathSeparator)
+                ?.filter { it.isNotBlank() }
+                ?.map { Path.of(it, EXECUTABLE) }
+                ?.firstOrNull { Files.isRegularFile(it) && Files.isExecutable(it) }
+                ?.let { return create(it, Source.PATH) }
+            return embedded()
+        }
+
+        /**
+         * The `redis-server` 6.2 shipped in `com.github.codemonstur:embedded-redis`, extracted once to
+         * `$XDG_CACHE_HOME/picket` (or `~/.cache/picket`) and reused by later runs.
+         *
+         * @throws TopologyException if the artifact has no binary for this operating system and architecture.
+         */
+        @JvmStatic
+        public fun embedded(): RedisBinary = create(EmbeddedBinary.extract(), Source.EMBEDDED)
+
+        /**
+         * The given executable.
+         *
+         * @throws TopologyException if [path] is not an executable file or does not run.
+         */
+        @JvmStatic
+        public fun of(path: Path): RedisBinary {
+            if (!Files.isRegularFile(path) || !Files.isExecutable(path)) {
+                throw TopologyException("'$path' is not an executable file")
+            }
+            return create(path, Source.EXPLICIT)
+        }
+
+        private fun create(
+            path: Path,
+            source: Source,
+        ): RedisBinary = RedisBinary(path.toAbsolutePath(), source, versionOf(path))
+
+        private fun versionOf(path: Path): String {
+            val process =
+                try {
+                    ProcessBuilder(path.toString(), "--version").redirectErrorStream(true).start()
+                } catch (e: java.io.IOException) {
+                    throw TopologyException("cannot run '$path --version': ${e.message}", e)
+                }
+            val output = process.inputStream.bufferedReader().use { it.readText() }
+            if (!process.waitFor(VERSION_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly()
+                throw TopologyException("'$path --version' did not finish within $VERSION_TIMEOUT_SECONDS s")
+            }
+            return VERSION.find(output)?.groupValues?.get(1)
+                ?: throw TopologyException("'$path --version' printed no Redis version: ${output.trim().take(200)}")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package picket.testkit
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldMatch
+import java.io.File
+import java.nio.file.Files
+
+class RedisBinarySpec :
+    FunSpec({
+        test("without the variable and with an empty PATH the embedded 6.2 binary is extracted and used") {
+            val binary = RedisBinary.locate(null, "")
+            binary.source shouldBe RedisBinary.Source.EMBEDDED
+            binary.version shouldMatch Regex("""6\.2\.\d+""")
+            Files.isExecutable(binary.path) shouldBe true
+        }
+
+        test("the environment variable wins over the PATH") {
+            val embedded = RedisBinary.embedded()
+            val binary = RedisBinary.locate(embedded.path.toString(), System.getenv("PATH"))
+            binary.source shouldBe RedisBinary.Source.ENVIRONMENT
+            binary.path shouldBe embedded.path
+        }
+
+        test("redis-server on the PATH is found before the embedded one") {
+            val dir = Files.createTempDirectory("picket-path-")
+            try {
+                Files.createSymbolicLink(dir.resolve("redis-server"), RedisBinary.embedded().path)
+                val binary = RedisBinary.locate(null, "/nonexistent${File.pathSeparator}$dir")
+                binary.source shouldBe RedisBinary.Source.PATH
+                binary.path shouldBe dir.resolve("redis-server").toAbsolutePath()
+                binary.version shouldMatch Regex("""6\.2\.\d+""")
+            } finally {
+                dir.toFile().deleteRecursively()
+            }
+        }
+
+        test("a variable naming something that is not an executable is a clear error") {
+            val error = shouldThrow<TopologyException> { RedisBinary.locate("/nonexistent/redis-server", null) }
+            error.message shouldBe "PICKET_REDIS_SERVER names '/nonexistent/redis-server', which is not an executable file"
+        }
+
+        test("an executable that is not redis-server is refused") {
+            val error = shouldThrow<TopologyException> { RedisBinary.of(java.nio.file.Path.of("/bin/echo")) }
+            error.message shouldContain "printed no Redis version"
+        }
+    })

@@ -1,0 +1,71 @@
+package picket.testkit
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.types.shouldBeInstanceOf
+import picket.testkit.internal.ProcessRegistry
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+
+/** Topologies that are not shared: several master names, the extension's teardown, orphans of a dead JVM. */
+class TopologyLifecycleSpec :
+    FunSpec({
+        val spec = this
+
+        test("the extension's teardown kills every process and deletes every folder") {
+            val extension = TopologyExtension(TopologyConfig(replicasPerMaster = 1, sentinels = 1, quorum = 1))
+            val topology = extension.mount { }
+            val pids = topology.nodes.map { it.pid!! }
+            pids shouldHaveSize 3
+            val dirs = topology.nodes.map { it.directory }
+            dirs.forEach { Files.isDirectory(it) shouldBe true }
+
+            extension.afterSpec(spec)
+
+            pids.forEach { Clients.isAlive(it) shouldBe false }
+            dirs.forEach { Files.exists(it) shouldBe false }
+            pids.forEach { Files.exists(ProcessRegistry.directory.resolve("$it")) shouldBe false }
+        }
+
+        test("several master names are monitored by the same sentinels, and failing one over leaves the other") {
+            Topology.start(TopologyConfig(masterNames = listOf("orders", "users"), replicasPerMaster = 1)).use { topology ->
+                val orders = topology.awaitMaster("orders")
+                val users = topology.awaitMaster("users")
+                topology.sentinels.forEach {
+                    topology.role(it).shouldBeInstanceOf<NodeRole.Sentinel>().masterNames.sorted() shouldContainExactly
+                        listOf("orders", "users")
+                }
+                topology.kill(orders)
+                val promoted = topology.awaitMaster("orders", notEqualTo = orders)
+                promoted shouldBe topology.dataNodes("orders")[1]
+                topology.awaitMaster("users") shouldBe users
+            }
+        }
+
+        test("a redis-server left behind by a dead JVM is killed at the next start") {
+            val binary = RedisBinary.locate()
+            val dir = Files.createTempDirectory("picket-orphan-")
+            // A process that has already exited stands for the crashed JVM that owned the orphan.
+            val deadOwner = ProcessBuilder("true").start().also { it.waitFor(5, TimeUnit.SECONDS) }
+            val orphan =
+                ProcessBuilder(binary.path.toString(), "--port", "0", "--save", "", "--dir", dir.toString())
+                    .redirectOutput(dir.resolve("log").toFile())
+                    .redirectErrorStream(true)
+                    .start()
+            try {
+                Files.createDirectories(ProcessRegistry.directory)
+                Files.writeString(ProcessRegistry.directory.resolve("${orphan.pid()}"), "${deadOwner.pid()} 0 ${binary.path}\n")
+                orphan.isAlive shouldBe true
+
+                ProcessRegistry.reapOrphans()
+
+                orphan.waitFor(5, TimeUnit.SECONDS) shouldBe true
+                Files.exists(ProcessRegistry.directory.resolve("${orphan.pid()}")) shouldBe false
+            } finally {
+                orphan.destroyForcibly()
+                dir.toFile().deleteRecursively()
+            }
+        }
+    })
