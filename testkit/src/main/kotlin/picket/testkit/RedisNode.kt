@@ -42,7 +42,16 @@ public class RedisNode internal constructor(
     public val isPaused: Boolean get() = process.isPaused()
 
     /** Its configuration file; sentinels rewrite theirs as they learn the topology. */
-    public val configFile: Path get() = directory.resolve(if (kind == NodeKind.SENTINEL) "sentinel.conf" else "redis.conf")
+    public val configFile: Path get() =
+        directory.resolve(
+            if (kind ==
+                NodeKind.SENTINEL
+            ) {
+                "sentinel.conf"
+            } else {
+                "redis.conf"
+            },
+        )
 
     /** Its log (standard output and error of every run). */
     public val logFile: Path get() = directory.resolve("redis.log")

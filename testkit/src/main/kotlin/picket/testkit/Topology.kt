@@ -51,7 +51,10 @@ public class Topology private constructor(
         }
 
     /** The sentinels, each monitoring every master name. */
-    public val sentinels: List<RedisNode> = (0 until config.sentinels).map { newNode("sentinel-$it", NodeKind.SENTINEL, null) }
+    public val sentinels: List<RedisNode> =
+        (0 until config.sentinels).map {
+            newNode("sentinel-$it", NodeKind.SENTINEL, null)
+        }
 
     /** Every data node, masters and replicas of every master name. */
     public val dataNodes: List<RedisNode> = groups.values.flatten()
@@ -102,7 +105,9 @@ public class Topology private constructor(
                 throw TopologyException("$sentinel did not name the master of '$masterName': ${e.message}", e)
             }
         return nodeAt("${address.hostString}:${address.port}")
-            ?: throw TopologyException("$sentinel names ${address.hostString}:${address.port}, not a node of this topology")
+            ?: throw TopologyException(
+                "$sentinel names ${address.hostString}:${address.port}, not a node of this topology",
+            )
     }
 
     /** Kills [node] with SIGKILL (`kill -9`) and waits until its process is gone. */
@@ -241,7 +246,10 @@ public class Topology private constructor(
         val deadline = { Duration.ofNanos(config.startTimeout.toNanos() - (System.nanoTime() - began)) }
         val masters = groups.mapValues { it.value.first() }
         launch(masters.values.toList(), deadline) { configs.writeData(it, null) }
-        launch(groups.values.flatMap { it.drop(1) }, deadline) { configs.writeData(it, masters.getValue(it.masterName!!)) }
+        launch(
+            groups.values.flatMap { it.drop(1) },
+            deadline,
+        ) { configs.writeData(it, masters.getValue(it.masterName!!)) }
         launch(sentinels, deadline) { configs.writeSentinel(it, masters) }
         masterNames.forEach { awaitSettled(it, null, deadline(), startup = true) }
         startupTime = Duration.ofNanos(System.nanoTime() - began)

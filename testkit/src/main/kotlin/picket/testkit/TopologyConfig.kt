@@ -161,8 +161,17 @@ public class TopologyConfig(
          */
         public fun build(): TopologyConfig =
             TopologyConfig(
-                masterNames, replicasPerMaster, sentinels, quorum, downAfter, failoverTimeout,
-                dataPassword, sentinelPassword, aclUser, binary, startTimeout,
+                masterNames,
+                replicasPerMaster,
+                sentinels,
+                quorum,
+                downAfter,
+                failoverTimeout,
+                dataPassword,
+                sentinelPassword,
+                aclUser,
+                binary,
+                startTimeout,
             )
     }
 

@@ -23,10 +23,17 @@ class AuthTopologySpec :
         test("data nodes refuse clients without a password and accept the default user's and the ACL user's") {
             val master = topology.awaitMaster(masterName)
             shouldThrow<RedisConnectionException> { Clients.on(master) { it.ping() } }
-                .cause?.message shouldContain "NOAUTH"
+                .cause
+                ?.message shouldContain "NOAUTH"
             Clients.on(master, password = "data-secret") { it.ping() } shouldBe "PONG"
             Clients.on(master, username = "app", password = "app-secret") { it.aclWhoami() } shouldBe "app"
-            shouldThrow<RedisConnectionException> { Clients.on(master, username = "app", password = "wrong") { it.ping() } }
+            shouldThrow<RedisConnectionException> {
+                Clients.on(
+                    master,
+                    username = "app",
+                    password = "wrong",
+                ) { it.ping() }
+            }
         }
 
         test("sentinels take their own password, not the data nodes'") {

@@ -28,7 +28,12 @@ object Clients {
         password: String? = null,
         block: (RedisCommands<String, String>) -> T,
     ): T {
-        val uri = RedisURI.builder().withHost(node.host).withPort(node.port).withTimeout(Duration.ofMillis(500))
+        val uri =
+            RedisURI
+                .builder()
+                .withHost(node.host)
+                .withPort(node.port)
+                .withTimeout(Duration.ofMillis(500))
         when {
             username != null -> uri.withAuthentication(username, password!!)
             password != null -> uri.withPassword(password.toCharArray())

@@ -39,11 +39,18 @@ class RedisBinarySpec :
 
         test("a variable naming something that is not an executable is a clear error") {
             val error = shouldThrow<TopologyException> { RedisBinary.locate("/nonexistent/redis-server", null) }
-            error.message shouldBe "PICKET_REDIS_SERVER names '/nonexistent/redis-server', which is not an executable file"
+            error.message shouldBe
+                "PICKET_REDIS_SERVER names '/nonexistent/redis-server', which is not an executable file"
         }
 
         test("an executable that is not redis-server is refused") {
-            val error = shouldThrow<TopologyException> { RedisBinary.of(java.nio.file.Path.of("/bin/echo")) }
+            val error =
+                shouldThrow<TopologyException> {
+                    RedisBinary.of(
+                        java.nio.file.Path
+                            .of("/bin/echo"),
+                    )
+                }
             error.message shouldContain "printed no Redis version"
         }
     })

@@ -64,7 +64,12 @@ class TopologyConfigSpec :
         }
 
         test("toString never shows a password") {
-            val text = TopologyConfig(dataPassword = "d4t4", sentinelPassword = "s3nt", aclUser = AclUser("u", "acl9")).toString()
+            val text =
+                TopologyConfig(
+                    dataPassword = "d4t4",
+                    sentinelPassword = "s3nt",
+                    aclUser = AclUser("u", "acl9"),
+                ).toString()
             text shouldNotContain "d4t4"
             text shouldNotContain "s3nt"
             text shouldNotContain "acl9"

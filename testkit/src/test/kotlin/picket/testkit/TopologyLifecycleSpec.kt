@@ -30,11 +30,16 @@ class TopologyLifecycleSpec :
         }
 
         test("several master names are monitored by the same sentinels, and failing one over leaves the other") {
-            Topology.start(TopologyConfig(masterNames = listOf("orders", "users"), replicasPerMaster = 1)).use { topology ->
+            val config = TopologyConfig(masterNames = listOf("orders", "users"), replicasPerMaster = 1)
+            Topology.start(config).use { topology ->
                 val orders = topology.awaitMaster("orders")
                 val users = topology.awaitMaster("users")
                 topology.sentinels.forEach {
-                    topology.role(it).shouldBeInstanceOf<NodeRole.Sentinel>().masterNames.sorted() shouldContainExactly
+                    topology
+                        .role(it)
+                        .shouldBeInstanceOf<NodeRole.Sentinel>()
+                        .masterNames
+                        .sorted() shouldContainExactly
                         listOf("orders", "users")
                 }
                 topology.kill(orders)
@@ -56,7 +61,10 @@ class TopologyLifecycleSpec :
                     .start()
             try {
                 Files.createDirectories(ProcessRegistry.directory)
-                Files.writeString(ProcessRegistry.directory.resolve("${orphan.pid()}"), "${deadOwner.pid()} 0 ${binary.path}\n")
+                Files.writeString(
+                    ProcessRegistry.directory.resolve("${orphan.pid()}"),
+                    "${deadOwner.pid()} 0 ${binary.path}\n",
+                )
                 orphan.isAlive shouldBe true
 
                 ProcessRegistry.reapOrphans()

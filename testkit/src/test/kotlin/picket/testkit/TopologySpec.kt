@@ -67,7 +67,9 @@ class TopologySpec :
             topology.currentMaster(masterName) shouldBe promoted
         }
 
-        test("after kill -9 of the master the sentinels agree on a new one, and the restarted node rejoins as replica") {
+        test(
+            "after kill -9 of the master the sentinels agree on a new one, and the restarted node rejoins as replica",
+        ) {
             val old = topology.awaitMaster(masterName)
             val oldPid = old.pid!!
             topology.kill(old)

@@ -23,7 +23,12 @@ import java.util.concurrent.TimeUnit
 internal class Admin(
     private val config: TopologyConfig,
 ) : AutoCloseable {
-    private val resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(1).build()
+    private val resources =
+        DefaultClientResources
+            .builder()
+            .ioThreadPoolSize(2)
+            .computationThreadPoolSize(1)
+            .build()
     private val client =
         RedisClient.create(resources).apply {
             options =
@@ -50,9 +55,15 @@ internal class Admin(
 
     fun role(node: RedisNode): NodeRole =
         when {
-            !node.isRunning -> NodeRole.Unavailable("not running")
-            node.isPaused -> NodeRole.Unavailable("paused")
-            else ->
+            !node.isRunning -> {
+                NodeRole.Unavailable("not running")
+            }
+
+            node.isPaused -> {
+                NodeRole.Unavailable("paused")
+            }
+
+            else -> {
                 try {
                     parseRole(commands(node) { it.role() })
                 } catch (
@@ -60,6 +71,7 @@ internal class Admin(
                 ) {
                     NodeRole.Unavailable("${e::class.simpleName}: ${e.message}")
                 }
+            }
         }
 
     override fun close() {
@@ -71,7 +83,12 @@ internal class Admin(
         node: RedisNode,
         timeout: Duration,
     ): RedisURI {
-        val builder = RedisURI.builder().withHost(node.host).withPort(node.port).withTimeout(timeout)
+        val builder =
+            RedisURI
+                .builder()
+                .withHost(node.host)
+                .withPort(node.port)
+                .withTimeout(timeout)
         if (node.kind == NodeKind.SENTINEL) {
             config.sentinelPassword?.let { builder.withPassword(it.toCharArray()) }
         } else {
@@ -92,13 +109,27 @@ internal class Admin(
 
         fun parseRole(reply: List<Any?>): NodeRole =
             when (reply.firstOrNull()?.toString()) {
-                "master" ->
+                "master" -> {
                     NodeRole.Master(
-                        (reply.getOrNull(2) as? List<*>).orEmpty().map { (it as List<*>).let { r -> "${r[0]}:${r[1]}" } },
+                        (reply.getOrNull(2) as? List<*>).orEmpty().map {
+                            (it as List<*>).let { r ->
+                                "${r[0]}:${r[1]}"
+                            }
+                        },
                     )
-                "slave" -> NodeRole.Replica("${reply[1]}:${reply[2]}", reply[3]?.toString() == "connected")
-                "sentinel" -> NodeRole.Sentinel((reply.getOrNull(1) as? List<*>).orEmpty().map { it.toString() })
-                else -> NodeRole.Unavailable("unexpected ROLE reply $reply")
+                }
+
+                "slave" -> {
+                    NodeRole.Replica("${reply[1]}:${reply[2]}", reply[3]?.toString() == "connected")
+                }
+
+                "sentinel" -> {
+                    NodeRole.Sentinel((reply.getOrNull(1) as? List<*>).orEmpty().map { it.toString() })
+                }
+
+                else -> {
+                    NodeRole.Unavailable("unexpected ROLE reply $reply")
+                }
             }
     }
 }

@@ -32,7 +32,9 @@ internal class Convergence(
         if (role !is NodeRole.Master) return null to "$master, named by the sentinels, is $role"
         group.filter { it != master && it.isRunning && !it.isPaused }.forEach { replica ->
             val replicaRole = admin.role(replica)
-            if (replicaRole !is NodeRole.Replica || replicaRole.masterAddress != master.address || !replicaRole.linkUp) {
+            if (replicaRole !is NodeRole.Replica || replicaRole.masterAddress != master.address ||
+                !replicaRole.linkUp
+            ) {
                 return null to "$replica is $replicaRole, not a connected replica of $master"
             }
         }

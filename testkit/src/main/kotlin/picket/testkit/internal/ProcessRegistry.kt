@@ -21,7 +21,12 @@ internal object ProcessRegistry {
     val directory: Path = Path.of(System.getProperty("java.io.tmpdir"), "picket-testkit", "pids")
     private val live = ConcurrentHashMap<Long, Process>()
     private val self = ProcessHandle.current()
-    private val selfStart = self.info().startInstant().map { it.toEpochMilli() }.orElse(0L)
+    private val selfStart =
+        self
+            .info()
+            .startInstant()
+            .map { it.toEpochMilli() }
+            .orElse(0L)
 
     init {
         Runtime.getRuntime().addShutdownHook(Thread({ killAll() }, "picket-testkit-reaper"))
@@ -60,9 +65,15 @@ internal object ProcessRegistry {
         val ownerStart = fields.getOrNull(1)?.toLongOrNull()
         val ownerAlive =
             ownerPid != null &&
-                ProcessHandle.of(ownerPid).map { owner ->
-                    owner.isAlive && owner.info().startInstant().map { it.toEpochMilli() }.orElse(0L) == ownerStart
-                }.orElse(false)
+                ProcessHandle
+                    .of(ownerPid)
+                    .map { owner ->
+                        owner.isAlive && owner
+                            .info()
+                            .startInstant()
+                            .map { it.toEpochMilli() }
+                            .orElse(0L) == ownerStart
+                    }.orElse(false)
         if (ownerAlive) return
         ProcessHandle.of(pid).ifPresent { orphan ->
             val command = orphan.info().command().orElse("")
