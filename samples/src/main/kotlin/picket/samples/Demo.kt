@@ -1,12 +1,25 @@
 package picket.samples
 
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.core.Durability
+import picket.core.PicketEvent
+import picket.core.PicketException
+import picket.sentinel.Picket
+import picket.sentinel.SentinelGroup
 import picket.testkit.NodeRole
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
+import java.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /**
- * The README demo: starts a real topology on loopback (one master, two replicas, three sentinels), prints what it
- * started, and tears it down. Later capabilities extend it into a tour.
+ * The README demo: starts a real topology on loopback (one master, two replicas, three sentinels), resolves the
+ * master through the sentinels, writes and reads (also from a replica), triggers a failover and measures how fast
+ * Picket follows it, shows a typed error, and tears everything down.
  */
 object Demo {
     @JvmStatic
@@ -19,8 +32,52 @@ object Demo {
             topology.roles().forEach { (node, role) ->
                 println("  %-12s %-16s pid %-8d %s".format(node.name, node.address, node.pid, describe(role)))
             }
+            Picket().use { picket -> tour(topology, picket) }
         }
         println("topology stopped: every process it started has exited")
+    }
+
+    private fun tour(
+        topology: Topology,
+        picket: Picket,
+    ) = runBlocking {
+        val switched = CompletableDeferred<PicketEvent.SwitchMaster>()
+        picket.registerListener { event ->
+            println("  event: $event")
+            if (event is PicketEvent.SwitchMaster) switched.complete(event)
+        }
+        picket.setSentinelGroups("demo" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
+        val spec =
+            ConnSpec(
+                sentinelGroup = "demo",
+                masterName = TopologyConfig.DEFAULT_MASTER_NAME,
+                // Both replicas confirm each block's writes before it returns.
+                durability = Durability.allReplicas(Duration.ofSeconds(1)),
+            )
+
+        println("write on the master: SET greeting -> " + picket.withConn(spec) { set("greeting", "hello") })
+        val replicaSpec = spec.preferReplica()
+        val read = picket.withConn(replicaSpec) { get("greeting") to role().first() }
+        println("read from a replica: GET greeting -> ${read.first} (the node says it is '${read.second}')")
+
+        val old = picket.status("demo").masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
+        val start = System.nanoTime()
+        topology.failover(TopologyConfig.DEFAULT_MASTER_NAME)
+        println("failover: SENTINEL FAILOVER sent; the master is $old")
+        val switch = withTimeout(30.seconds) { switched.await() }
+        val seen = System.nanoTime()
+        val written = picket.withConn(spec.copy(durability = Durability.None)) { incr("after-failover") }
+        val firstWrite = System.nanoTime()
+        println(
+            "failover: +switch-master to ${switch.newAddress} seen ${(seen - start) / 1_000_000} ms after the command; " +
+                "first write on the new master (INCR -> $written) ${(firstWrite - seen) / 1_000_000} ms after that",
+        )
+
+        try {
+            picket.withConn(spec.copy(masterName = "no-such-master")) { ping() }
+        } catch (e: PicketException) {
+            println("typed error: ${e::class.simpleName}: ${e.message}")
+        }
     }
 
     private fun describe(role: NodeRole): String =

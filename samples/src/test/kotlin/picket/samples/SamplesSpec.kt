@@ -1,9 +1,11 @@
 package picket.samples
 
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldMatch
+import io.kotest.matchers.string.shouldStartWith
 import java.io.ByteArrayOutputStream
 import java.io.PrintStream
 
@@ -20,7 +22,22 @@ class SamplesSpec :
             nodeLines.count { it.contains("master with 2 replicas") } shouldBe 1
             nodeLines.count { Regex("replica of 127\\.0\\.0\\.1:\\d+, link up").containsMatchIn(it) } shouldBe 2
             nodeLines.count { it.contains("sentinel monitoring mymaster") } shouldBe 3
+            lines.single { it.startsWith("write on the master:") } shouldBe "write on the master: SET greeting -> OK"
+            lines.single { it.startsWith("read from a replica:") } shouldBe
+                "read from a replica: GET greeting -> hello (the node says it is 'slave')"
+            lines.single { it.startsWith("failover: +switch-master") } shouldMatch
+                Regex(
+                    """failover: \+switch-master to 127\.0\.0\.1:\d+ seen \d+ ms after the command; first write .* \d+ ms after that""",
+                )
+            lines.single { it.startsWith("typed error:") } shouldStartWith
+                "typed error: MasterNameUnknownException: no sentinel of group 'demo' monitors a master named 'no-such-master'"
             lines.last() shouldBe "topology stopped: every process it started has exited"
+        }
+
+        test("the Java withConn sample writes, counts and reads from a replica") {
+            val lines = captureOutput { WithConnFromJava.main(emptyArray()) }
+            lines shouldContainAll listOf("SET -> OK", "INCR -> 1", "GET from a replica -> hello from Java")
+            lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1
         }
 
         test("the Java sample kills the master and sees the sentinels agree on the replica") {

@@ -1,25 +1,29 @@
 package picket.core.internal
 
+import picket.core.InternalPicketApi
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
- * Counts the commands of one block that completed successfully, so that whoever runs the block can tell whether a
- * failing command was the first of its block: a retry is only safe when nothing ran before it.
+ * Counts the commands of one block that completed, so that whoever runs the block can tell whether a failing
+ * command was the first of its block: a block may run again without being idempotent only if nothing of it ran.
  *
- * [RealCommands] counts its suspending commands through [track]; the counter is safe to update from any thread.
- *
- * ## Pitfalls
- * [RealCommands] hands Flow-returning commands over as Lettuce returns them (cold), so they are never counted,
- * although some of them write: `HGETDEL`, `HGETEX`, `XACKDEL`, `XCLAIM`, `XDELEX`, `XREADGROUP`, `ZPOPMIN` and
- * `ZPOPMAX` with a count, and `dispatch`. A block that collected one of those before a failing command still reads
- * `completed == 0`.
+ * [RealCommands] counts every member through [track]: suspending commands once they return, Flow-returning ones
+ * when the flow is handed out (before it is collected — some of them write, such as `HGETDEL` or `XREADGROUP`, so
+ * counting them early errs on the safe side). The counter is safe to update from any thread.
  */
-internal class CommandTracker {
+@InternalPicketApi
+public class CommandTracker {
     private val count = AtomicInteger()
 
     /** How many tracked calls returned normally so far; a call that threw is not counted. */
-    val completed: Int get() = count.get()
+    public val completed: Int get() = count.get()
 
     /** Runs [call] and counts it once it has returned; when [call] throws, nothing is counted. */
-    inline fun <T> track(call: () -> T): T = call().also { count.incrementAndGet() }
+    public inline fun <T> track(call: () -> T): T = call().also { record() }
+
+    /** Counts one call. */
+    @PublishedApi
+    internal fun record() {
+        count.incrementAndGet()
+    }
 }

@@ -147,8 +147,9 @@ import java.time.Instant
 import java.util.Date
 
 /**
- * [Commands] over Lettuce's coroutine API: each member calls the same member of [delegate]. Suspending commands
- * that return normally are counted by [tracker]; Flow-returning ones are handed over as they are.
+ * [Commands] over Lettuce's coroutine API: each member calls the same member of [delegate] and is counted by
+ * [tracker] when it returns: suspending ones once they complete, Flow-returning ones when the flow is handed
+ * out (before it is collected), so that a block that touched a writing flow is never retried as untouched.
  */
 @OptIn(ExperimentalLettuceCoroutinesApi::class)
 internal class RealCommands<K : Any, V : Any>(
@@ -178,13 +179,13 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun aclGetuser(username: String): List<Any> = tracker.track { delegate.aclGetuser(username) }
 
-    override fun aclList(): Flow<String> = delegate.aclList()
+    override fun aclList(): Flow<String> = tracker.track { delegate.aclList() }
 
     override suspend fun aclLoad(): String? = tracker.track { delegate.aclLoad() }
 
-    override fun aclLog(): Flow<Map<String, Any>> = delegate.aclLog()
+    override fun aclLog(): Flow<Map<String, Any>> = tracker.track { delegate.aclLog() }
 
-    override fun aclLog(count: Int): Flow<Map<String, Any>> = delegate.aclLog(count)
+    override fun aclLog(count: Int): Flow<Map<String, Any>> = tracker.track { delegate.aclLog(count) }
 
     override suspend fun aclLogReset(): String? = tracker.track { delegate.aclLogReset() }
 
@@ -884,13 +885,13 @@ internal class RealCommands<K : Any, V : Any>(
     override fun <T : Any> dispatch(
         type: ProtocolKeyword,
         output: CommandOutput<K, V, T>,
-    ): Flow<T> = delegate.dispatch<T>(type, output)
+    ): Flow<T> = tracker.track { delegate.dispatch<T>(type, output) }
 
     override fun <T : Any> dispatch(
         type: ProtocolKeyword,
         output: CommandOutput<K, V, T>,
         args: CommandArgs<K, V>,
-    ): Flow<T> = delegate.dispatch<T>(type, output, args)
+    ): Flow<T> = tracker.track { delegate.dispatch<T>(type, output, args) }
 
     override suspend fun dump(key: K): ByteArray? = tracker.track { delegate.dump(key) }
 
@@ -1304,7 +1305,7 @@ internal class RealCommands<K : Any, V : Any>(
     override fun geohash(
         key: K,
         vararg members: V,
-    ): Flow<Value<String>> = delegate.geohash(key, *members)
+    ): Flow<Value<String>> = tracker.track { delegate.geohash(key, *members) }
 
     override suspend fun geopos(
         key: K,
@@ -1315,14 +1316,14 @@ internal class RealCommands<K : Any, V : Any>(
         key: K,
         reference: GeoSearch.GeoRef<K>,
         predicate: GeoSearch.GeoPredicate,
-    ): Flow<V> = delegate.geosearch(key, reference, predicate)
+    ): Flow<V> = tracker.track { delegate.geosearch(key, reference, predicate) }
 
     override fun geosearch(
         key: K,
         reference: GeoSearch.GeoRef<K>,
         predicate: GeoSearch.GeoPredicate,
         geoArgs: GeoArgs,
-    ): Flow<GeoWithin<V>> = delegate.geosearch(key, reference, predicate, geoArgs)
+    ): Flow<GeoWithin<V>> = tracker.track { delegate.geosearch(key, reference, predicate, geoArgs) }
 
     override suspend fun geosearchstore(
         destination: K,
@@ -1438,23 +1439,23 @@ internal class RealCommands<K : Any, V : Any>(
         field: K,
     ): V? = tracker.track { delegate.hget(key, field) }
 
-    override fun hgetall(key: K): Flow<KeyValue<K, V>> = delegate.hgetall(key)
+    override fun hgetall(key: K): Flow<KeyValue<K, V>> = tracker.track { delegate.hgetall(key) }
 
     override fun hgetdel(
         key: K,
         vararg fields: K,
-    ): Flow<KeyValue<K, V>> = delegate.hgetdel(key, *fields)
+    ): Flow<KeyValue<K, V>> = tracker.track { delegate.hgetdel(key, *fields) }
 
     override fun hgetex(
         key: K,
         hGetExArgs: HGetExArgs,
         vararg fields: K,
-    ): Flow<KeyValue<K, V>> = delegate.hgetex(key, hGetExArgs, *fields)
+    ): Flow<KeyValue<K, V>> = tracker.track { delegate.hgetex(key, hGetExArgs, *fields) }
 
     override fun hgetex(
         key: K,
         vararg fields: K,
-    ): Flow<KeyValue<K, V>> = delegate.hgetex(key, *fields)
+    ): Flow<KeyValue<K, V>> = tracker.track { delegate.hgetex(key, *fields) }
 
     override suspend fun himportSet(
         key: K,
@@ -1474,14 +1475,14 @@ internal class RealCommands<K : Any, V : Any>(
         amount: Double,
     ): Double? = tracker.track { delegate.hincrbyfloat(key, field, amount) }
 
-    override fun hkeys(key: K): Flow<K> = delegate.hkeys(key)
+    override fun hkeys(key: K): Flow<K> = tracker.track { delegate.hkeys(key) }
 
     override suspend fun hlen(key: K): Long? = tracker.track { delegate.hlen(key) }
 
     override fun hmget(
         key: K,
         vararg fields: K,
-    ): Flow<KeyValue<K, V>> = delegate.hmget(key, *fields)
+    ): Flow<KeyValue<K, V>> = tracker.track { delegate.hmget(key, *fields) }
 
     override suspend fun hotkeysGet(): HotkeysReply? = tracker.track { delegate.hotkeysGet() }
 
@@ -1660,7 +1661,7 @@ internal class RealCommands<K : Any, V : Any>(
         vararg fields: K,
     ): List<Long> = tracker.track { delegate.httl(key, *fields) }
 
-    override fun hvals(key: K): Flow<V> = delegate.hvals(key)
+    override fun hvals(key: K): Flow<V> = tracker.track { delegate.hvals(key) }
 
     override suspend fun incr(key: K): Long? = tracker.track { delegate.incr(key) }
 
@@ -1941,7 +1942,7 @@ internal class RealCommands<K : Any, V : Any>(
         jsonPath: JsonPath,
     ): List<JsonType> = tracker.track { delegate.jsonType(key, jsonPath) }
 
-    override fun keys(pattern: String): Flow<K> = delegate.keys(pattern)
+    override fun keys(pattern: String): Flow<K> = tracker.track { delegate.keys(pattern) }
 
     override suspend fun lastsave(): Date? = tracker.track { delegate.lastsave() }
 
@@ -2045,7 +2046,7 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun memoryUsage(key: K): Long? = tracker.track { delegate.memoryUsage(key) }
 
-    override fun mget(vararg keys: K): Flow<KeyValue<K, V>> = delegate.mget(*keys)
+    override fun mget(vararg keys: K): Flow<KeyValue<K, V>> = tracker.track { delegate.mget(*keys) }
 
     override suspend fun migrate(
         host: String,
@@ -2273,7 +2274,7 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun scriptLoad(script: String): String? = tracker.track { delegate.scriptLoad(script) }
 
-    override fun sdiff(vararg keys: K): Flow<V> = delegate.sdiff(*keys)
+    override fun sdiff(vararg keys: K): Flow<V> = tracker.track { delegate.sdiff(*keys) }
 
     override suspend fun sdiffcard(
         key1: K,
@@ -2338,7 +2339,7 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun shutdown(save: Boolean): Unit = tracker.track { delegate.shutdown(save) }
 
-    override fun sinter(vararg keys: K): Flow<V> = delegate.sinter(*keys)
+    override fun sinter(vararg keys: K): Flow<V> = tracker.track { delegate.sinter(*keys) }
 
     override suspend fun sintercard(
         limit: Long,
@@ -2374,12 +2375,12 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun slowlogReset(): String? = tracker.track { delegate.slowlogReset() }
 
-    override fun smembers(key: K): Flow<V> = delegate.smembers(key)
+    override fun smembers(key: K): Flow<V> = tracker.track { delegate.smembers(key) }
 
     override fun smismember(
         key: K,
         vararg members: V,
-    ): Flow<Boolean> = delegate.smismember(key, *members)
+    ): Flow<Boolean> = tracker.track { delegate.smismember(key, *members) }
 
     override suspend fun smove(
         source: K,
@@ -2387,19 +2388,19 @@ internal class RealCommands<K : Any, V : Any>(
         member: V,
     ): Boolean? = tracker.track { delegate.smove(source, destination, member) }
 
-    override fun sort(key: K): Flow<V> = delegate.sort(key)
+    override fun sort(key: K): Flow<V> = tracker.track { delegate.sort(key) }
 
     override fun sort(
         key: K,
         sortArgs: SortArgs,
-    ): Flow<V> = delegate.sort(key, sortArgs)
+    ): Flow<V> = tracker.track { delegate.sort(key, sortArgs) }
 
-    override fun sortReadOnly(key: K): Flow<V> = delegate.sortReadOnly(key)
+    override fun sortReadOnly(key: K): Flow<V> = tracker.track { delegate.sortReadOnly(key) }
 
     override fun sortReadOnly(
         key: K,
         sortArgs: SortArgs,
-    ): Flow<V> = delegate.sortReadOnly(key, sortArgs)
+    ): Flow<V> = tracker.track { delegate.sortReadOnly(key, sortArgs) }
 
     override suspend fun sortStore(
         key: K,
@@ -2424,7 +2425,7 @@ internal class RealCommands<K : Any, V : Any>(
     override fun srandmember(
         key: K,
         count: Long,
-    ): Flow<V> = delegate.srandmember(key, count)
+    ): Flow<V> = tracker.track { delegate.srandmember(key, count) }
 
     override suspend fun srem(
         key: K,
@@ -2451,7 +2452,7 @@ internal class RealCommands<K : Any, V : Any>(
 
     override suspend fun strlen(key: K): Long? = tracker.track { delegate.strlen(key) }
 
-    override fun sunion(vararg keys: K): Flow<V> = delegate.sunion(*keys)
+    override fun sunion(vararg keys: K): Flow<V> = tracker.track { delegate.sunion(*keys) }
 
     override suspend fun sunioncard(
         key1: K,
@@ -2839,13 +2840,13 @@ internal class RealCommands<K : Any, V : Any>(
         group: K,
         policy: StreamDeletionPolicy,
         vararg messageIds: String,
-    ): Flow<StreamEntryDeletionResult> = delegate.xackdel(key, group, policy, *messageIds)
+    ): Flow<StreamEntryDeletionResult> = tracker.track { delegate.xackdel(key, group, policy, *messageIds) }
 
     override fun xackdel(
         key: K,
         group: K,
         vararg messageIds: String,
-    ): Flow<StreamEntryDeletionResult> = delegate.xackdel(key, group, *messageIds)
+    ): Flow<StreamEntryDeletionResult> = tracker.track { delegate.xackdel(key, group, *messageIds) }
 
     override suspend fun xadd(
         key: K,
@@ -2884,14 +2885,14 @@ internal class RealCommands<K : Any, V : Any>(
         consumer: Consumer<K>,
         args: XClaimArgs,
         vararg messageIds: String,
-    ): Flow<StreamMessage<K, V>> = delegate.xclaim(key, consumer, args, *messageIds)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xclaim(key, consumer, args, *messageIds) }
 
     override fun xclaim(
         key: K,
         consumer: Consumer<K>,
         minIdleTime: Long,
         vararg messageIds: String,
-    ): Flow<StreamMessage<K, V>> = delegate.xclaim(key, consumer, minIdleTime, *messageIds)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xclaim(key, consumer, minIdleTime, *messageIds) }
 
     override suspend fun xdel(
         key: K,
@@ -2902,12 +2903,12 @@ internal class RealCommands<K : Any, V : Any>(
         key: K,
         policy: StreamDeletionPolicy,
         vararg messageIds: String,
-    ): Flow<StreamEntryDeletionResult> = delegate.xdelex(key, policy, *messageIds)
+    ): Flow<StreamEntryDeletionResult> = tracker.track { delegate.xdelex(key, policy, *messageIds) }
 
     override fun xdelex(
         key: K,
         vararg messageIds: String,
-    ): Flow<StreamEntryDeletionResult> = delegate.xdelex(key, *messageIds)
+    ): Flow<StreamEntryDeletionResult> = tracker.track { delegate.xdelex(key, *messageIds) }
 
     override suspend fun xgroupCreate(
         streamOffset: XReadArgs.StreamOffset<K>,
@@ -2975,59 +2976,60 @@ internal class RealCommands<K : Any, V : Any>(
         group: K,
         range: Range<String>,
         limit: Limit,
-    ): Flow<PendingMessage> = delegate.xpending(key, group, range, limit)
+    ): Flow<PendingMessage> = tracker.track { delegate.xpending(key, group, range, limit) }
 
     override fun xpending(
         key: K,
         consumer: Consumer<K>,
         range: Range<String>,
         limit: Limit,
-    ): Flow<PendingMessage> = delegate.xpending(key, consumer, range, limit)
+    ): Flow<PendingMessage> = tracker.track { delegate.xpending(key, consumer, range, limit) }
 
     override fun xpending(
         key: K,
         args: XPendingArgs<K>,
-    ): Flow<PendingMessage> = delegate.xpending(key, args)
+    ): Flow<PendingMessage> = tracker.track { delegate.xpending(key, args) }
 
     override fun xrange(
         key: K,
         range: Range<String>,
-    ): Flow<StreamMessage<K, V>> = delegate.xrange(key, range)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xrange(key, range) }
 
     override fun xrange(
         key: K,
         range: Range<String>,
         limit: Limit,
-    ): Flow<StreamMessage<K, V>> = delegate.xrange(key, range, limit)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xrange(key, range, limit) }
 
     override fun xread(
         args: XReadArgs,
         vararg streams: XReadArgs.StreamOffset<K>,
-    ): Flow<StreamMessage<K, V>> = delegate.xread(args, *streams)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xread(args, *streams) }
 
-    override fun xread(vararg streams: XReadArgs.StreamOffset<K>): Flow<StreamMessage<K, V>> = delegate.xread(*streams)
+    override fun xread(vararg streams: XReadArgs.StreamOffset<K>): Flow<StreamMessage<K, V>> =
+        tracker.track { delegate.xread(*streams) }
 
     override fun xreadgroup(
         consumer: Consumer<K>,
         args: XReadArgs,
         vararg streams: XReadArgs.StreamOffset<K>,
-    ): Flow<StreamMessage<K, V>> = delegate.xreadgroup(consumer, args, *streams)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xreadgroup(consumer, args, *streams) }
 
     override fun xreadgroup(
         consumer: Consumer<K>,
         vararg streams: XReadArgs.StreamOffset<K>,
-    ): Flow<StreamMessage<K, V>> = delegate.xreadgroup(consumer, *streams)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xreadgroup(consumer, *streams) }
 
     override fun xrevrange(
         key: K,
         range: Range<String>,
-    ): Flow<StreamMessage<K, V>> = delegate.xrevrange(key, range)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xrevrange(key, range) }
 
     override fun xrevrange(
         key: K,
         range: Range<String>,
         limit: Limit,
-    ): Flow<StreamMessage<K, V>> = delegate.xrevrange(key, range, limit)
+    ): Flow<StreamMessage<K, V>> = tracker.track { delegate.xrevrange(key, range, limit) }
 
     override suspend fun xtrim(
         key: K,
@@ -3100,9 +3102,10 @@ internal class RealCommands<K : Any, V : Any>(
         range: Range<out Number>,
     ): Long? = tracker.track { delegate.zcount(key, range) }
 
-    override fun zdiff(vararg keys: K): Flow<V> = delegate.zdiff(*keys)
+    override fun zdiff(vararg keys: K): Flow<V> = tracker.track { delegate.zdiff(*keys) }
 
-    override fun zdiffWithScores(vararg keys: K): Flow<ScoredValue<V>> = delegate.zdiffWithScores(*keys)
+    override fun zdiffWithScores(vararg keys: K): Flow<ScoredValue<V>> =
+        tracker.track { delegate.zdiffWithScores(*keys) }
 
     override suspend fun zdiffstore(
         destKey: K,
@@ -3118,16 +3121,17 @@ internal class RealCommands<K : Any, V : Any>(
     override fun zinter(
         aggregateArgs: ZAggregateArgs,
         vararg keys: K,
-    ): Flow<V> = delegate.zinter(aggregateArgs, *keys)
+    ): Flow<V> = tracker.track { delegate.zinter(aggregateArgs, *keys) }
 
-    override fun zinter(vararg keys: K): Flow<V> = delegate.zinter(*keys)
+    override fun zinter(vararg keys: K): Flow<V> = tracker.track { delegate.zinter(*keys) }
 
     override fun zinterWithScores(
         aggregateArgs: ZAggregateArgs,
         vararg keys: K,
-    ): Flow<ScoredValue<V>> = delegate.zinterWithScores(aggregateArgs, *keys)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zinterWithScores(aggregateArgs, *keys) }
 
-    override fun zinterWithScores(vararg keys: K): Flow<ScoredValue<V>> = delegate.zinterWithScores(*keys)
+    override fun zinterWithScores(vararg keys: K): Flow<ScoredValue<V>> =
+        tracker.track { delegate.zinterWithScores(*keys) }
 
     override suspend fun zintercard(
         limit: Long,
@@ -3173,14 +3177,14 @@ internal class RealCommands<K : Any, V : Any>(
     override fun zpopmax(
         key: K,
         count: Long,
-    ): Flow<ScoredValue<V>> = delegate.zpopmax(key, count)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zpopmax(key, count) }
 
     override suspend fun zpopmin(key: K): ScoredValue<V>? = tracker.track { delegate.zpopmin(key) }
 
     override fun zpopmin(
         key: K,
         count: Long,
-    ): Flow<ScoredValue<V>> = delegate.zpopmin(key, count)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zpopmin(key, count) }
 
     override suspend fun zrandmember(key: K): V? = tracker.track { delegate.zrandmember(key) }
 
@@ -3201,46 +3205,46 @@ internal class RealCommands<K : Any, V : Any>(
         key: K,
         start: Long,
         stop: Long,
-    ): Flow<V> = delegate.zrange(key, start, stop)
+    ): Flow<V> = tracker.track { delegate.zrange(key, start, stop) }
 
     override fun zrangeWithScores(
         key: K,
         start: Long,
         stop: Long,
-    ): Flow<ScoredValue<V>> = delegate.zrangeWithScores(key, start, stop)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrangeWithScores(key, start, stop) }
 
     override fun zrangebylex(
         key: K,
         range: Range<out V>,
-    ): Flow<V> = delegate.zrangebylex(key, range)
+    ): Flow<V> = tracker.track { delegate.zrangebylex(key, range) }
 
     override fun zrangebylex(
         key: K,
         range: Range<out V>,
         limit: Limit,
-    ): Flow<V> = delegate.zrangebylex(key, range, limit)
+    ): Flow<V> = tracker.track { delegate.zrangebylex(key, range, limit) }
 
     override fun zrangebyscore(
         key: K,
         range: Range<out Number>,
-    ): Flow<V> = delegate.zrangebyscore(key, range)
+    ): Flow<V> = tracker.track { delegate.zrangebyscore(key, range) }
 
     override fun zrangebyscore(
         key: K,
         range: Range<out Number>,
         limit: Limit,
-    ): Flow<V> = delegate.zrangebyscore(key, range, limit)
+    ): Flow<V> = tracker.track { delegate.zrangebyscore(key, range, limit) }
 
     override fun zrangebyscoreWithScores(
         key: K,
         range: Range<out Number>,
-    ): Flow<ScoredValue<V>> = delegate.zrangebyscoreWithScores(key, range)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrangebyscoreWithScores(key, range) }
 
     override fun zrangebyscoreWithScores(
         key: K,
         range: Range<out Number>,
         limit: Limit,
-    ): Flow<ScoredValue<V>> = delegate.zrangebyscoreWithScores(key, range, limit)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrangebyscoreWithScores(key, range, limit) }
 
     override suspend fun zrangestore(
         dstKey: K,
@@ -3297,46 +3301,46 @@ internal class RealCommands<K : Any, V : Any>(
         key: K,
         start: Long,
         stop: Long,
-    ): Flow<V> = delegate.zrevrange(key, start, stop)
+    ): Flow<V> = tracker.track { delegate.zrevrange(key, start, stop) }
 
     override fun zrevrangeWithScores(
         key: K,
         start: Long,
         stop: Long,
-    ): Flow<ScoredValue<V>> = delegate.zrevrangeWithScores(key, start, stop)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrevrangeWithScores(key, start, stop) }
 
     override fun zrevrangebylex(
         key: K,
         range: Range<out V>,
-    ): Flow<V> = delegate.zrevrangebylex(key, range)
+    ): Flow<V> = tracker.track { delegate.zrevrangebylex(key, range) }
 
     override fun zrevrangebylex(
         key: K,
         range: Range<out V>,
         limit: Limit,
-    ): Flow<V> = delegate.zrevrangebylex(key, range, limit)
+    ): Flow<V> = tracker.track { delegate.zrevrangebylex(key, range, limit) }
 
     override fun zrevrangebyscore(
         key: K,
         range: Range<out Number>,
-    ): Flow<V> = delegate.zrevrangebyscore(key, range)
+    ): Flow<V> = tracker.track { delegate.zrevrangebyscore(key, range) }
 
     override fun zrevrangebyscore(
         key: K,
         range: Range<out Number>,
         limit: Limit,
-    ): Flow<V> = delegate.zrevrangebyscore(key, range, limit)
+    ): Flow<V> = tracker.track { delegate.zrevrangebyscore(key, range, limit) }
 
     override fun zrevrangebyscoreWithScores(
         key: K,
         range: Range<out Number>,
-    ): Flow<ScoredValue<V>> = delegate.zrevrangebyscoreWithScores(key, range)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrevrangebyscoreWithScores(key, range) }
 
     override fun zrevrangebyscoreWithScores(
         key: K,
         range: Range<out Number>,
         limit: Limit,
-    ): Flow<ScoredValue<V>> = delegate.zrevrangebyscoreWithScores(key, range, limit)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zrevrangebyscoreWithScores(key, range, limit) }
 
     override suspend fun zrevrangestore(
         dstKey: K,
@@ -3394,16 +3398,17 @@ internal class RealCommands<K : Any, V : Any>(
     override fun zunion(
         aggregateArgs: ZAggregateArgs,
         vararg keys: K,
-    ): Flow<V> = delegate.zunion(aggregateArgs, *keys)
+    ): Flow<V> = tracker.track { delegate.zunion(aggregateArgs, *keys) }
 
-    override fun zunion(vararg keys: K): Flow<V> = delegate.zunion(*keys)
+    override fun zunion(vararg keys: K): Flow<V> = tracker.track { delegate.zunion(*keys) }
 
     override fun zunionWithScores(
         aggregateArgs: ZAggregateArgs,
         vararg keys: K,
-    ): Flow<ScoredValue<V>> = delegate.zunionWithScores(aggregateArgs, *keys)
+    ): Flow<ScoredValue<V>> = tracker.track { delegate.zunionWithScores(aggregateArgs, *keys) }
 
-    override fun zunionWithScores(vararg keys: K): Flow<ScoredValue<V>> = delegate.zunionWithScores(*keys)
+    override fun zunionWithScores(vararg keys: K): Flow<ScoredValue<V>> =
+        tracker.track { delegate.zunionWithScores(*keys) }
 
     override suspend fun zunionstore(
         destination: K,

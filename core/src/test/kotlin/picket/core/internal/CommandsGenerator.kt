@@ -239,7 +239,9 @@ internal object CommandsGenerator {
         val arguments =
             function.valueParameters.joinToString(", ") { (if (it.isVararg) "*" else "") + identifier(it.name!!) }
         val call = "delegate.${function.name}$typeArguments($arguments)"
-        return if (function.isSuspend) "tracker.track { $call }" else call
+        // Flow-returning members are counted when the flow is handed out, before it runs: some of them write
+        // (HGETDEL, XREADGROUP, …), and a block that touched one must never be taken for one of which nothing ran.
+        return "tracker.track { $call }"
     }
 
     /**
@@ -511,8 +513,9 @@ internal object CommandsGenerator {
     private val REAL_COMMANDS_KDOC =
         """
         |/**
-        | * [Commands] over Lettuce's coroutine API: each member calls the same member of [delegate]. Suspending commands
-        | * that return normally are counted by [tracker]; Flow-returning ones are handed over as they are.
+        | * [Commands] over Lettuce's coroutine API: each member calls the same member of [delegate] and is counted by
+        | * [tracker] when it returns: suspending ones once they complete, Flow-returning ones when the flow is handed
+        | * out (before it is collected), so that a block that touched a writing flow is never retried as untouched.
         | */
         |
         """.trimMargin()

@@ -1,0 +1,95 @@
+package picket.core
+
+import java.time.Instant
+
+/**
+ * Something the resolver did or saw, delivered in order to registered listeners and as a `Flow`. Listeners must be
+ * fast and must not throw; one that throws is logged and does not stop the others. No event carries a password.
+ */
+public sealed class PicketEvent {
+    /** When it happened. */
+    public val at: Instant = Instant.now()
+
+    /** The sentinel group concerned, or null for direct specs. */
+    public abstract val group: String?
+
+    /** A master name was resolved by asking the sentinels and verified with ROLE. */
+    public data class MasterResolved(
+        override val group: String,
+        public val masterName: String,
+        public val address: Address,
+        /** The sentinel that answered. */
+        public val sentinel: Address,
+    ) : PicketEvent()
+
+    /** A replica was chosen for a block among the healthy ones. */
+    public data class ReplicaResolved(
+        override val group: String,
+        public val masterName: String,
+        public val address: Address,
+        /** The healthy replicas the balancer chose from. */
+        public val candidates: List<Address>,
+    ) : PicketEvent()
+
+    /**
+     * A master name moved to another node (`+switch-master` from a sentinel, or a resolution that found a new
+     * master). Emitted once per switch, however many sentinels announce it.
+     */
+    public data class SwitchMaster(
+        override val group: String,
+        public val masterName: String,
+        /** The master before the switch, or null if none was cached. */
+        public val oldAddress: Address?,
+        public val newAddress: Address,
+        /** The sentinel whose announcement was acted on, or null if a resolution found it. */
+        public val sentinel: Address?,
+    ) : PicketEvent()
+
+    /** One sentinel failed while resolving or subscribing; the next one is tried. */
+    public data class SentinelError(
+        override val group: String,
+        public val sentinel: Address,
+        /** The master name being resolved, or null for subscription errors. */
+        public val masterName: String?,
+        public val cause: Throwable,
+    ) : PicketEvent()
+
+    /** A resolution failed as a whole, after the [SentinelError]s of each sentinel. */
+    public data class ResolutionFailed(
+        override val group: String,
+        public val masterName: String,
+        public val cause: PicketException,
+    ) : PicketEvent()
+
+    /** The group's list of sentinels was refreshed from `SENTINEL sentinels`. */
+    public data class SentinelsRefreshed(
+        override val group: String,
+        public val sentinels: List<Address>,
+    ) : PicketEvent()
+
+    /** A cached master was dropped: the next block resolves it again. */
+    public data class EntryInvalidated(
+        override val group: String,
+        public val masterName: String,
+        public val address: Address,
+        public val reason: String,
+    ) : PicketEvent()
+
+    /** The event subscription to a sentinel was lost; it is being re-established with backoff. */
+    public data class SubscriptionLost(
+        override val group: String,
+        public val sentinel: Address,
+        public val cause: Throwable,
+    ) : PicketEvent()
+
+    /**
+     * The event subscription to a sentinel is (again) established. After a loss, every cached master of the group
+     * is re-validated, since announcements may have been missed.
+     */
+    public data class Subscribed(
+        override val group: String,
+        public val sentinel: Address,
+        /** False for the first subscription, true after a loss. */
+        public val resubscribed: Boolean,
+    ) : PicketEvent()
+}

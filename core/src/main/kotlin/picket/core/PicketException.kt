@@ -1,0 +1,133 @@
+package picket.core
+
+/**
+ * The root of every error Picket raises itself. Redis command errors (`WRONGTYPE`, `NOSCRIPT`, …) are Lettuce's
+ * own exceptions and pass through unchanged. Messages name the group, master name, address or setting concerned
+ * and never contain a password.
+ */
+public abstract class PicketException(
+    message: String,
+    cause: Throwable? = null,
+) : RuntimeException(message, cause)
+
+/** A spec, group or option is malformed; nothing was changed. The message names the offending value. */
+public class InvalidSpecException(
+    message: String,
+) : PicketException(message)
+
+/** A spec names a sentinel group that is not declared. */
+public class SentinelGroupUnknownException(
+    /** The name the spec used. */
+    public val group: String,
+    /** The groups that are declared. */
+    public val known: Set<String>,
+) : PicketException(
+        "sentinel group '$group' is not declared (declared: ${known.sorted().joinToString().ifEmpty { "none" }})",
+    )
+
+/** Every sentinel that answered says it does not monitor [masterName]. */
+public class MasterNameUnknownException(
+    /** The sentinel group asked. */
+    public val group: String,
+    /** The master name no sentinel knows. */
+    public val masterName: String,
+    /** The sentinels that answered that they do not know it. */
+    public val sentinels: List<Address>,
+) : PicketException(
+        "no sentinel of group '$group' monitors a master named '$masterName' (asked ${sentinels.joinToString()})",
+    )
+
+/**
+ * No sentinel of [group] gave a usable answer for [masterName]; [failures] holds each sentinel's cause, in the order
+ * they were asked.
+ */
+public class SentinelsUnreachableException(
+    /** The sentinel group asked. */
+    public val group: String,
+    /** The master name being resolved. */
+    public val masterName: String,
+    /** Why each sentinel failed. */
+    public val failures: Map<Address, Throwable>,
+) : PicketException(
+        "no sentinel of group '$group' resolved master '$masterName': " +
+            failures.entries.joinToString("; ") { (address, cause) -> "$address: ${describe(cause)}" },
+        failures.values.firstOrNull(),
+    )
+
+/** The sentinels name a master, but it says it is not one (ROLE) on every attempt: the topology is changing. */
+public class StaleMasterException(
+    /** The sentinel group. */
+    public val group: String,
+    /** The master name. */
+    public val masterName: String,
+    /** The address the sentinels named last. */
+    public val address: Address,
+    /** What the node said it is. */
+    public val role: String,
+) : PicketException("sentinels of group '$group' name $address as master '$masterName', but it reports role '$role'")
+
+/** A replica read was asked for, no replica of [masterName] is healthy, and the spec says not to fall back. */
+public class NoHealthyReplicaException(
+    /** The sentinel group. */
+    public val group: String,
+    /** The master name. */
+    public val masterName: String,
+    /** Why each known replica was rejected. */
+    public val rejected: Map<Address, String>,
+) : PicketException(
+        "no healthy replica of '$masterName' in group '$group'" +
+            if (rejected.isEmpty()) "" else ": " + rejected.entries.joinToString("; ") { "${it.key} ${it.value}" },
+    )
+
+/** A data node could not be connected to (refused, unreachable, timed out, or its credentials were refused). */
+public class NodeConnectionException(
+    /** The node. */
+    public val address: Address,
+    /** What the spec points at: `group/masterName` or `host:port`. */
+    public val target: String,
+    cause: Throwable,
+) : PicketException("cannot connect to $address for $target: ${describe(cause)}", cause)
+
+/**
+ * The connection to [address] was lost while a command was in flight (a failover closes client connections, a node
+ * died): the command may or may not have run. Blocks on an idempotent spec run again by themselves.
+ */
+public class ConnectionLostException(
+    /** The node. */
+    public val address: Address,
+    /** What the spec points at: `group/masterName` or `host:port`. */
+    public val target: String,
+    cause: Throwable,
+) : PicketException(
+        "connection to $address for $target was lost; the command may or may not have run: ${describe(cause)}",
+        cause,
+    )
+
+/** A balancer threw or returned an address that was not among the candidates. */
+public class BalancerException(
+    message: String,
+    cause: Throwable? = null,
+) : PicketException(message, cause)
+
+/**
+ * A block's writes were not confirmed by as many replicas as its [Durability] asks within its timeout; the writes
+ * did run on the master and may or may not survive a failover.
+ */
+public class DurabilityException(
+    /** The master the writes ran on. */
+    public val address: Address,
+    /** How many replicas had to confirm. */
+    public val required: Int,
+    /** How many did. */
+    public val confirmed: Int,
+) : PicketException("writes on $address were confirmed by $confirmed of $required required replicas")
+
+/** The Picket instance was closed; no further blocks run on it. */
+public class PicketClosedException : PicketException("this Picket instance is closed")
+
+/** A short description of [cause] for messages: its type and message, never a password (Lettuce omits them). */
+internal fun describe(cause: Throwable): String {
+    val root = generateSequence(cause) { it.cause }.last()
+    val text = root.message ?: root::class.simpleName ?: "error"
+    return if (root === cause) text else "${cause.message ?: cause::class.simpleName}: $text"
+}

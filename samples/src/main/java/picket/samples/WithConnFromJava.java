@@ -1,0 +1,47 @@
+package picket.samples;
+
+import picket.core.Address;
+import picket.core.ConnSpec;
+import picket.core.Durability;
+import picket.sentinel.Picket;
+import picket.sentinel.SentinelGroup;
+import picket.testkit.Topology;
+import picket.testkit.TopologyConfig;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Picket from Java: declare a sentinel group, then run commands on the master and on a replica with the blocking
+ * and the CompletableFuture forms of withConn, and listen to events.
+ */
+public final class WithConnFromJava {
+    private WithConnFromJava() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (Topology topology = Topology.start(TopologyConfig.builder().replicasPerMaster(1).build());
+             Picket picket = new Picket()) {
+            List<Address> sentinels = topology.getSentinels().stream()
+                    .map(node -> new Address(node.getHost(), node.getPort()))
+                    .collect(Collectors.toList());
+            picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
+            AutoCloseable listening = picket.registerListener(event -> System.out.println("event: " + event));
+
+            ConnSpec spec = ConnSpec.sentinel("main", "mymaster")
+                    .durability(Durability.allReplicas(Duration.ofSeconds(1)))
+                    .build();
+            String reply = picket.withConnBlocking(spec, redis -> redis.set("greeting", "hello from Java"));
+            Long visits = picket.withConnAsync(spec, redis -> redis.incr("visits")).get(5, TimeUnit.SECONDS);
+            String read = picket.withConnBlocking(spec.preferReplica(), redis -> redis.get("greeting"));
+
+            System.out.println("SET -> " + reply);
+            System.out.println("INCR -> " + visits);
+            System.out.println("GET from a replica -> " + read);
+            listening.close();
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package picket.sentinel
+
+import picket.core.Address
+
+/**
+ * A snapshot of one sentinel group, for health pages and debugging. It holds no password.
+ *
+ * @property name the group's name.
+ * @property sentinels the sentinels in the order the next resolution asks them: the last good one first, then
+ *   discovered ones, then configured ones.
+ * @property lastGoodSentinel the sentinel that answered last, or null.
+ * @property subscriptions each subscribed sentinel and whether its subscription is established now.
+ * @property masters the cached master of each master name.
+ * @property replicas the cached healthy replicas of each master name.
+ * @property resolutionRounds how many times the sentinels were asked (for a master or its replicas) since the group
+ *   was declared: steady traffic on a warm cache leaves it unchanged.
+ */
+public data class GroupStatus(
+    public val name: String,
+    public val sentinels: List<Address>,
+    public val lastGoodSentinel: Address?,
+    public val subscriptions: Map<Address, Boolean>,
+    public val masters: Map<String, Address>,
+    public val replicas: Map<String, List<Address>>,
+    public val resolutionRounds: Long,
+)

@@ -1,0 +1,304 @@
+package picket.sentinel
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.ClientOptions
+import io.lettuce.core.RedisClient
+import io.lettuce.core.SocketOptions
+import io.lettuce.core.TimeoutOptions
+import io.lettuce.core.api.async.RedisAsyncCommands
+import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.resource.ClientResources
+import io.lettuce.core.resource.DefaultClientResources
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.runInterruptible
+import kotlinx.coroutines.withContext
+import picket.core.Commands
+import picket.core.ConnSpec
+import picket.core.InternalPicketApi
+import picket.core.InvalidSpecException
+import picket.core.PicketClosedException
+import picket.core.PicketEvent
+import picket.core.SentinelGroupUnknownException
+import picket.core.internal.picketCommands
+import picket.sentinel.internal.DataConnections
+import picket.sentinel.internal.Engine
+import picket.sentinel.internal.EventBus
+import picket.sentinel.internal.GroupRuntime
+import picket.sentinel.internal.LeaseContext
+import picket.sentinel.internal.SentinelQueries
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionException
+import java.util.concurrent.CompletionStage
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.function.Function
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * Declared sentinel groups, the resolver that follows their masters, and the connections blocks run on. The
+ * top-level functions ([withConn], [setSentinelGroups], …) use [Picket.default]; tests and multi-tenant
+ * applications create their own instance and [close] it.
+ *
+ * ```kotlin
+ * Picket().use { picket ->
+ *     picket.setSentinelGroups("group1" to SentinelGroup.of("10.0.0.1:26379", "10.0.0.2:26379"))
+ *     val spec = ConnSpec(sentinelGroup = "group1", masterName = "mymaster")
+ *     picket.withConn(spec) { incr("visits") }
+ * }
+ * ```
+ *
+ * Thread-safe; every method may be called from any thread or coroutine.
+ */
+public class Picket : AutoCloseable {
+    private val resources: ClientResources = DefaultClientResources.create()
+    private val client =
+        RedisClient.create(resources).apply {
+            // Connections never reconnect by themselves: a lost one is dropped and the next block reconnects
+            // through a fresh resolution, possibly to another node.
+            options =
+                ClientOptions
+                    .builder()
+                    .autoReconnect(false)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(
+                        SocketOptions
+                            .builder()
+                            .connectTimeout(MAX_CONNECT_TIMEOUT)
+                            .keepAlive(true)
+                            .build(),
+                    ).timeoutOptions(TimeoutOptions.enabled())
+                    .build()
+        }
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
+    private val bus = EventBus(scope)
+    private val connections = DataConnections(client)
+    private val queries = SentinelQueries(client)
+    private val groups = ConcurrentHashMap<String, GroupRuntime>()
+    private val groupLock = Any()
+    private val engine = Engine(::group, connections, bus)
+    private val closed = AtomicBoolean(false)
+
+    /**
+     * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full
+     * (subscriptions, connections and cached entries of the old declaration are closed).
+     *
+     * @throws InvalidSpecException if a name is blank; nothing is changed then.
+     */
+    public fun setSentinelGroups(groups: Map<String, SentinelGroup>) {
+        validate(groups)
+        synchronized(groupLock) {
+            checkOpen()
+            this.groups.keys
+                .toList()
+                .forEach { removeSentinelGroup(it) }
+            groups.forEach { (name, config) -> this.groups[name] = runtime(name, config) }
+        }
+    }
+
+    /** Declares exactly these sentinel groups; see [setSentinelGroups]. */
+    public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = setSentinelGroups(groups.toMap())
+
+    /**
+     * Declares more sentinel groups beside the existing ones.
+     *
+     * @throws InvalidSpecException if a name is blank or already declared (use [setSentinelGroups] to replace);
+     *   nothing is changed then.
+     */
+    public fun addSentinelGroups(groups: Map<String, SentinelGroup>) {
+        validate(groups)
+        synchronized(groupLock) {
+            checkOpen()
+            val taken = groups.keys.filter { this.groups.containsKey(it) }
+            if (taken.isNotEmpty()) throw InvalidSpecException("sentinel groups already declared: ${taken.sorted()}")
+            groups.forEach { (name, config) -> this.groups[name] = runtime(name, config) }
+        }
+    }
+
+    /** Declares more sentinel groups; see [addSentinelGroups]. */
+    public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = addSentinelGroups(groups.toMap())
+
+    /**
+     * Removes a sentinel group, closing its subscriptions, its connections and its cached entries. Returns false if
+     * it was not declared.
+     */
+    public fun removeSentinelGroup(name: String): Boolean {
+        val runtime = synchronized(groupLock) { groups.remove(name) } ?: return false
+        runtime.close()
+        return true
+    }
+
+    /** The names of the declared sentinel groups. */
+    public fun sentinelGroups(): Set<String> = groups.keys.toSet()
+
+    /**
+     * Runs [block] with the whole Redis command set on the node [spec] points at: the current master, a healthy
+     * replica, or the direct host. A nested block on the same spec reuses the enclosing block's connection.
+     *
+     * ```kotlin
+     * val count = picket.withConn(spec) { incr("orders:count") }
+     * ```
+     *
+     * When the node refuses a command because it is the wrong one (READONLY, MASTERDOWN, LOADING) or cannot be
+     * connected to, the cached entry is dropped; the block runs again (at most three times in all) only if nothing
+     * of it had run yet, or if [ConnSpec.idempotent] is set and the error leaves it unknown whether it ran.
+     *
+     * ## Cancellation
+     * Cancelling the caller cancels the command awaited; a resolution shared with other callers goes on for them.
+     *
+     * @throws SentinelGroupUnknownException if the spec's group is not declared.
+     * @throws picket.core.PicketException subtypes for resolution, connection and durability failures.
+     */
+    @OptIn(InternalPicketApi::class)
+    public suspend fun <T> withConn(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        checkOpen()
+        return engine.execute(spec) { lease ->
+            val commands = lease.connection.picketCommands(lease.tracker)
+            val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
+            withContext(context) { commands.block() }
+        }
+    }
+
+    /**
+     * [withConn] for Java and other blocking callers: runs [block] with Lettuce's synchronous commands and returns
+     * its result on the calling thread.
+     *
+     * ```java
+     * Long n = picket.withConnBlocking(spec, redis -> redis.incr("visits"));
+     * ```
+     */
+    public fun <T> withConnBlocking(
+        spec: ConnSpec,
+        block: Function<RedisCommands<String, String>, T>,
+    ): T =
+        try {
+            withConnAsyncInternal(spec) { lease ->
+                runInterruptible(Dispatchers.IO) {
+                    block.apply(lease.connection.sync())
+                }
+            }.join()
+        } catch (e: CompletionException) {
+            throw e.cause ?: e
+        }
+
+    /**
+     * [withConn] for Java callers that compose futures: [block] gets Lettuce's asynchronous commands and returns a
+     * stage; the future completes with its result, after the same resolution, retry and durability handling.
+     */
+    public fun <T> withConnAsync(
+        spec: ConnSpec,
+        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+    ): CompletableFuture<T> = withConnAsyncInternal(spec) { lease -> block.apply(lease.connection.async()).await() }
+
+    private fun <T> withConnAsyncInternal(
+        spec: ConnSpec,
+        run: suspend (picket.sentinel.internal.Lease) -> T,
+    ): CompletableFuture<T> {
+        checkOpen()
+        return scope.future { engine.execute(spec, run) }
+    }
+
+    /**
+     * Registers [listener] for every event from now on; closing the returned handle unregisters it.
+     */
+    public fun registerListener(listener: PicketListener): AutoCloseable = bus.register(listener)
+
+    /** The events from the moment of collection on, as a cold flow; collecting registers a listener. */
+    public val events: Flow<PicketEvent>
+        get() =
+            callbackFlow {
+                val handle = bus.register { trySend(it) }
+                awaitClose { handle.close() }
+            }
+
+    /**
+     * Checks `ROLE` of every cached master of every group and drops those that fail or are no longer master, so that
+     * the next block resolves them again. Call it on a schedule as a safety net for missed announcements; a refused
+     * connection drops that entry and the sweep goes on with the others.
+     *
+     * @return what was dropped.
+     */
+    public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> =
+        groups.values.toList().flatMap { it.resolver.removeInvalid() }
+
+    /** [removeInvalidResolvedMasterSpecs] for Java. */
+    public fun removeInvalidResolvedMasterSpecsAsync(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
+        scope.future { removeInvalidResolvedMasterSpecs() }
+
+    /**
+     * Drops the cached master of [spec] by hand, so that the next block resolves it again. Returns false if nothing
+     * was cached for it.
+     */
+    public fun invalidate(spec: ConnSpec): Boolean {
+        if (spec.isDirect) return false
+        val runtime = group(spec.sentinelGroup!!)
+        val entry = runtime.resolver.state.masters[spec.masterName!!] ?: return false
+        return runtime.resolver.invalidate(spec.masterName!!, entry.address, "invalidated by hand") != null
+    }
+
+    /**
+     * A snapshot of a declared group.
+     *
+     * @throws SentinelGroupUnknownException if it is not declared.
+     */
+    public fun status(group: String): GroupStatus = group(group).status()
+
+    /** Closes every subscription and connection; blocks running now fail, later ones get [PicketClosedException]. */
+    override fun close() {
+        if (!closed.compareAndSet(false, true)) return
+        synchronized(groupLock) {
+            groups.values.forEach { it.close() }
+            groups.clear()
+        }
+        connections.closeEverything()
+        bus.close()
+        scope.cancel()
+        client.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+        resources.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+        log.debug { "picket instance closed" }
+    }
+
+    private fun group(name: String): GroupRuntime =
+        groups[name] ?: throw SentinelGroupUnknownException(name, groups.keys.toSet())
+
+    private fun runtime(
+        name: String,
+        config: SentinelGroup,
+    ): GroupRuntime = GroupRuntime(name, config, client, queries, connections, bus, scope)
+
+    private fun validate(groups: Map<String, SentinelGroup>) {
+        groups.keys.forEach { if (it.isBlank()) throw InvalidSpecException("a sentinel group name is blank") }
+    }
+
+    private fun checkOpen() {
+        if (closed.get()) throw PicketClosedException()
+    }
+
+    public companion object {
+        private val MAX_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(10)
+        private const val SHUTDOWN_SECONDS = 2L
+
+        /** The instance behind the top-level functions; created on first use, closed at JVM exit. */
+        @JvmStatic
+        public val default: Picket by lazy {
+            Picket().also { instance ->
+                Runtime.getRuntime().addShutdownHook(Thread(instance::close, "picket-shutdown"))
+            }
+        }
+    }
+}

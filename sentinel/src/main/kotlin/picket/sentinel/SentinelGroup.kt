@@ -1,0 +1,104 @@
+package picket.sentinel
+
+import picket.core.Address
+import picket.core.InvalidSpecException
+import java.time.Duration
+
+/**
+ * A named set of sentinels that monitor one or more master names, with their own credentials and timeouts.
+ * Declared once with [Picket.setSentinelGroups]; specs refer to it by name.
+ *
+ * ```kotlin
+ * SentinelGroup(listOf(Address("10.0.0.1", 26379), Address("10.0.0.2", 26379)), password = "sentinel-secret")
+ * ```
+ *
+ * @property sentinels the configured sentinels. Sentinels discovered later with `SENTINEL sentinels` are added with
+ *   the same credentials and timeouts; the configured ones stay as a last resort.
+ * @property username the sentinels' ACL user, or null.
+ * @property password the sentinels' password, or null. Never printed.
+ * @property connectTimeout how long connecting to one sentinel may take before the next is tried.
+ * @property commandTimeout how long one sentinel may take to answer.
+ * @property subscribeToAll subscribe to the events of every sentinel (the default: the sentinel that leads a
+ *   failover publishes its failover states only to its own subscribers, and publishes `+switch-master` about a
+ *   second after the others); false subscribes to one sentinel only (economy mode).
+ * @property pingInterval how often each event subscription is PINGed; a subscription that does not answer within
+ *   [commandTimeout] is replaced, so a silently dropped or paused sentinel is detected within
+ *   `pingInterval + commandTimeout`.
+ * @property revalidateEvery if set, every cached master of the group is checked with ROLE this often, as
+ *   [Picket.removeInvalidResolvedMasterSpecs] does on demand.
+ * @throws InvalidSpecException if [sentinels] is empty or a duration is not positive.
+ */
+public class SentinelGroup
+    @JvmOverloads
+    constructor(
+        public val sentinels: List<Address>,
+        public val username: String? = null,
+        public val password: String? = null,
+        public val connectTimeout: Duration = DEFAULT_CONNECT_TIMEOUT,
+        public val commandTimeout: Duration = DEFAULT_COMMAND_TIMEOUT,
+        public val subscribeToAll: Boolean = true,
+        public val pingInterval: Duration = DEFAULT_PING_INTERVAL,
+        public val revalidateEvery: Duration? = null,
+    ) {
+        init {
+            if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
+            if (sentinels.toSet().size !=
+                sentinels.size
+            ) {
+                throw InvalidSpecException("duplicate sentinels in $sentinels")
+            }
+            if (username != null && username.isBlank()) throw InvalidSpecException("sentinel username is blank")
+            positive("connectTimeout", connectTimeout)
+            positive("commandTimeout", commandTimeout)
+            positive("pingInterval", pingInterval)
+            revalidateEvery?.let { positive("revalidateEvery", it) }
+        }
+
+        /** This group subscribing to one sentinel only (economy mode). */
+        public fun economy(): SentinelGroup =
+            SentinelGroup(
+                sentinels,
+                username,
+                password,
+                connectTimeout,
+                commandTimeout,
+                false,
+                pingInterval,
+                revalidateEvery,
+            )
+
+        // The password is never shown.
+        override fun toString(): String =
+            "SentinelGroup(sentinels=$sentinels, username=$username, password=${password?.let { "***" }}, " +
+                "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
+                "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery)"
+
+        public companion object {
+            /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */
+            @JvmField
+            public val DEFAULT_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(1)
+
+            /** 2 s. */
+            @JvmField
+            public val DEFAULT_COMMAND_TIMEOUT: Duration = Duration.ofSeconds(2)
+
+            /** 1 s. */
+            @JvmField
+            public val DEFAULT_PING_INTERVAL: Duration = Duration.ofSeconds(1)
+
+            /** A group of the sentinels at [addresses] (`host:port` each), with every other setting at its default. */
+            @JvmStatic
+            public fun of(vararg addresses: String): SentinelGroup = SentinelGroup(addresses.map { Address.parse(it) })
+
+            private fun positive(
+                name: String,
+                value: Duration,
+            ) {
+                if (value.isNegative ||
+                    value.isZero
+                ) {
+                    throw InvalidSpecException("sentinel group $name is $value, must be > 0")
+                }
+            }
+        }
+    }

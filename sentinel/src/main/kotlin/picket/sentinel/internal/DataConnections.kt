@@ -1,0 +1,129 @@
+package picket.sentinel.internal
+
+import io.lettuce.core.RedisClient
+import io.lettuce.core.RedisURI
+import io.lettuce.core.api.StatefulRedisConnection
+import io.lettuce.core.codec.StringCodec
+import kotlinx.coroutines.future.await
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.core.NodeConnectionException
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+
+/**
+ * One multiplexed Lettuce connection per (node, credentials, database, client name), shared by every block that
+ * needs it. Connections do not reconnect by themselves: a closed one is dropped and the next block connects again,
+ * through a fresh resolution if the node is no longer the right one.
+ */
+internal class DataConnections(
+    private val client: RedisClient,
+) {
+    /** What makes two connections interchangeable. The password is part of the key but never printed. */
+    internal data class Key(
+        val address: Address,
+        val username: String?,
+        val password: String?,
+        val database: Int,
+        val clientName: String?,
+    ) {
+        override fun toString(): String = "$address(db $database, user ${username ?: "default"})"
+
+        companion object {
+            fun of(
+                address: Address,
+                spec: ConnSpec,
+            ): Key = Key(address, spec.username, spec.password, spec.database, spec.clientName)
+        }
+    }
+
+    private val connections = ConcurrentHashMap<Key, CompletableFuture<StatefulRedisConnection<String, String>>>()
+
+    /**
+     * The open connection for [key], connecting if there is none (once, however many callers ask at the same time).
+     *
+     * @throws NodeConnectionException if the node cannot be connected to within the spec's connect timeout.
+     */
+    suspend fun get(
+        key: Key,
+        spec: ConnSpec,
+    ): StatefulRedisConnection<String, String> {
+        while (true) {
+            val future = connections.computeIfAbsent(key) { connect(it, spec) }
+            val connection =
+                try {
+                    // A copy, so that one caller's timeout or cancellation does not cancel the shared connect.
+                    bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
+                } catch (e: kotlinx.coroutines.CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    // A connect that completes after the timeout must not leak its connection.
+                    if (connections.remove(key, future)) future.thenAccept { it.closeAsync() }
+                    throw NodeConnectionException(key.address, spec.target(), e)
+                }
+            if (connection.isOpen) return connection
+            connections.remove(key, future)
+            connection.closeAsync()
+        }
+    }
+
+    /** Closes [connection] and forgets it, if it is still the one cached for [key]. */
+    fun discard(
+        key: Key,
+        connection: StatefulRedisConnection<String, String>,
+    ) {
+        connections[key]?.let { future ->
+            if (future.isDone && !future.isCompletedExceptionally && future.getNow(null) === connection) {
+                connections.remove(key, future)
+            }
+        }
+        connection.closeAsync()
+    }
+
+    /** Closes every connection to [address] at once, so that no further command reaches it. Returns how many. */
+    fun closeAll(address: Address): Int {
+        val keys = connections.keys.filter { it.address == address }
+        keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
+        return keys.size
+    }
+
+    /** The addresses connected to now. */
+    fun addresses(): Set<Address> = connections.keys.mapTo(mutableSetOf()) { it.address }
+
+    /** An open connection to [address] with any credentials, to check its role, or null. */
+    fun anyOpen(address: Address): Pair<Key, StatefulRedisConnection<String, String>>? =
+        connections.entries
+            .filter { it.key.address == address }
+            .firstNotNullOfOrNull { (key, future) ->
+                future.takeIf { it.isDone && !it.isCompletedExceptionally }?.getNow(null)?.takeIf { it.isOpen }?.let {
+                    key to
+                        it
+                }
+            }
+
+    fun closeEverything() {
+        connections.values.forEach { future -> future.thenAccept { it.closeAsync() } }
+        connections.clear()
+    }
+
+    private fun connect(
+        key: Key,
+        spec: ConnSpec,
+    ): CompletableFuture<StatefulRedisConnection<String, String>> {
+        val uri =
+            RedisURI
+                .builder()
+                .withHost(key.address.host)
+                .withPort(key.address.port)
+                .withDatabase(key.database)
+                .withTimeout(spec.commandTimeout)
+        when {
+            key.username != null -> uri.withAuthentication(key.username, key.password.orEmpty())
+            key.password != null -> uri.withPassword(key.password.toCharArray())
+        }
+        key.clientName?.let { uri.withClientName(it) }
+        return client.connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
+    }
+}

@@ -1,0 +1,269 @@
+package picket.sentinel.internal
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.api.StatefulRedisConnection
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.sync.withLock
+import picket.core.Address
+import picket.core.BalancerException
+import picket.core.ConnSpec
+import picket.core.ConnectionLostException
+import picket.core.Durability
+import picket.core.DurabilityException
+import picket.core.InternalPicketApi
+import picket.core.NoHealthyReplicaException
+import picket.core.NodeConnectionException
+import picket.core.PicketEvent
+import picket.core.ReadFrom
+import picket.core.StaleMasterException
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * Runs blocks: finds the node (cache, resolution, ROLE check), takes the shared connection, runs the block, waits
+ * for the durability the spec asks, and on failure drops what the error proves wrong and runs the block again only
+ * where that is safe.
+ */
+@OptIn(InternalPicketApi::class)
+internal class Engine(
+    private val groups: (String) -> GroupRuntime,
+    private val connections: DataConnections,
+    private val bus: EventBus,
+) {
+    suspend fun <T> execute(
+        spec: ConnSpec,
+        run: suspend (Lease) -> T,
+    ): T {
+        enclosingLease(spec)?.let { return run(it) }
+        var attempt = 1
+        while (true) {
+            val lease =
+                try {
+                    acquire(spec)
+                } catch (e: NodeConnectionException) {
+                    // Nothing was sent: the entry has been dropped, so another round may find the right node.
+                    if (attempt++ >= MAX_ATTEMPTS) throw e
+                    continue
+                }
+            try {
+                val result = run(lease)
+                awaitDurability(spec, lease)
+                return result
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                recover(lease, e, lastAttempt = attempt++ >= MAX_ATTEMPTS)
+            }
+        }
+    }
+
+    /**
+     * Drops what [error] proves wrong, then returns if the block may run again, or throws: a block runs again only
+     * if nothing of it had run and the error proves the failing command did not run either, or if its spec is
+     * idempotent and running again could help.
+     */
+    private fun recover(
+        lease: Lease,
+        error: Exception,
+        lastAttempt: Boolean,
+    ) {
+        val failure = Failure.of(error)
+        if (failure.invalidates) nodeFailed(lease, failure, error)
+        val untouched = failure.provablyNotRun && lease.tracker.completed == 0
+        val again = untouched || (lease.spec.idempotent && failure.retriable)
+        if (lastAttempt || !again) {
+            if (failure ==
+                Failure.CONNECTION_LOST
+            ) {
+                throw ConnectionLostException(lease.address, lease.spec.target(), error)
+            }
+            throw error
+        }
+        log.debug { "running the block on ${lease.spec.target()} again after ${error.message} ($failure)" }
+    }
+
+    private suspend fun acquire(spec: ConnSpec): Lease {
+        if (spec.isDirect) {
+            val address = Address(spec.host!!, spec.port!!)
+            val key = DataConnections.Key.of(address, spec)
+            return Lease(spec, address, key, connections.get(key, spec), isReplica = false)
+        }
+        val group = groups(spec.sentinelGroup!!)
+        return when (val readFrom = spec.readFrom) {
+            ReadFrom.Master -> acquireMaster(group, spec)
+            is ReadFrom.PreferReplica -> acquireReplica(group, spec, readFrom)
+        }
+    }
+
+    private suspend fun acquireMaster(
+        group: GroupRuntime,
+        spec: ConnSpec,
+    ): Lease {
+        val masterName = spec.masterName!!
+        var lastRole = "unknown"
+        var lastAddress: Address? = null
+        repeat(STALE_ATTEMPTS) {
+            val entry = group.resolver.master(masterName)
+            lastAddress = entry.address
+            val key = DataConnections.Key.of(entry.address, spec)
+            val connection =
+                try {
+                    connections.get(key, spec)
+                } catch (e: NodeConnectionException) {
+                    group.resolver.invalidate(masterName, entry.address, "connection failed: ${e.cause?.message}")
+                    throw e
+                }
+            if (verify(group, masterName, entry, key, connection)) {
+                return Lease(spec, entry.address, key, connection, isReplica = false, entry = entry)
+            }
+            lastRole = entry.staleRole ?: "unknown"
+        }
+        throw StaleMasterException(group.name, masterName, lastAddress!!, lastRole)
+    }
+
+    /**
+     * Checks once per cached entry, with ROLE, that the node is master; concurrent blocks wait for that one verdict.
+     * A node that is not master is dropped from the cache.
+     */
+    private suspend fun verify(
+        group: GroupRuntime,
+        masterName: String,
+        entry: MasterEntry,
+        key: DataConnections.Key,
+        connection: StatefulRedisConnection<String, String>,
+    ): Boolean {
+        if (entry.verified.get()) return true
+        entry.verifying.withLock {
+            if (entry.verified.get()) return true
+            if (entry.staleRole != null) return false
+            val role =
+                connection
+                    .async()
+                    .role()
+                    .await()
+                    .firstOrNull()
+                    ?.toString() ?: "none"
+            if (role != "master") {
+                entry.staleRole = role
+                group.resolver.invalidate(masterName, entry.address, "reports role '$role'")
+                return false
+            }
+            entry.verifiedWith = key
+            entry.verified.set(true)
+        }
+        bus.emit(PicketEvent.MasterResolved(group.name, masterName, entry.address, entry.sentinel ?: entry.address))
+        return true
+    }
+
+    private suspend fun acquireReplica(
+        group: GroupRuntime,
+        spec: ConnSpec,
+        readFrom: ReadFrom.PreferReplica,
+    ): Lease {
+        val masterName = spec.masterName!!
+        val view = group.resolver.replicas(masterName)
+        if (view.healthy.isEmpty()) {
+            if (readFrom.fallbackToMaster) return acquireMaster(group, spec)
+            throw NoHealthyReplicaException(group.name, masterName, view.rejected)
+        }
+        val chosen =
+            try {
+                readFrom.balancer.pick(view.healthy)
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                throw BalancerException(
+                    "the balancer of ${spec.target()} threw ${e::class.simpleName}: ${e.message}",
+                    e,
+                )
+            }
+        if (chosen !in view.healthy) {
+            throw BalancerException("the balancer of ${spec.target()} returned $chosen, not one of ${view.healthy}")
+        }
+        if (view.fresh) bus.emit(PicketEvent.ReplicaResolved(group.name, masterName, chosen, view.healthy))
+        val key = DataConnections.Key.of(chosen, spec)
+        val connection =
+            try {
+                connections.get(key, spec)
+            } catch (e: NodeConnectionException) {
+                group.resolver.replicasChanged(masterName)
+                throw e
+            }
+        return Lease(spec, chosen, key, connection, isReplica = true)
+    }
+
+    private fun nodeFailed(
+        lease: Lease,
+        failure: Failure,
+        error: Exception,
+    ) {
+        if (!lease.connection.isOpen) connections.discard(lease.key, lease.connection)
+        val spec = lease.spec
+        if (spec.isDirect) return
+        val resolver = groups(spec.sentinelGroup!!).resolver
+        if (lease.isReplica) {
+            resolver.replicasChanged(spec.masterName!!)
+        } else {
+            resolver.invalidate(spec.masterName!!, lease.address, "$failure: ${error.message}")
+        }
+    }
+
+    private suspend fun awaitDurability(
+        spec: ConnSpec,
+        lease: Lease,
+    ) {
+        val durability = spec.durability as? Durability.Replicas ?: return
+        if (lease.isReplica) return
+        val required = durability.count ?: replicasToConfirm(lease)
+        if (required == 0) return
+        val confirmed =
+            lease.connection
+                .async()
+                .waitForReplication(required, durability.timeout.toMillis())
+                .await()
+        if (confirmed < required) throw DurabilityException(lease.address, required, confirmed.toInt())
+    }
+
+    /**
+     * How many replicas "every replica" means for [lease]'s master: the replicas the master itself reports connected
+     * (ROLE, read at most once a second), never fewer than were seen before for the same master entry, and at
+     * least one. Sentinel's view is not used: it lags by up to 10 s either way (it counted a restarted replica late,
+     * and counts a demoted master as a replica seconds before it is one). The floor matters during a failover: the
+     * replica being promoted drops out of the count, and settling for fewer would let a replica that is about to
+     * be resynced confirm writes that are then lost.
+     */
+    private suspend fun replicasToConfirm(lease: Lease): Int {
+        val connected =
+            suspend {
+                (
+                    lease.connection
+                        .async()
+                        .role()
+                        .await()
+                        .getOrNull(2) as? List<*>
+                )?.size ?: 0
+            }
+        val entry = lease.entry ?: return connected().coerceAtLeast(1)
+        val now = System.nanoTime()
+        var seen = 0
+        if (now - entry.replicasCountedAt > ROLE_REFRESH_NANOS) {
+            seen = connected()
+            entry.replicasCountedAt = now
+        }
+        return entry.durableReplicas(seen).coerceAtLeast(1)
+    }
+
+    private companion object {
+        /** How often a durable master's own count of connected replicas is read again. */
+        const val ROLE_REFRESH_NANOS = 1_000_000_000L
+
+        /** Attempts at running one block, counting the first. */
+        const val MAX_ATTEMPTS = 3
+
+        /** Resolutions whose master turned out not to be one (ROLE), before giving up. */
+        const val STALE_ATTEMPTS = 3
+    }
+}

@@ -1,0 +1,65 @@
+package picket.sentinel.internal
+
+import io.lettuce.core.RedisCommandExecutionException
+import io.lettuce.core.RedisCommandTimeoutException
+import io.lettuce.core.RedisConnectionException
+import io.lettuce.core.RedisException
+import picket.core.NodeConnectionException
+
+/**
+ * What an error in a block says about the node and about the command: whether the cached entry must be dropped,
+ * whether the command provably did not run (so that the block may run again), and whether running it again could
+ * help at all.
+ */
+internal enum class Failure(
+    val invalidates: Boolean,
+    val provablyNotRun: Boolean,
+    val retriable: Boolean,
+) {
+    /** READONLY, MASTERDOWN, LOADING: the node refused the command, so it did not run; the node is the wrong one. */
+    REFUSED_BY_NODE(invalidates = true, provablyNotRun = true, retriable = true),
+
+    /** No connection could be made: nothing was sent. */
+    NOT_CONNECTED(invalidates = true, provablyNotRun = true, retriable = true),
+
+    /** The connection was closed (a failover kills client connections): the command may or may not have run. */
+    CONNECTION_LOST(invalidates = true, provablyNotRun = false, retriable = true),
+
+    /** No reply in time: it may have run; the node may be paused or partitioned but is not known to be wrong. */
+    TIMEOUT(invalidates = false, provablyNotRun = false, retriable = true),
+
+    /** Anything else, Redis command errors included: passed through as it is. */
+    OTHER(invalidates = false, provablyNotRun = false, retriable = false),
+    ;
+
+    companion object {
+        private val NODE_REFUSALS = listOf("READONLY", "MASTERDOWN", "LOADING")
+
+        fun of(error: Throwable): Failure =
+            when (error) {
+                is NodeConnectionException, is RedisConnectionException -> {
+                    NOT_CONNECTED
+                }
+
+                is RedisCommandTimeoutException -> {
+                    TIMEOUT
+                }
+
+                is RedisCommandExecutionException -> {
+                    if (NODE_REFUSALS.any { error.message.orEmpty().startsWith(it) }) REFUSED_BY_NODE else OTHER
+                }
+
+                is RedisException -> {
+                    if (error.message.orEmpty().contains("closed", ignoreCase = true)) CONNECTION_LOST else OTHER
+                }
+
+                is java.io.IOException -> {
+                    CONNECTION_LOST
+                }
+
+                else -> {
+                    OTHER
+                }
+            }
+    }
+}

@@ -1,0 +1,315 @@
+package picket.sentinel.internal
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.async
+import kotlinx.coroutines.future.await
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.core.MasterNameUnknownException
+import picket.core.PicketEvent
+import picket.core.SentinelsUnreachableException
+import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
+
+private val log = KotlinLogging.logger {}
+
+/** The healthy replicas of a master name, why the others were rejected, and whether this came from the sentinels. */
+internal data class ReplicaView(
+    val healthy: List<Address>,
+    val rejected: Map<Address, String>,
+    val fresh: Boolean,
+)
+
+/**
+ * Resolves the master names of one sentinel group: the cache, one resolution in flight per name, sentinels asked
+ * in order (last good first), the switch on `+switch-master`, invalidation and ROLE sweeps.
+ */
+internal class GroupResolver(
+    val state: GroupState,
+    private val queries: SentinelQueries,
+    private val connections: DataConnections,
+    private val bus: EventBus,
+    private val scope: CoroutineScope,
+) {
+    /** Told of sentinels discovered while resolving, so that they are subscribed to as well. */
+    @Volatile
+    var onSentinelsLearnt: (List<Address>) -> Unit = {}
+
+    private val masterFlights = ConcurrentHashMap<String, Deferred<MasterEntry>>()
+    private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
+    private val switchLock = Any()
+
+    /** The cached master of [masterName], or the answer of one resolution shared by every concurrent caller. */
+    suspend fun master(masterName: String): MasterEntry =
+        state.masters[masterName] ?: singleFlight(masterFlights, masterName) { resolveMaster(masterName) }
+
+    /** The healthy replicas of [masterName], cached until an event or an error says they changed. */
+    suspend fun replicas(masterName: String): ReplicaView =
+        state.replicas[masterName]?.let { ReplicaView(it, emptyMap(), fresh = false) }
+            ?: singleFlight(replicaFlights, masterName) { resolveReplicas(masterName) }
+
+    private suspend fun resolveMaster(masterName: String): MasterEntry {
+        state.masters[masterName]?.let { return it }
+        val generation = state.generation(masterName)
+        val (answer, sentinel) = askSentinels(masterName)
+        val entry = MasterEntry(answer.address, sentinel, answer.configEpoch)
+        val previous: Address?
+        synchronized(switchLock) {
+            // A switch during the round trip wins: its address is newer than this answer.
+            if (state.generation(masterName) != generation) return state.masters[masterName] ?: entry
+            previous = state.lastKnown.put(masterName, answer.address)
+            state.masters[masterName] = entry
+        }
+        if (previous != null && previous != answer.address) {
+            state.replicas.remove(masterName)
+            connections.closeAll(previous)
+            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, previous, answer.address, null))
+        }
+        return entry
+    }
+
+    /** Asks the sentinels in order until one gives a usable answer for [masterName]. */
+    suspend fun askSentinels(masterName: String): Pair<MasterAnswer, Address> {
+        state.rounds.incrementAndGet()
+        val failures = LinkedHashMap<Address, Throwable>()
+        val unknown = mutableListOf<Address>()
+        for (sentinel in state.orderedSentinels()) {
+            try {
+                val answer = queries.master(sentinel, state.config, masterName)
+                val down = answer?.flags?.intersect(DOWN_FLAGS).orEmpty()
+                when {
+                    answer == null -> {
+                        unknown += sentinel
+                    }
+
+                    down.isNotEmpty() -> {
+                        val cause = IllegalStateException("flags master ${answer.address} ${down.sorted()}")
+                        fail(failures, sentinel, masterName, cause)
+                    }
+
+                    else -> {
+                        return accept(answer, sentinel)
+                    }
+                }
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                fail(failures, sentinel, masterName, e)
+            }
+        }
+        val error =
+            if (failures.isEmpty()) {
+                MasterNameUnknownException(state.name, masterName, unknown)
+            } else {
+                unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
+                SentinelsUnreachableException(state.name, masterName, failures)
+            }
+        bus.emit(PicketEvent.ResolutionFailed(state.name, masterName, error))
+        throw error
+    }
+
+    /** Takes [sentinel]'s usable answer: it becomes the first to ask, and the sentinels it knows are learnt. */
+    private fun accept(
+        answer: MasterAnswer,
+        sentinel: Address,
+    ): Pair<MasterAnswer, Address> {
+        state.lastGood = sentinel
+        val fresh = state.learn(sentinel, answer.otherSentinels)
+        if (fresh.isNotEmpty()) {
+            bus.emit(PicketEvent.SentinelsRefreshed(state.name, state.allSentinels()))
+            onSentinelsLearnt(fresh)
+        }
+        return answer to sentinel
+    }
+
+    private suspend fun resolveReplicas(masterName: String): ReplicaView {
+        state.rounds.incrementAndGet()
+        val generation = state.generation(masterName)
+        val failures = LinkedHashMap<Address, Throwable>()
+        var rejected = emptyMap<Address, String>()
+        var answered = false
+        for (sentinel in state.orderedSentinels()) {
+            try {
+                val answers = queries.replicas(sentinel, state.config, masterName) ?: continue
+                answered = true
+                val healthy = answers.filter { it.problem == null }.map { it.address }
+                if (healthy.isNotEmpty()) {
+                    synchronized(switchLock) {
+                        if (state.generation(masterName) == generation) state.replicas[masterName] = healthy
+                    }
+                    return ReplicaView(
+                        healthy,
+                        answers.filter { it.problem != null }.associate {
+                            it.address to
+                                it.problem!!
+                        },
+                        true,
+                    )
+                }
+                // This sentinel sees no healthy replica; another one may.
+                rejected = answers.associate { it.address to it.problem!! }
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                fail(failures, sentinel, masterName, e)
+            }
+        }
+        if (!answered) {
+            val error =
+                if (failures.isEmpty()) {
+                    MasterNameUnknownException(state.name, masterName, state.orderedSentinels())
+                } else {
+                    SentinelsUnreachableException(state.name, masterName, failures)
+                }
+            bus.emit(PicketEvent.ResolutionFailed(state.name, masterName, error))
+            throw error
+        }
+        return ReplicaView(emptyList(), rejected, true)
+    }
+
+    /**
+     * Acts on a `+switch-master` from [sentinel]: the cache takes the new address, connections to the old one are
+     * closed at once, and one SwitchMaster event is emitted however many sentinels announce the same switch.
+     */
+    fun switchMaster(
+        masterName: String,
+        newAddress: Address,
+        sentinel: Address?,
+    ) {
+        val old: Address
+        synchronized(switchLock) {
+            val current = state.masters[masterName]?.address
+            old = current ?: state.lastKnown[masterName] ?: return // never used here: nothing to switch
+            if (current == newAddress || (current == null && old == newAddress)) return
+            state.bump(masterName)
+            state.masters[masterName] = MasterEntry(newAddress, sentinel, null)
+            state.lastKnown[masterName] = newAddress
+            state.replicas.remove(masterName)
+        }
+        val closed = connections.closeAll(old)
+        log.info {
+            "group ${state.name}: $masterName switched $old -> $newAddress (via $sentinel), closed $closed connections"
+        }
+        bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel))
+    }
+
+    /** Drops the cached master [masterName] if it is still [address]. */
+    fun invalidate(
+        masterName: String,
+        address: Address,
+        reason: String,
+    ): PicketEvent.EntryInvalidated? {
+        val entry = state.masters[masterName]?.takeIf { it.address == address } ?: return null
+        if (!state.masters.remove(masterName, entry)) return null
+        state.bump(masterName)
+        state.replicas.remove(masterName)
+        return PicketEvent.EntryInvalidated(state.name, masterName, address, reason).also { bus.emit(it) }
+    }
+
+    /** Forgets the cached replicas of [masterName]: the next replica block asks the sentinels again. */
+    fun replicasChanged(masterName: String) {
+        state.replicas.remove(masterName)
+    }
+
+    /** Asks the sentinels again about every cached master and follows any switch that was missed. */
+    suspend fun revalidate() {
+        state.masters.keys.toList().forEach { masterName ->
+            try {
+                val (answer, sentinel) = askSentinels(masterName)
+                switchMaster(masterName, answer.address, sentinel)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.debug { "re-validation of ${state.name}/$masterName failed: ${e.message}" }
+            }
+        }
+    }
+
+    /** Checks ROLE of every cached master and drops those that fail or are no longer master. */
+    suspend fun removeInvalid(): List<PicketEvent.EntryInvalidated> =
+        state.masters.entries.toList().mapNotNull { (masterName, entry) ->
+            val reason =
+                try {
+                    val role = roleOf(entry)
+                    if (role == "master") null else "reports role '$role'"
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    "ROLE failed: ${e.message ?: e::class.simpleName}"
+                }
+            reason?.let {
+                invalidate(masterName, entry.address, it)?.also { connections.closeAll(entry.address) }
+            }
+        }
+
+    private suspend fun roleOf(entry: MasterEntry): String {
+        val (key, connection) =
+            connections.anyOpen(entry.address) ?: run {
+                val key = entry.verifiedWith ?: DataConnections.Key(entry.address, null, null, 0, null)
+                val spec =
+                    ConnSpec(
+                        host = entry.address.host,
+                        port = entry.address.port,
+                        username = key.username,
+                        password = key.password,
+                        database = key.database,
+                        clientName = key.clientName,
+                        connectTimeout = SWEEP_TIMEOUT,
+                        commandTimeout = SWEEP_TIMEOUT,
+                    )
+                key to connections.get(key, spec)
+            }
+        log.debug { "ROLE of ${entry.address} over $key" }
+        return bounded(SWEEP_TIMEOUT, "ROLE on ${entry.address}") {
+            connection
+                .async()
+                .role()
+                .await()
+                .firstOrNull()
+                ?.toString() ?: "none"
+        }
+    }
+
+    private fun fail(
+        failures: MutableMap<Address, Throwable>,
+        sentinel: Address,
+        masterName: String,
+        cause: Throwable,
+    ) {
+        failures[sentinel] = cause
+        bus.emit(PicketEvent.SentinelError(state.name, sentinel, masterName, cause))
+    }
+
+    private suspend fun <T> singleFlight(
+        flights: ConcurrentHashMap<String, Deferred<T>>,
+        key: String,
+        block: suspend () -> T,
+    ): T {
+        // In Picket's own scope, so that one caller's cancellation does not cancel the round the others await.
+        val flight =
+            flights.computeIfAbsent(key) {
+                scope.async(start = CoroutineStart.LAZY) { block() }.also { deferred ->
+                    deferred.invokeOnCompletion { flights.remove(key, deferred) }
+                }
+            }
+        flight.start()
+        return flight.await()
+    }
+
+    private companion object {
+        val DOWN_FLAGS = setOf("s_down", "o_down")
+        val SWEEP_TIMEOUT: Duration = Duration.ofSeconds(2)
+    }
+}

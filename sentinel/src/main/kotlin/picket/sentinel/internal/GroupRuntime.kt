@@ -1,0 +1,65 @@
+package picket.sentinel.internal
+
+import io.lettuce.core.RedisClient
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import picket.core.Address
+import picket.sentinel.GroupStatus
+import picket.sentinel.SentinelGroup
+
+/** A declared sentinel group while it is declared: its state, resolver, subscriptions and optional sweeps. */
+internal class GroupRuntime(
+    val name: String,
+    config: SentinelGroup,
+    client: RedisClient,
+    queries: SentinelQueries,
+    private val connections: DataConnections,
+    bus: EventBus,
+    parent: CoroutineScope,
+) {
+    private val scope = CoroutineScope(parent.coroutineContext + SupervisorJob(parent.coroutineContext[Job]))
+    val resolver = GroupResolver(GroupState(name, config), queries, connections, bus, scope)
+    private val watcher = SentinelWatcher(resolver, client, queries, bus, scope)
+
+    init {
+        resolver.onSentinelsLearnt = watcher::learnt
+        watcher.start()
+        config.revalidateEvery?.let { period ->
+            scope.launch {
+                while (isActive) {
+                    delay(period.toMillis())
+                    resolver.removeInvalid()
+                    resolver.revalidate()
+                }
+            }
+        }
+    }
+
+    fun status(): GroupStatus {
+        val state = resolver.state
+        return GroupStatus(
+            name = name,
+            sentinels = state.orderedSentinels(),
+            lastGoodSentinel = state.lastGood,
+            subscriptions = watcher.status(),
+            masters = state.masters.mapValues { it.value.address },
+            replicas = state.replicas.toMap(),
+            resolutionRounds = state.rounds.get(),
+        )
+    }
+
+    /** Stops the subscriptions and sweeps and closes the connections to this group's nodes. */
+    fun close() {
+        watcher.stop()
+        scope.cancel()
+        val state = resolver.state
+        (state.masters.values.map { it.address } + state.replicas.values.flatten() + state.lastKnown.values)
+            .toSet()
+            .forEach { address: Address -> connections.closeAll(address) }
+    }
+}

@@ -1,0 +1,102 @@
+package picket.sentinel.internal
+
+import kotlinx.coroutines.sync.Mutex
+import picket.core.Address
+import picket.sentinel.SentinelGroup
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import java.util.concurrent.atomic.AtomicLong
+
+/** A cached master: where it is, who said so, and whether a ROLE check has confirmed it since. */
+internal class MasterEntry(
+    val address: Address,
+    val sentinel: Address?,
+    val configEpoch: Long?,
+) {
+    /** Set by the first block that checked ROLE on it; the one that sets it emits MasterResolved. */
+    val verified = AtomicBoolean(false)
+
+    /** Held while one block checks ROLE, so that concurrent blocks wait for its verdict instead of asking too. */
+    val verifying = Mutex()
+
+    /** The role the node reported if it was not master: the entry is stale and must not be used. */
+    @Volatile
+    var staleRole: String? = null
+
+    /** The most healthy replicas ever seen for this master: durable blocks never settle for fewer. */
+    private val durableFloor = AtomicInteger(0)
+
+    /**
+     * How many replicas a durable block on this master must reach, given [healthyNow]: never fewer than were
+     * healthy before, because during a failover the replica being promoted drops out of the count, and a write that
+     * only the others confirm is lost when they resync from it.
+     */
+    fun durableReplicas(healthyNow: Int): Int = durableFloor.accumulateAndGet(healthyNow, ::maxOf)
+
+    /** When the master's own count of connected replicas (ROLE) was last read, in System.nanoTime. */
+    @Volatile
+    var replicasCountedAt: Long = 0L
+
+    /** The connection key of the block that verified it, for later ROLE checks with the same credentials. */
+    @Volatile
+    var verifiedWith: DataConnections.Key? = null
+}
+
+/** Everything Picket knows about one sentinel group. */
+internal class GroupState(
+    val name: String,
+    val config: SentinelGroup,
+) {
+    /** The configured sentinels in a per-process random order, so that processes spread over them. */
+    private val configured: List<Address> = config.sentinels.shuffled()
+    private val discovered = CopyOnWriteArrayList<Address>()
+
+    @Volatile
+    var lastGood: Address? = null
+
+    val masters = ConcurrentHashMap<String, MasterEntry>()
+
+    /** The last master address seen per name, kept across invalidations so that a later switch names the old one. */
+    val lastKnown = ConcurrentHashMap<String, Address>()
+
+    /** Bumped on every switch or invalidation of a name: a resolution that began before must not cache its answer. */
+    private val generations = ConcurrentHashMap<String, AtomicLong>()
+
+    /** Rounds of questions asked of the sentinels (master or replicas), for [picket.sentinel.GroupStatus]. */
+    val rounds = AtomicLong()
+
+    /** Healthy replicas per master name, until an event or an error says they changed. */
+    val replicas = ConcurrentHashMap<String, List<Address>>()
+
+    /** Sentinels to ask, in order: the last one that answered, then discovered ones, then configured ones. */
+    fun orderedSentinels(): List<Address> {
+        val all = (discovered + configured).distinct()
+        val first = lastGood?.takeIf { it in all }
+        return if (first == null) all else listOf(first) + (all - first)
+    }
+
+    /** Every sentinel known now: configured and discovered. */
+    fun allSentinels(): List<Address> = (configured + discovered).distinct()
+
+    /**
+     * Adds sentinels learnt from [answering]'s `SENTINEL sentinels` reply (which omits the answering one); returns
+     * the ones that were new.
+     */
+    fun learn(
+        answering: Address,
+        others: List<Address>,
+    ): List<Address> {
+        val known = allSentinels().toSet()
+        val fresh = (others + answering).distinct().filter { it !in known }
+        discovered.addAll(fresh)
+        return fresh
+    }
+
+    fun generation(masterName: String): Long = generations.computeIfAbsent(masterName) { AtomicLong() }.get()
+
+    fun bump(masterName: String) {
+        generations.computeIfAbsent(masterName) { AtomicLong() }.incrementAndGet()
+    }
+}

@@ -1,0 +1,215 @@
+package picket.sentinel.internal
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisClient
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.pubsub.RedisPubSubAdapter
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import picket.core.Address
+import picket.core.PicketEvent
+import java.util.concurrent.ConcurrentHashMap
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * The event subscriptions of one sentinel group: one connection per sentinel (one in all in economy mode), each
+ * PINGed for liveness and re-established with capped backoff when it fails; after a loss, every cached master of
+ * the group is re-validated, since announcements may have been missed.
+ */
+internal class SentinelWatcher(
+    private val resolver: GroupResolver,
+    private val client: RedisClient,
+    private val queries: SentinelQueries,
+    private val bus: EventBus,
+    private val scope: CoroutineScope,
+) {
+    private val state = resolver.state
+    private val subscriptions = ConcurrentHashMap<Address, Job>()
+    private val alive = ConcurrentHashMap<Address, Boolean>()
+
+    /**
+     * Subscribes to the group's sentinels: one subscription per sentinel, or in economy mode a single one that moves
+     * to the next sentinel whenever its sentinel fails.
+     */
+    fun start() {
+        if (state.config.subscribeToAll) {
+            state.allSentinels().forEach(::watch)
+        } else {
+            val first = state.orderedSentinels().first()
+            subscriptions.computeIfAbsent(first) { scope.launch { subscribeForever(first, rotate = true) } }
+        }
+    }
+
+    /** Subscribes to sentinels discovered later too, unless in economy mode. */
+    fun learnt(sentinels: List<Address>) {
+        if (state.config.subscribeToAll) sentinels.forEach(::watch)
+    }
+
+    /** The sentinels subscribed to now, and whether each subscription is established. */
+    fun status(): Map<Address, Boolean> = alive.toMap()
+
+    fun stop() {
+        subscriptions.values.forEach { it.cancel() }
+        subscriptions.clear()
+    }
+
+    private fun watch(sentinel: Address) {
+        subscriptions.computeIfAbsent(sentinel) { scope.launch { subscribeForever(sentinel, rotate = false) } }
+    }
+
+    private suspend fun subscribeForever(
+        initial: Address,
+        rotate: Boolean,
+    ) {
+        var sentinel = initial
+        var lost = false
+        var backoff = INITIAL_BACKOFF_MS
+        while (scope.isActive) {
+            var connection: StatefulRedisPubSubConnection<String, String>? = null
+            try {
+                alive[sentinel] = false
+                connection = connect(sentinel)
+                alive[sentinel] = true
+                bus.emit(PicketEvent.Subscribed(state.name, sentinel, resubscribed = lost))
+                if (lost) scope.launch { resolver.revalidate() }
+                backoff = INITIAL_BACKOFF_MS
+                pingUntilFailure(connection)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                alive[sentinel] = false
+                if (!lost || connection != null) bus.emit(PicketEvent.SubscriptionLost(state.name, sentinel, e))
+                log.debug { "group ${state.name}: subscription to $sentinel failed: ${e.message}" }
+                lost = true
+                if (rotate) {
+                    alive.remove(sentinel)
+                    sentinel = after(sentinel)
+                }
+            } finally {
+                connection?.closeAsync()
+            }
+            delay(backoff)
+            backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+        }
+    }
+
+    /** The sentinel to try after [failed]: the next one in asking order. */
+    private fun after(failed: Address): Address {
+        val order = state.orderedSentinels().filter { it != failed }
+        return order.firstOrNull() ?: failed
+    }
+
+    private suspend fun connect(sentinel: Address): StatefulRedisPubSubConnection<String, String> {
+        val config = state.config
+        val future = client.connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config)).toCompletableFuture()
+        val connection =
+            try {
+                bounded(config.connectTimeout, "subscribing to sentinel $sentinel") { future.copy().await() }
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                future.thenAccept { it.closeAsync() }
+                throw e
+            }
+        try {
+            connection.addListener(
+                object : RedisPubSubAdapter<String, String>() {
+                    override fun message(
+                        channel: String,
+                        message: String,
+                    ) {
+                        // Handled on the I/O thread: a switch must not wait for a dispatcher.
+                        handle(sentinel, channel, message)
+                    }
+                },
+            )
+            // Once per connection: the copy the spread makes is of no account.
+            @Suppress("SpreadOperator")
+            bounded(config.commandTimeout, "SUBSCRIBE on sentinel $sentinel") {
+                connection.async().subscribe(*CHANNELS).await()
+            }
+            return connection
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            connection.closeAsync()
+            throw e
+        }
+    }
+
+    private suspend fun pingUntilFailure(connection: StatefulRedisPubSubConnection<String, String>) =
+        coroutineScope {
+            val config = state.config
+            while (isActive) {
+                delay(config.pingInterval.toMillis())
+                check(connection.isOpen) { "connection closed" }
+                bounded(config.commandTimeout, "PING") { connection.async().ping().await() }
+            }
+        }
+
+    private fun handle(
+        sentinel: Address,
+        channel: String,
+        message: String,
+    ) {
+        try {
+            when (channel) {
+                "+switch-master" -> {
+                    // <master-name> <old-ip> <old-port> <new-ip> <new-port>
+                    val parts = message.split(" ")
+                    resolver.switchMaster(parts[0], Address(parts[3], parts[4].toInt()), sentinel)
+                }
+
+                "+sentinel" -> {
+                    // sentinel <id> <ip> <port> @ <master-name> <master-ip> <master-port>
+                    val parts = message.split(" ")
+                    val fresh = state.learn(sentinel, listOf(Address(parts[2], parts[3].toInt())))
+                    if (fresh.isNotEmpty()) {
+                        bus.emit(PicketEvent.SentinelsRefreshed(state.name, state.allSentinels()))
+                        learnt(fresh)
+                    }
+                }
+
+                else -> {
+                    // <instance-type> <name> <ip> <port> @ <master-name> <master-ip> <master-port>
+                    val parts = message.split(" ")
+                    val at = parts.indexOf("@")
+                    if (parts.firstOrNull() == "slave" && at >= 0) resolver.replicasChanged(parts[at + 1])
+                }
+            }
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: RuntimeException,
+        ) {
+            log.warn(e) { "group ${state.name}: could not handle '$channel $message' from $sentinel" }
+        }
+    }
+
+    private companion object {
+        const val INITIAL_BACKOFF_MS = 100L
+        const val MAX_BACKOFF_MS = 5_000L
+
+        /** Exactly the events Picket acts on. */
+        val CHANNELS =
+            arrayOf(
+                "+switch-master",
+                "+sentinel",
+                "+sdown",
+                "-sdown",
+                "+slave",
+                "+convert-to-slave",
+                "+slave-reconf-done",
+                "-role-change",
+                "+role-change",
+            )
+    }
+}

@@ -1,0 +1,220 @@
+package picket.sentinel
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
+import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+import io.kotest.matchers.string.shouldNotContain
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import picket.core.Address
+import picket.core.Balancer
+import picket.core.BalancerException
+import picket.core.Balancers
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.core.MasterNameUnknownException
+import picket.core.NoHealthyReplicaException
+import picket.core.PicketEvent
+import picket.core.SentinelGroupUnknownException
+import picket.core.SentinelsUnreachableException
+import picket.testkit.TopologyConfig
+import picket.testkit.TopologyExtension
+
+/** Resolution on a steady topology: cache, single flight, replicas, direct specs, connections held, errors. */
+class ResolverSpec :
+    FunSpec({
+        val topology = install(TopologyExtension())
+        val masterName = TopologyConfig.DEFAULT_MASTER_NAME
+        val picket = Picket()
+        afterSpec { picket.close() }
+        picket.setSentinelGroups("main" to topology.sentinelGroup())
+        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName)
+        val log = EventLog(picket)
+
+        test("a block runs on the master that the sentinels name, verified once with ROLE") {
+            val master = topology.awaitMaster(masterName)
+            picket.withConn(spec) { set("greeting", "hello") } shouldBe "OK"
+            picket.withConn(spec) { get("greeting") } shouldBe "hello"
+            Inspect.on(master) { it.get("greeting") } shouldBe "hello"
+            val resolved = log.await<PicketEvent.MasterResolved>()
+            resolved.group shouldBe "main"
+            resolved.masterName shouldBe masterName
+            resolved.address shouldBe master.asAddress
+            log.ofType<PicketEvent.MasterResolved>() shouldHaveSize 1
+            picket.status("main").masters shouldBe mapOf(masterName to master.asAddress)
+        }
+
+        test("a cache hit asks no sentinel, and 1,000 concurrent blocks on a cold cache cause one resolution round") {
+            // Rounds as the resolver counts them: each one is a question to the sentinels. (Counting connections on
+            // the sentinels instead is unsound: the sentinels open links to each other at times of their own.)
+            fun rounds() = picket.status("main").resolutionRounds
+
+            val warm = rounds()
+            repeat(100) { picket.withConn(spec) { get("greeting") } }
+            rounds() shouldBe warm
+
+            picket.invalidate(spec) shouldBe true
+            log.clear()
+            val results =
+                coroutineScope {
+                    (1..1000).map { i -> async { picket.withConn(spec) { incr("counter:$i") } } }.awaitAll()
+                }
+            results.toSet() shouldBe setOf(1L)
+            rounds() shouldBe warm + 1
+            log.await<PicketEvent.MasterResolved>()
+            log.ofType<PicketEvent.MasterResolved>() shouldHaveSize 1
+        }
+
+        test("replica blocks run on healthy replicas, and round robin uses each of them") {
+            val replicas = topology.dataNodes(masterName).filter { it != topology.awaitMaster(masterName) }
+            val reads = spec.preferReplica(Balancers.roundRobin(), fallbackToMaster = false)
+            val used =
+                (1..10).map {
+                    picket.withConn(reads) {
+                        (role().first() as String) to
+                            info("server")!!.lines().first { l -> l.startsWith("tcp_port:") }
+                    }
+                }
+            used.map { it.first }.toSet() shouldBe setOf("slave")
+            used
+                .map {
+                    it.second
+                        .removePrefix("tcp_port:")
+                        .trim()
+                        .toInt()
+                }.toSet() shouldContainExactlyInAnyOrder
+                replicas.map { it.port }
+            log.ofType<PicketEvent.ReplicaResolved>().last().candidates shouldContainExactlyInAnyOrder
+                replicas.map { it.asAddress }
+        }
+
+        test("a nested block on the same spec reuses the enclosing connection") {
+            picket.withConn(spec) {
+                val outer = clientId()
+                val inner = picket.withConn(spec) { clientId() }
+                inner shouldBe outer
+            }
+        }
+
+        test("a direct spec bypasses the sentinels") {
+            val master = topology.awaitMaster(masterName)
+            picket.withConn(ConnSpec(host = master.host, port = master.port)) { get("greeting") } shouldBe "hello"
+        }
+
+        test("in steady state the process holds exactly one connection to each sentinel, however many specs") {
+            val other = spec.copy(database = 1, clientName = "other")
+            picket.withConn(other) { set("k", "v") }
+            picket.withConn(spec.preferReplica()) { get("k") }
+            within(10) { topology.sentinels.forEach { Inspect.clientsNamed(it, "picket") shouldBe 1 } }
+        }
+
+        test("economy mode holds one sentinel connection in all") {
+            Picket().use { economy ->
+                economy.setSentinelGroups("eco" to topology.sentinelGroup().economy())
+                economy.withConn(ConnSpec(sentinelGroup = "eco", masterName = masterName)) { get("greeting") } shouldBe
+                    "hello"
+                within(10) {
+                    // One subscription per sentinel for the first instance, one in all for the economy one.
+                    topology.sentinels.sumOf { Inspect.clientsNamed(it, "picket") } shouldBe 4
+                }
+            }
+        }
+
+        test("each mistake gets its own typed error naming what was wrong") {
+            shouldThrow<SentinelGroupUnknownException> {
+                picket.withConn(ConnSpec(sentinelGroup = "nope", masterName = "m")) { ping() }
+            }.message shouldBe "sentinel group 'nope' is not declared (declared: main)"
+
+            val unknown =
+                shouldThrow<MasterNameUnknownException> { picket.withConn(spec.copy(masterName = "nobody")) { ping() } }
+            unknown.message shouldContain "no sentinel of group 'main' monitors a master named 'nobody'"
+            unknown.sentinels shouldHaveSize 3
+
+            shouldThrow<InvalidSpecException> { ConnSpec(sentinelGroup = "", masterName = "m") }.message shouldContain
+                "sentinel group is empty"
+            shouldThrow<InvalidSpecException> { ConnSpec(sentinelGroup = "g", masterName = " ") }.message shouldContain
+                "master name is blank"
+            shouldThrow<InvalidSpecException> { ConnSpec(host = "h", port = 70000) }.message shouldContain "port 70000"
+            shouldThrow<InvalidSpecException> { picket.addSentinelGroups("main" to topology.sentinelGroup()) }
+                .message shouldBe "sentinel groups already declared: [main]"
+        }
+
+        test("a plain Redis port given as a sentinel and an unreachable one are each named with their cause") {
+            val master = topology.awaitMaster(masterName)
+            Picket().use { wrong ->
+                val nothing = Address("127.0.0.1", 1)
+                wrong.setSentinelGroups(
+                    "wrong" to SentinelGroup(listOf(master.asAddress, nothing), password = "pw-never-shown"),
+                )
+                val error =
+                    shouldThrow<SentinelsUnreachableException> {
+                        wrong.withConn(ConnSpec(sentinelGroup = "wrong", masterName = masterName)) { ping() }
+                    }
+                error.failures.keys shouldContainExactlyInAnyOrder listOf(master.asAddress, nothing)
+                error.message shouldContain "no sentinel of group 'wrong' resolved master '$masterName'"
+                error.message shouldContain "$nothing: "
+                error.message shouldNotContain "pw-never-shown"
+            }
+        }
+
+        test("a listener that throws does not stop the others, and a closed handle stops delivery") {
+            val seen = mutableListOf<PicketEvent>()
+            val thrower = picket.registerListener { error("listener bug") }
+            val handle = picket.registerListener { synchronized(seen) { seen += it } }
+            picket.invalidate(spec) shouldBe true
+            picket.withConn(spec) { ping() }
+            within(5) { synchronized(seen) { seen.filterIsInstance<PicketEvent.MasterResolved>() shouldHaveSize 1 } }
+            handle.close()
+            thrower.close()
+            log.clear()
+            picket.invalidate(spec) shouldBe true
+            picket.withConn(spec) { ping() }
+            log.await<PicketEvent.MasterResolved>()
+            synchronized(seen) { seen.filterIsInstance<PicketEvent.MasterResolved>() shouldHaveSize 1 }
+        }
+
+        test("two specs on one master keep their own database and client name") {
+            val zero = spec.copy(clientName = "zero")
+            val one = spec.copy(database = 1, clientName = "one")
+            picket.withConn(zero) { set("db-key", "in zero") }
+            picket.withConn(one) { set("db-key", "in one") }
+            picket.withConn(zero) { get("db-key") to clientGetname() } shouldBe ("in zero" to "zero")
+            picket.withConn(one) { get("db-key") to clientGetname() } shouldBe ("in one" to "one")
+        }
+
+        test("a balancer that throws or picks a stranger fails the block with a typed error") {
+            val throwing = spec.preferReplica(Balancer { error("no luck") })
+            shouldThrow<BalancerException> { picket.withConn(throwing) { ping() } }.message shouldBe
+                "the balancer of main/$masterName threw IllegalStateException: no luck"
+            val stranger = spec.preferReplica(Balancer { Address("10.9.9.9", 6379) })
+            shouldThrow<BalancerException> { picket.withConn(stranger) { ping() } }.message shouldContain
+                "returned 10.9.9.9:6379, not one of"
+        }
+
+        test("with no healthy replica the master serves, or a typed error says why when falling back is off") {
+            val master = topology.awaitMaster(masterName)
+            val replicas = topology.dataNodes(masterName).filter { it != master }
+            val strict =
+                spec
+                    .copy(
+                        commandTimeout = java.time.Duration.ofSeconds(1),
+                    ).preferReplica(fallbackToMaster = false)
+            replicas.forEach { topology.pause(it) }
+            try {
+                // Until Sentinel flags them down (down-after 2 s) a paused replica can still be chosen and time out.
+                val error = within(20) { shouldThrow<NoHealthyReplicaException> { picket.withConn(strict) { ping() } } }
+                error.rejected.keys shouldContainExactlyInAnyOrder replicas.map { it.asAddress }
+                error.rejected.values.forEach { it shouldContain "s_down" }
+                error.message shouldContain "no healthy replica of '$masterName' in group 'main'"
+                picket.withConn(spec.preferReplica()) { role().first() } shouldBe "master"
+            } finally {
+                replicas.forEach { topology.resume(it) }
+            }
+            topology.awaitMaster(masterName)
+        }
+    })

@@ -1,0 +1,55 @@
+package picket.sentinel
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import picket.core.ConnSpec
+import java.time.Instant
+import java.util.concurrent.CopyOnWriteArrayList
+
+/** Writes `w:<n>` about once a millisecond through Picket and records each outcome, to check a failover against. */
+class WriteLoop(
+    private val picket: Picket,
+    private val spec: ConnSpec,
+    scope: CoroutineScope,
+) {
+    class Write(
+        val n: Int,
+        val issued: Instant,
+        val millis: Long,
+        val error: Throwable?,
+    ) {
+        val acknowledged: Boolean get() = error == null
+    }
+
+    val writes = CopyOnWriteArrayList<Write>()
+
+    private val job: Job =
+        scope.launch(Dispatchers.Default) {
+            var n = 0
+            while (isActive) {
+                val key = n++
+                val issued = Instant.now()
+                val start = System.nanoTime()
+                val error =
+                    try {
+                        picket.withConn(spec) { set("w:$key", "$key") }
+                        null
+                    } catch (e: kotlinx.coroutines.CancellationException) {
+                        throw e
+                    } catch (
+                        @Suppress("TooGenericExceptionCaught") e: Exception,
+                    ) {
+                        e
+                    }
+                writes += Write(key, issued, (System.nanoTime() - start) / 1_000_000, error)
+                delay(1)
+            }
+        }
+
+    suspend fun stop() = job.cancelAndJoin()
+}
