@@ -69,8 +69,9 @@ object Demo {
         val written = picket.withConn(spec.copy(durability = Durability.None)) { incr("after-failover") }
         val firstWrite = System.nanoTime()
         println(
-            "failover: +switch-master to ${switch.newAddress} seen ${(seen - start) / 1_000_000} ms after the command; " +
-                "first write on the new master (INCR -> $written) ${(firstWrite - seen) / 1_000_000} ms after that",
+            "failover: +switch-master to ${switch.newAddress} seen ${(seen - start) / 1_000_000} ms after the " +
+                "command; first write on the new master (INCR -> $written) " +
+                "${(firstWrite - seen) / 1_000_000} ms after that",
         )
 
         try {

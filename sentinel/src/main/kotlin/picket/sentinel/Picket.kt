@@ -135,8 +135,10 @@ public class Picket : AutoCloseable {
      * it was not declared.
      */
     public fun removeSentinelGroup(name: String): Boolean {
-        val runtime = synchronized(groupLock) { groups.remove(name) } ?: return false
-        runtime.close()
+        synchronized(groupLock) {
+            val runtime = groups.remove(name) ?: return false
+            runtime.close(stillUsed = groups.values.flatMapTo(mutableSetOf()) { it.addresses() })
+        }
         return true
     }
 

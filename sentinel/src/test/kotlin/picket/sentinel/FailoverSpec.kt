@@ -42,6 +42,20 @@ class FailoverSpec :
                     val values = Inspect.on(master) { redis -> redis.mget(*chunk.map { "w:${it.n}" }.toTypedArray()) }
                     chunk.zip(values).filter { (_, value) -> !value.hasValue() }.map { it.first.n }
                 }
+            if (missing.isNotEmpty()) {
+                val first = loop.writes.first { it.n == missing.first() }
+                val holders =
+                    topology.dataNodes("orders").filter { node ->
+                        runCatching { Inspect.on(node) { it.get("w:${first.n}") } }.getOrNull() !=
+                            null
+                    }
+                println(
+                    "durable loss: ${missing.size} missing (${missing.first()}..${missing.last()}), " +
+                        "first issued ${first.issued}, took ${first.millis} ms, found on $holders; " +
+                        "master checked $master; " +
+                        "events ${log.events.filterIsInstance<PicketEvent.SwitchMaster>()}",
+                )
+            }
             missing.shouldBeEmpty()
             return acknowledged.size
         }
@@ -153,6 +167,7 @@ class FailoverSpec :
                 coroutineScope {
                     val loop = WriteLoop(picket, durable, this)
                     within(5) { loop.writes.count { it.acknowledged } shouldBeGreaterThan 100 }
+                    println("durable, $fault: fault at ${java.time.Instant.now()} after write ${loop.writes.size}")
                     if (fault == "kill -9") topology.kill(old) else topology.failover("orders")
                     val switch = log.await<PicketEvent.SwitchMaster>(seconds = 30) { it.masterName == "orders" }
                     within(10) {

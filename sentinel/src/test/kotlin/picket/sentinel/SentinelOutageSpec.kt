@@ -66,6 +66,15 @@ class SentinelOutageSpec :
             }
         }
 
+        test("declaring a group again replaces it in full: new subscriptions, an empty cache") {
+            picket.withConn(spec) { get("k") } shouldBe "v"
+            picket.status("main").masters.keys shouldBe setOf(masterName)
+            picket.setSentinelGroups("main" to topology.sentinelGroup())
+            picket.status("main").masters shouldBe emptyMap()
+            within(10) { topology.sentinels.forEach { Inspect.clientsNamed(it, "picket") shouldBe 1 } }
+            picket.withConn(spec) { get("k") } shouldBe "v"
+        }
+
         test("removing a group closes its subscriptions and forgets its cache") {
             within(10) { topology.sentinels.forEach { Inspect.clientsNamed(it, "picket") shouldBe 1 } }
             picket.removeSentinelGroup("main") shouldBe true

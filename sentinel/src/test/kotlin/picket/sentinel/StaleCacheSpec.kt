@@ -32,11 +32,21 @@ class StaleCacheSpec :
         test("a stale master is dropped by the ROLE sweep, and a write that meets READONLY runs again on the new one") {
             val sweep = Picket()
             val writer = Picket()
+            val periodic = Picket()
             try {
                 listOf(sweep, writer).forEach { it.setSentinelGroups("g" to economyOn(s0, Duration.ofHours(1))) }
+                val everySecond =
+                    SentinelGroup(
+                        listOf(s0.asAddress),
+                        subscribeToAll = false,
+                        pingInterval = Duration.ofHours(1),
+                        revalidateEvery = Duration.ofSeconds(1),
+                    )
+                periodic.setSentinelGroups("g" to everySecond)
                 val spec = ConnSpec(sentinelGroup = "g", masterName = masterName)
                 sweep.withConn(spec) { set("k", "before") }
                 writer.withConn(spec) { get("k") } shouldBe "before"
+                periodic.withConn(spec) { get("k") } shouldBe "before"
                 val old = topology.awaitMaster(masterName)
 
                 topology.pause(s0)
@@ -45,6 +55,8 @@ class StaleCacheSpec :
                 // Neither instance heard of it: their only subscription is to the paused sentinel.
                 sweep.status("g").masters[masterName] shouldBe old.asAddress
                 writer.status("g").masters[masterName] shouldBe old.asAddress
+                // The one with a built-in schedule repairs itself without any call.
+                within(15) { periodic.status("g").masters[masterName] shouldBe promoted.asAddress }
 
                 val dropped = sweep.removeInvalidResolvedMasterSpecs()
                 dropped shouldHaveSize 1
@@ -62,6 +74,7 @@ class StaleCacheSpec :
                 topology.resume(s0)
                 sweep.close()
                 writer.close()
+                periodic.close()
             }
         }
 

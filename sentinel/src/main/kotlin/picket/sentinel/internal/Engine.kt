@@ -249,7 +249,8 @@ internal class Engine(
         val entry = lease.entry ?: return connected().coerceAtLeast(1)
         val now = System.nanoTime()
         var seen = 0
-        if (now - entry.replicasCountedAt > ROLE_REFRESH_NANOS) {
+        val countedAt = entry.replicasCountedAt
+        if (countedAt == null || now - countedAt > ROLE_REFRESH_NANOS) {
             seen = connected()
             entry.replicasCountedAt = now
         }

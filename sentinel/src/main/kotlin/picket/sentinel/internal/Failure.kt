@@ -35,6 +35,17 @@ internal enum class Failure(
     companion object {
         private val NODE_REFUSALS = listOf("READONLY", "MASTERDOWN", "LOADING")
 
+        /** Lettuce's messages for commands it rejected before sending them: they provably did not run. */
+        private val REJECTED_UNSENT =
+            listOf("Currently not connected", "Connection is closed", "Connection is already closed")
+
+        private fun ofConnectionError(message: String): Failure =
+            when {
+                REJECTED_UNSENT.any { message.startsWith(it) } -> NOT_CONNECTED
+                message.contains("closed", ignoreCase = true) -> CONNECTION_LOST
+                else -> OTHER
+            }
+
         fun of(error: Throwable): Failure =
             when (error) {
                 is NodeConnectionException, is RedisConnectionException -> {
@@ -50,7 +61,7 @@ internal enum class Failure(
                 }
 
                 is RedisException -> {
-                    if (error.message.orEmpty().contains("closed", ignoreCase = true)) CONNECTION_LOST else OTHER
+                    ofConnectionError(error.message.orEmpty())
                 }
 
                 is java.io.IOException -> {

@@ -53,13 +53,20 @@ internal class GroupRuntime(
         )
     }
 
-    /** Stops the subscriptions and sweeps and closes the connections to this group's nodes. */
-    fun close() {
+    /** The nodes this group has cached or used: masters, replicas and masters it knew before. */
+    fun addresses(): Set<Address> {
+        val state = resolver.state
+        return (state.masters.values.map { it.address } + state.replicas.values.flatten() + state.lastKnown.values)
+            .toSet()
+    }
+
+    /**
+     * Stops the subscriptions and sweeps and closes the connections to this group's nodes, except those in
+     * [stillUsed] (connections are shared: another group may point at the same nodes).
+     */
+    fun close(stillUsed: Set<Address> = emptySet()) {
         watcher.stop()
         scope.cancel()
-        val state = resolver.state
-        (state.masters.values.map { it.address } + state.replicas.values.flatten() + state.lastKnown.values)
-            .toSet()
-            .forEach { address: Address -> connections.closeAll(address) }
+        (addresses() - stillUsed).forEach { connections.closeAll(it) }
     }
 }

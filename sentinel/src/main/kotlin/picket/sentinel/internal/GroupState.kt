@@ -35,9 +35,9 @@ internal class MasterEntry(
      */
     fun durableReplicas(healthyNow: Int): Int = durableFloor.accumulateAndGet(healthyNow, ::maxOf)
 
-    /** When the master's own count of connected replicas (ROLE) was last read, in System.nanoTime. */
+    /** When the master's own count of connected replicas (ROLE) was last read (System.nanoTime), or null: never. */
     @Volatile
-    var replicasCountedAt: Long = 0L
+    var replicasCountedAt: Long? = null
 
     /** The connection key of the block that verified it, for later ROLE checks with the same credentials. */
     @Volatile
