@@ -8,22 +8,29 @@ import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
+import io.lettuce.core.KillArgs
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.filterIsInstance
+import kotlinx.coroutines.flow.first
 import picket.core.Address
 import picket.core.Balancer
 import picket.core.BalancerException
 import picket.core.Balancers
 import picket.core.ConnSpec
+import picket.core.ConnectionLostException
 import picket.core.InvalidSpecException
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
+import picket.core.NodeConnectionException
 import picket.core.PicketEvent
+import picket.core.PicketException
 import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
+import java.util.concurrent.atomic.AtomicBoolean
 
 /** Resolution on a steady topology: cache, single flight, replicas, direct specs, connections held, errors. */
 class ResolverSpec :
@@ -216,5 +223,61 @@ class ResolverSpec :
                 replicas.forEach { topology.resume(it) }
             }
             topology.awaitMaster(masterName)
+        }
+
+        test("a block whose connection is lost midway runs again only when its spec is idempotent") {
+            val master = topology.awaitMaster(masterName)
+            picket.withConn(spec) { del("midway") }
+            val error =
+                shouldThrow<PicketException> {
+                    picket.withConn(spec) {
+                        incr("midway")
+                        val id = clientId()!!
+                        Inspect.on(master) { it.clientKill(KillArgs.Builder.id(id)) }
+                        get("midway")
+                    }
+                }
+            (error is ConnectionLostException || error is NodeConnectionException) shouldBe true
+            error.message shouldContain master.asAddress.toString()
+            picket.withConn(spec) { get("midway") } shouldBe "1"
+
+            // Idempotent by the caller's word: the whole block runs again on a fresh connection (INCR runs twice).
+            val idempotent = spec.copy(idempotent = true, clientName = "again")
+            val killed = AtomicBoolean(false)
+            val result =
+                picket.withConn(idempotent) {
+                    incr("midway")
+                    if (killed.compareAndSet(false, true)) {
+                        val id = clientId()!!
+                        Inspect.on(master) { it.clientKill(KillArgs.Builder.id(id)) }
+                    }
+                    get("midway")
+                }
+            result shouldBe "3"
+        }
+
+        test("events are also a cold Flow that unregisters when collection stops") {
+            val collected =
+                coroutineScope {
+                    val first = async { picket.events.filterIsInstance<PicketEvent.EntryInvalidated>().first() }
+                    within(5) {
+                        picket.withConn(spec) { ping() }
+                        picket.invalidate(spec)
+                        first.isCompleted shouldBe true
+                    }
+                    first.await()
+                }
+            collected.masterName shouldBe masterName
+            collected.reason shouldBe "invalidated by hand"
+        }
+
+        test("a refused declaration leaves the registry as it was") {
+            val before = picket.sentinelGroups()
+            shouldThrow<InvalidSpecException> {
+                picket.addSentinelGroups("fresh" to topology.sentinelGroup(), "main" to topology.sentinelGroup())
+            }
+            picket.sentinelGroups() shouldBe before
+            shouldThrow<InvalidSpecException> { picket.setSentinelGroups(" " to topology.sentinelGroup()) }
+            picket.sentinelGroups() shouldBe before
         }
     })

@@ -15,6 +15,7 @@ import picket.core.InternalPicketApi
 import picket.core.NoHealthyReplicaException
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
+import picket.core.PicketException
 import picket.core.ReadFrom
 import picket.core.StaleMasterException
 
@@ -75,12 +76,20 @@ internal class Engine(
         val untouched = failure.provablyNotRun && lease.tracker.completed == 0
         val again = untouched || (lease.spec.idempotent && failure.retriable)
         if (lastAttempt || !again) {
-            if (failure ==
-                Failure.CONNECTION_LOST
-            ) {
-                throw ConnectionLostException(lease.address, lease.spec.target(), error)
+            throw when {
+                failure == Failure.CONNECTION_LOST -> {
+                    ConnectionLostException(lease.address, lease.spec.target(), error)
+                }
+
+                // Lettuce's own "not connected" rejections, after part of the block ran: typed, with the node.
+                failure == Failure.NOT_CONNECTED && error !is PicketException -> {
+                    NodeConnectionException(lease.address, lease.spec.target(), error)
+                }
+
+                else -> {
+                    error
+                }
             }
-            throw error
         }
         log.debug { "running the block on ${lease.spec.target()} again after ${error.message} ($failure)" }
     }
@@ -139,13 +148,7 @@ internal class Engine(
         entry.verifying.withLock {
             if (entry.verified.get()) return true
             if (entry.staleRole != null) return false
-            val role =
-                connection
-                    .async()
-                    .role()
-                    .await()
-                    .firstOrNull()
-                    ?.toString() ?: "none"
+            val role = roleOf(connection)
             if (role != "master") {
                 entry.staleRole = role
                 group.resolver.invalidate(masterName, entry.address, "reports role '$role'")
@@ -228,30 +231,41 @@ internal class Engine(
     }
 
     /**
-     * How many replicas "every replica" means for [lease]'s master: the replicas the master itself reports connected
-     * (ROLE, read at most once a second), never fewer than were seen before for the same master entry, and at
-     * least one. Sentinel's view is not used: it lags by up to 10 s either way (it counted a restarted replica late,
-     * and counts a demoted master as a replica seconds before it is one). The floor matters during a failover: the
-     * replica being promoted drops out of the count, and settling for fewer would let a replica that is about to
-     * be resynced confirm writes that are then lost.
+     * How many replicas "every replica" means for [lease]'s master: the replicas the master itself has, in any
+     * state (`connected_slaves` of INFO replication, read at most once a second), never fewer than were seen before
+     * for the same master entry, and at least one.
+     *
+     * Each narrower view lost acknowledged writes in the failover specs. Sentinel's healthy view lags by up to 10 s
+     * (it counted a restarted replica late). ROLE lists only replicas that are online, so a replica finishing a full
+     * sync was left out, and a write confirmed by the other one was lost when that other one was resynced from the
+     * promoted replica. The floor keeps the count from shrinking during a failover, when the replica being promoted
+     * leaves the master.
      */
     private suspend fun replicasToConfirm(lease: Lease): Int {
-        val connected =
+        val attached =
             suspend {
-                (
+                val info =
                     lease.connection
                         .async()
-                        .role()
+                        .info("replication")
                         .await()
-                        .getOrNull(2) as? List<*>
-                )?.size ?: 0
+                info
+                    .lineSequence()
+                    .firstOrNull {
+                        it.startsWith(
+                            "connected_slaves:",
+                        )
+                    }?.substringAfter(':')
+                    ?.trim()
+                    ?.toIntOrNull()
+                    ?: 0
             }
-        val entry = lease.entry ?: return connected().coerceAtLeast(1)
+        val entry = lease.entry ?: return attached().coerceAtLeast(1)
         val now = System.nanoTime()
-        var seen = 0
         val countedAt = entry.replicasCountedAt
+        var seen = 0
         if (countedAt == null || now - countedAt > ROLE_REFRESH_NANOS) {
-            seen = connected()
+            seen = attached()
             entry.replicasCountedAt = now
         }
         return entry.durableReplicas(seen).coerceAtLeast(1)

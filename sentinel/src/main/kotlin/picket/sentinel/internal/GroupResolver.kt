@@ -272,14 +272,7 @@ internal class GroupResolver(
                 key to connections.get(key, spec)
             }
         log.debug { "ROLE of ${entry.address} over $key" }
-        return bounded(SWEEP_TIMEOUT, "ROLE on ${entry.address}") {
-            connection
-                .async()
-                .role()
-                .await()
-                .firstOrNull()
-                ?.toString() ?: "none"
-        }
+        return bounded(SWEEP_TIMEOUT, "ROLE on ${entry.address}") { roleOf(connection) }
     }
 
     private fun fail(

@@ -2,6 +2,7 @@ package picket.sentinel.internal
 
 import io.lettuce.core.api.StatefulRedisConnection
 import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.future.await
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
@@ -35,3 +36,12 @@ internal class LeaseContext(
 /** The enclosing block's lease for [spec], if its connection is still open. */
 internal suspend fun enclosingLease(spec: ConnSpec): Lease? =
     currentCoroutineContext()[LeaseContext]?.leases?.get(spec)?.takeIf { it.connection.isOpen }
+
+/** The role a node reports (`master`, `slave`, …), from ROLE on [connection]. */
+internal suspend fun roleOf(connection: io.lettuce.core.api.StatefulRedisConnection<String, String>): String =
+    connection
+        .async()
+        .role()
+        .await()
+        .firstOrNull()
+        ?.toString() ?: "none"
