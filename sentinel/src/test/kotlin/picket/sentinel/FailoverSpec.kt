@@ -13,12 +13,14 @@ import io.lettuce.core.RedisException
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.testkit.TopologyExtension
 import java.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /** Failovers under a write loop, and the ROLE sweep; each failover is real and waited for, never simulated. */
 class FailoverSpec :
@@ -205,7 +207,7 @@ class FailoverSpec :
                         async {
                             picket.withConn(held) {
                                 set("held", "1")
-                                switchSeen.await()
+                                withTimeout(30.seconds) { switchSeen.await() }
                                 runCatching { set("held", "2") }.exceptionOrNull()
                             }
                         }

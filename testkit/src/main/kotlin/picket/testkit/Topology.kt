@@ -69,7 +69,7 @@ public class Topology private constructor(
     public var startupTime: Duration = Duration.ZERO
         private set
 
-    private val convergence = Convergence(admin, sentinels, ::nodeAt)
+    private val convergence = Convergence(admin, sentinels, ::nodeAt) { groups[it].orEmpty() }
 
     /**
      * The data nodes of [masterName]'s group, the initial master first.
@@ -185,7 +185,9 @@ public class Topology private constructor(
     /**
      * Waits until [masterName]'s group has settled and returns its master: every live sentinel names the same
      * master (other than [notEqualTo], if given) and flags it plainly `master` (no failover in progress), that node
-     * says it is master, and every other live data node of the group is its replica with a connected link.
+     * says it is master, every other live data node of the group is its replica with a connected link, and every
+     * live sentinel sees each of those replicas as a plain `slave` with its link ok (so that a failover triggered
+     * right away can pick one).
      *
      * After a manual failover the demoted master is converted to a replica only about ten seconds later, so this
      * waits that long; after a kill -9 the dead node is not waited for.

@@ -13,6 +13,7 @@ internal class Convergence(
     private val admin: Admin,
     private val sentinels: List<RedisNode>,
     private val nodeAt: (String) -> RedisNode?,
+    private val allData: (String) -> List<RedisNode>,
 ) {
     fun check(
         masterName: String,
@@ -71,6 +72,34 @@ internal class Convergence(
                 }
             }
         }
-        return master to null
+        val problem = liveReplicasSeenAsGood(live, masterName, master)
+        return if (problem == null) master to null else null to problem
+    }
+
+    /**
+     * Null when every live sentinel sees every live replica of [master] as a plain `slave` with its link ok: only
+     * then can a failover triggered right away pick one (Sentinel refreshes a replica's state every 10 s, so right
+     * after a restart it may still see it as down).
+     */
+    private fun liveReplicasSeenAsGood(
+        live: List<RedisNode>,
+        masterName: String,
+        master: RedisNode,
+    ): String? {
+        val replicas =
+            master.masterName?.let { name -> allData(name) }.orEmpty().filter {
+                it != master && it.isRunning &&
+                    !it.isPaused
+            }
+        live.forEach { sentinel ->
+            val seen = admin.sentinel(sentinel) { it.replicas(masterName) }.associateBy { "${it["ip"]}:${it["port"]}" }
+            replicas.forEach { replica ->
+                val state = seen[replica.address] ?: return "$sentinel does not list $replica yet"
+                if (state["flags"] != "slave" || state["master-link-status"] != "ok") {
+                    return "$sentinel sees $replica as '${state["flags"]}', link '${state["master-link-status"]}'"
+                }
+            }
+        }
+        return null
     }
 }
