@@ -38,8 +38,8 @@ class ClientRun(
     val errorTypes: Map<String, Int>,
     /** Until the first write acknowledged after the switch whose key is on the new master; null if none. */
     val switchMs: Double?,
-    /** Acknowledged after the switch but absent from the new master: executed by the old one. */
-    val oldMasterAfterSwitch: Int,
+    /** Acknowledged writes that the old master executed (absent from the new master), relative to the switch. */
+    val oldMaster: OldMasterWrites,
     /** Acknowledged (at any time) but absent from the new master after the run. */
     val lost: Int,
     /** The longest a single write took until its caller got an answer. */
@@ -52,6 +52,16 @@ class ClientRun(
     val pendingAtStopMs: Double,
     /** One message for each error class callers saw. */
     val sampleErrors: Map<String, String>,
+)
+
+/** Acknowledged writes absent from the new master after the run: executed by the old master, and lost. */
+class OldMasterWrites(
+    /** Acknowledged after the first `+switch-master`. */
+    val afterSwitch: Int,
+    /** Of those, issued after it too (the others were in flight when the switch was announced). */
+    val issuedAfterSwitch: Int,
+    /** When the last of them was acknowledged, ms after the switch (negative: before it); null if none. */
+    val lastAckMs: Double?,
 )
 
 /** A client's own switch event: ms after the first `+switch-master`, and the sentinel acted on or "resolution". */
@@ -189,20 +199,10 @@ class FailoverBench(
         switch: Long,
         resolutionRounds: Long?,
     ): ClientRun {
-        var first: Long? = null
-        var oldAfter = 0
-        var lost = 0
-        writes.forEachIndexed { i, write ->
-            if (!write.acknowledged) return@forEachIndexed
-            if (!present[i]) lost++
-            if (write.done > switch) {
-                if (present[i]) {
-                    first = minOf(first ?: Long.MAX_VALUE, write.done - switch)
-                } else {
-                    oldAfter++
-                }
-            }
-        }
+        val acknowledged = writes.indices.filter { writes[it].acknowledged }
+        val (onNew, onOld) = acknowledged.partition { present[it] }
+        val first = onNew.map { writes[it].done - switch }.filter { it > 0 }.minOrNull()
+        val oldAfter = onOld.map { writes[it] }.filter { it.done > switch }
         val seen = client.switchSeen.firstOrNull { it.first >= switch - SWITCH_EARLY_NS }
         return ClientRun(
             client = client.name,
@@ -211,8 +211,13 @@ class FailoverBench(
             errors = writes.count { !it.acknowledged },
             errorTypes = writes.mapNotNull { it.error }.groupingBy { it }.eachCount(),
             switchMs = first?.let { millis(it) },
-            oldMasterAfterSwitch = oldAfter,
-            lost = lost,
+            oldMaster =
+                OldMasterWrites(
+                    afterSwitch = oldAfter.size,
+                    issuedAfterSwitch = oldAfter.count { it.issued > switch },
+                    lastAckMs = onOld.maxOfOrNull { writes[it].done }?.let { millis(it - switch) },
+                ),
+            lost = onOld.size,
             slowestWriteMs = millis(writes.maxOfOrNull { it.done - it.issued } ?: 0),
             clientEvent = seen?.let { ClientEvent(millis(it.first - switch), it.second ?: "resolution") },
             resolutionRounds = resolutionRounds,
@@ -290,7 +295,7 @@ class FailoverBench(
                 val pending =
                     if (it.pendingAtStopMs >= 1) ", a write pending for ${it.pendingAtStopMs.toLong()} ms" else ""
                 "${it.client}: switch ${it.switchMs?.let { ms -> "${ms.toLong()} ms" } ?: "not seen"}, " +
-                    "old master ${it.oldMasterAfterSwitch}, lost ${it.lost}, errors ${it.errors}$pending"
+                    "old master ${it.oldMaster.afterSwitch}, lost ${it.lost}, errors ${it.errors}$pending"
             }
         return "failover ${run.fault.name.lowercase()} #${run.index}: +switch-master " +
             "${run.faultToSwitchMs.toLong()} ms after the fault (${run.firstSentinel} first), settled after " +

@@ -19,7 +19,10 @@ class FailoverReport(
         md.line(
             "Medians over ${settings.failoverRuns} runs of each kind. Times are ms after the first `+switch-master` " +
                 "any sentinel published; \"> ${fmt(window)}\" means no write reached the new master before the loops " +
-                "stopped, ${fmt(window)} ms after it.",
+                "stopped, ${fmt(window)} ms after it. A write is on the new master iff its key is there once the " +
+                "topology has settled; an acknowledged write whose key is absent was executed by the old master and " +
+                "lost. \"Last write on the old master\" is when the last of those was acknowledged (median over the " +
+                "runs that had any).",
         )
         md.line()
         medians(md)
@@ -70,6 +73,7 @@ class FailoverReport(
                 "client",
                 ">first write on the new master (ms)",
                 ">writes to the old master after the switch",
+                ">last write on the old master (ms)",
                 ">acknowledged writes lost",
                 ">errors seen by callers",
             ),
@@ -79,7 +83,8 @@ class FailoverReport(
                         fault.label,
                         client,
                         switchFigure(fault, client),
-                        fmt(median(fault, client) { it.oldMasterAfterSwitch.toDouble() }),
+                        fmt(median(fault, client) { it.oldMaster.afterSwitch.toDouble() }),
+                        fmt(median(clientRuns(fault, client).mapNotNull { it.oldMaster.lastAckMs })),
                         fmt(median(fault, client) { it.lost.toDouble() }),
                         fmt(median(fault, client) { it.errors.toDouble() }),
                     )
@@ -135,13 +140,15 @@ class FailoverReport(
                 yes(!atLeast && med != null && med <= Report.SWITCH_TARGET_MS),
             )
         for (client in listOf(PICKET_DEFAULT, PICKET_DURABLE)) {
-            val old = clientRuns(fault, client).map { it.oldMasterAfterSwitch }
+            val old = clientRuns(fault, client).map { it.oldMaster }
+            val issued = old.maxOfOrNull { it.issuedAfterSwitch }
             rows +=
                 listOf(
                     "$client: 0 writes to the old master after the switch",
                     fault.label,
-                    "${fmt(median(old.map { it.toDouble() }))}; ${old.maxOrNull()}",
-                    yes(old.all { it == 0 }),
+                    "${fmt(median(old.map { it.afterSwitch.toDouble() }))}; ${old.maxOfOrNull { it.afterSwitch }} " +
+                        "(issued after the switch: at most $issued)",
+                    yes(old.all { it.afterSwitch == 0 }),
                 )
         }
         val durable = clientRuns(fault, PICKET_DURABLE).map { it.lost }
@@ -174,7 +181,9 @@ class FailoverReport(
         md.line(
             "Per run: when the first `+switch-master` came after the fault and from which sentinel, how much " +
                 "later the last sentinel published it, when the topology had settled (from the fault) and how long " +
-                "the sentinels then took to fall quiet. Per client: as above, plus the writes issued, the slowest " +
+                "the sentinels then took to fall quiet. Per client: as above (old-master writes acknowledged after " +
+                "the switch, how many of them were also issued after it, when the last was acknowledged), plus the " +
+                "writes issued, the slowest " +
                 "write, how long a write was still pending when the loop stopped, when the client's own SwitchMaster " +
                 "event came and what it acted on (negative: before the benchmark's subscription saw the " +
                 "announcement), and how many times it asked the sentinels (resolution rounds).",
@@ -189,7 +198,7 @@ class FailoverReport(
                 "settled; quiet (ms)",
                 "client",
                 ">first write on new master (ms)",
-                ">old master after switch",
+                "old master after switch; last one (ms)",
                 ">lost",
                 "errors (types)",
                 ">writes",
@@ -224,7 +233,9 @@ class FailoverReport(
             "${fmt(run.settledMs)}; $quiet",
             c.client,
             fmt(c.switchMs),
-            "${c.oldMasterAfterSwitch}",
+            "${c.oldMaster.afterSwitch} (issued after: ${c.oldMaster.issuedAfterSwitch}); ${fmt(
+                c.oldMaster.lastAckMs,
+            )}",
             "${c.lost}",
             "${c.errors}" + if (types.isEmpty()) "" else " ($types)",
             "${c.writes}",

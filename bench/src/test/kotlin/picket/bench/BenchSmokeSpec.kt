@@ -60,8 +60,10 @@ class BenchSmokeSpec :
                     client.writes shouldBeGreaterThan 0
                     client.acknowledged shouldBeGreaterThan 0
                     client.acknowledged + client.errors shouldBe client.writes
-                    client.oldMasterAfterSwitch shouldBeGreaterThanOrEqual 0
-                    client.lost shouldBeGreaterThanOrEqual client.oldMasterAfterSwitch
+                    client.oldMaster.afterSwitch shouldBeGreaterThanOrEqual client.oldMaster.issuedAfterSwitch
+                    client.oldMaster.issuedAfterSwitch shouldBeGreaterThanOrEqual 0
+                    client.lost shouldBeGreaterThanOrEqual client.oldMaster.afterSwitch
+                    (client.oldMaster.lastAckMs == null) shouldBe (client.lost == 0)
                     client.lost shouldBeLessThanOrEqual client.acknowledged
                     client.errorTypes.values.sum() shouldBe client.errors
                     client.switchMs?.let { it shouldBeGreaterThanOrEqual 0.0 }
