@@ -1,0 +1,94 @@
+package picket.bench
+
+import kotlinx.coroutines.runBlocking
+import picket.testkit.Topology
+import picket.testkit.TopologyConfig
+import java.io.File
+import java.time.Duration
+import java.time.OffsetDateTime
+import java.time.format.DateTimeFormatter
+import kotlin.system.exitProcess
+
+/**
+ * The benchmark command (docs/BENCHMARKS.md): starts one topology with the test kit's defaults (1 master, 2
+ * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds and the failover runs on it,
+ * prints the report and writes it to `--report-dir`, and stops every process it started.
+ *
+ * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
+ * for investigations: `--only=connections,throughput,failover`, `--faults=manual,kill`, `--after-switch-ms=N`.
+ */
+object Bench {
+    @JvmStatic
+    fun main(args: Array<String>) {
+        val options =
+            args.flatMap { it.split(" ") }.filter { it.isNotBlank() }.associate {
+                it.removePrefix("--").substringBefore("=") to
+                    it.substringAfter("=", "")
+            }
+        var settings = Settings.full(options["runs"]?.toInt() ?: Settings.full().failoverRuns)
+        options["only"]?.let { only -> settings = settings.copy(benchmarks = only.split(",").toSet()) }
+        options["faults"]?.let { faults ->
+            settings = settings.copy(faults = faults.split(",").map { Fault.valueOf(it.uppercase()) })
+        }
+        options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
+        val dir = File(options["report-dir"] ?: "target/benchmarks")
+        val results = run(settings) { println("[bench] $it") }
+        val markdown = Report.markdown(results)
+        dir.mkdirs()
+        val file = File(dir, "results-${results.started.format(FILE_STAMP)}.md")
+        file.writeText(markdown)
+        println()
+        println(markdown)
+        println("[bench] report written to ${file.absolutePath}")
+        // Netty's and Lettuce's threads are shut down; exit explicitly all the same, so that exec:exec never hangs.
+        exitProcess(0)
+    }
+
+    /** Runs every benchmark on one fresh topology and returns the figures; [progress] gets one line per step. */
+    fun run(
+        settings: Settings,
+        progress: (String) -> Unit,
+    ): Results {
+        val started = OffsetDateTime.now()
+        val begin = System.nanoTime()
+        val inspectClient = Inspect.client()
+        // Its own client, event loops included: the sentinel events are the clock, and must not queue behind others.
+        val watchClient = Inspect.client()
+        try {
+            return Topology.start(TopologyConfig()).use { topology ->
+                val machine = Machine.describe("redis-server ${topology.binary.version} (${topology.binary.source})")
+                progress("topology started in ${topology.startupTime.toMillis()} ms: ${topology.nodes.joinToString()}")
+                val inspect = Inspect(inspectClient)
+                SentinelEvents(watchClient, topology.sentinels).use { events ->
+                    runBlocking {
+                        val wanted = settings.benchmarks
+                        val connections = ConnectionsBench(topology, inspect, settings, progress)
+                        val throughput = ThroughputBench(topology, settings, progress)
+                        val failover = FailoverBench(topology, inspect, events, settings, progress)
+                        Results(
+                            started = started,
+                            settings = settings,
+                            machine = machine,
+                            topology = describe(topology),
+                            connections = if (Settings.CONNECTIONS in wanted) connections.run() else null,
+                            throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
+                            failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
+                            duration = Duration.ofNanos(System.nanoTime() - begin),
+                        ).also { machine.loadAfter = Machine.load() }
+                    }
+                }
+            }
+        } finally {
+            inspectClient.shutdown()
+            watchClient.shutdown()
+        }
+    }
+
+    private fun describe(topology: Topology): String =
+        with(topology.config) {
+            "1 master, $replicasPerMaster replicas, ${topology.sentinels.size} sentinels, quorum $quorum, " +
+                "down-after ${downAfter.toMillis()} ms, failover-timeout ${failoverTimeout.toMillis()} ms"
+        }
+
+    private val FILE_STAMP: DateTimeFormatter = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+}

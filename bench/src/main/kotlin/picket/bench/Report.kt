@@ -1,0 +1,165 @@
+package picket.bench
+
+import java.time.format.DateTimeFormatter
+
+/** Renders [Results] as the Markdown that docs/BENCHMARKS.md copies: summary tables, targets, raw figures. */
+object Report {
+    const val PICKET_DEFAULT = "Picket default"
+    const val PICKET_DURABLE = "Picket durable"
+    const val LETTUCE_MR = "Lettuce MasterReplica"
+    const val PICKET_TP = "Picket withConn"
+    const val LETTUCE_TP = "Lettuce, one connection"
+    const val SWITCH_TARGET_MS = 50.0
+    const val LOSS_FACTOR_TARGET = 10.0
+    const val THROUGHPUT_TARGET = 0.95
+
+    fun markdown(results: Results): String {
+        val md = Markdown()
+        run(md, results)
+        results.failovers?.let { FailoverReport(it, results.settings).write(md) }
+        results.connections?.let { connections(md, it) }
+        results.throughput?.let { throughput(md, it) }
+        return md.toString()
+    }
+
+    /** Median ops/s of [client] for [op] over the rounds. */
+    fun medianOps(
+        result: ThroughputResult,
+        op: Op,
+        client: String,
+    ): Double? = median(result.rounds.filter { it.op == op && it.client == client }.map { it.opsPerSecond })
+
+    /** Picket / Lettuce of each round of [op]. */
+    fun roundRatios(
+        result: ThroughputResult,
+        op: Op,
+    ): List<Double> =
+        result.rounds
+            .filter { it.op == op }
+            .groupBy { it.round }
+            .values
+            .mapNotNull { ratio(it) }
+
+    private fun ratio(rounds: List<ThroughputRound>): Double? {
+        val picket = rounds.firstOrNull { it.client == PICKET_TP }?.opsPerSecond
+        val lettuce = rounds.firstOrNull { it.client == LETTUCE_TP }?.opsPerSecond
+        return if (picket != null && lettuce != null && lettuce > 0) picket / lettuce else null
+    }
+
+    private fun run(
+        md: Markdown,
+        results: Results,
+    ) {
+        val m = results.machine
+        val s = results.settings
+        md.line("## The run")
+        md.line()
+        md.line(
+            "- started ${results.started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)}, took " +
+                "${results.duration.toSeconds()} s",
+        )
+        md.line("- machine: ${m.processors} processors (`nproc`), ${m.cpu}, ${m.memory}, ${m.os}")
+        md.line("- load average (/proc/loadavg) before: `${m.loadBefore}`, after: `${m.loadAfter}`")
+        md.line("- ${m.java}; Lettuce ${m.lettuce}; ${m.redisServer}")
+        md.line("- topology: ${results.topology}")
+        md.line(
+            "- failovers: ${s.failoverRuns} runs of each kind, writes from ${s.beforeFault.toMillis()} ms before the " +
+                "fault until ${s.afterSwitch.toMillis()} ms after +switch-master, command timeout " +
+                "${s.commandTimeout.toMillis()} ms for every client, quiet = ${s.quiet.toMillis()} ms without a " +
+                "sentinel event (waited for at most ${s.maxQuiet.toMillis()} ms)",
+        )
+        md.line(
+            "- throughput: ${s.callers} callers, ${s.throughputRounds} rounds of ${s.roundDuration.toMillis()} ms " +
+                "(after ${s.roundWarmup.toMillis()} ms uncounted), ${s.warmup.toMillis()} ms warm-up per client and " +
+                "operation first",
+        )
+        md.line()
+    }
+
+    private fun connections(
+        md: Markdown,
+        phases: List<ConnectionsPhase>,
+    ) {
+        md.line("## 2. Sentinel connections held per process in steady state")
+        md.line()
+        md.line(
+            "Counted with `CLIENT LIST` on each of the 3 sentinels: the connections that were not there before the " +
+                "client was set up, 1.5 s after its last command.",
+        )
+        md.line()
+        md.table(
+            listOf("client", "what it had open", "per sentinel", ">total", "named `picket`", "client names seen"),
+            phases.map { p ->
+                listOf(
+                    p.label,
+                    p.setup,
+                    p.perSentinel.joinToString(" / "),
+                    "${p.total}",
+                    p.namedPicket.joinToString(" / "),
+                    p.names.entries.joinToString(", ") { "${it.key.ifEmpty { "(none)" }} ${it.value}" },
+                )
+            },
+        )
+    }
+
+    private fun throughput(
+        md: Markdown,
+        t: ThroughputResult,
+    ) {
+        md.line("## 3. Throughput, ${t.callers} concurrent coroutine callers, master ${t.node}")
+        md.line()
+        md.line(
+            "Medians over the rounds; the ratio is Picket / Lettuce, of the medians and the median of each round's.",
+        )
+        md.line()
+        md.table(
+            listOf(
+                "operation",
+                ">Picket withConn (ops/s)",
+                ">plain Lettuce, one connection (ops/s)",
+                ">ratio of the medians",
+                ">median of the round ratios",
+                "target ≥ ${THROUGHPUT_TARGET}",
+            ),
+            Op.entries.map { op ->
+                val picket = medianOps(t, op, PICKET_TP)
+                val lettuce = medianOps(t, op, LETTUCE_TP)
+                val ratio = if (picket != null && lettuce != null && lettuce > 0) picket / lettuce else null
+                listOf(
+                    "$op",
+                    fmtOps(picket),
+                    fmtOps(lettuce),
+                    fmtRatio(ratio),
+                    fmtRatio(median(roundRatios(t, op))),
+                    yes(ratio != null && ratio >= THROUGHPUT_TARGET),
+                )
+            },
+        )
+        md.line("Every round (ops/s; odd rounds run Picket first, even rounds Lettuce first):")
+        md.line()
+        md.table(
+            listOf(">round", "operation", ">Picket withConn", ">Lettuce, one connection", ">ratio"),
+            t.rounds.groupBy { it.round to it.op }.map { (key, rounds) ->
+                listOf(
+                    "${key.first}",
+                    "${key.second}",
+                    fmtOps(rounds.firstOrNull { it.client == PICKET_TP }?.opsPerSecond),
+                    fmtOps(rounds.firstOrNull { it.client == LETTUCE_TP }?.opsPerSecond),
+                    fmtRatio(ratio(rounds)),
+                )
+            },
+        )
+        val rb = t.redisBenchmark
+        if (rb == null) {
+            md.line("redis-benchmark: not on the PATH, not run.")
+            md.line()
+        } else {
+            md.line("redis-benchmark on the same node, ${t.callers} clients (`-c ${t.callers} -t set,get --csv`):")
+            md.line()
+            md.table(
+                listOf("test", ">pipeline (-P)", ">requests (-n)", ">ops/s"),
+                rb.map { listOf(it.test, "${it.pipeline}", "${it.requests}", fmtOps(it.opsPerSecond)) },
+            )
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package picket.bench
+
+import java.io.File
+import java.time.Duration
+import java.time.OffsetDateTime
+
+/** Where the figures were measured. */
+class Machine(
+    val processors: Int,
+    val cpu: String,
+    val memory: String,
+    val os: String,
+    val java: String,
+    val redisServer: String,
+    val lettuce: String,
+    /** /proc/loadavg when the run started and when it ended: other work on the machine shows here. */
+    val loadBefore: String,
+    var loadAfter: String = "",
+) {
+    companion object {
+        fun describe(redisServer: String): Machine =
+            Machine(
+                processors = Runtime.getRuntime().availableProcessors(),
+                cpu = procField("/proc/cpuinfo", "model name") ?: System.getProperty("os.arch"),
+                memory = procField("/proc/meminfo", "MemTotal") ?: "?",
+                os = "${System.getProperty("os.name")} ${System.getProperty("os.version")}",
+                java = "${System.getProperty("java.vm.name")} ${System.getProperty("java.runtime.version")}",
+                redisServer = redisServer,
+                lettuce = io.lettuce.core.RedisClient::class.java.`package`.implementationVersion ?: "?",
+                loadBefore = load(),
+            )
+
+        fun load(): String = runCatching { File("/proc/loadavg").readText().trim() }.getOrDefault("?")
+
+        private fun procField(
+            file: String,
+            name: String,
+        ): String? =
+            runCatching {
+                File(file)
+                    .readLines()
+                    .firstOrNull { it.startsWith(name) }
+                    ?.substringAfter(":")
+                    ?.trim()
+            }.getOrNull()
+    }
+}
+
+/** Everything one run of the benchmark command measured. */
+class Results(
+    val started: OffsetDateTime,
+    val settings: Settings,
+    val machine: Machine,
+    val topology: String,
+    /** Null when not run (`--only`). */
+    val connections: List<ConnectionsPhase>?,
+    val throughput: ThroughputResult?,
+    val failovers: List<FailoverRun>?,
+    val duration: Duration,
+)
+
+/** The median of [values], or null if there are none. */
+fun median(values: List<Double>): Double? {
+    if (values.isEmpty()) return null
+    val sorted = values.sorted()
+    val mid = sorted.size / 2
+    return if (sorted.size % 2 == 1) sorted[mid] else (sorted[mid - 1] + sorted[mid]) / 2
+}

@@ -1,0 +1,83 @@
+package picket.bench
+
+import java.time.Duration
+
+/** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
+data class Settings(
+    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [FAILOVER]. */
+    val benchmarks: Set<String> = ALL,
+    /** The faults of each failover run, in this order. */
+    val faults: List<Fault> = Fault.entries,
+    /** Failover runs of each kind (manual `SENTINEL FAILOVER`, kill -9 of the master). */
+    val failoverRuns: Int,
+    /** Writes before the fault is injected. */
+    val beforeFault: Duration,
+    /** How long the write loops go on after the first `+switch-master` (Lettuce needs about 4 s to follow). */
+    val afterSwitch: Duration,
+    /** The sentinels count as quiet after this long without an event. */
+    val quiet: Duration,
+    /** Wait at most this long for quiet before the next run. */
+    val maxQuiet: Duration,
+    /** The command timeout of every client in the failover benchmark (Picket's specs and Lettuce's URI). */
+    val commandTimeout: Duration,
+    /** Specs (each its own data connection) that Picket uses in the sentinel-connection count. */
+    val connectionSpecs: Int,
+    /** Lettuce MasterReplica connections opened at once in the sentinel-connection count. */
+    val lettuceConnections: Int,
+    /** Concurrent coroutine callers in the throughput benchmark. */
+    val callers: Int,
+    /** Both clients run this long before the first throughput round. */
+    val warmup: Duration,
+    /** Alternating throughput rounds (each: SET and GET, each client). */
+    val throughputRounds: Int,
+    /** Each throughput measurement runs this long uncounted first... */
+    val roundWarmup: Duration,
+    /** ...and then counts completed operations for this long. */
+    val roundDuration: Duration,
+    /** Requests per redis-benchmark test (unpipelined; ten times as many with -P 16). */
+    val redisBenchmarkRequests: Int,
+) {
+    companion object {
+        const val CONNECTIONS = "connections"
+        const val THROUGHPUT = "throughput"
+        const val FAILOVER = "failover"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, FAILOVER)
+
+        fun full(failoverRuns: Int = 5): Settings =
+            Settings(
+                failoverRuns = failoverRuns,
+                beforeFault = Duration.ofSeconds(1),
+                afterSwitch = Duration.ofSeconds(8),
+                quiet = Duration.ofSeconds(3),
+                maxQuiet = Duration.ofSeconds(40),
+                commandTimeout = Duration.ofSeconds(2),
+                connectionSpecs = 10,
+                lettuceConnections = 10,
+                callers = 50,
+                warmup = Duration.ofSeconds(5),
+                throughputRounds = 8,
+                roundWarmup = Duration.ofMillis(500),
+                roundDuration = Duration.ofMillis(2_500),
+                redisBenchmarkRequests = 200_000,
+            )
+
+        /** One failover of each kind, one short throughput round: checks the machinery, not the figures. */
+        fun smoke(): Settings =
+            Settings(
+                failoverRuns = 1,
+                beforeFault = Duration.ofMillis(500),
+                afterSwitch = Duration.ofSeconds(3),
+                quiet = Duration.ofSeconds(1),
+                maxQuiet = Duration.ofSeconds(5),
+                commandTimeout = Duration.ofSeconds(2),
+                connectionSpecs = 3,
+                lettuceConnections = 2,
+                callers = 50,
+                warmup = Duration.ofMillis(500),
+                throughputRounds = 1,
+                roundWarmup = Duration.ofMillis(200),
+                roundDuration = Duration.ofSeconds(1),
+                redisBenchmarkRequests = 10_000,
+            )
+    }
+}

@@ -1,0 +1,84 @@
+package picket.bench
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.collections.shouldNotBeEmpty
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.ints.shouldBeLessThanOrEqual
+import io.kotest.matchers.nulls.shouldNotBeNull
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
+
+/**
+ * A very short run of every benchmark (one failover of each kind, one 1-second throughput round), so that the
+ * benchmarks never rot. It checks that the measuring machinery yields sane values, never how fast anything is.
+ */
+class BenchSmokeSpec :
+    FunSpec({
+        test("every benchmark runs and yields sane figures") {
+            val results = Bench.run(Settings.smoke()) { println("[bench smoke] $it") }
+
+            val connections = results.connections.shouldNotBeNull()
+            connections shouldHaveSize 4
+            connections.forEach { phase ->
+                phase.perSentinel shouldHaveSize 3
+                phase.perSentinel.forEach { it shouldBeGreaterThanOrEqual 0 }
+                phase.namedPicket.indices.forEach {
+                    phase.namedPicket[it] shouldBeLessThanOrEqual phase.perSentinel[it]
+                }
+            }
+            // Each client holds some sentinel connection while counted, and Picket's carry its name.
+            connections.forEach { it.total shouldBeGreaterThan 0 }
+            connections.take(2).forEach { it.namedPicket.sum() shouldBeGreaterThan 0 }
+
+            val throughput = results.throughput.shouldNotBeNull()
+            throughput.rounds shouldHaveSize 4
+            throughput.rounds.forEach { it.opsPerSecond shouldBeGreaterThan 0.0 }
+            for (op in Op.entries) {
+                Report.roundRatios(throughput, op).single() shouldBeGreaterThan 0.0
+            }
+            if (findOnPath("redis-benchmark") != null) {
+                val redisBenchmark = throughput.redisBenchmark.shouldNotBeNull()
+                redisBenchmark.map { it.test to it.pipeline } shouldContainExactly
+                    listOf("SET" to 1, "GET" to 1, "SET" to 16, "GET" to 16)
+                redisBenchmark.forEach { it.opsPerSecond shouldBeGreaterThan 0.0 }
+            }
+
+            val failovers = results.failovers.shouldNotBeNull()
+            failovers.map { it.fault } shouldBe listOf(Fault.MANUAL, Fault.KILL)
+            failovers.forEach { run ->
+                run.faultToSwitchMs shouldBeGreaterThan 0.0
+                run.lastSwitchMs shouldBeGreaterThanOrEqual 0.0
+                run.settledMs shouldBeGreaterThan run.faultToSwitchMs
+                run.clients.map { it.client } shouldBe
+                    listOf(Report.PICKET_DEFAULT, Report.PICKET_DURABLE, Report.LETTUCE_MR)
+                run.clients.forEach { client ->
+                    client.writes shouldBeGreaterThan 0
+                    client.acknowledged shouldBeGreaterThan 0
+                    client.acknowledged + client.errors shouldBe client.writes
+                    client.oldMaster.afterSwitch shouldBeGreaterThanOrEqual client.oldMaster.issuedAfterSwitch
+                    client.oldMaster.issuedAfterSwitch shouldBeGreaterThanOrEqual 0
+                    client.lost shouldBeGreaterThanOrEqual client.oldMaster.afterSwitch
+                    (client.oldMaster.lastAckMs == null) shouldBe (client.lost == 0)
+                    client.lost shouldBeLessThanOrEqual client.acknowledged
+                    client.errorTypes.values.sum() shouldBe client.errors
+                    client.switchMs?.let { it shouldBeGreaterThanOrEqual 0.0 }
+                }
+                // Picket follows within the 3-second window, so the switch time is found.
+                run.clients
+                    .first { it.client == Report.PICKET_DEFAULT }
+                    .switchMs
+                    .shouldNotBeNull()
+            }
+
+            val report = Report.markdown(results)
+            report shouldContain "## 1. Failovers under a write loop"
+            report shouldContain "## 2. Sentinel connections held per process in steady state"
+            report shouldContain "## 3. Throughput"
+            report.lines().filter { it.startsWith("| ") }.shouldNotBeEmpty()
+        }
+    })
