@@ -264,7 +264,7 @@ internal class Engine(
         val now = System.nanoTime()
         val countedAt = entry.replicasCountedAt
         var seen = 0
-        if (countedAt == null || now - countedAt > ROLE_REFRESH_NANOS) {
+        if (countedAt == null || now - countedAt > COUNT_REFRESH_NANOS) {
             seen = attached()
             entry.replicasCountedAt = now
         }
@@ -272,8 +272,8 @@ internal class Engine(
     }
 
     private companion object {
-        /** How often a durable master's own count of connected replicas is read again. */
-        const val ROLE_REFRESH_NANOS = 1_000_000_000L
+        /** How often a durable master's own count of attached replicas (INFO replication) is read again. */
+        const val COUNT_REFRESH_NANOS = 1_000_000_000L
 
         /** Attempts at running one block, counting the first. */
         const val MAX_ATTEMPTS = 3

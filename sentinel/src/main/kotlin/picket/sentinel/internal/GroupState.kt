@@ -25,17 +25,17 @@ internal class MasterEntry(
     @Volatile
     var staleRole: String? = null
 
-    /** The most healthy replicas ever seen for this master: durable blocks never settle for fewer. */
+    /** The most replicas ever seen attached to this master: durable blocks never settle for fewer. */
     private val durableFloor = AtomicInteger(0)
 
     /**
-     * How many replicas a durable block on this master must reach, given [healthyNow]: never fewer than were
-     * healthy before, because during a failover the replica being promoted drops out of the count, and a write that
-     * only the others confirm is lost when they resync from it.
+     * How many replicas a durable block on this master must reach, given [attachedNow]: never fewer than were seen
+     * before, because during a failover the replica being promoted leaves the master, and a write that only the
+     * others confirm is lost when they resync from it.
      */
-    fun durableReplicas(healthyNow: Int): Int = durableFloor.accumulateAndGet(healthyNow, ::maxOf)
+    fun durableReplicas(attachedNow: Int): Int = durableFloor.accumulateAndGet(attachedNow, ::maxOf)
 
-    /** When the master's own count of connected replicas (ROLE) was last read (System.nanoTime), or null: never. */
+    /** When the master's own count of attached replicas (INFO replication) was last read (System.nanoTime), or null. */
     @Volatile
     var replicasCountedAt: Long? = null
 
