@@ -57,7 +57,11 @@ class WriteLoop(
                         write(key)
                         null
                     } catch (e: CancellationException) {
-                        throw e
+                        // The loop's own stop, or a client leaking a cancellation to a caller that was not cancelled:
+                        // that one is recorded as an error, not allowed to end the loop silently.
+                        if (!isActive) throw e
+                        sampleErrors.putIfAbsent("CancellationException", e.message.orEmpty().take(MESSAGE_LENGTH))
+                        "CancellationException"
                     } catch (
                         @Suppress("TooGenericExceptionCaught") e: Exception,
                     ) {

@@ -54,6 +54,26 @@ public class SentinelsUnreachableException(
         failures.values.firstOrNull(),
     )
 
+/**
+ * The sentinels of [group] that answered all flag master [masterName] at [address] as down (`s_down` or `o_down`):
+ * it died or is unreachable, and a failover may be under way. [failures] holds each sentinel's answer or cause, in
+ * the order they were asked. The next call asks the sentinels again.
+ */
+public class MasterDownException(
+    /** The sentinel group asked. */
+    public val group: String,
+    /** The master name being resolved. */
+    public val masterName: String,
+    /** The address the sentinels flag as down. */
+    public val address: Address,
+    /** What each sentinel said or why it failed. */
+    public val failures: Map<Address, Throwable>,
+) : PicketException(
+        "master '$masterName' of group '$group' at $address is down: " +
+            failures.entries.joinToString("; ") { (sentinel, cause) -> "$sentinel: ${describe(cause)}" },
+        failures.values.firstOrNull(),
+    )
+
 /** The sentinels name a master, but it says it is not one (ROLE) on every attempt: the topology is changing. */
 public class StaleMasterException(
     /** The sentinel group. */

@@ -14,9 +14,11 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.future.future
@@ -220,13 +222,16 @@ public class Picket : AutoCloseable {
      */
     public fun registerListener(listener: PicketListener): AutoCloseable = bus.register(listener)
 
-    /** The events from the moment of collection on, as a cold flow; collecting registers a listener. */
+    /**
+     * The events from the moment of collection on, as a cold flow; collecting registers a listener. Events wait in an
+     * unbounded buffer for a slow collector: none is dropped.
+     */
     public val events: Flow<PicketEvent>
         get() =
             callbackFlow {
                 val handle = bus.register { trySend(it) }
                 awaitClose { handle.close() }
-            }
+            }.buffer(Channel.UNLIMITED)
 
     /**
      * Checks `ROLE` of every cached master of every group and drops those that fail or are no longer master, so that
@@ -275,8 +280,10 @@ public class Picket : AutoCloseable {
         log.debug { "picket instance closed" }
     }
 
-    private fun group(name: String): GroupRuntime =
-        groups[name] ?: throw SentinelGroupUnknownException(name, groups.keys.toSet())
+    private fun group(name: String): GroupRuntime {
+        checkOpen()
+        return groups[name] ?: throw SentinelGroupUnknownException(name, groups.keys.toSet())
+    }
 
     private fun runtime(
         name: String,

@@ -26,6 +26,10 @@ import java.time.Duration
  *   `pingInterval + commandTimeout`.
  * @property revalidateEvery if set, every cached master of the group is checked with ROLE this often, as
  *   [Picket.removeInvalidResolvedMasterSpecs] does on demand.
+ * @property resolutionInterval the shortest time between two rounds of questions to the sentinels about one master
+ *   name. While a master is unreachable every failed block would otherwise start a round of its own (a write loop
+ *   at one write per millisecond started over a thousand a second, each a new sentinel connection); callers that
+ *   come sooner wait for the next round and share it. It is a pace, not a negative cache: every round asks again.
  * @throws InvalidSpecException if [sentinels] is empty or a duration is not positive.
  */
 public class SentinelGroup
@@ -39,6 +43,7 @@ public class SentinelGroup
         public val subscribeToAll: Boolean = true,
         public val pingInterval: Duration = DEFAULT_PING_INTERVAL,
         public val revalidateEvery: Duration? = null,
+        public val resolutionInterval: Duration = DEFAULT_RESOLUTION_INTERVAL,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -52,6 +57,9 @@ public class SentinelGroup
             positive("commandTimeout", commandTimeout)
             positive("pingInterval", pingInterval)
             revalidateEvery?.let { positive("revalidateEvery", it) }
+            if (resolutionInterval.isNegative) {
+                throw InvalidSpecException("sentinel group resolutionInterval is $resolutionInterval, must be >= 0")
+            }
         }
 
         /** This group subscribing to one sentinel only (economy mode). */
@@ -65,13 +73,14 @@ public class SentinelGroup
                 false,
                 pingInterval,
                 revalidateEvery,
+                resolutionInterval,
             )
 
         // The password is never shown.
         override fun toString(): String =
             "SentinelGroup(sentinels=$sentinels, username=$username, password=${password?.let { "***" }}, " +
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
-                "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery)"
+                "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, resolutionInterval=$resolutionInterval)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */
@@ -85,6 +94,10 @@ public class SentinelGroup
             /** 1 s. */
             @JvmField
             public val DEFAULT_PING_INTERVAL: Duration = Duration.ofSeconds(1)
+
+            /** 100 ms: at most ten rounds a second per master name while it is unreachable. */
+            @JvmField
+            public val DEFAULT_RESOLUTION_INTERVAL: Duration = Duration.ofMillis(100)
 
             /** A group of the sentinels at [addresses] (`host:port` each), with every other setting at its default. */
             @JvmStatic

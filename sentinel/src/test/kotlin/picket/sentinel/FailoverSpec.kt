@@ -8,6 +8,7 @@ import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldStartWith
 import io.lettuce.core.RedisException
 import kotlinx.coroutines.CompletableDeferred
@@ -20,6 +21,8 @@ import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.testkit.TopologyExtension
 import java.time.Duration
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import kotlin.time.Duration.Companion.seconds
 
 /** Failovers under a write loop, and the ROLE sweep; each failover is real and waited for, never simulated. */
@@ -225,5 +228,48 @@ class FailoverSpec :
             picket.withConn(held) { role().first() } shouldBe "master"
             topology.awaitMaster("orders", notEqualTo = old)
             picket.removeSentinelGroup("second") shouldBe true
+        }
+
+        test("a listener that blocks its thread delays neither resolution nor switch handling") {
+            val old = topology.awaitMaster("users")
+            picket.withConn(users) { set("slow", "1") } shouldBe "OK"
+            val blocked = CountDownLatch(1)
+            val release = CountDownLatch(1)
+            // Registered after the event log: on each event the log hears first, then this one blocks.
+            val slow =
+                picket.registerListener {
+                    blocked.countDown()
+                    release.await(60, TimeUnit.SECONDS)
+                }
+            try {
+                picket.invalidate(users) shouldBe true
+                blocked.await(10, TimeUnit.SECONDS) shouldBe true
+                log.clear()
+
+                // Resolution goes on while the listener blocks.
+                val rounds = picket.status("main").resolutionRounds
+                picket.withConn(users) { get("slow") } shouldBe "1"
+                picket.status("main").resolutionRounds shouldBe rounds + 1
+
+                // So does the switch: the cache follows +switch-master and blocks run on the new master.
+                topology.failover("users")
+                val promoted =
+                    within(30) {
+                        val cached = picket.status("main").masters["users"]
+                        cached shouldNotBe old.asAddress
+                        topology.nodeAt(cached.toString())!!
+                    }
+                picket.withConn(users) { set("slow", "2") } shouldBe "OK"
+                Inspect.on(promoted) { it.get("slow") } shouldBe "2"
+                // Meanwhile no event got past the blocked listener.
+                log.ofType<PicketEvent.SwitchMaster>() shouldBe emptyList()
+            } finally {
+                release.countDown()
+                slow.close()
+            }
+            // Released, the queued events arrive in order.
+            val switch = log.await<PicketEvent.SwitchMaster> { it.masterName == "users" }
+            switch.oldAddress shouldBe old.asAddress
+            topology.awaitMaster("users", notEqualTo = old).asAddress shouldBe switch.newAddress
         }
     })

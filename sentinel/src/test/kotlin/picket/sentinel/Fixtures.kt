@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisURI
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.sentinel.api.sync.RedisSentinelCommands
 import picket.core.Address
 import picket.core.PicketEvent
 import picket.testkit.RedisNode
@@ -50,6 +51,22 @@ object Inspect {
                 .withTimeout(Duration.ofSeconds(2))
         password?.let { uri.withPassword(it.toCharArray()) }
         return client.connect(uri.build()).use { block(it.sync()) }
+    }
+
+    /** Runs [block] on a sentinel connection to [node]. */
+    fun <T> onSentinel(
+        node: RedisNode,
+        password: String? = null,
+        block: (RedisSentinelCommands<String, String>) -> T,
+    ): T {
+        val uri =
+            RedisURI
+                .builder()
+                .withHost(node.host)
+                .withPort(node.port)
+                .withTimeout(Duration.ofSeconds(2))
+        password?.let { uri.withPassword(it.toCharArray()) }
+        return client.connectSentinel(uri.build()).use { block(it.sync()) }
     }
 
     /** Connections named [name] on [node] (CLIENT LIST). */

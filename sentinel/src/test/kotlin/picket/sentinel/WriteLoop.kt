@@ -40,7 +40,10 @@ class WriteLoop(
                         picket.withConn(spec) { set("w:$key", "$key") }
                         null
                     } catch (e: kotlinx.coroutines.CancellationException) {
-                        throw e
+                        // The loop's own stop, or a cancellation leaked to a caller that was not cancelled: that one
+                        // is recorded (and fails the specs' error-type checks) instead of ending the loop silently.
+                        if (!isActive) throw e
+                        e
                     } catch (
                         @Suppress("TooGenericExceptionCaught") e: Exception,
                     ) {

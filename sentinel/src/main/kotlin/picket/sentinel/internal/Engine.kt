@@ -1,8 +1,11 @@
 package picket.sentinel.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisException
 import io.lettuce.core.api.StatefulRedisConnection
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.sync.withLock
 import picket.core.Address
@@ -39,24 +42,46 @@ internal class Engine(
         enclosingLease(spec)?.let { return run(it) }
         var attempt = 1
         while (true) {
-            val lease =
-                try {
-                    acquire(spec)
-                } catch (e: NodeConnectionException) {
-                    // Nothing was sent: the entry has been dropped, so another round may find the right node.
-                    if (attempt++ >= MAX_ATTEMPTS) throw e
-                    continue
-                }
+            val lastAttempt = attempt++ >= MAX_ATTEMPTS
+            val lease = acquireOrNull(spec, lastAttempt) ?: continue
             try {
                 val result = run(lease)
                 awaitDurability(spec, lease)
                 return result
             } catch (e: CancellationException) {
-                throw e
+                currentCoroutineContext().ensureActive()
+                // Not the caller's cancellation: Lettuce cancels the commands still queued on a connection that is
+                // being closed (a switch closes the old master's connections). Surfacing it as a cancellation would
+                // end a caller that was never cancelled; it is a lost connection.
+                recover(lease, RedisException("Connection closed with the command queued", e), lastAttempt)
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                recover(lease, e, lastAttempt = attempt++ >= MAX_ATTEMPTS)
+                recover(lease, e, lastAttempt)
+            }
+        }
+    }
+
+    /** The node for [spec], or null if connecting failed before anything was sent and another attempt may help. */
+    private suspend fun acquireOrNull(
+        spec: ConnSpec,
+        lastAttempt: Boolean,
+    ): Lease? {
+        while (true) {
+            try {
+                return acquire(spec)
+            } catch (e: NodeConnectionException) {
+                // Nothing was sent: the entry has been dropped, so another round may find the right node.
+                if (lastAttempt) throw e
+                return null
+            } catch (e: CancellationException) {
+                // The caller itself was cancelled: that is the answer.
+                currentCoroutineContext().ensureActive()
+                // A resolution shared with other callers was cancelled under this caller: its group was removed or
+                // replaced, or Picket closed. Looking the group up again says which: a replaced group resolves
+                // anew, a removed one throws SentinelGroupUnknownException, a closed Picket PicketClosedException.
+                // This ends: only closing a group cancels its resolutions.
+                log.debug(e) { "a resolution for ${spec.target()} was cancelled by a group change; looking again" }
             }
         }
     }
@@ -125,12 +150,37 @@ internal class Engine(
                     group.resolver.invalidate(masterName, entry.address, "connection failed: ${e.cause?.message}")
                     throw e
                 }
-            if (verify(group, masterName, entry, key, connection)) {
+            val verified =
+                try {
+                    verify(group, masterName, entry, key, connection)
+                } catch (e: CancellationException) {
+                    // Lettuce cancels a command queued on a connection being closed; the caller was not cancelled.
+                    currentCoroutineContext().ensureActive()
+                    throw unusable(group, masterName, entry, spec, e)
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    // A node that does not answer ROLE (paused, partitioned, closed) cannot be used: typed, dropped.
+                    throw if (Failure.of(e).unreachable) unusable(group, masterName, entry, spec, e) else e
+                }
+            if (verified) {
                 return Lease(spec, entry.address, key, connection, isReplica = false, entry = entry)
             }
             lastRole = entry.staleRole ?: "unknown"
         }
         throw StaleMasterException(group.name, masterName, lastAddress!!, lastRole)
+    }
+
+    /** Drops [entry], whose node could not answer ROLE, and says so to the caller. */
+    private fun unusable(
+        group: GroupRuntime,
+        masterName: String,
+        entry: MasterEntry,
+        spec: ConnSpec,
+        cause: Exception,
+    ): NodeConnectionException {
+        group.resolver.invalidate(masterName, entry.address, "ROLE failed: ${cause.message}")
+        return NodeConnectionException(entry.address, spec.target(), cause)
     }
 
     /**

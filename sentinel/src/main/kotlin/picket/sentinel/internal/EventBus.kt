@@ -2,6 +2,7 @@ package picket.sentinel.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import picket.core.PicketEvent
@@ -12,7 +13,8 @@ private val log = KotlinLogging.logger {}
 
 /**
  * Delivers events to listeners in order on one coroutine, so that emitting never waits for a listener and a slow
- * listener delays neither resolution nor switch handling.
+ * listener delays neither resolution nor switch handling. The coroutine runs on the IO dispatcher, one at a time:
+ * a listener that blocks its thread holds none of the threads that resolution and switch handling run on.
  */
 internal class EventBus(
     scope: CoroutineScope,
@@ -21,7 +23,7 @@ internal class EventBus(
     private val queue = Channel<PicketEvent>(Channel.UNLIMITED)
 
     init {
-        scope.launch {
+        scope.launch(Dispatchers.IO.limitedParallelism(1)) {
             for (event in queue) {
                 log.debug { "event $event" }
                 listeners.forEach { listener ->

@@ -32,6 +32,9 @@ internal enum class Failure(
     OTHER(invalidates = false, provablyNotRun = false, retriable = false),
     ;
 
+    /** Whether the error says the node cannot be reached now (as opposed to refusing or rejecting a command). */
+    val unreachable: Boolean get() = this == NOT_CONNECTED || this == CONNECTION_LOST || this == TIMEOUT
+
     companion object {
         private val NODE_REFUSALS = listOf("READONLY", "MASTERDOWN", "LOADING")
 

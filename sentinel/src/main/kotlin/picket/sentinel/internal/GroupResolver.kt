@@ -6,12 +6,17 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.async
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.future.await
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
+import picket.sentinel.SentinelGroup
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 
@@ -43,14 +48,26 @@ internal class GroupResolver(
     private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
     private val switchLock = Any()
 
+    /** When the last round for each name started (System.nanoTime), for [pace]. */
+    private val masterPace = ConcurrentHashMap<String, Long>()
+    private val replicaPace = ConcurrentHashMap<String, Long>()
+
     /** The cached master of [masterName], or the answer of one resolution shared by every concurrent caller. */
     suspend fun master(masterName: String): MasterEntry =
-        state.masters[masterName] ?: singleFlight(masterFlights, masterName) { resolveMaster(masterName) }
+        state.masters[masterName] ?: singleFlight(masterFlights, masterName) {
+            state.masters[masterName] ?: run {
+                pace(masterPace, masterName)
+                resolveMaster(masterName)
+            }
+        }
 
     /** The healthy replicas of [masterName], cached until an event or an error says they changed. */
     suspend fun replicas(masterName: String): ReplicaView =
         state.replicas[masterName]?.let { ReplicaView(it, emptyMap(), fresh = false) }
-            ?: singleFlight(replicaFlights, masterName) { resolveReplicas(masterName) }
+            ?: singleFlight(replicaFlights, masterName) {
+                pace(replicaPace, masterName)
+                resolveReplicas(masterName)
+            }
 
     private suspend fun resolveMaster(masterName: String): MasterEntry {
         state.masters[masterName]?.let { return it }
@@ -77,38 +94,42 @@ internal class GroupResolver(
         state.rounds.incrementAndGet()
         val failures = LinkedHashMap<Address, Throwable>()
         val unknown = mutableListOf<Address>()
+        var flaggedDown: Address? = null
         for (sentinel in state.orderedSentinels()) {
-            try {
-                val answer = queries.master(sentinel, state.config, masterName)
-                val down = answer?.flags?.intersect(DOWN_FLAGS).orEmpty()
-                when {
-                    answer == null -> {
-                        unknown += sentinel
-                    }
-
-                    down.isNotEmpty() -> {
-                        val cause = IllegalStateException("flags master ${answer.address} ${down.sorted()}")
-                        fail(failures, sentinel, masterName, cause)
-                    }
-
-                    else -> {
-                        return accept(answer, sentinel)
-                    }
+            val answer =
+                try {
+                    queries.master(sentinel, state.config, masterName)
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    fail(failures, sentinel, masterName, e)
+                    continue
                 }
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                fail(failures, sentinel, masterName, e)
+            val down = answer?.flags?.intersect(DOWN_FLAGS).orEmpty()
+            when {
+                answer == null -> {
+                    unknown += sentinel
+                }
+
+                down.isNotEmpty() -> {
+                    if (flaggedDown == null) flaggedDown = answer.address
+                    val cause = IllegalStateException("flags master ${answer.address} ${down.sorted()}")
+                    fail(failures, sentinel, masterName, cause)
+                }
+
+                else -> {
+                    return accept(answer, sentinel)
+                }
             }
         }
+        unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
         val error =
-            if (failures.isEmpty()) {
-                MasterNameUnknownException(state.name, masterName, unknown)
-            } else {
-                unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
-                SentinelsUnreachableException(state.name, masterName, failures)
+            when {
+                failures.size == unknown.size -> MasterNameUnknownException(state.name, masterName, unknown)
+                flaggedDown != null -> MasterDownException(state.name, masterName, flaggedDown, failures)
+                else -> SentinelsUnreachableException(state.name, masterName, failures)
             }
         bus.emit(PicketEvent.ResolutionFailed(state.name, masterName, error))
         throw error
@@ -243,7 +264,9 @@ internal class GroupResolver(
                     val role = roleOf(entry)
                     if (role == "master") null else "reports role '$role'"
                 } catch (e: CancellationException) {
-                    throw e
+                    // Lettuce cancels ROLE queued on a connection being closed: a failure of this entry only.
+                    currentCoroutineContext().ensureActive()
+                    "ROLE cancelled: the connection was closed (${e.message})"
                 } catch (
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
@@ -285,6 +308,23 @@ internal class GroupResolver(
         bus.emit(PicketEvent.SentinelError(state.name, sentinel, masterName, cause))
     }
 
+    /**
+     * Waits, inside a single flight, until [SentinelGroup.resolutionInterval] has passed since the previous round for
+     * [name] began, so that a master that keeps failing is asked about at a bounded rate.
+     */
+    private suspend fun pace(
+        starts: ConcurrentHashMap<String, Long>,
+        name: String,
+    ) {
+        val interval = state.config.resolutionInterval.toNanos()
+        val previous = starts[name]
+        if (previous != null) {
+            val wait = previous + interval - System.nanoTime()
+            if (wait > 0) delay((wait + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI)
+        }
+        starts[name] = System.nanoTime()
+    }
+
     private suspend fun <T> singleFlight(
         flights: ConcurrentHashMap<String, Deferred<T>>,
         key: String,
@@ -303,6 +343,7 @@ internal class GroupResolver(
 
     private companion object {
         val DOWN_FLAGS = setOf("s_down", "o_down")
+        const val NANOS_PER_MILLI = 1_000_000L
         val SWEEP_TIMEOUT: Duration = Duration.ofSeconds(2)
     }
 }
