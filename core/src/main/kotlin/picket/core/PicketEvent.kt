@@ -92,4 +92,45 @@ public sealed class PicketEvent {
         /** False for the first subscription, true after a loss. */
         public val resubscribed: Boolean,
     ) : PicketEvent()
+
+    /**
+     * The sentinel leading a failover of [masterName] announced the replica it promotes (`+selected-slave`): from
+     * now on new blocks on that master wait (are parked) until the switch, the failover's abort, or the parking
+     * timeout, instead of writing to a master that is about to be demoted.
+     */
+    public data class FailoverStarted(
+        override val group: String,
+        public val masterName: String,
+        /** The master being failed over, as the leader names it. */
+        public val oldAddress: Address,
+        /** The replica being promoted. */
+        public val candidate: Address,
+        /** The sentinel leading the failover. */
+        public val sentinel: Address,
+    ) : PicketEvent()
+
+    /** A failover announced by [FailoverStarted] ended for Picket: parked blocks go on, or fail if it timed out. */
+    public data class FailoverEnded(
+        override val group: String,
+        public val masterName: String,
+        public val outcome: FailoverOutcome,
+        /** The new master if [outcome] is [FailoverOutcome.SWITCHED], else null. */
+        public val newAddress: Address?,
+        /** How long blocks were parked, from [FailoverStarted] on. */
+        public val parkedFor: java.time.Duration,
+        /** How many blocks waited. */
+        public val parkedBlocks: Int,
+    ) : PicketEvent()
+}
+
+/** How a failover that parked blocks ended. */
+public enum class FailoverOutcome {
+    /** The promotion was confirmed (the leader's `+promoted-slave` checked with ROLE, or a `+switch-master`). */
+    SWITCHED,
+
+    /** The leader aborted the failover (`-failover-abort-*`): the master is unchanged. */
+    ABORTED,
+
+    /** Neither happened within the group's parking timeout: parked blocks failed with FailoverInProgressException. */
+    TIMED_OUT,
 }

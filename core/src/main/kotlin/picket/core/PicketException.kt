@@ -74,6 +74,27 @@ public class MasterDownException(
         failures.values.firstOrNull(),
     )
 
+/**
+ * A block waited for a failover of [masterName] to be confirmed (see `PicketEvent.FailoverStarted`) for [waited],
+ * the group's parking timeout or the spec's command timeout, whichever is shorter, and it was not; the block did
+ * not run. Later blocks go to whatever master the sentinels then name.
+ */
+public class FailoverInProgressException(
+    /** The sentinel group. */
+    public val group: String,
+    /** The master name. */
+    public val masterName: String,
+    /** The master being failed over. */
+    public val oldAddress: Address,
+    /** The replica being promoted. */
+    public val candidate: Address,
+    /** How long the block waited. */
+    public val waited: java.time.Duration,
+) : PicketException(
+        "a failover of '$masterName' in group '$group' from $oldAddress to $candidate was not confirmed within " +
+            "${waited.toMillis()} ms; the block did not run",
+    )
+
 /** The sentinels name a master, but it says it is not one (ROLE) on every attempt: the topology is changing. */
 public class StaleMasterException(
     /** The sentinel group. */

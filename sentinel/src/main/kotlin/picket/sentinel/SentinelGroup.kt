@@ -26,6 +26,11 @@ import java.time.Duration
  *   `pingInterval + commandTimeout`.
  * @property revalidateEvery if set, every cached master of the group is checked with ROLE this often, as
  *   [Picket.removeInvalidResolvedMasterSpecs] does on demand.
+ * @property parkWrites park new master blocks during a failover: from the leading sentinel's `+selected-slave` until
+ *   the switch, the failover's abort or [parkingTimeout] (see [picket.core.PicketEvent.FailoverStarted]). Only the
+ *   leader publishes that event, so parking needs [subscribeToAll]; in economy mode it never happens.
+ * @property parkingTimeout how long a block waits, at most, for a failover to be confirmed before it fails with
+ *   [picket.core.FailoverInProgressException]; also bounded by the spec's command timeout.
  * @property resolutionInterval the shortest time between two rounds of questions to the sentinels about one master
  *   name. While a master is unreachable every failed block would otherwise start a round of its own (a write loop
  *   at one write per millisecond started over a thousand a second, each a new sentinel connection); callers that
@@ -44,6 +49,8 @@ public class SentinelGroup
         public val pingInterval: Duration = DEFAULT_PING_INTERVAL,
         public val revalidateEvery: Duration? = null,
         public val resolutionInterval: Duration = DEFAULT_RESOLUTION_INTERVAL,
+        public val parkWrites: Boolean = true,
+        public val parkingTimeout: Duration = DEFAULT_PARKING_TIMEOUT,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -57,6 +64,7 @@ public class SentinelGroup
             positive("commandTimeout", commandTimeout)
             positive("pingInterval", pingInterval)
             revalidateEvery?.let { positive("revalidateEvery", it) }
+            positive("parkingTimeout", parkingTimeout)
             if (resolutionInterval.isNegative) {
                 throw InvalidSpecException("sentinel group resolutionInterval is $resolutionInterval, must be >= 0")
             }
@@ -74,13 +82,36 @@ public class SentinelGroup
                 pingInterval,
                 revalidateEvery,
                 resolutionInterval,
+                parkWrites,
+                parkingTimeout,
+            )
+
+        /** This group with write parking on or off and the given [timeout]. */
+        @JvmOverloads
+        public fun parking(
+            enabled: Boolean,
+            timeout: Duration = parkingTimeout,
+        ): SentinelGroup =
+            SentinelGroup(
+                sentinels,
+                username,
+                password,
+                connectTimeout,
+                commandTimeout,
+                subscribeToAll,
+                pingInterval,
+                revalidateEvery,
+                resolutionInterval,
+                enabled,
+                timeout,
             )
 
         // The password is never shown.
         override fun toString(): String =
             "SentinelGroup(sentinels=$sentinels, username=$username, password=${password?.let { "***" }}, " +
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
-                "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, resolutionInterval=$resolutionInterval)"
+                "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, " +
+                "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */
@@ -98,6 +129,13 @@ public class SentinelGroup
             /** 100 ms: at most ten rounds a second per master name while it is unreachable. */
             @JvmField
             public val DEFAULT_RESOLUTION_INTERVAL: Duration = Duration.ofMillis(100)
+
+            /**
+             * 5 s: a manual failover is confirmed about 1 s after the leader selects the replica (its
+             * `+promoted-slave`, or the other sentinels' `+switch-master`); five times that leaves room for a slow one.
+             */
+            @JvmField
+            public val DEFAULT_PARKING_TIMEOUT: Duration = Duration.ofSeconds(5)
 
             /** A group of the sentinels at [addresses] (`host:port` each), with every other setting at its default. */
             @JvmStatic

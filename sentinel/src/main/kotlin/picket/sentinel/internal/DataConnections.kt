@@ -19,13 +19,17 @@ import java.util.concurrent.ConcurrentHashMap
 internal class DataConnections(
     private val client: RedisClient,
 ) {
-    /** What makes two connections interchangeable. The password is part of the key but never printed. */
+    /**
+     * What makes two connections interchangeable. The password is part of the key but never printed. The command
+     * timeout is too, because Lettuce applies it per connection: specs that differ only in it get a connection each.
+     */
     internal data class Key(
         val address: Address,
         val username: String?,
         val password: String?,
         val database: Int,
         val clientName: String?,
+        val commandTimeout: java.time.Duration,
     ) {
         override fun toString(): String = "$address(db $database, user ${username ?: "default"})"
 
@@ -33,7 +37,7 @@ internal class DataConnections(
             fun of(
                 address: Address,
                 spec: ConnSpec,
-            ): Key = Key(address, spec.username, spec.password, spec.database, spec.clientName)
+            ): Key = Key(address, spec.username, spec.password, spec.database, spec.clientName, spec.commandTimeout)
         }
     }
 

@@ -137,6 +137,8 @@ internal class Engine(
         spec: ConnSpec,
     ): Lease {
         val masterName = spec.masterName!!
+        // During a failover announced by its leader, wait for the switch rather than write to the old master.
+        group.resolver.awaitFailover(masterName, minOf(spec.commandTimeout, group.config.parkingTimeout))
         var lastRole = "unknown"
         var lastAddress: Address? = null
         repeat(STALE_ATTEMPTS) {

@@ -10,8 +10,12 @@ import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.future.await
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.FailoverInProgressException
+import picket.core.FailoverOutcome
 import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
@@ -47,6 +51,9 @@ internal class GroupResolver(
     private val masterFlights = ConcurrentHashMap<String, Deferred<MasterEntry>>()
     private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
     private val switchLock = Any()
+
+    /** Failovers in progress per master name, announced by their leader; see [failoverStarted]. */
+    private val parkings = ConcurrentHashMap<String, Parking>()
 
     /** When the last round for each name started (System.nanoTime), for [pace]. */
     private val masterPace = ConcurrentHashMap<String, Long>()
@@ -205,6 +212,19 @@ internal class GroupResolver(
         newAddress: Address,
         sentinel: Address?,
     ) {
+        try {
+            switchCache(masterName, newAddress, sentinel)
+        } finally {
+            // Only now: blocks parked during the failover must find the new master in the cache when they wake.
+            endFailover(masterName, FailoverOutcome.SWITCHED, newAddress)
+        }
+    }
+
+    private fun switchCache(
+        masterName: String,
+        newAddress: Address,
+        sentinel: Address?,
+    ) {
         val old: Address
         synchronized(switchLock) {
             val current = state.masters[masterName]?.address
@@ -220,6 +240,109 @@ internal class GroupResolver(
             "group ${state.name}: $masterName switched $old -> $newAddress (via $sentinel), closed $closed connections"
         }
         bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel))
+    }
+
+    /**
+     * The leader of a failover of [masterName] selected [candidate] (`+selected-slave`): new master blocks wait in
+     * [awaitFailover] until [endFailover], at most the group's parking timeout. The candidate is connected to at once,
+     * so that the first block after the switch does not pay for connecting.
+     */
+    fun failoverStarted(
+        masterName: String,
+        oldAddress: Address,
+        candidate: Address,
+        sentinel: Address,
+    ) {
+        val config = state.config
+        if (!config.parkWrites || !config.subscribeToAll) return
+        val parking = Parking(oldAddress, candidate, sentinel)
+        if (parkings.putIfAbsent(masterName, parking) != null) return
+        log.info { "group ${state.name}: failover of $masterName $oldAddress -> $candidate led by $sentinel" }
+        bus.emit(PicketEvent.FailoverStarted(state.name, masterName, oldAddress, candidate, sentinel))
+        scope.launch {
+            delay(config.parkingTimeout.toMillis())
+            endFailover(masterName, FailoverOutcome.TIMED_OUT, null, parking)
+        }
+        state.masters[masterName]?.verifiedWith?.let { key ->
+            scope.launch { warm(key.copy(address = candidate)) }
+        }
+    }
+
+    /**
+     * The leader says [candidate] was promoted (`+promoted-slave`): once ROLE on it confirms, the switch happens
+     * now, about 0.1 s before the other sentinels announce `+switch-master` and a second before the leader does.
+     */
+    fun promoted(
+        masterName: String,
+        candidate: Address,
+        sentinel: Address,
+    ) {
+        val key = state.masters[masterName]?.verifiedWith ?: return // not used here: the announcements will do
+        scope.launch {
+            val role =
+                try {
+                    roleAt(key.copy(address = candidate))
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    log.debug { "ROLE on promoted $candidate failed: ${e.message}" }
+                    return@launch
+                }
+            if (role == "master") switchMaster(masterName, candidate, sentinel)
+        }
+    }
+
+    /** Ends the failover of [masterName] (if [expected], only that one): parked blocks go on or fail. */
+    fun endFailover(
+        masterName: String,
+        outcome: FailoverOutcome,
+        newAddress: Address?,
+        expected: Parking? = null,
+    ) {
+        val parking =
+            when {
+                expected == null -> parkings.remove(masterName)
+                parkings.remove(masterName, expected) -> expected
+                else -> null
+            } ?: return
+        parking.outcome.complete(outcome)
+        val parkedFor = Duration.ofNanos(System.nanoTime() - parking.startedAt)
+        log.info { "group ${state.name}: failover of $masterName ended $outcome after ${parkedFor.toMillis()} ms" }
+        bus.emit(
+            PicketEvent.FailoverEnded(
+                state.name,
+                masterName,
+                outcome,
+                newAddress,
+                parkedFor,
+                parking.waiters.get(),
+            ),
+        )
+    }
+
+    /**
+     * Returns at once if no failover of [masterName] is in progress; else waits until it ends, at most [limit] (or
+     * what is left of the parking timeout), and throws [FailoverInProgressException] if it did not end in time or
+     * ended by timing out.
+     */
+    suspend fun awaitFailover(
+        masterName: String,
+        limit: Duration,
+    ) {
+        val parking = parkings[masterName] ?: return
+        parking.waiters.incrementAndGet()
+        val outcome = withTimeoutOrNull(limit.toMillis()) { parking.outcome.await() }
+        if (outcome == null || outcome == FailoverOutcome.TIMED_OUT) {
+            throw FailoverInProgressException(
+                state.name,
+                masterName,
+                parking.oldAddress,
+                parking.candidate,
+                Duration.ofNanos(System.nanoTime() - parking.startedAt),
+            )
+        }
     }
 
     /** Drops the cached master [masterName] if it is still [address]. */
@@ -280,23 +403,34 @@ internal class GroupResolver(
     private suspend fun roleOf(entry: MasterEntry): String {
         val (key, connection) =
             connections.anyOpen(entry.address) ?: run {
-                val key = entry.verifiedWith ?: DataConnections.Key(entry.address, null, null, 0, null)
-                val spec =
-                    ConnSpec(
-                        host = entry.address.host,
-                        port = entry.address.port,
-                        username = key.username,
-                        password = key.password,
-                        database = key.database,
-                        clientName = key.clientName,
-                        connectTimeout = SWEEP_TIMEOUT,
-                        commandTimeout = SWEEP_TIMEOUT,
-                    )
-                key to connections.get(key, spec)
+                val key = entry.verifiedWith ?: DataConnections.Key(entry.address, null, null, 0, null, SWEEP_TIMEOUT)
+                key to warm(key)
             }
         log.debug { "ROLE of ${entry.address} over $key" }
         return bounded(SWEEP_TIMEOUT, "ROLE on ${entry.address}") { roleOf(connection) }
     }
+
+    /** ROLE of the node of [key], over the shared connection for [key]. */
+    private suspend fun roleAt(key: DataConnections.Key): String {
+        val connection = warm(key)
+        return bounded(SWEEP_TIMEOUT, "ROLE on ${key.address}") { roleOf(connection) }
+    }
+
+    /** The shared connection for [key], connecting if needed, with short timeouts. */
+    private suspend fun warm(key: DataConnections.Key) =
+        connections.get(
+            key,
+            ConnSpec(
+                host = key.address.host,
+                port = key.address.port,
+                username = key.username,
+                password = key.password,
+                database = key.database,
+                clientName = key.clientName,
+                connectTimeout = SWEEP_TIMEOUT,
+                commandTimeout = key.commandTimeout,
+            ),
+        )
 
     private fun fail(
         failures: MutableMap<Address, Throwable>,

@@ -15,7 +15,7 @@ import picket.sentinel.SentinelGroup
 /** A declared sentinel group while it is declared: its state, resolver, subscriptions and optional sweeps. */
 internal class GroupRuntime(
     val name: String,
-    config: SentinelGroup,
+    val config: SentinelGroup,
     client: RedisClient,
     queries: SentinelQueries,
     private val connections: DataConnections,

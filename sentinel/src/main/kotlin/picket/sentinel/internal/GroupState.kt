@@ -100,3 +100,18 @@ internal class GroupState(
         generations.computeIfAbsent(masterName) { AtomicLong() }.incrementAndGet()
     }
 }
+
+/** A failover announced by its leader, during which new master blocks of its master name wait. */
+internal class Parking(
+    val oldAddress: Address,
+    val candidate: Address,
+    val sentinel: Address,
+) {
+    val startedAt: Long = System.nanoTime()
+
+    /** Completed once, when the failover ends for Picket. */
+    val outcome = kotlinx.coroutines.CompletableDeferred<picket.core.FailoverOutcome>()
+
+    /** How many blocks waited. */
+    val waiters = AtomicInteger()
+}

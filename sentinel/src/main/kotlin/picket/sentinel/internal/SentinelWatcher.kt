@@ -14,6 +14,7 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.Address
+import picket.core.FailoverOutcome
 import picket.core.PicketEvent
 import java.util.concurrent.ConcurrentHashMap
 
@@ -170,6 +171,22 @@ internal class SentinelWatcher(
                     resolver.switchMaster(parts[0], Address(parts[3], parts[4].toInt()), sentinel)
                 }
 
+                "+selected-slave" -> {
+                    // slave <ip>:<port> <ip> <port> @ <master-name> <master-ip> <master-port>
+                    val (replica, masterName, master) = instance(message)
+                    resolver.failoverStarted(masterName, master, replica, sentinel)
+                }
+
+                "+promoted-slave" -> {
+                    val (replica, masterName, _) = instance(message)
+                    resolver.promoted(masterName, replica, sentinel)
+                }
+
+                in ABORTS -> {
+                    // master <master-name> <ip> <port>
+                    resolver.endFailover(message.split(" ")[1], FailoverOutcome.ABORTED, null)
+                }
+
                 "+sentinel" -> {
                     // sentinel <id> <ip> <port> @ <master-name> <master-ip> <master-port>
                     val parts = message.split(" ")
@@ -194,8 +211,23 @@ internal class SentinelWatcher(
         }
     }
 
+    /** A replica event's replica, master name and master. */
+    private fun instance(message: String): Triple<Address, String, Address> {
+        val parts = message.split(" ")
+        val at = parts.indexOf("@")
+        return Triple(
+            Address(parts[2], parts[3].toInt()),
+            parts[at + 1],
+            Address(parts[at + 2], parts[at + 3].toInt()),
+        )
+    }
+
     private companion object {
         const val INITIAL_BACKOFF_MS = 100L
+
+        /** The leader's announcements that a failover was given up. */
+        val ABORTS =
+            setOf("-failover-abort-not-elected", "-failover-abort-no-good-slave", "-failover-abort-slave-timeout")
         const val MAX_BACKOFF_MS = 5_000L
 
         /** Exactly the events Picket acts on. */
@@ -210,6 +242,8 @@ internal class SentinelWatcher(
                 "+slave-reconf-done",
                 "-role-change",
                 "+role-change",
-            )
+                "+selected-slave",
+                "+promoted-slave",
+            ) + ABORTS
     }
 }
