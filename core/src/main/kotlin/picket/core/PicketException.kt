@@ -91,8 +91,8 @@ public class FailoverInProgressException(
     /** How long the block waited. */
     public val waited: java.time.Duration,
 ) : PicketException(
-        "a failover of '$masterName' in group '$group' from $oldAddress to $candidate was not confirmed within " +
-            "${waited.toMillis()} ms; the block did not run",
+        "a failover of '$masterName' in group '$group' from $oldAddress to $candidate was not confirmed; the block " +
+            "waited ${waited.toMillis()} ms and did not run",
     )
 
 /** The sentinels name a master, but it says it is not one (ROLE) on every attempt: the topology is changing. */

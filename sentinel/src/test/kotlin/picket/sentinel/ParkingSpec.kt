@@ -9,6 +9,8 @@ import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
+import io.lettuce.core.AclSetuserArgs
+import io.lettuce.core.protocol.CommandType
 import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
 import picket.core.FailoverInProgressException
@@ -113,4 +115,83 @@ class ParkingSpec :
             economyLog.ofType<PicketEvent.FailoverStarted>().shouldBeEmpty()
             economy.withConn(orders) { role().first() } shouldBe "master"
         }
+
+        test("a failover that cannot complete releases parked blocks: by timing out, or when Sentinel aborts it") {
+            // A second instance waits longer than the failover timeout (10 s), so that it sees Sentinel's abort.
+            val patient = Picket()
+            try {
+                patient.setSentinelGroups(
+                    "main" to topology.sentinelGroup().parking(true, Duration.ofSeconds(15)),
+                )
+                val frozen = orders.copy(masterName = "frozen")
+                val patientSpec = frozen.copy(commandTimeout = Duration.ofSeconds(15))
+                val patientLog = EventLog(patient)
+                val master = topology.awaitMaster("frozen")
+                val replicas = topology.dataNodes("frozen") - master
+                picket.withConn(frozen) { set("before", "1") } shouldBe "OK"
+                patient.withConn(patientSpec) { get("before") } shouldBe "1"
+                // The replicas refuse REPLICAOF: Sentinel selects one, fails to promote it, and aborts after its
+                // failover timeout.
+                replicas.forEach { node -> Inspect.on(node) { it.aclSetuser("default", aclRefusing()) } }
+                log.clear()
+                try {
+                    coroutineScope {
+                        val loop = WriteLoop(picket, frozen, this)
+                        val patientLoop = WriteLoop(patient, patientSpec, this, prefix = "p:")
+                        within(5) { loop.writes.count { it.acknowledged } shouldBeGreaterThan 100 }
+                        topology.failover("frozen")
+                        val started = log.await<PicketEvent.FailoverStarted> { it.masterName == "frozen" }
+                        val ended = log.await<PicketEvent.FailoverEnded>(seconds = 10) { it.masterName == "frozen" }
+                        val aborted =
+                            patientLog.await<PicketEvent.FailoverEnded>(seconds = 20) { it.masterName == "frozen" }
+                        within(5) {
+                            patientLoop.writes.count {
+                                it.acknowledged &&
+                                    it.issued.isAfter(
+                                        aborted.at,
+                                    )
+                            } shouldBeGreaterThan
+                                10
+                        }
+                        loop.stop()
+                        patientLoop.stop()
+
+                        started.oldAddress shouldBe master.asAddress
+                        ended.outcome shouldBe FailoverOutcome.TIMED_OUT
+                        ended.newAddress shouldBe null
+                        ended.parkedFor shouldBeLessThan Duration.ofMillis(5_500)
+                        val errors = loop.writes.mapNotNull { it.error }
+                        // Each parked block waits its command timeout (2 s) at most, the parking 5 s at most.
+                        errors.size shouldBeGreaterThan 0
+                        errors.forEach { error ->
+                            error.shouldBeInstanceOf<FailoverInProgressException>()
+                            error.masterName shouldBe "frozen"
+                            error.candidate shouldBe started.candidate
+                            error.message shouldContain "was not confirmed; the block waited"
+                        }
+                        loop.writes.maxOf { it.millis } shouldBeLessThan 2_500L
+                        // After the timeout, blocks run on the unchanged master.
+                        loop.writes.count { it.acknowledged && it.issued.isAfter(ended.at) } shouldBeGreaterThan 100
+
+                        aborted.outcome shouldBe FailoverOutcome.ABORTED
+                        patientLoop.writes.mapNotNull { it.error }.shouldBeEmpty()
+                        patientLoop.writes.maxOf { it.millis } shouldBeLessThan 15_000L
+                        val keys =
+                            loop.writes.filter { it.acknowledged }.map { "w:${it.n}" } +
+                                patientLoop.writes.filter { it.acknowledged }.map { "p:${it.n}" }
+                        held(master, keys) shouldBe keys.toSet()
+                    }
+                } finally {
+                    replicas.forEach { node -> Inspect.on(node) { it.aclSetuser("default", aclAllowing()) } }
+                }
+                topology.awaitMaster("frozen") shouldBe master
+            } finally {
+                patient.close()
+            }
+        }
     })
+
+private fun aclRefusing() =
+    AclSetuserArgs.Builder.removeCommand(CommandType.REPLICAOF).removeCommand(CommandType.SLAVEOF)
+
+private fun aclAllowing() = AclSetuserArgs.Builder.addCommand(CommandType.REPLICAOF).addCommand(CommandType.SLAVEOF)

@@ -16,6 +16,8 @@ class WriteLoop(
     private val picket: Picket,
     private val spec: ConnSpec,
     scope: CoroutineScope,
+    /** Keys are the prefix and the write's number. */
+    val prefix: String = "w:",
 ) {
     class Write(
         val n: Int,
@@ -37,7 +39,7 @@ class WriteLoop(
                 val start = System.nanoTime()
                 val error =
                     try {
-                        picket.withConn(spec) { set("w:$key", "$key") }
+                        picket.withConn(spec) { set("$prefix$key", "$key") }
                         null
                     } catch (e: kotlinx.coroutines.CancellationException) {
                         // The loop's own stop, or a cancellation leaked to a caller that was not cancelled: that one

@@ -332,6 +332,7 @@ internal class GroupResolver(
         limit: Duration,
     ) {
         val parking = parkings[masterName] ?: return
+        val since = System.nanoTime()
         parking.waiters.incrementAndGet()
         val outcome = withTimeoutOrNull(limit.toMillis()) { parking.outcome.await() }
         if (outcome == null || outcome == FailoverOutcome.TIMED_OUT) {
@@ -340,7 +341,7 @@ internal class GroupResolver(
                 masterName,
                 parking.oldAddress,
                 parking.candidate,
-                Duration.ofNanos(System.nanoTime() - parking.startedAt),
+                Duration.ofNanos(System.nanoTime() - since),
             )
         }
     }
