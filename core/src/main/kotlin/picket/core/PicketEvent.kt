@@ -20,6 +20,8 @@ public sealed class PicketEvent {
         public val address: Address,
         /** The sentinel that answered. */
         public val sentinel: Address,
+        /** Sentinel's `config-epoch` for the master in that answer, or null if it gave none. */
+        public val configEpoch: Long? = null,
     ) : PicketEvent()
 
     /** A replica was chosen for a block among the healthy ones. */
@@ -43,6 +45,11 @@ public sealed class PicketEvent {
         public val newAddress: Address,
         /** The sentinel whose announcement was acted on, or null if a resolution found it. */
         public val sentinel: Address?,
+        /**
+         * Sentinel's `config-epoch` for the new master (asked of [sentinel] right after an announcement), or null if
+         * it could not be learnt.
+         */
+        public val configEpoch: Long? = null,
     ) : PicketEvent()
 
     /** One sentinel failed while resolving or subscribing; the next one is tried. */
@@ -107,6 +114,8 @@ public sealed class PicketEvent {
         public val candidate: Address,
         /** The sentinel leading the failover. */
         public val sentinel: Address,
+        /** The failover's epoch (the leader's last `+new-epoch`), the new master's config-epoch; null if unheard. */
+        public val epoch: Long? = null,
     ) : PicketEvent()
 
     /** A failover announced by [FailoverStarted] ended for Picket: parked blocks go on, or fail if it timed out. */

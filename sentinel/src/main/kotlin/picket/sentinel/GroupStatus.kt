@@ -12,6 +12,8 @@ import picket.core.Address
  * @property subscriptions each subscribed sentinel and whether its subscription is established now.
  * @property masters the cached master of each master name.
  * @property replicas the cached healthy replicas of each master name.
+ * @property epochs the highest Sentinel `config-epoch` followed for each master name: answers with a lower one
+ *   (a sentinel in a minority partition, or one that was paused through a failover) are ignored.
  * @property resolutionRounds how many times the sentinels were asked (for a master or its replicas) since the group
  *   was declared: steady traffic on a warm cache leaves it unchanged.
  */
@@ -23,4 +25,5 @@ public data class GroupStatus(
     public val masters: Map<String, Address>,
     public val replicas: Map<String, List<Address>>,
     public val resolutionRounds: Long,
+    public val epochs: Map<String, Long> = emptyMap(),
 )

@@ -6,6 +6,8 @@ import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
@@ -56,6 +58,7 @@ class ParkingSpec :
         test("across 5 manual failovers under a write loop, parked writes land on the new master and none is lost") {
             economy.withConn(orders) { set("economy", "1") } shouldBe "OK"
             val figures = mutableListOf<String>()
+            var lastEpoch = 0L
             repeat(5) { round ->
                 val old = topology.awaitMaster("orders")
                 picket.withConn(orders) { flushdb() }
@@ -98,6 +101,15 @@ class ParkingSpec :
                         )
                     }
 
+                    // Epochs: the failover's, announced by its leader, is the new master's config-epoch.
+                    val epoch = started.epoch.shouldNotBeNull()
+                    epoch shouldBeGreaterThan lastEpoch
+                    switch.configEpoch shouldBe epoch
+                    picket.status("main").epochs["orders"] shouldBe epoch
+                    Inspect
+                        .onSentinel(topology.sentinels.first()) { it.master("orders") }
+                        .getValue("config-epoch") shouldBe "$epoch"
+                    lastEpoch = epoch
                     started.oldAddress shouldBe old.asAddress
                     started.candidate shouldBe switch.newAddress
                     ended.outcome shouldBe FailoverOutcome.SWITCHED

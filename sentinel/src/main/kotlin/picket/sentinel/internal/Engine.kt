@@ -138,7 +138,7 @@ internal class Engine(
     ): Lease {
         val masterName = spec.masterName!!
         // During a failover announced by its leader, wait for the switch rather than write to the old master.
-        group.resolver.awaitFailover(masterName, minOf(spec.commandTimeout, group.config.parkingTimeout))
+        group.resolver.parking.await(masterName, minOf(spec.commandTimeout, group.config.parkingTimeout))
         var lastRole = "unknown"
         var lastAddress: Address? = null
         repeat(STALE_ATTEMPTS) {
@@ -209,7 +209,15 @@ internal class Engine(
             entry.verifiedWith = key
             entry.verified.set(true)
         }
-        bus.emit(PicketEvent.MasterResolved(group.name, masterName, entry.address, entry.sentinel ?: entry.address))
+        bus.emit(
+            PicketEvent.MasterResolved(
+                group.name,
+                masterName,
+                entry.address,
+                entry.sentinel ?: entry.address,
+                entry.configEpoch,
+            ),
+        )
         return true
     }
 

@@ -52,8 +52,8 @@ internal class GroupResolver(
     private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
     private val switchLock = Any()
 
-    /** Failovers in progress per master name, announced by their leader; see [failoverStarted]. */
-    private val parkings = ConcurrentHashMap<String, Parking>()
+    /** Failovers announced by their leader, during which new master blocks wait. */
+    val parking = ParkingLot(state, bus, scope)
 
     /** When the last round for each name started (System.nanoTime), for [pace]. */
     private val masterPace = ConcurrentHashMap<String, Long>()
@@ -91,7 +91,9 @@ internal class GroupResolver(
         if (previous != null && previous != answer.address) {
             state.replicas.remove(masterName)
             connections.closeAll(previous)
-            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, previous, answer.address, null))
+            bus.emit(
+                PicketEvent.SwitchMaster(state.name, masterName, previous, answer.address, null, answer.configEpoch),
+            )
         }
         return entry
     }
@@ -114,21 +116,12 @@ internal class GroupResolver(
                     fail(failures, sentinel, masterName, e)
                     continue
                 }
-            val down = answer?.flags?.intersect(DOWN_FLAGS).orEmpty()
-            when {
-                answer == null -> {
-                    unknown += sentinel
-                }
-
-                down.isNotEmpty() -> {
-                    if (flaggedDown == null) flaggedDown = answer.address
-                    val cause = IllegalStateException("flags master ${answer.address} ${down.sorted()}")
-                    fail(failures, sentinel, masterName, cause)
-                }
-
-                else -> {
-                    return accept(answer, sentinel)
-                }
+            if (answer == null) {
+                unknown += sentinel
+            } else {
+                val objection = objection(masterName, answer) ?: return accept(masterName, answer, sentinel)
+                if (flaggedDown == null && answer.flags.any { it in DOWN_FLAGS }) flaggedDown = answer.address
+                fail(failures, sentinel, masterName, IllegalStateException(objection))
             }
         }
         unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
@@ -142,11 +135,28 @@ internal class GroupResolver(
         throw error
     }
 
+    /** Why [answer] does not count, or null if it does: the master flagged down, or an epoch older than followed. */
+    private fun objection(
+        masterName: String,
+        answer: MasterAnswer,
+    ): String? {
+        val down = answer.flags.intersect(DOWN_FLAGS)
+        if (down.isNotEmpty()) return "flags master ${answer.address} ${down.sorted()}"
+        val followed = state.epochs[masterName]
+        val epoch = answer.configEpoch
+        if (epoch != null && followed != null && epoch < followed) {
+            return "names ${answer.address} at config-epoch $epoch, older than the $followed already followed"
+        }
+        return null
+    }
+
     /** Takes [sentinel]'s usable answer: it becomes the first to ask, and the sentinels it knows are learnt. */
     private fun accept(
+        masterName: String,
         answer: MasterAnswer,
         sentinel: Address,
     ): Pair<MasterAnswer, Address> {
+        state.followEpoch(masterName, answer.configEpoch)
         state.lastGood = sentinel
         val fresh = state.learn(sentinel, answer.otherSentinels)
         if (fresh.isNotEmpty()) {
@@ -211,12 +221,13 @@ internal class GroupResolver(
         masterName: String,
         newAddress: Address,
         sentinel: Address?,
+        epoch: Long? = null,
     ) {
         try {
-            switchCache(masterName, newAddress, sentinel)
+            switchCache(masterName, newAddress, sentinel, epoch)
         } finally {
             // Only now: blocks parked during the failover must find the new master in the cache when they wake.
-            endFailover(masterName, FailoverOutcome.SWITCHED, newAddress)
+            parking.end(masterName, FailoverOutcome.SWITCHED, newAddress)
         }
     }
 
@@ -224,6 +235,7 @@ internal class GroupResolver(
         masterName: String,
         newAddress: Address,
         sentinel: Address?,
+        epoch: Long?,
     ) {
         val old: Address
         synchronized(switchLock) {
@@ -231,7 +243,8 @@ internal class GroupResolver(
             old = current ?: state.lastKnown[masterName] ?: return // never used here: nothing to switch
             if (current == newAddress || (current == null && old == newAddress)) return
             state.bump(masterName)
-            state.masters[masterName] = MasterEntry(newAddress, sentinel, null)
+            state.masters[masterName] = MasterEntry(newAddress, sentinel, epoch)
+            state.followEpoch(masterName, epoch)
             state.lastKnown[masterName] = newAddress
             state.replicas.remove(masterName)
         }
@@ -239,13 +252,21 @@ internal class GroupResolver(
         log.info {
             "group ${state.name}: $masterName switched $old -> $newAddress (via $sentinel), closed $closed connections"
         }
-        bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel))
+        if (epoch != null) {
+            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel, epoch))
+            return
+        }
+        // +switch-master carries no epoch: ask its sentinel, off the switch's path, then tell listeners.
+        scope.launch {
+            val asked = sentinel?.let { epochOf(it, masterName, newAddress) }
+            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel, asked))
+        }
     }
 
     /**
      * The leader of a failover of [masterName] selected [candidate] (`+selected-slave`): new master blocks wait in
-     * [awaitFailover] until [endFailover], at most the group's parking timeout. The candidate is connected to at once,
-     * so that the first block after the switch does not pay for connecting.
+     * [ParkingLot.await] until [ParkingLot.end], at most the group's parking timeout. The candidate is connected to
+     * at once, so that the first block after the switch does not pay for connecting.
      */
     fun failoverStarted(
         masterName: String,
@@ -253,16 +274,7 @@ internal class GroupResolver(
         candidate: Address,
         sentinel: Address,
     ) {
-        val config = state.config
-        if (!config.parkWrites || !config.subscribeToAll) return
-        val parking = Parking(oldAddress, candidate, sentinel)
-        if (parkings.putIfAbsent(masterName, parking) != null) return
-        log.info { "group ${state.name}: failover of $masterName $oldAddress -> $candidate led by $sentinel" }
-        bus.emit(PicketEvent.FailoverStarted(state.name, masterName, oldAddress, candidate, sentinel))
-        scope.launch {
-            delay(config.parkingTimeout.toMillis())
-            endFailover(masterName, FailoverOutcome.TIMED_OUT, null, parking)
-        }
+        if (!parking.start(masterName, oldAddress, candidate, sentinel)) return
         state.masters[masterName]?.verifiedWith?.let { key ->
             scope.launch { warm(key.copy(address = candidate)) }
         }
@@ -290,60 +302,35 @@ internal class GroupResolver(
                     log.debug { "ROLE on promoted $candidate failed: ${e.message}" }
                     return@launch
                 }
-            if (role == "master") switchMaster(masterName, candidate, sentinel)
+            // The master's new config-epoch is the failover's epoch: the leader's last +new-epoch.
+            if (role == "master") switchMaster(masterName, candidate, sentinel, parking.epoch(masterName))
         }
-    }
-
-    /** Ends the failover of [masterName] (if [expected], only that one): parked blocks go on or fail. */
-    fun endFailover(
-        masterName: String,
-        outcome: FailoverOutcome,
-        newAddress: Address?,
-        expected: Parking? = null,
-    ) {
-        val parking =
-            when {
-                expected == null -> parkings.remove(masterName)
-                parkings.remove(masterName, expected) -> expected
-                else -> null
-            } ?: return
-        parking.outcome.complete(outcome)
-        val parkedFor = Duration.ofNanos(System.nanoTime() - parking.startedAt)
-        log.info { "group ${state.name}: failover of $masterName ended $outcome after ${parkedFor.toMillis()} ms" }
-        bus.emit(
-            PicketEvent.FailoverEnded(
-                state.name,
-                masterName,
-                outcome,
-                newAddress,
-                parkedFor,
-                parking.waiters.get(),
-            ),
-        )
     }
 
     /**
-     * Returns at once if no failover of [masterName] is in progress; else waits until it ends, at most [limit] (or
-     * what is left of the parking timeout), and throws [FailoverInProgressException] if it did not end in time or
-     * ended by timing out.
+     * The config-epoch [sentinel] gives for [masterName] if it names [address], recorded as followed; null if it
+     * cannot say.
      */
-    suspend fun awaitFailover(
+    private suspend fun epochOf(
+        sentinel: Address,
         masterName: String,
-        limit: Duration,
-    ) {
-        val parking = parkings[masterName] ?: return
-        val since = System.nanoTime()
-        parking.waiters.incrementAndGet()
-        val outcome = withTimeoutOrNull(limit.toMillis()) { parking.outcome.await() }
-        if (outcome == null || outcome == FailoverOutcome.TIMED_OUT) {
-            throw FailoverInProgressException(
-                state.name,
-                masterName,
-                parking.oldAddress,
-                parking.candidate,
-                Duration.ofNanos(System.nanoTime() - since),
-            )
-        }
+        address: Address,
+    ): Long? {
+        val answer =
+            try {
+                queries.master(sentinel, state.config, masterName)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.debug { "config-epoch of $masterName from $sentinel: ${e.message}" }
+                null
+            }
+        val epoch = answer?.takeIf { it.address == address }?.configEpoch ?: return null
+        state.followEpoch(masterName, epoch)
+        state.masters[masterName]?.takeIf { it.address == address }?.configEpoch = epoch
+        return epoch
     }
 
     /** Drops the cached master [masterName] if it is still [address]. */

@@ -50,6 +50,7 @@ internal class GroupRuntime(
             masters = state.masters.mapValues { it.value.address },
             replicas = state.replicas.toMap(),
             resolutionRounds = state.rounds.get(),
+            epochs = state.epochs.toMap(),
         )
     }
 

@@ -13,8 +13,12 @@ import java.util.concurrent.atomic.AtomicLong
 internal class MasterEntry(
     val address: Address,
     val sentinel: Address?,
-    val configEpoch: Long?,
+    configEpoch: Long?,
 ) {
+    /** Sentinel's config-epoch for this master, once known (after a switch it is asked for right after). */
+    @Volatile
+    var configEpoch: Long? = configEpoch
+
     /** Set by the first block that checked ROLE on it; the one that sets it emits MasterResolved. */
     val verified = AtomicBoolean(false)
 
@@ -57,6 +61,17 @@ internal class GroupState(
     var lastGood: Address? = null
 
     val masters = ConcurrentHashMap<String, MasterEntry>()
+
+    /** The highest config-epoch followed per master name: an answer with a lower one is stale. */
+    val epochs = ConcurrentHashMap<String, Long>()
+
+    /** Records [epoch] for [masterName] if it is higher than the one followed. */
+    fun followEpoch(
+        masterName: String,
+        epoch: Long?,
+    ) {
+        if (epoch != null) epochs.merge(masterName, epoch, ::maxOf)
+    }
 
     /** The last master address seen per name, kept across invalidations so that a later switch names the old one. */
     val lastKnown = ConcurrentHashMap<String, Address>()
@@ -106,6 +121,8 @@ internal class Parking(
     val oldAddress: Address,
     val candidate: Address,
     val sentinel: Address,
+    /** The failover's epoch (the leader's last `+new-epoch`), which becomes the master's config-epoch; or null. */
+    val epoch: Long?,
 ) {
     val startedAt: Long = System.nanoTime()
 

@@ -177,6 +177,10 @@ internal class SentinelWatcher(
                     resolver.failoverStarted(masterName, master, replica, sentinel)
                 }
 
+                "+new-epoch" -> {
+                    resolver.parking.newEpoch(sentinel, message.trim().toLong())
+                }
+
                 "+promoted-slave" -> {
                     val (replica, masterName, _) = instance(message)
                     resolver.promoted(masterName, replica, sentinel)
@@ -184,7 +188,7 @@ internal class SentinelWatcher(
 
                 in ABORTS -> {
                     // master <master-name> <ip> <port>
-                    resolver.endFailover(message.split(" ")[1], FailoverOutcome.ABORTED, null)
+                    resolver.parking.end(message.split(" ")[1], FailoverOutcome.ABORTED, null)
                 }
 
                 "+sentinel" -> {
@@ -244,6 +248,7 @@ internal class SentinelWatcher(
                 "+role-change",
                 "+selected-slave",
                 "+promoted-slave",
+                "+new-epoch",
             ) + ABORTS
     }
 }

@@ -1,0 +1,88 @@
+package picket.sentinel
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
+import picket.core.ConnSpec
+import picket.core.PicketEvent
+import picket.core.SentinelsUnreachableException
+import picket.testkit.Topology
+import picket.testkit.TopologyConfig
+import java.net.InetSocketAddress
+import java.time.Duration
+
+/**
+ * Sentinel's config-epoch orders what Picket follows. Two separate topologies monitor a master named `orders`:
+ * `current` has been failed over (its epoch is above 0), `stale` never was (epoch 0) and stands for a sentinel with
+ * an old view, such as one in a minority partition. Both masters are real masters, so ROLE alone cannot tell them
+ * apart; the epoch can.
+ */
+class EpochSpec :
+    FunSpec({
+        // Down-after 30 s: pausing the only sentinel of a topology starts nothing there.
+        val quiet = TopologyConfig(replicasPerMaster = 1, sentinels = 1, quorum = 1, downAfter = Duration.ofSeconds(30))
+        val current = Topology.start(quiet.toBuilder().masterNames("orders").build())
+        val stale =
+            Topology.start(
+                quiet
+                    .toBuilder()
+                    .masterNames("orders")
+                    .replicasPerMaster(0)
+                    .build(),
+            )
+        val picket = Picket()
+        afterSpec {
+            picket.close()
+            current.close()
+            stale.close()
+        }
+        val c0 = current.sentinels.single()
+        val s0 = stale.sentinels.single()
+
+        test("an answer with a config-epoch older than the one followed is ignored, though ROLE would accept it") {
+            val before = current.awaitMaster("orders")
+            current.failover("orders")
+            within(20) {
+                val named = Inspect.onSentinel(c0) { it.getMasterAddrByName("orders") } as InetSocketAddress
+                named.port shouldNotBe before.port
+            }
+            picket.setSentinelGroups(
+                "mixed" to SentinelGroup(listOf(c0.asAddress, s0.asAddress), commandTimeout = Duration.ofMillis(500)),
+            )
+            val spec = ConnSpec(sentinelGroup = "mixed", masterName = "orders", commandTimeout = Duration.ofSeconds(2))
+            val log = EventLog(picket)
+
+            // The stale sentinel is paused: the current one answers, and its epoch is followed.
+            stale.pause(s0)
+            try {
+                picket.withConn(spec) { set("epoch", "1") } shouldBe "OK"
+            } finally {
+                stale.resume(s0)
+            }
+            val followed = picket.status("mixed").epochs.getValue("orders")
+            followed shouldBeGreaterThan 0L
+            log.await<PicketEvent.MasterResolved>().configEpoch shouldBe followed
+
+            // Now only the stale one answers: its answer does not count.
+            current.pause(c0)
+            val error =
+                try {
+                    picket.invalidate(spec) shouldBe true
+                    shouldThrow<SentinelsUnreachableException> { picket.withConn(spec) { get("epoch") } }
+                } finally {
+                    current.resume(c0)
+                }
+            val staleMaster = stale.currentMaster("orders")
+            error.failures.getValue(s0.asAddress).message shouldBe
+                "names ${staleMaster.asAddress} at config-epoch 0, older than the $followed already followed"
+            picket.status("mixed").masters shouldBe emptyMap()
+            // ROLE alone would have taken it: that node is a master.
+            Inspect.on(staleMaster) { it.role().first() } shouldBe "master"
+
+            // With the current sentinel back, the next call resolves the current master again.
+            picket.withConn(spec) { get("epoch") } shouldBe "1"
+            picket.status("mixed").masters.getValue("orders") shouldBe current.currentMaster("orders").asAddress
+        }
+    })
