@@ -28,7 +28,9 @@ public final class WithConnFromJava {
             List<Address> sentinels = topology.getSentinels().stream()
                     .map(node -> new Address(node.getHost(), node.getPort()))
                     .collect(Collectors.toList());
-            picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
+            // Write parking is on by default; here blocks wait at most 3 s for a failover to be confirmed.
+            SentinelGroup group = new SentinelGroup(sentinels).parking(true, Duration.ofSeconds(3));
+            picket.setSentinelGroups(Map.of("main", group));
             AutoCloseable listening = picket.registerListener(event -> System.out.println("event: " + event));
 
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster")
@@ -41,6 +43,7 @@ public final class WithConnFromJava {
             System.out.println("SET -> " + reply);
             System.out.println("INCR -> " + visits);
             System.out.println("GET from a replica -> " + read);
+            System.out.println("config-epoch -> " + picket.status("main").getEpochs().get("mymaster"));
             listening.close();
         }
     }

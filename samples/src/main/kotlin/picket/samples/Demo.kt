@@ -42,9 +42,11 @@ object Demo {
         picket: Picket,
     ) = runBlocking {
         val switched = CompletableDeferred<PicketEvent.SwitchMaster>()
+        val ended = CompletableDeferred<PicketEvent.FailoverEnded>()
         picket.registerListener { event ->
             println("  event: $event")
             if (event is PicketEvent.SwitchMaster) switched.complete(event)
+            if (event is PicketEvent.FailoverEnded) ended.complete(event)
         }
         picket.setSentinelGroups("demo" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
         val spec =
@@ -60,18 +62,34 @@ object Demo {
         val read = picket.withConn(replicaSpec) { get("greeting") to role().first() }
         println("read from a replica: GET greeting -> ${read.first} (the node says it is '${read.second}')")
 
-        val old = picket.status("demo").masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
+        val status = picket.status("demo")
+        val old = status.masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
+        val epochBefore = status.epochs[TopologyConfig.DEFAULT_MASTER_NAME]
+        // Default mode (no WAIT) under a write loop: parking keeps writes off the master being demoted.
+        val plain = spec.copy(durability = Durability.None)
+        val loop = WriteLoop(picket, plain, this)
         val start = System.nanoTime()
         topology.failover(TopologyConfig.DEFAULT_MASTER_NAME)
-        println("failover: SENTINEL FAILOVER sent; the master is $old")
+        println("failover: SENTINEL FAILOVER sent; the master is $old (config-epoch $epochBefore)")
         val switch = withTimeout(30.seconds) { switched.await() }
         val seen = System.nanoTime()
-        val written = picket.withConn(spec.copy(durability = Durability.None)) { incr("after-failover") }
+        val written = picket.withConn(plain) { incr("after-failover") }
         val firstWrite = System.nanoTime()
         println(
-            "failover: +switch-master to ${switch.newAddress} seen ${(seen - start) / 1_000_000} ms after the " +
+            "failover: switch to ${switch.newAddress} seen ${(seen - start) / 1_000_000} ms after the " +
                 "command; first write on the new master (INCR -> $written) " +
                 "${(firstWrite - seen) / 1_000_000} ms after that",
+        )
+        val parked = withTimeout(30.seconds) { ended.await() }
+        val (acknowledged, errors) = loop.stop()
+        val lost =
+            picket.withConn(
+                plain,
+            ) { acknowledged.chunked(CHUNK).sumOf { it.size - exists(*it.toTypedArray())!! } }
+        println(
+            "failover: config-epoch $epochBefore -> ${switch.configEpoch}; ${parked.parkedBlocks} blocks parked for " +
+                "${parked.parkedFor.toMillis()} ms, then released onto the new master (${parked.outcome}); " +
+                "${acknowledged.size} writes acknowledged, $lost lost, $errors errors",
         )
 
         try {
@@ -88,4 +106,7 @@ object Demo {
             is NodeRole.Sentinel -> "sentinel monitoring ${role.masterNames.joinToString()}"
             is NodeRole.Unavailable -> "unavailable: ${role.reason}"
         }
+
+    /** Keys per EXISTS when counting lost writes. */
+    private const val CHUNK = 500
 }

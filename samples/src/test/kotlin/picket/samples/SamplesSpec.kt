@@ -3,6 +3,10 @@ package picket.samples
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainAll
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeLessThanOrEqual
+import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldMatch
 import io.kotest.matchers.string.shouldStartWith
@@ -25,11 +29,24 @@ class SamplesSpec :
             lines.single { it.startsWith("write on the master:") } shouldBe "write on the master: SET greeting -> OK"
             lines.single { it.startsWith("read from a replica:") } shouldBe
                 "read from a replica: GET greeting -> hello (the node says it is 'slave')"
-            lines.single { it.startsWith("failover: +switch-master") } shouldMatch
+            lines.single { it.startsWith("failover: switch to") } shouldMatch
                 Regex(
-                    "failover: \\+switch-master to 127\\.0\\.0\\.1:\\d+ seen \\d+ ms after the command; " +
+                    "failover: switch to 127\\.0\\.0\\.1:\\d+ seen \\d+ ms after the command; " +
                         "first write .* \\d+ ms after that",
                 )
+            val parked =
+                Regex(
+                    "failover: config-epoch \\d+ -> (\\d+); (\\d+) blocks parked for \\d+ ms, then released onto the " +
+                        "new master \\(SWITCHED\\); (\\d+) writes acknowledged, (\\d+) lost, 0 errors",
+                ).matchEntire(lines.single { it.startsWith("failover: config-epoch") })
+            parked.shouldNotBeNull()
+            val (epoch, blocks, acknowledged, lost) = parked.destructured
+            epoch.toLong() shouldBeGreaterThan 0L
+            blocks.toInt() shouldBeGreaterThan 0
+            acknowledged.toInt() shouldBeGreaterThan 10
+            // As in ParkingSpec: a block that took its connection just before the leader's +selected-slave can be
+            // answered by the old master after the promotion.
+            lost.toInt() shouldBeLessThanOrEqual 2
             lines.single { it.startsWith("typed error:") } shouldStartWith
                 "typed error: MasterNameUnknownException: " +
                 "no sentinel of group 'demo' monitors a master named 'no-such-master'"
@@ -38,7 +55,8 @@ class SamplesSpec :
 
         test("the Java withConn sample writes, counts and reads from a replica") {
             val lines = captureOutput { WithConnFromJava.main(emptyArray()) }
-            lines shouldContainAll listOf("SET -> OK", "INCR -> 1", "GET from a replica -> hello from Java")
+            lines shouldContainAll
+                listOf("SET -> OK", "INCR -> 1", "GET from a replica -> hello from Java", "config-epoch -> 0")
             lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1
         }
 

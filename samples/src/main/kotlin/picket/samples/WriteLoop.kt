@@ -1,0 +1,43 @@
+package picket.samples
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import picket.core.ConnSpec
+import picket.core.PicketException
+import picket.sentinel.Picket
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.atomic.AtomicInteger
+
+/** One SET a millisecond through [picket], recording which keys were acknowledged, until [stop]. */
+internal class WriteLoop(
+    private val picket: Picket,
+    private val spec: ConnSpec,
+    scope: CoroutineScope,
+) {
+    private val acknowledged = ConcurrentLinkedQueue<String>()
+    private val errors = AtomicInteger()
+    private val job =
+        scope.launch(Dispatchers.Default) {
+            var n = 0
+            while (isActive) {
+                val key = "loop:${n++}"
+                try {
+                    picket.withConn(spec) { set(key, "1") }
+                    acknowledged += key
+                } catch (e: PicketException) {
+                    errors.incrementAndGet()
+                }
+                delay(1)
+            }
+        }
+
+    /** Stops the loop and returns the acknowledged keys and how many writes failed. */
+    suspend fun stop(): Pair<List<String>, Int> {
+        job.cancelAndJoin()
+        return acknowledged.toList() to errors.get()
+    }
+}
