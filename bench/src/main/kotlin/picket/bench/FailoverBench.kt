@@ -28,7 +28,11 @@ enum class Fault(
     KILL("kill -9 of the master"),
 }
 
-/** One client's write loop through one failover. Times are milliseconds after the first `+switch-master`. */
+/**
+ * One client's write loop through one failover. Times named "after the switch" are milliseconds after the first
+ * `+switch-master` the benchmark saw (negative: before it); "after the fault" after `SENTINEL FAILOVER` was sent or
+ * the master was killed.
+ */
 class ClientRun(
     val client: String,
     val writes: Int,
@@ -36,7 +40,17 @@ class ClientRun(
     /** Writes whose caller got an error. */
     val errors: Int,
     val errorTypes: Map<String, Int>,
-    /** Until the first write acknowledged after the switch whose key is on the new master; null if none. */
+    /**
+     * From the fault to the first acknowledged write that the new master executed itself (not one it got by
+     * replication from the old master); null if none came before the loops stopped, or if that could not be told
+     * ([FailoverRun.directKnown]).
+     */
+    val faultToNewMs: Double?,
+    /**
+     * The same first write, in ms after the switch: negative if the client switched before the first
+     * `+switch-master` (Picket acts on the leader's `+promoted-slave`). If [FailoverRun.directKnown] is false, the
+     * first write acknowledged after the switch whose key is on the new master instead (never negative). Null if none.
+     */
     val switchMs: Double?,
     /** Acknowledged writes that the old master executed (absent from the new master), relative to the switch. */
     val oldMaster: OldMasterWrites,
@@ -44,10 +58,8 @@ class ClientRun(
     val lost: Int,
     /** The longest a single write took until its caller got an answer. */
     val slowestWriteMs: Double,
-    /** When and how the client itself learnt of the switch (Picket's SwitchMaster event); null for Lettuce. */
-    val clientEvent: ClientEvent?,
-    /** Resolution rounds (asking the sentinels) the client made during the run; null for Lettuce. */
-    val resolutionRounds: Long?,
+    /** What the client itself reported (Picket's events and status); null for Lettuce. */
+    val picket: PicketView?,
     /** How long the write in flight when the loop stopped had been waiting (0 if none). */
     val pendingAtStopMs: Double,
     /** One message for each error class callers saw. */
@@ -70,6 +82,28 @@ class ClientEvent(
     val via: String,
 )
 
+/** What one Picket instance reported about itself during one run. */
+class PicketView(
+    /** Its first SwitchMaster event after the fault; null if none. */
+    val switchEvent: ClientEvent?,
+    /** Resolution rounds (asking the sentinels) it made during the run. */
+    val resolutionRounds: Long,
+    /** Its FailoverEnded events after the fault: when blocks were parked, how many, for how long. */
+    val parkings: List<Parked>,
+)
+
+/** One FailoverEnded event of a Picket instance. */
+class Parked(
+    /** When parking ended, ms after the fault. */
+    val endedMs: Double,
+    /** How long blocks were parked (from the leader's `+selected-slave`), in ms. */
+    val parkedForMs: Double,
+    /** How many blocks waited. */
+    val blocks: Int,
+    /** SWITCHED, ABORTED or TIMED_OUT. */
+    val outcome: String,
+)
+
 class FailoverRun(
     val fault: Fault,
     val index: Int,
@@ -79,6 +113,14 @@ class FailoverRun(
     val firstSentinel: String,
     val lastSwitchMs: Double,
     val newMaster: String,
+    /** When the write loops were stopped, ms after the fault: a first write after it was not seen. */
+    val stoppedMs: Double,
+    /**
+     * Whether writes the new master executed itself could be told from those it got from the old master by
+     * replication: always after a kill -9; after a manual failover only if the old master was still master (not yet
+     * converted and resynced) when its keys were read, right after the loops stopped.
+     */
+    val directKnown: Boolean,
     /** Until the topology had settled (Topology.awaitMaster), from the fault. */
     val settledMs: Double,
     /** How long the sentinels took to fall quiet after settling, and whether they did within the limit. */
@@ -90,8 +132,9 @@ class FailoverRun(
 )
 
 /**
- * Picket (default and durable), and Lettuce's MasterReplica side by side on one topology, each with its own write
- * loop, through manual failovers and kill -9s of the master.
+ * Picket (default, i.e. parking writes during a failover; without parking; durable) and Lettuce's MasterReplica side
+ * by side on one topology, each with its own instance and write loop, through manual failovers and kill -9s of the
+ * master.
  */
 class FailoverBench(
     private val topology: Topology,
@@ -108,15 +151,25 @@ class FailoverBench(
         val write: suspend (String) -> Unit,
         /** [System.nanoTime] of each switch event, with the sentinel acted on (null: found by a resolution). */
         val switchSeen: List<Pair<Long, String?>>,
+        /** [System.nanoTime] of each FailoverEnded event, with the event. */
+        val parkingsSeen: List<Pair<Long, PicketEvent.FailoverEnded>>,
+        /** Resolution rounds so far; null for Lettuce. */
         val resolutions: () -> Long?,
         val close: () -> Unit,
+    )
+
+    /** [System.nanoTime] when the fault was injected and when the benchmark saw the first `+switch-master`. */
+    private class Clock(
+        val faultAt: Long,
+        val switch: Long,
     )
 
     suspend fun run(): List<FailoverRun> {
         val clients =
             listOf(
-                picket(Report.PICKET_DEFAULT, "pd", durable = false),
-                picket(Report.PICKET_DURABLE, "pw", durable = true),
+                picket(Report.PICKET_DEFAULT, "pd", group(), durable = false),
+                picket(Report.PICKET_NO_PARKING, "pn", group().parking(false), durable = false),
+                picket(Report.PICKET_DURABLE, "pw", group(), durable = true),
                 lettuce(),
             )
         try {
@@ -156,21 +209,29 @@ class FailoverBench(
             delay(settings.beforeFault.toMillis())
             val faultAt = System.nanoTime()
             blocking { if (fault == Fault.MANUAL) topology.failover(masterName) else topology.kill(old) }
+            // Topology.kill returns once the process has exited: no write acknowledged later came from the old master.
+            val faultDone = System.nanoTime()
             val switch =
                 events.awaitSwitch(masterName, faultAt, SWITCH_TIMEOUT)
                     ?: error("no +switch-master within ${SWITCH_TIMEOUT.seconds} s of the $fault (run $index)")
             delay(((switch.nanos + settings.afterSwitch.toNanos() - System.nanoTime()) / NANOS_PER_MS).coerceAtLeast(0))
             val writes = loops.map { it.stop() }
+            val stopped = System.nanoTime()
+            // Read before awaitMaster, which waits for the old master's conversion (about 10 s after the command):
+            // converted, it resyncs from the new master and holds the new master's writes too.
+            val onOld = if (fault == Fault.MANUAL) blocking { oldMasterHolds(old, writes) } else null
             if (fault == Fault.KILL) blocking { topology.restart(old) }
             val master = blocking { topology.awaitMaster(masterName, notEqualTo = old, timeout = SETTLE_TIMEOUT) }
             val settled = System.nanoTime()
             val announced = switch.message.split(" ").let { "${it[3]}:${it[4]}" }
-            val note =
-                if (announced == master.address) null else "+switch-master named $announced, settled on $master"
+            val directKnown = fault == Fault.KILL || onOld != null
+            val clock = Clock(faultAt, switch.nanos)
             val results =
                 clients.indices.map { i ->
+                    val onNew = present(master, writes[i])
+                    val direct = executedByNew(fault, writes[i], onNew, onOld?.get(i), faultDone)
                     val rounds = clients[i].resolutions()?.let { it - (roundsBefore[i] ?: 0) }
-                    analyse(clients[i], loops[i], writes[i], present(master, writes[i]), switch.nanos, rounds)
+                    analyse(clients[i], loops[i], writes[i], onNew, direct, clock, rounds)
                 }
             // The next run must not start while the sentinels still react to this one; the last needs no wait.
             val (quietFor, quiet) =
@@ -183,33 +244,85 @@ class FailoverBench(
                 firstSentinel = switch.sentinel,
                 lastSwitchMs = millis(switches.last().nanos - switch.nanos),
                 newMaster = master.name,
+                stoppedMs = millis(stopped - faultAt),
+                directKnown = directKnown,
                 settledMs = millis(settled - faultAt),
                 quietMs = quietFor.toNanos() / NANOS_PER_MS.toDouble(),
                 quiet = quiet,
                 clients = results,
-                note = note,
+                note = note(announced, master, directKnown),
             )
         }
+
+    /**
+     * Which of [writes] the new master executed itself, not got by replication from the old master: after a kill -9,
+     * those on it acknowledged after the old master's process had exited ([faultDone]); after a manual failover,
+     * those on it that the old master did not hold ([onOld]); null if [onOld] could not be read in time.
+     */
+    private fun executedByNew(
+        fault: Fault,
+        writes: List<WriteLoop.Write>,
+        onNew: BooleanArray,
+        onOld: BooleanArray?,
+        faultDone: Long,
+    ): BooleanArray? =
+        when {
+            fault == Fault.KILL -> BooleanArray(onNew.size) { onNew[it] && writes[it].done > faultDone }
+            onOld != null -> BooleanArray(onNew.size) { onNew[it] && !onOld[it] }
+            else -> null
+        }
+
+    private fun note(
+        announced: String,
+        master: RedisNode,
+        directKnown: Boolean,
+    ): String? =
+        listOfNotNull(
+            if (announced == master.address) null else "+switch-master named $announced, settled on $master",
+            if (directKnown) {
+                null
+            } else {
+                "the old master was no longer master when its keys were read after the loops stopped, so writes the " +
+                    "new master executed itself could not be told apart: the first write on the new master is the " +
+                    "first acknowledged after +switch-master whose key is there, and the time from the fault is not " +
+                    "measured"
+            },
+        ).joinToString("; ").ifEmpty { null }
 
     private fun analyse(
         client: Client,
         loop: WriteLoop,
         writes: List<WriteLoop.Write>,
-        present: BooleanArray,
-        switch: Long,
+        onNew: BooleanArray,
+        direct: BooleanArray?,
+        clock: Clock,
         resolutionRounds: Long?,
     ): ClientRun {
+        val switch = clock.switch
         val acknowledged = writes.indices.filter { writes[it].acknowledged }
-        val (onNew, onOld) = acknowledged.partition { present[it] }
-        val first = onNew.map { writes[it].done - switch }.filter { it > 0 }.minOrNull()
+        val onOld = acknowledged.filterNot { onNew[it] }
         val oldAfter = onOld.map { writes[it] }.filter { it.done > switch }
-        val seen = client.switchSeen.firstOrNull { it.first >= switch - SWITCH_EARLY_NS }
+        // The first acknowledged write the new master executed itself. Without that distinction (the old master
+        // was read too late), the first acknowledged after the switch whose key is on the new master: earlier ones
+        // may be there by replication from the old master, before the promotion.
+        val firstDirect = direct?.let { d -> acknowledged.filter { d[it] }.minOfOrNull { writes[it].done } }
+        val first =
+            if (direct != null) {
+                firstDirect?.let { it - switch }
+            } else {
+                acknowledged
+                    .filter { onNew[it] }
+                    .map { writes[it].done - switch }
+                    .filter { it > 0 }
+                    .minOrNull()
+            }
         return ClientRun(
             client = client.name,
             writes = writes.size,
-            acknowledged = writes.count { it.acknowledged },
-            errors = writes.count { !it.acknowledged },
+            acknowledged = acknowledged.size,
+            errors = writes.size - acknowledged.size,
             errorTypes = writes.mapNotNull { it.error }.groupingBy { it }.eachCount(),
+            faultToNewMs = firstDirect?.let { millis(it - clock.faultAt) },
             switchMs = first?.let { millis(it) },
             oldMaster =
                 OldMasterWrites(
@@ -219,20 +332,58 @@ class FailoverBench(
                 ),
             lost = onOld.size,
             slowestWriteMs = millis(writes.maxOfOrNull { it.done - it.issued } ?: 0),
-            clientEvent = seen?.let { ClientEvent(millis(it.first - switch), it.second ?: "resolution") },
-            resolutionRounds = resolutionRounds,
+            picket = resolutionRounds?.let { view(client, clock, it) },
             pendingAtStopMs = millis(loop.pendingAtStop),
             sampleErrors = loop.sampleErrors.toSortedMap(),
         )
     }
 
-    /** Which of [writes] have their key on [master], read in chunks of MGET. */
+    /** What a Picket client reported about this run: its events after the fault (it may act before +switch-master). */
+    private fun view(
+        client: Client,
+        clock: Clock,
+        resolutionRounds: Long,
+    ): PicketView =
+        PicketView(
+            switchEvent =
+                client.switchSeen
+                    .firstOrNull { it.first >= clock.faultAt }
+                    ?.let { ClientEvent(millis(it.first - clock.switch), it.second ?: "resolution") },
+            resolutionRounds = resolutionRounds,
+            parkings =
+                client.parkingsSeen
+                    .filter { it.first >= clock.faultAt }
+                    .map { (at, event) ->
+                        Parked(
+                            endedMs = millis(at - clock.faultAt),
+                            parkedForMs = millis(event.parkedFor.toNanos()),
+                            blocks = event.parkedBlocks,
+                            outcome = event.outcome.name,
+                        )
+                    },
+        )
+
+    /**
+     * Which of each loop's [writes] the old master holds, if it is still master once they are read: not yet
+     * converted, it holds exactly what it executed (its own writes, and those before the promotion that the new
+     * master also got by replication). Null if it was converted meanwhile.
+     */
+    private fun oldMasterHolds(
+        old: RedisNode,
+        writes: List<List<WriteLoop.Write>>,
+    ): List<BooleanArray>? {
+        val held = writes.map { present(old, it) }
+        val role = inspect.on(old) { it.role().firstOrNull() }
+        return if (role == "master") held else null
+    }
+
+    /** Which of [writes] have their key on [node], read in chunks of MGET. */
     private fun present(
-        master: RedisNode,
+        node: RedisNode,
         writes: List<WriteLoop.Write>,
     ): BooleanArray {
         val result = BooleanArray(writes.size)
-        inspect.on(master) { redis ->
+        inspect.on(node) { redis ->
             writes.indices.chunked(MGET_CHUNK).forEach { chunk ->
                 // One copy of at most MGET_CHUNK keys per call: of no account next to the round trip.
                 @Suppress("SpreadOperator")
@@ -250,14 +401,21 @@ class FailoverBench(
     private fun picket(
         name: String,
         tag: String,
+        group: SentinelGroup,
         durable: Boolean,
     ): Client {
-        // Separate instances: a durable block's WAIT holds its connection, which must not slow the default loop.
+        // Separate instances: a durable block's WAIT holds its connection, which must not slow the other loops, and
+        // parking is a setting of the sentinel group, which one instance has once.
         val picket = Picket()
-        picket.setSentinelGroups("bench" to group())
+        picket.setSentinelGroups("bench" to group)
         val seen = CopyOnWriteArrayList<Pair<Long, String?>>()
+        val parked = CopyOnWriteArrayList<Pair<Long, PicketEvent.FailoverEnded>>()
         picket.registerListener { event ->
-            if (event is PicketEvent.SwitchMaster) seen += System.nanoTime() to event.sentinel?.let(::sentinelName)
+            when (event) {
+                is PicketEvent.SwitchMaster -> seen += System.nanoTime() to event.sentinel?.let(::sentinelName)
+                is PicketEvent.FailoverEnded -> parked += System.nanoTime() to event
+                else -> Unit
+            }
         }
         val base = ConnSpec(sentinelGroup = "bench", masterName = masterName, commandTimeout = settings.commandTimeout)
         val spec = if (durable) base.copy(durability = Durability.allReplicas(DURABLE_TIMEOUT)) else base
@@ -266,6 +424,7 @@ class FailoverBench(
             tag,
             { key -> picket.withConn(spec) { set(key, key) } },
             seen,
+            parked,
             { picket.status("bench").resolutionRounds },
             picket::close,
         )
@@ -286,21 +445,34 @@ class FailoverBench(
             connection.close()
             client.shutdown()
         }
-        return Client(Report.LETTUCE_MR, "lm", { key -> commands.set(key, key).await() }, emptyList(), { null }, close)
+        return Client(
+            Report.LETTUCE_MR,
+            "lm",
+            { key -> commands.set(key, key).await() },
+            emptyList(),
+            emptyList(),
+            { null },
+            close,
+        )
     }
 
-    private fun describe(run: FailoverRun): String {
-        val clients =
-            run.clients.joinToString("; ") {
-                val pending =
-                    if (it.pendingAtStopMs >= 1) ", a write pending for ${it.pendingAtStopMs.toLong()} ms" else ""
-                "${it.client}: switch ${it.switchMs?.let { ms -> "${ms.toLong()} ms" } ?: "not seen"}, " +
-                    "old master ${it.oldMaster.afterSwitch}, lost ${it.lost}, errors ${it.errors}$pending"
-            }
-        return "failover ${run.fault.name.lowercase()} #${run.index}: +switch-master " +
+    private fun describe(run: FailoverRun): String =
+        "failover ${run.fault.name.lowercase()} #${run.index}: +switch-master " +
             "${run.faultToSwitchMs.toLong()} ms after the fault (${run.firstSentinel} first), settled after " +
             "${run.settledMs.toLong()} ms, quiet after ${run.quietMs.toLong()} ms more" +
-            (if (run.quiet) "" else " (NOT quiet)") + (run.note?.let { " ($it)" } ?: "") + "; " + clients
+            (if (run.quiet) "" else " (NOT quiet)") + (run.note?.let { " ($it)" } ?: "") + "; " +
+            run.clients.joinToString("; ") { describe(it) }
+
+    private fun describe(c: ClientRun): String {
+        val pending = if (c.pendingAtStopMs >= 1) ", a write pending for ${c.pendingAtStopMs.toLong()} ms" else ""
+        val parked =
+            c.picket?.parkings?.joinToString("") {
+                ", parked ${it.blocks} blocks for ${it.parkedForMs.toLong()} ms (${it.outcome})"
+            } ?: ""
+        return "${c.client}: first write executed by the new master " +
+            "${c.faultToNewMs?.let { "${it.toLong()} ms after the fault" } ?: "not seen"}, " +
+            "${c.switchMs?.let { "${it.toLong()} ms after +switch-master" } ?: "not seen"}; " +
+            "old master ${c.oldMaster.afterSwitch}, lost ${c.lost}, errors ${c.errors}$pending$parked"
     }
 
     private companion object {
@@ -309,9 +481,6 @@ class FailoverBench(
         val DURABLE_TIMEOUT: Duration = Duration.ofSeconds(1)
         const val MGET_CHUNK = 1_000
         const val NANOS_PER_MS = 1_000_000L
-
-        /** Picket may act on a sentinel's announcement a hair before the benchmark's own subscription sees it. */
-        const val SWITCH_EARLY_NS = 500_000_000L
     }
 }
 

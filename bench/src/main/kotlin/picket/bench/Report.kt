@@ -5,11 +5,15 @@ import java.time.format.DateTimeFormatter
 /** Renders [Results] as the Markdown that docs/BENCHMARKS.md copies: summary tables, targets, raw figures. */
 object Report {
     const val PICKET_DEFAULT = "Picket default"
+    const val PICKET_NO_PARKING = "Picket without parking"
     const val PICKET_DURABLE = "Picket durable"
     const val LETTUCE_MR = "Lettuce MasterReplica"
     const val PICKET_TP = "Picket withConn"
     const val LETTUCE_TP = "Lettuce, one connection"
     const val SWITCH_TARGET_MS = 50.0
+
+    /** Picket default's first write executed by the new master: at most this many ms after `SENTINEL FAILOVER`. */
+    const val FAULT_TO_NEW_TARGET_MS = 1_200.0
     const val LOSS_FACTOR_TARGET = 10.0
     const val THROUGHPUT_TARGET = 0.95
 
