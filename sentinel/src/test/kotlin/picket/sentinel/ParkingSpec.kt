@@ -4,6 +4,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.comparables.shouldBeLessThan
+import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.longs.shouldBeGreaterThan
@@ -13,6 +14,7 @@ import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.AclSetuserArgs
 import io.lettuce.core.protocol.CommandType
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry
 import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
 import picket.core.FailoverInProgressException
@@ -22,6 +24,7 @@ import picket.testkit.RedisNode
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.time.Instant
+import java.util.concurrent.TimeUnit
 
 /**
  * Write parking: from the failover leader's `+selected-slave` to the confirmed switch, new master blocks wait
@@ -41,6 +44,9 @@ class ParkingSpec :
         val orders = ConnSpec(sentinelGroup = "main", masterName = "orders", commandTimeout = Duration.ofSeconds(2))
         val log = EventLog(picket)
         val economyLog = EventLog(economy)
+        val registry = SimpleMeterRegistry()
+        val metrics = PicketMetrics(picket, registry)
+        afterSpec { metrics.close() }
 
         /** Which of [keys] [node] holds. */
         fun held(
@@ -123,6 +129,31 @@ class ParkingSpec :
                     firstOnNew shouldBeLessThan Duration.ofMillis(1_500)
                 }
             }
+            // The same failovers as Micrometer meters.
+            val orderTags = arrayOf("group", "main", "masterName", "orders")
+            registry
+                .get("picket.switches")
+                .tags(*orderTags)
+                .counter()
+                .count() shouldBe 5.0
+            val failovers = registry.get("picket.failovers").tags(*orderTags, "outcome", "SWITCHED").timer()
+            failovers.count() shouldBe 5L
+            failovers.totalTime(TimeUnit.MILLISECONDS) shouldBeGreaterThan 5 * 500.0
+            registry
+                .get("picket.parked.blocks")
+                .tags(*orderTags)
+                .counter()
+                .count() shouldBeGreaterThan 4.0
+            registry
+                .get("picket.config.epoch")
+                .tags(*orderTags)
+                .gauge()
+                .value() shouldBe lastEpoch.toDouble()
+            registry
+                .get("picket.resolutions")
+                .tags(*orderTags)
+                .counter()
+                .count() shouldBeGreaterThan 0.0
             // Economy mode hears at most one sentinel: parking is off there, and says nothing.
             economyLog.ofType<PicketEvent.FailoverStarted>().shouldBeEmpty()
             economy.withConn(orders) { role().first() } shouldBe "master"
@@ -186,6 +217,11 @@ class ParkingSpec :
                         loop.writes.count { it.acknowledged && it.issued.isAfter(ended.at) } shouldBeGreaterThan 100
 
                         aborted.outcome shouldBe FailoverOutcome.ABORTED
+                        registry
+                            .get("picket.failovers")
+                            .tags("group", "main", "masterName", "frozen", "outcome", "TIMED_OUT")
+                            .timer()
+                            .count() shouldBe 1L
                         patientLoop.writes.mapNotNull { it.error }.shouldBeEmpty()
                         patientLoop.writes.maxOf { it.millis } shouldBeLessThan 15_000L
                         val keys =
