@@ -55,8 +55,19 @@ class TopologyLifecycleSpec :
             // A process that has already exited stands for the crashed JVM that owned the orphan.
             val deadOwner = ProcessBuilder("true").start().also { it.waitFor(5, TimeUnit.SECONDS) }
             val orphan =
-                ProcessBuilder(binary.path.toString(), "--port", "0", "--save", "", "--dir", dir.toString())
-                    .redirectOutput(dir.resolve("log").toFile())
+                // Port 0 and a unix socket: with neither, redis-server exits at once ("Configured to not listen
+                // anywhere"), and the check below raced against that exit.
+                ProcessBuilder(
+                    binary.path.toString(),
+                    "--port",
+                    "0",
+                    "--unixsocket",
+                    dir.resolve("redis.sock").toString(),
+                    "--save",
+                    "",
+                    "--dir",
+                    dir.toString(),
+                ).redirectOutput(dir.resolve("log").toFile())
                     .redirectErrorStream(true)
                     .start()
             try {

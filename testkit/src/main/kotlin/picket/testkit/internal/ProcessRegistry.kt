@@ -77,7 +77,11 @@ internal object ProcessRegistry {
         if (ownerAlive) return
         ProcessHandle.of(pid).ifPresent { orphan ->
             val command = orphan.info().command().orElse("")
-            if (orphan.isAlive && command.contains("redis-server")) {
+            // The command as recorded, or any redis binary: Debian's redis-server is a symlink to redis-check-rdb,
+            // which is the command the process reports. Anything else under that pid is a reused pid: left alone.
+            val recorded = fields.getOrNull(2)
+            val isRedis = command == recorded || command.substringAfterLast('/').startsWith("redis-")
+            if (orphan.isAlive && isRedis) {
                 log.warn { "killing redis-server pid $pid left behind by JVM $ownerPid" }
                 orphan.destroyForcibly()
                 orphan.onExit().get(KILL_WAIT_SECONDS, TimeUnit.SECONDS)
