@@ -130,6 +130,25 @@ public sealed class PicketEvent {
         /** How many blocks waited. */
         public val parkedBlocks: Int,
     ) : PicketEvent()
+
+    /**
+     * After a switch, acknowledged writes cannot all be on the new master: the new master took over the old
+     * master's replication stream at an offset below the one Picket saw after its last acknowledged write there.
+     * Those writes are lost once the old master is converted to a replica (or stays dead). The honest answer where
+     * other clients say nothing.
+     */
+    public data class DataLossSuspected(
+        override val group: String,
+        public val masterName: String,
+        public val oldAddress: Address,
+        public val newAddress: Address,
+        /**
+         * Bytes of the old master's replication stream, after its last acknowledged write, that the new master does
+         * not have; null if it cannot be told (the new master's stream is not a continuation of the old one).
+         */
+        public val gapBytes: Long?,
+        public val reason: String,
+    ) : PicketEvent()
 }
 
 /** How a failover that parked blocks ended. */

@@ -31,6 +31,9 @@ import java.time.Duration
  *   leader publishes that event, so parking needs [subscribeToAll]; in economy mode it never happens.
  * @property parkingTimeout how long a block waits, at most, for a failover to be confirmed before it fails with
  *   [picket.core.FailoverInProgressException]; also bounded by the spec's command timeout.
+ * @property lossDetection after blocks succeed on a master, read its replication offset (INFO replication, on the
+ *   same connection, off the callers' path, at most every 10 ms) and after a switch emit
+ *   [picket.core.PicketEvent.DataLossSuspected] if acknowledged writes cannot be on the new master.
  * @property resolutionInterval the shortest time between two rounds of questions to the sentinels about one master
  *   name. While a master is unreachable every failed block would otherwise start a round of its own (a write loop
  *   at one write per millisecond started over a thousand a second, each a new sentinel connection); callers that
@@ -51,6 +54,7 @@ public class SentinelGroup
         public val resolutionInterval: Duration = DEFAULT_RESOLUTION_INTERVAL,
         public val parkWrites: Boolean = true,
         public val parkingTimeout: Duration = DEFAULT_PARKING_TIMEOUT,
+        public val lossDetection: Boolean = true,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -84,6 +88,24 @@ public class SentinelGroup
                 resolutionInterval,
                 parkWrites,
                 parkingTimeout,
+                lossDetection,
+            )
+
+        /** This group with loss detection on or off. */
+        public fun lossDetection(enabled: Boolean): SentinelGroup =
+            SentinelGroup(
+                sentinels,
+                username,
+                password,
+                connectTimeout,
+                commandTimeout,
+                subscribeToAll,
+                pingInterval,
+                revalidateEvery,
+                resolutionInterval,
+                parkWrites,
+                parkingTimeout,
+                enabled,
             )
 
         /** This group with write parking on or off and the given [timeout]. */
@@ -104,6 +126,7 @@ public class SentinelGroup
                 resolutionInterval,
                 enabled,
                 timeout,
+                lossDetection,
             )
 
         // The password is never shown.
@@ -111,7 +134,8 @@ public class SentinelGroup
             "SentinelGroup(sentinels=$sentinels, username=$username, password=${password?.let { "***" }}, " +
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
                 "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, " +
-                "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout)"
+                "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout, " +
+                "lossDetection=$lossDetection)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */

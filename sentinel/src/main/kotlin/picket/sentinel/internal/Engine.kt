@@ -47,6 +47,7 @@ internal class Engine(
             try {
                 val result = run(lease)
                 awaitDurability(spec, lease)
+                acknowledged(lease)
                 return result
             } catch (e: CancellationException) {
                 currentCoroutineContext().ensureActive()
@@ -171,6 +172,14 @@ internal class Engine(
             lastRole = entry.staleRole ?: "unknown"
         }
         throw StaleMasterException(group.name, masterName, lastAddress!!, lastRole)
+    }
+
+    /** A block succeeded on a master: loss detection reads a replication mark after it. */
+    private fun acknowledged(lease: Lease) {
+        val entry = lease.entry ?: return
+        // The group may have been removed while the block ran: then there is nothing to watch.
+        val group = runCatching { groups(lease.spec.sentinelGroup ?: return) }.getOrNull() ?: return
+        if (group.config.lossDetection) group.resolver.lossWatch.acknowledged(entry, lease.connection)
     }
 
     /** Drops [entry], whose node could not answer ROLE, and says so to the caller. */

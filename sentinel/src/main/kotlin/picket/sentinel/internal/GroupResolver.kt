@@ -52,6 +52,9 @@ internal class GroupResolver(
     private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
     private val switchLock = Any()
 
+    /** Replication marks of acknowledged blocks, checked against the new master after a switch. */
+    val lossWatch = LossWatch(scope, bus)
+
     /** Failovers announced by their leader, during which new master blocks wait. */
     val parking = ParkingLot(state, bus, scope)
 
@@ -86,7 +89,7 @@ internal class GroupResolver(
             // A switch during the round trip wins: its address is newer than this answer.
             if (state.generation(masterName) != generation) return state.masters[masterName] ?: entry
             previous = state.lastKnown.put(masterName, answer.address)
-            state.masters[masterName] = entry
+            state.cache(masterName, entry)
         }
         if (previous != null && previous != answer.address) {
             state.replicas.remove(masterName)
@@ -238,12 +241,14 @@ internal class GroupResolver(
         epoch: Long?,
     ) {
         val old: Address
+        val oldEntry: MasterEntry?
         synchronized(switchLock) {
             val current = state.masters[masterName]?.address
             old = current ?: state.lastKnown[masterName] ?: return // never used here: nothing to switch
             if (current == newAddress || (current == null && old == newAddress)) return
+            oldEntry = state.lastEntries[masterName]?.takeIf { it.address == old }
             state.bump(masterName)
-            state.masters[masterName] = MasterEntry(newAddress, sentinel, epoch)
+            state.cache(masterName, MasterEntry(newAddress, sentinel, epoch))
             state.followEpoch(masterName, epoch)
             state.lastKnown[masterName] = newAddress
             state.replicas.remove(masterName)
@@ -252,6 +257,7 @@ internal class GroupResolver(
         log.info {
             "group ${state.name}: $masterName switched $old -> $newAddress (via $sentinel), closed $closed connections"
         }
+        if (oldEntry != null && state.config.lossDetection) checkLoss(masterName, oldEntry, newAddress)
         if (epoch != null) {
             bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel, epoch))
             return
@@ -304,6 +310,26 @@ internal class GroupResolver(
                 }
             // The master's new config-epoch is the failover's epoch: the leader's last +new-epoch.
             if (role == "master") switchMaster(masterName, candidate, sentinel, parking.epoch(masterName))
+        }
+    }
+
+    /** Compares, off the switch's path, what [oldEntry] acknowledged with what [newAddress] has of its stream. */
+    private fun checkLoss(
+        masterName: String,
+        oldEntry: MasterEntry,
+        newAddress: Address,
+    ) {
+        val key = oldEntry.verifiedWith ?: return
+        scope.launch {
+            try {
+                lossWatch.check(state.name, masterName, oldEntry, newAddress, warm(key.copy(address = newAddress)))
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.warn { "group ${state.name}: could not check $newAddress for lost writes: ${e.message}" }
+            }
         }
     }
 

@@ -43,6 +43,9 @@ internal class MasterEntry(
     @Volatile
     var replicasCountedAt: Long? = null
 
+    /** Replication marks read after blocks succeeded on it, for loss detection ([LossWatch]). */
+    val marks = LossWatch.Marks()
+
     /** The connection key of the block that verified it, for later ROLE checks with the same credentials. */
     @Volatile
     var verifiedWith: DataConnections.Key? = null
@@ -61,6 +64,18 @@ internal class GroupState(
     var lastGood: Address? = null
 
     val masters = ConcurrentHashMap<String, MasterEntry>()
+
+    /** The last entry cached per name, kept across invalidations: after a switch its marks tell what was lost. */
+    val lastEntries = ConcurrentHashMap<String, MasterEntry>()
+
+    /** Caches [entry] as the master of [masterName]. */
+    fun cache(
+        masterName: String,
+        entry: MasterEntry,
+    ) {
+        masters[masterName] = entry
+        lastEntries[masterName] = entry
+    }
 
     /** The highest config-epoch followed per master name: an answer with a lower one is stale. */
     val epochs = ConcurrentHashMap<String, Long>()

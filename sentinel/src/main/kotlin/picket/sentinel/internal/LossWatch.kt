@@ -1,0 +1,125 @@
+package picket.sentinel.internal
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.api.StatefulRedisConnection
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.launch
+import picket.core.Address
+import picket.core.PicketEvent
+import java.util.concurrent.atomic.AtomicBoolean
+
+private val log = KotlinLogging.logger {}
+
+/** Where a master's replication stream stood: its replication id and offset. */
+internal data class ReplicationMark(
+    val replid: String,
+    val offset: Long,
+)
+
+/**
+ * Loss detection. After blocks succeed on a master, its replication offset is read (INFO replication) on the same
+ * connection, off the callers' path and at most once per [SPACING_MS]: a mark at or after the last acknowledged
+ * write. After a switch, the new master's `master_replid2` / `second_repl_offset` say how much of the old master's
+ * stream it has; acknowledged writes beyond that cannot be on it, and [PicketEvent.DataLossSuspected] says so.
+ */
+internal class LossWatch(
+    private val scope: CoroutineScope,
+    private val bus: EventBus,
+) {
+    /** Per master entry: whether a block succeeded since the last mark, and whether a mark is being read. */
+    class Marks {
+        val pending = AtomicBoolean(false)
+        val reading = AtomicBoolean(false)
+
+        @Volatile
+        var last: ReplicationMark? = null
+    }
+
+    /** A block succeeded on [entry] over [connection]: make sure a mark is read after it. */
+    fun acknowledged(
+        entry: MasterEntry,
+        connection: StatefulRedisConnection<String, String>,
+    ) {
+        val marks = entry.marks
+        marks.pending.set(true)
+        if (!marks.reading.compareAndSet(false, true)) return
+        scope.launch {
+            try {
+                while (marks.pending.getAndSet(false)) {
+                    marks.last = mark(connection) ?: break
+                    delay(SPACING_MS)
+                }
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                // The connection went away (a switch closes it): the last mark stands.
+                log.debug { "replication mark of ${entry.address}: ${e.message}" }
+            } finally {
+                marks.reading.set(false)
+            }
+            // A block that succeeded while the flag was being cleared asks again.
+            if (marks.pending.get() && connection.isOpen) acknowledged(entry, connection)
+        }
+    }
+
+    /**
+     * Compares [old]'s last mark with what [newMaster] (over [connection]) has of the old stream and emits
+     * [PicketEvent.DataLossSuspected] if acknowledged writes cannot be on it.
+     */
+    suspend fun check(
+        group: String,
+        masterName: String,
+        old: MasterEntry,
+        newMaster: Address,
+        connection: StatefulRedisConnection<String, String>,
+    ) {
+        val mark = old.marks.last ?: return // nothing acknowledged on the old master
+        val info = fields(connection.async().info("replication").await())
+        val replid2 = info["master_replid2"]
+        val secondOffset = info["second_repl_offset"]?.toLongOrNull()
+        val (gap, reason) =
+            when {
+                replid2 == mark.replid && secondOffset != null && secondOffset > 0 -> {
+                    // The new master has the old stream up to second_repl_offset - 1.
+                    val gap = mark.offset - (secondOffset - 1)
+                    if (gap <= 0) return
+                    gap to "the new master took over the old stream at offset ${secondOffset - 1}, " +
+                        "acknowledged writes reached offset ${mark.offset}"
+                }
+
+                info["master_replid"] == mark.replid -> {
+                    return // the same stream: nothing was cut
+                }
+
+                else -> {
+                    null to "the new master's stream (replid2 $replid2) is not the old master's (${mark.replid})"
+                }
+            }
+        log.warn { "group $group: $masterName ${old.address} -> $newMaster: data loss suspected: $reason" }
+        bus.emit(PicketEvent.DataLossSuspected(group, masterName, old.address, newMaster, gap, reason))
+    }
+
+    private suspend fun mark(connection: StatefulRedisConnection<String, String>): ReplicationMark? {
+        val info = fields(connection.async().info("replication").await())
+        val replid = info["master_replid"] ?: return null
+        val offset = info["master_repl_offset"]?.toLongOrNull() ?: return null
+        return ReplicationMark(replid, offset)
+    }
+
+    private fun fields(info: String): Map<String, String> =
+        info
+            .lineSequence()
+            .map { it.trim() }
+            .filter { ':' in it && !it.startsWith("#") }
+            .associate { it.substringBefore(':') to it.substringAfter(':') }
+
+    private companion object {
+        /** At most one INFO replication per master every 10 ms, however many blocks succeed. */
+        const val SPACING_MS = 10L
+    }
+}
