@@ -20,6 +20,11 @@ internal class WriteLoop(
 ) {
     private val acknowledged = ConcurrentLinkedQueue<String>()
     private val errors = AtomicInteger()
+
+    /** Why the first write that failed did, if one did. */
+    @Volatile
+    var firstError: String? = null
+        private set
     private val job =
         scope.launch(Dispatchers.Default) {
             var n = 0
@@ -29,7 +34,8 @@ internal class WriteLoop(
                     picket.withConn(spec) { set(key, "1") }
                     acknowledged += key
                 } catch (e: PicketException) {
-                    errors.incrementAndGet()
+                    // Counted and shown: the demo says how many writes failed, and why the first one did.
+                    if (errors.getAndIncrement() == 0) firstError = e.message
                 }
                 delay(1)
             }

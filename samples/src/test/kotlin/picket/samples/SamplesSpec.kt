@@ -40,7 +40,8 @@ class SamplesSpec :
                         "new master \\(SWITCHED\\); (\\d+) writes acknowledged, (\\d+) lost, 0 errors",
                 ).matchEntire(lines.single { it.startsWith("failover: config-epoch") })
             parked.shouldNotBeNull()
-            val (epoch, blocks, acknowledged, lost) = parked.destructured
+            val (epoch, blocks, acknowledged) = parked.destructured
+            val lost = parked.groupValues[4]
             epoch.toLong() shouldBeGreaterThan 0L
             blocks.toInt() shouldBeGreaterThan 0
             acknowledged.toInt() shouldBeGreaterThan 10

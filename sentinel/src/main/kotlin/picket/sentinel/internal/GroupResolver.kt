@@ -243,13 +243,21 @@ internal class GroupResolver(
         val old: Address
         val oldEntry: MasterEntry?
         synchronized(switchLock) {
-            val current = state.masters[masterName]?.address
+            val currentEntry = state.masters[masterName]
+            val current = currentEntry?.address
             old = current ?: state.lastKnown[masterName] ?: return // never used here: nothing to switch
-            if (current == newAddress || (current == null && old == newAddress)) return
+            if (current == newAddress || (current == null && old == newAddress)) {
+                // The same switch announced again: a sentinel that announces it has switched itself, so its
+                // SENTINEL MASTER gives the epoch for certain. Asked once per entry.
+                if (sentinel != null && epoch == null) confirmEpoch(currentEntry, sentinel, masterName)
+                return
+            }
             oldEntry = state.lastEntries[masterName]?.takeIf { it.address == old }
             state.bump(masterName)
+            // An epoch given here is the failover's (the leader's +new-epoch): shown, but followed only once a
+            // sentinel that switched confirms it, since a sentinel's +new-epoch can also be a vote for another
+            // master's failover, and following too high an epoch would reject every answer after.
             state.cache(masterName, MasterEntry(newAddress, sentinel, epoch))
-            state.followEpoch(masterName, epoch)
             state.lastKnown[masterName] = newAddress
             state.replicas.remove(masterName)
         }
@@ -311,6 +319,16 @@ internal class GroupResolver(
             // The master's new config-epoch is the failover's epoch: the leader's last +new-epoch.
             if (role == "master") switchMaster(masterName, candidate, sentinel, parking.epoch(masterName))
         }
+    }
+
+    /** Asks [sentinel] once for [entry]'s config-epoch, off the switch's path. */
+    private fun confirmEpoch(
+        entry: MasterEntry?,
+        sentinel: Address,
+        masterName: String,
+    ) {
+        if (entry == null || !entry.epochAsked.compareAndSet(false, true)) return
+        scope.launch { epochOf(sentinel, masterName, entry.address) }
     }
 
     /** Compares, off the switch's path, what [oldEntry] acknowledged with what [newAddress] has of its stream. */

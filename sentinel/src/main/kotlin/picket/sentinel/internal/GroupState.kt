@@ -43,6 +43,9 @@ internal class MasterEntry(
     @Volatile
     var replicasCountedAt: Long? = null
 
+    /** Set once a sentinel's SENTINEL MASTER was asked for this entry's epoch after a repeated announcement. */
+    val epochAsked = AtomicBoolean(false)
+
     /** Replication marks read after blocks succeeded on it, for loss detection ([LossWatch]). */
     val marks = LossWatch.Marks()
 
