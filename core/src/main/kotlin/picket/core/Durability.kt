@@ -3,18 +3,19 @@ package picket.core
 import java.time.Duration
 
 /**
- * How many replicas must hold a block's writes before the block returns. With [Replicas], the block ends with
- * `WAIT` on its connection; fewer confirmations than required within the timeout fail the block with a
+ * How many replicas must hold a block's writes before the block returns. With [Replicas] or [Majority], the block
+ * ends with `WAIT` on its connection; fewer confirmations than required within the timeout fail the block with a
  * [DurabilityException] (the writes did run on the master).
+ *
+ * "The master's replicas" are those it has itself, in any state (`connected_slaves` of `INFO replication`), never
+ * fewer than were seen before for the same master, and at least one: sentinel/README.md says why each narrower
+ * count lost writes.
  */
 public sealed class Durability {
     /** Return as soon as the master has executed the writes (Redis's default). */
     public data object None : Durability()
 
-    /**
-     * Wait until [count] replicas confirm, or every replica that Sentinel reports healthy for the master when
-     * [count] is null, for at most [timeout].
-     */
+    /** Wait until [count] replicas confirm, or every replica of the master if [count] is null, at most [timeout]. */
     public data class Replicas(
         public val count: Int?,
         public val timeout: Duration,
@@ -29,8 +30,24 @@ public sealed class Durability {
         }
     }
 
+    /**
+     * Wait until a majority of the master's replicas (more than half: 1 of 1, 2 of 2, 2 of 3) confirm, for at most
+     * [timeout]. Survives the loss of a minority of the replicas without failing blocks, but a failover may promote a
+     * replica that was not among those that confirmed: only [Replicas] with every replica guarantees the write
+     * survives any promotion.
+     */
+    public data class Majority(
+        public val timeout: Duration,
+    ) : Durability() {
+        init {
+            if (timeout.isNegative || timeout.isZero) {
+                throw InvalidSpecException("durability timeout is $timeout, must be > 0")
+            }
+        }
+    }
+
     public companion object {
-        /** Every replica Sentinel reports healthy must confirm within [timeout]. */
+        /** Every replica of the master must confirm within [timeout]. */
         @JvmStatic
         public fun allReplicas(timeout: Duration): Durability = Replicas(null, timeout)
 
@@ -40,5 +57,9 @@ public sealed class Durability {
             count: Int,
             timeout: Duration,
         ): Durability = Replicas(count, timeout)
+
+        /** A majority of the master's replicas must confirm within [timeout]. */
+        @JvmStatic
+        public fun majority(timeout: Duration): Durability = Majority(timeout)
     }
 }

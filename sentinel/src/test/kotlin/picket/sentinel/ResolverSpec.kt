@@ -20,6 +20,8 @@ import picket.core.BalancerException
 import picket.core.Balancers
 import picket.core.ConnSpec
 import picket.core.ConnectionLostException
+import picket.core.Durability
+import picket.core.DurabilityException
 import picket.core.InvalidSpecException
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
@@ -30,6 +32,7 @@ import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
+import java.time.Duration
 import java.util.concurrent.atomic.AtomicBoolean
 
 /** Resolution on a steady topology: cache, single flight, replicas, direct specs, connections held, errors. */
@@ -279,5 +282,25 @@ class ResolverSpec :
             picket.sentinelGroups() shouldBe before
             shouldThrow<InvalidSpecException> { picket.setSentinelGroups(" " to topology.sentinelGroup()) }
             picket.sentinelGroups() shouldBe before
+        }
+
+        test("majority durability: 2 of 2 replicas confirm; with one paused the block fails saying 1 of 2") {
+            val majority = spec.copy(durability = Durability.majority(Duration.ofMillis(300)))
+            picket.withConn(majority) { set("majority", "1") } shouldBe "OK"
+            val master = topology.awaitMaster(masterName)
+            val replica = topology.dataNodes(masterName).first { it != master }
+            // Paused for well under the sentinels' down-after (2 s): nothing but this block notices.
+            topology.pause(replica)
+            val error =
+                try {
+                    shouldThrow<DurabilityException> { picket.withConn(majority) { set("majority", "2") } }
+                } finally {
+                    topology.resume(replica)
+                }
+            error.required shouldBe 2
+            error.confirmed shouldBe 1
+            error.message shouldBe "writes on ${master.asAddress} were confirmed by 1 of 2 required replicas"
+            // The write did run on the master.
+            picket.withConn(spec) { get("majority") } shouldBe "2"
         }
     })

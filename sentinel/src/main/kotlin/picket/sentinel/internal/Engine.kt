@@ -287,14 +287,19 @@ internal class Engine(
         spec: ConnSpec,
         lease: Lease,
     ) {
-        val durability = spec.durability as? Durability.Replicas ?: return
+        val durability = spec.durability
         if (lease.isReplica) return
-        val required = durability.count ?: replicasToConfirm(lease)
+        val (required, timeout) =
+            when (durability) {
+                is Durability.None -> return
+                is Durability.Replicas -> (durability.count ?: replicasToConfirm(lease)) to durability.timeout
+                is Durability.Majority -> replicasToConfirm(lease) / 2 + 1 to durability.timeout
+            }
         if (required == 0) return
         val confirmed =
             lease.connection
                 .async()
-                .waitForReplication(required, durability.timeout.toMillis())
+                .waitForReplication(required, timeout.toMillis())
                 .await()
         if (confirmed < required) throw DurabilityException(lease.address, required, confirmed.toInt())
     }
