@@ -75,44 +75,24 @@ public class SentinelGroup
         }
 
         /** This group subscribing to one sentinel only (economy mode). */
-        public fun economy(): SentinelGroup =
-            SentinelGroup(
-                sentinels,
-                username,
-                password,
-                connectTimeout,
-                commandTimeout,
-                false,
-                pingInterval,
-                revalidateEvery,
-                resolutionInterval,
-                parkWrites,
-                parkingTimeout,
-                lossDetection,
-            )
+        public fun economy(): SentinelGroup = with(subscribeToAll = false)
 
         /** This group with loss detection on or off. */
-        public fun lossDetection(enabled: Boolean): SentinelGroup =
-            SentinelGroup(
-                sentinels,
-                username,
-                password,
-                connectTimeout,
-                commandTimeout,
-                subscribeToAll,
-                pingInterval,
-                revalidateEvery,
-                resolutionInterval,
-                parkWrites,
-                parkingTimeout,
-                enabled,
-            )
+        public fun lossDetection(enabled: Boolean): SentinelGroup = with(lossDetection = enabled)
 
         /** This group with write parking on or off and the given [timeout]. */
         @JvmOverloads
         public fun parking(
             enabled: Boolean,
             timeout: Duration = parkingTimeout,
+        ): SentinelGroup = with(parkWrites = enabled, parkingTimeout = timeout)
+
+        /** A copy with the given settings changed (validated again by the constructor). */
+        private fun with(
+            subscribeToAll: Boolean = this.subscribeToAll,
+            parkWrites: Boolean = this.parkWrites,
+            parkingTimeout: Duration = this.parkingTimeout,
+            lossDetection: Boolean = this.lossDetection,
         ): SentinelGroup =
             SentinelGroup(
                 sentinels,
@@ -124,8 +104,8 @@ public class SentinelGroup
                 pingInterval,
                 revalidateEvery,
                 resolutionInterval,
-                enabled,
-                timeout,
+                parkWrites,
+                parkingTimeout,
                 lossDetection,
             )
 

@@ -42,23 +42,19 @@ object Inspect {
         node: RedisNode,
         password: String? = null,
         block: (RedisCommands<String, String>) -> T,
-    ): T {
-        val uri =
-            RedisURI
-                .builder()
-                .withHost(node.host)
-                .withPort(node.port)
-                .withTimeout(Duration.ofSeconds(2))
-        password?.let { uri.withPassword(it.toCharArray()) }
-        return client.connect(uri.build()).use { block(it.sync()) }
-    }
+    ): T = client.connect(uri(node, password)).use { block(it.sync()) }
 
     /** Runs [block] on a sentinel connection to [node]. */
     fun <T> onSentinel(
         node: RedisNode,
         password: String? = null,
         block: (RedisSentinelCommands<String, String>) -> T,
-    ): T {
+    ): T = client.connectSentinel(uri(node, password)).use { block(it.sync()) }
+
+    private fun uri(
+        node: RedisNode,
+        password: String?,
+    ): RedisURI {
         val uri =
             RedisURI
                 .builder()
@@ -66,7 +62,7 @@ object Inspect {
                 .withPort(node.port)
                 .withTimeout(Duration.ofSeconds(2))
         password?.let { uri.withPassword(it.toCharArray()) }
-        return client.connectSentinel(uri.build()).use { block(it.sync()) }
+        return uri.build()
     }
 
     /** Connections named [name] on [node] (CLIENT LIST). */

@@ -80,7 +80,6 @@ internal class GroupResolver(
             }
 
     private suspend fun resolveMaster(masterName: String): MasterEntry {
-        state.masters[masterName]?.let { return it }
         val generation = state.generation(masterName)
         val (answer, sentinel) = askSentinels(masterName)
         val entry = MasterEntry(answer.address, sentinel, answer.configEpoch)
@@ -88,7 +87,7 @@ internal class GroupResolver(
         synchronized(switchLock) {
             // A switch during the round trip wins: its address is newer than this answer.
             if (state.generation(masterName) != generation) return state.masters[masterName] ?: entry
-            previous = state.lastKnown.put(masterName, answer.address)
+            previous = state.lastEntries[masterName]?.address
             state.cache(masterName, entry)
         }
         if (previous != null && previous != answer.address) {
@@ -245,7 +244,7 @@ internal class GroupResolver(
         synchronized(switchLock) {
             val currentEntry = state.masters[masterName]
             val current = currentEntry?.address
-            old = current ?: state.lastKnown[masterName] ?: return // never used here: nothing to switch
+            old = current ?: state.lastEntries[masterName]?.address ?: return // never used here: nothing to switch
             if (current == newAddress || (current == null && old == newAddress)) {
                 // The same switch announced again: a sentinel that announces it has switched itself, so its
                 // SENTINEL MASTER gives the epoch for certain. Asked once per entry.
@@ -258,7 +257,6 @@ internal class GroupResolver(
             // sentinel that switched confirms it, since a sentinel's +new-epoch can also be a vote for another
             // master's failover, and following too high an epoch would reject every answer after.
             state.cache(masterName, MasterEntry(newAddress, sentinel, epoch))
-            state.lastKnown[masterName] = newAddress
             state.replicas.remove(masterName)
         }
         val closed = connections.closeAll(old)

@@ -57,8 +57,10 @@ internal class GroupRuntime(
     /** The nodes this group has cached or used: masters, replicas and masters it knew before. */
     fun addresses(): Set<Address> {
         val state = resolver.state
-        return (state.masters.values.map { it.address } + state.replicas.values.flatten() + state.lastKnown.values)
-            .toSet()
+        return (
+            state.masters.values.map { it.address } + state.replicas.values.flatten() +
+                state.lastEntries.values.map { it.address }
+        ).toSet()
     }
 
     /**

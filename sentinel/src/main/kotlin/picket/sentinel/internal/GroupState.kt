@@ -68,7 +68,10 @@ internal class GroupState(
 
     val masters = ConcurrentHashMap<String, MasterEntry>()
 
-    /** The last entry cached per name, kept across invalidations: after a switch its marks tell what was lost. */
+    /**
+     * The last entry cached per name, kept across invalidations: a later switch names its address as the old one,
+     * and its marks tell what was lost.
+     */
     val lastEntries = ConcurrentHashMap<String, MasterEntry>()
 
     /** Caches [entry] as the master of [masterName]. */
@@ -90,9 +93,6 @@ internal class GroupState(
     ) {
         if (epoch != null) epochs.merge(masterName, epoch, ::maxOf)
     }
-
-    /** The last master address seen per name, kept across invalidations so that a later switch names the old one. */
-    val lastKnown = ConcurrentHashMap<String, Address>()
 
     /** Bumped on every switch or invalidation of a name: a resolution that began before must not cache its answer. */
     private val generations = ConcurrentHashMap<String, AtomicLong>()
