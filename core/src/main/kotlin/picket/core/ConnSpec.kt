@@ -89,6 +89,18 @@ public data class ConnSpec(
         fallbackToMaster: Boolean = true,
     ): ConnSpec = copy(readFrom = ReadFrom.PreferReplica(balancer, fallbackToMaster))
 
+    /**
+     * This replica-reading spec with read-your-writes: a block runs on a replica only once that replica has every
+     * write that blocks on the master acknowledged before it started (see [ReadFrom.PreferReplica.readYourWrites]).
+     *
+     * @throws InvalidSpecException if the spec reads from the master, which is always consistent with itself.
+     */
+    public fun readYourWrites(): ConnSpec =
+        when (val readFrom = readFrom) {
+            is ReadFrom.PreferReplica -> copy(readFrom = readFrom.copy(readYourWrites = true))
+            ReadFrom.Master -> invalid("read-your-writes applies to replica reads; ${target()} reads from the master")
+        }
+
     /** This spec with [durability]. */
     public fun withDurability(durability: Durability): ConnSpec = copy(durability = durability)
 
@@ -129,6 +141,17 @@ public data class ConnSpec(
             balancer: Balancer = Balancers.random,
             fallbackToMaster: Boolean = true,
         ): Builder = apply { spec = spec.copy(readFrom = ReadFrom.PreferReplica(balancer, fallbackToMaster)) }
+
+        /** Reads from a replica only once it has this Picket's acknowledged writes; see [ConnSpec.readYourWrites]. */
+        public fun readYourWrites(): Builder =
+            apply {
+                val readFrom =
+                    spec.readFrom as? ReadFrom.PreferReplica
+                        ?: throw InvalidSpecException(
+                            "read-your-writes applies to replica reads: call preferReplica first",
+                        )
+                spec = spec.copy(readFrom = readFrom.copy(readYourWrites = true))
+            }
 
         /** Sets [ConnSpec.durability]. */
         public fun durability(durability: Durability): Builder = apply { spec = spec.copy(durability = durability) }

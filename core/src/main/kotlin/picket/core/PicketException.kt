@@ -120,6 +120,27 @@ public class NoHealthyReplicaException(
             if (rejected.isEmpty()) "" else ": " + rejected.entries.joinToString("; ") { "${it.key} ${it.value}" },
     )
 
+/**
+ * A read-your-writes block found its replica behind the writes acknowledged before it, and its spec does not fall
+ * back to the master.
+ */
+public class ReplicaBehindException(
+    /** The sentinel group. */
+    public val group: String,
+    /** The master name. */
+    public val masterName: String,
+    /** The replica. */
+    public val replica: Address,
+    /** The replication offset the replica has applied, or null if it did not answer in time. */
+    public val replicaOffset: Long?,
+    /** The master's offset after the last block that ran on it, or null if the master could not say. */
+    public val requiredOffset: Long?,
+) : PicketException(
+        "replica $replica of '$masterName' in group '$group' " +
+            (replicaOffset?.let { "has applied offset $it" } ?: "did not report its offset in time") +
+            (requiredOffset?.let { ", reads must see offset $it" } ?: ", the master's offset could not be read"),
+    )
+
 /** A data node could not be connected to (refused, unreachable, timed out, or its credentials were refused). */
 public class NodeConnectionException(
     /** The node. */

@@ -40,9 +40,16 @@ public final class WithConnFromJava {
             Long visits = picket.withConnAsync(spec, redis -> redis.incr("visits")).get(5, TimeUnit.SECONDS);
             String read = picket.withConnBlocking(spec.preferReplica(), redis -> redis.get("greeting"));
 
+            // Read-your-writes: a replica serves the read only once it has the writes made before it.
+            ConnSpec fast = ConnSpec.sentinel("main", "mymaster").build();
+            ConnSpec consistentReads = ConnSpec.sentinel("main", "mymaster").preferReplica().readYourWrites().build();
+            picket.withConnBlocking(fast, redis -> redis.set("cart", "3 items"));
+            String cart = picket.withConnBlocking(consistentReads, redis -> redis.get("cart"));
+
             System.out.println("SET -> " + reply);
             System.out.println("INCR -> " + visits);
             System.out.println("GET from a replica -> " + read);
+            System.out.println("read-your-writes GET -> " + cart);
             System.out.println("config-epoch -> " + picket.status("main").getEpochs().get("mymaster"));
             listening.close();
         }

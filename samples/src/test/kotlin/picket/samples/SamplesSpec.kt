@@ -57,7 +57,13 @@ class SamplesSpec :
         test("the Java withConn sample writes, counts and reads from a replica") {
             val lines = captureOutput { WithConnFromJava.main(emptyArray()) }
             lines shouldContainAll
-                listOf("SET -> OK", "INCR -> 1", "GET from a replica -> hello from Java", "config-epoch -> 0")
+                listOf(
+                    "SET -> OK",
+                    "INCR -> 1",
+                    "GET from a replica -> hello from Java",
+                    "read-your-writes GET -> 3 items",
+                    "config-epoch -> 0",
+                )
             lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1
         }
 

@@ -5,6 +5,8 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
@@ -28,6 +30,7 @@ import picket.core.NoHealthyReplicaException
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.PicketException
+import picket.core.ReplicaBehindException
 import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
 import picket.testkit.TopologyConfig
@@ -302,5 +305,77 @@ class ResolverSpec :
             error.message shouldBe "writes on ${master.asAddress} were confirmed by 1 of 2 required replicas"
             // The write did run on the master.
             picket.withConn(spec) { get("majority") } shouldBe "2"
+        }
+
+        test(
+            "read-your-writes: a write then a replica read returns the write 1,000 times of 1,000, the replica lagging",
+        ) {
+            val master = topology.awaitMaster(masterName)
+            val replica = topology.dataNodes(masterName).first { it != master }
+            val lagging = Balancer { healthy -> replica.asAddress.takeIf { it in healthy } ?: healthy.first() }
+            val plain = spec.preferReplica(lagging)
+            val consistent = plain.readYourWrites()
+            // 20 MB through the replication link keep the replica busy for some milliseconds while it answers.
+            val bulk = "x".repeat(20 * 1024 * 1024)
+            // The control: without read-your-writes, a read right after a bulky write is stale; else the lag below
+            // would prove nothing.
+            val staleWithout =
+                (1..10).count { i ->
+                    picket.withConn(spec) {
+                        set("ryw:bulk", bulk)
+                        set("ryw:control", "$i")
+                    }
+                    picket.withConn(plain) { get("ryw:control") } != "$i"
+                }
+            staleWithout shouldBeGreaterThan 0
+
+            var onReplica = 0
+            var onMaster = 0
+            for (i in 1..1000) {
+                // Every 50th write follows a bulky one; every 100th is made while the replica is paused (SIGSTOP).
+                if (i % 50 == 0) picket.withConn(spec) { set("ryw:bulk", bulk) }
+                val paused = i % 100 == 25
+                if (paused) topology.pause(replica)
+                try {
+                    picket.withConn(spec) { set("ryw:key", "$i") } shouldBe "OK"
+                    val (value, role) = picket.withConn(consistent) { get("ryw:key") to role().first() }
+                    value shouldBe "$i"
+                    if (role == "master") onMaster++ else onReplica++
+                } finally {
+                    if (paused) topology.resume(replica)
+                }
+            }
+            println(
+                "read-your-writes: 1,000 of 1,000 reads saw their write: $onReplica on the replica, $onMaster master",
+            )
+            // The paused and the bulky rounds (at least the 10 paused ones) read the master; the others the replica.
+            onMaster shouldBeGreaterThanOrEqual 10
+            onReplica shouldBeGreaterThanOrEqual 500
+        }
+
+        test("read-your-writes without falling back: a paused replica fails the read with ReplicaBehindException") {
+            val master = topology.awaitMaster(masterName)
+            val replica = topology.dataNodes(masterName).first { it != master }
+            val strict =
+                spec
+                    .preferReplica({ healthy -> replica.asAddress.takeIf { it in healthy } ?: healthy.first() }, false)
+                    .readYourWrites()
+            picket.withConn(spec) { set("ryw:strict", "1") }
+            picket.withConn(strict) { get("ryw:strict") } shouldBe "1"
+            picket.withConn(spec) { set("ryw:strict", "2") }
+            topology.pause(replica)
+            val error =
+                try {
+                    shouldThrow<ReplicaBehindException> { picket.withConn(strict) { get("ryw:strict") } }
+                } finally {
+                    topology.resume(replica)
+                }
+            error.replica shouldBe replica.asAddress
+            error.replicaOffset shouldBe null
+            error.message shouldContain "replica ${replica.asAddress} of '$masterName' in group 'main' did not report"
+            error.message shouldContain "reads must see offset ${error.requiredOffset}"
+            within(5) { picket.withConn(strict) { get("ryw:strict") } shouldBe "2" }
+            shouldThrow<InvalidSpecException> { spec.readYourWrites() }.message shouldBe
+                "read-your-writes applies to replica reads; main/$masterName reads from the master"
         }
     })

@@ -20,6 +20,7 @@ import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.core.ReadFrom
+import picket.core.ReplicaBehindException
 import picket.core.StaleMasterException
 
 private val log = KotlinLogging.logger {}
@@ -45,7 +46,12 @@ internal class Engine(
             val lastAttempt = attempt++ >= MAX_ATTEMPTS
             val lease = acquireOrNull(spec, lastAttempt) ?: continue
             try {
-                val result = run(lease)
+                val result =
+                    try {
+                        run(lease)
+                    } finally {
+                        ranOnMaster(lease)
+                    }
                 awaitDurability(spec, lease)
                 acknowledged(lease)
                 return result
@@ -174,6 +180,15 @@ internal class Engine(
         throw StaleMasterException(group.name, masterName, lastAddress!!, lastRole)
     }
 
+    /** A block ran on a master, successfully or not: later read-your-writes reads must see what it wrote. */
+    private fun ranOnMaster(lease: Lease) {
+        if (lease.isReplica || lease.entry == null) return
+        val group = runCatching { groups(lease.spec.sentinelGroup ?: return) }.getOrNull() ?: return
+        group.resolver.state
+            .writeMarks(lease.spec.masterName!!)
+            .ran(lease.connection)
+    }
+
     /** A block succeeded on a master: loss detection reads a replication mark after it. */
     private fun acknowledged(lease: Lease) {
         val entry = lease.entry ?: return
@@ -264,7 +279,50 @@ internal class Engine(
                 group.resolver.replicasChanged(masterName)
                 throw e
             }
+        if (readFrom.readYourWrites && !caughtUp(group, spec, readFrom, chosen, connection)) {
+            return acquireMaster(group, spec)
+        }
         return Lease(spec, chosen, key, connection, isReplica = true)
+    }
+
+    /**
+     * Whether [replica] has applied the master's stream up to the last block run on the master; false means read
+     * the master. Throws [ReplicaBehindException] instead when the spec does not fall back to the master.
+     */
+    private suspend fun caughtUp(
+        group: GroupRuntime,
+        spec: ConnSpec,
+        readFrom: ReadFrom.PreferReplica,
+        replica: Address,
+        connection: StatefulRedisConnection<String, String>,
+    ): Boolean {
+        val masterName = spec.masterName!!
+        val timeoutMs = minOf(spec.commandTimeout.toMillis(), READ_YOUR_WRITES_CHECK_MS)
+        val required =
+            when (
+                val answer =
+                    group.resolver.state
+                        .writeMarks(masterName)
+                        .required(timeoutMs)
+            ) {
+                WriteMarks.Required.Nothing -> {
+                    return true
+                }
+
+                is WriteMarks.Required.Offset -> {
+                    answer.offset
+                }
+
+                is WriteMarks.Required.Unknown -> {
+                    log.debug { "read-your-writes on ${spec.target()}: ${answer.reason}; reading the master" }
+                    if (readFrom.fallbackToMaster) return false
+                    throw ReplicaBehindException(group.name, masterName, replica, null, null)
+                }
+            }
+        val applied = WriteMarks.appliedOffset(connection, timeoutMs)
+        if (applied != null && applied >= required) return true
+        if (readFrom.fallbackToMaster) return false
+        throw ReplicaBehindException(group.name, masterName, replica, applied, required)
     }
 
     private fun nodeFailed(
@@ -348,6 +406,9 @@ internal class Engine(
     private companion object {
         /** How often a durable master's own count of attached replicas (INFO replication) is read again. */
         const val COUNT_REFRESH_NANOS = 1_000_000_000L
+
+        /** How long read-your-writes waits for ROLE from the master or the replica before reading the master. */
+        const val READ_YOUR_WRITES_CHECK_MS = 100L
 
         /** Attempts at running one block, counting the first. */
         const val MAX_ATTEMPTS = 3

@@ -83,6 +83,11 @@ internal class GroupState(
         lastEntries[masterName] = entry
     }
 
+    /** Per master name, how far the master's stream went after the last block on it, for read-your-writes. */
+    private val writeMarks = ConcurrentHashMap<String, WriteMarks>()
+
+    fun writeMarks(masterName: String): WriteMarks = writeMarks.computeIfAbsent(masterName) { WriteMarks() }
+
     /** The highest config-epoch followed per master name: an answer with a lower one is stale. */
     val epochs = ConcurrentHashMap<String, Long>()
 
