@@ -172,17 +172,39 @@ public class BalancerException(
 ) : PicketException(message, cause)
 
 /**
- * A block's writes were not confirmed by as many replicas as its [Durability] asks within its timeout; the writes
- * did run on the master and may or may not survive a failover.
+ * A block's writes were not confirmed as its [Durability] asks within its timeout (by too few replicas, or not
+ * fsynced to the master's append-only file), or the master cannot confirm them at all ([reason]); the writes did
+ * run on the master and may or may not survive a failover.
  */
-public class DurabilityException(
-    /** The master the writes ran on. */
-    public val address: Address,
-    /** How many replicas had to confirm. */
-    public val required: Int,
-    /** How many did. */
-    public val confirmed: Int,
-) : PicketException("writes on $address were confirmed by $confirmed of $required required replicas")
+public class DurabilityException
+    @JvmOverloads
+    constructor(
+        /** The master the writes ran on. */
+        public val address: Address,
+        /** How many replicas had to confirm. */
+        public val required: Int,
+        /** How many did. */
+        public val confirmed: Int,
+        /** For [Durability.Aof] with a local fsync: whether the master fsynced them; null otherwise. */
+        public val fsyncedLocally: Boolean? = null,
+        /** Why the master could not confirm at all (a server without `WAITAOF`, AOF disabled), or null. */
+        public val reason: String? = null,
+    ) : PicketException(
+            when {
+                reason != null -> {
+                    "writes on $address ran but cannot be confirmed: $reason"
+                }
+
+                fsyncedLocally != null -> {
+                    "writes on $address were fsynced to the append-only file by $confirmed of $required required " +
+                        "replicas, " + (if (fsyncedLocally) "and by the master" else "not by the master")
+                }
+
+                else -> {
+                    "writes on $address were confirmed by $confirmed of $required required replicas"
+                }
+            },
+        )
 
 /** The Picket instance was closed; no further blocks run on it. */
 public class PicketClosedException : PicketException("this Picket instance is closed")

@@ -33,6 +33,7 @@ import picket.core.PicketException
 import picket.core.ReplicaBehindException
 import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
+import picket.testkit.RedisBinary
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
@@ -377,5 +378,18 @@ class ResolverSpec :
             within(5) { picket.withConn(strict) { get("ryw:strict") } shouldBe "2" }
             shouldThrow<InvalidSpecException> { spec.readYourWrites() }.message shouldBe
                 "read-your-writes applies to replica reads; main/$masterName reads from the master"
+        }
+
+        test("AOF durability on a server without WAITAOF fails closed, saying so") {
+            val aof = spec.withDurability(Durability.aof(false, 1, Duration.ofSeconds(1)))
+            // This topology runs the test kit's default server: Debian's 7.0 or the embedded 6.2, or a newer one
+            // named by PICKET_REDIS_SERVER, which has the command (AofDurabilitySpec covers that case).
+            if (RedisBinary.compareVersions(topology.binary.version, "7.2") < 0) {
+                val error = shouldThrow<DurabilityException> { picket.withConn(aof) { set("aof", "1") } }
+                error.reason shouldBe "the master does not know WAITAOF (Redis 7.2 or later has it)"
+                picket.withConn(spec) { get("aof") } shouldBe "1"
+            } else {
+                picket.withConn(aof) { set("aof", "1") } shouldBe "OK"
+            }
         }
     })

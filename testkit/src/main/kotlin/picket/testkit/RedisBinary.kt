@@ -32,7 +32,10 @@ public class RedisBinary private constructor(
         /** `redis-server` on the `PATH`. */
         PATH,
 
-        /** Extracted from the `com.github.codemonstur:embedded-redis` artifact (Redis 6.2). */
+        /**
+         * Extracted from an embedded-redis artifact: `com.github.codemonstur:embedded-redis` (Redis 6.2), or for
+         * [atLeast] `cn.ponfee:embedded-redis` (Redis 7.4) where a module puts it on its test classpath.
+         */
         EMBEDDED,
 
         /** Given explicitly with [of]. */
@@ -92,6 +95,45 @@ public class RedisBinary private constructor(
          */
         @JvmStatic
         public fun embedded(): RedisBinary = create(EmbeddedBinary.extract(), Source.EMBEDDED)
+
+        /**
+         * A `redis-server` of at least version [minimum] (such as `7.2`): the one [locate] finds if it is recent
+         * enough, else the Redis 7.4 of `cn.ponfee:embedded-redis:1.6` if that artifact is on the classpath.
+         *
+         * @throws TopologyException if neither is recent enough or present.
+         */
+        @JvmStatic
+        public fun atLeast(minimum: String): RedisBinary {
+            val found = locate()
+            if (compareVersions(found.version, minimum) >= 0) return found
+            val artifact = EmbeddedBinary.REDIS_74
+            if (!EmbeddedBinary.available(artifact)) {
+                throw TopologyException(
+                    "Redis $minimum or later is needed, $found is older: set $ENV_VAR or put " +
+                        "${artifact.coordinates} on the test classpath",
+                )
+            }
+            val embedded = create(EmbeddedBinary.extract(artifact), Source.EMBEDDED)
+            if (compareVersions(embedded.version, minimum) < 0) {
+                throw TopologyException("Redis $minimum or later is needed; $found and $embedded are older")
+            }
+            return embedded
+        }
+
+        /** Compares dotted versions numerically: `7.10.0` is after `7.2`. */
+        @JvmStatic
+        public fun compareVersions(
+            a: String,
+            b: String,
+        ): Int {
+            val left = a.split('.').map { it.toIntOrNull() ?: 0 }
+            val right = b.split('.').map { it.toIntOrNull() ?: 0 }
+            for (i in 0 until maxOf(left.size, right.size)) {
+                val diff = left.getOrElse(i) { 0 } - right.getOrElse(i) { 0 }
+                if (diff != 0) return diff
+            }
+            return 0
+        }
 
         /**
          * The given executable.

@@ -26,6 +26,8 @@ import java.time.Duration
  * @property aclUser an ACL user created on every data node; replication and sentinels then authenticate as it.
  * @property binary the `redis-server` to run, or null for [RedisBinary.locate].
  * @property startTimeout how long [Topology.start] may take before it gives up and stops what it started.
+ * @property appendOnly whether data nodes keep an append-only file (`appendonly yes`, `appendfsync everysec`), as
+ *   `WAITAOF` needs on the master; off by default, like snapshots, so that nodes start and sync fast.
  */
 public class TopologyConfig(
     public val masterNames: List<String> = listOf(DEFAULT_MASTER_NAME),
@@ -39,6 +41,7 @@ public class TopologyConfig(
     public val aclUser: AclUser? = null,
     public val binary: RedisBinary? = null,
     public val startTimeout: Duration = Duration.ofSeconds(60),
+    public val appendOnly: Boolean = false,
 ) {
     init {
         require(masterNames.isNotEmpty()) { "masterNames is empty: a topology needs at least one master" }
@@ -74,6 +77,7 @@ public class TopologyConfig(
             it.aclUser = aclUser
             it.binary = binary
             it.startTimeout = startTimeout
+            it.appendOnly = appendOnly
         }
 
     // Passwords are left out on purpose.
@@ -81,7 +85,7 @@ public class TopologyConfig(
         "TopologyConfig(masterNames=$masterNames, replicasPerMaster=$replicasPerMaster, sentinels=$sentinels, " +
             "quorum=$quorum, downAfter=$downAfter, failoverTimeout=$failoverTimeout, " +
             "dataPassword=${dataPassword?.let { "***" }}, sentinelPassword=${sentinelPassword?.let { "***" }}, " +
-            "aclUser=$aclUser, binary=$binary)"
+            "aclUser=$aclUser, binary=$binary, appendOnly=$appendOnly)"
 
     /**
      * A mutable builder of [TopologyConfig], for Java and for [TopologyExtension]'s configuration block. Every
@@ -121,6 +125,9 @@ public class TopologyConfig(
         /** See [TopologyConfig.startTimeout]. */
         public var startTimeout: Duration = Duration.ofSeconds(60)
 
+        /** See [TopologyConfig.appendOnly]. */
+        public var appendOnly: Boolean = false
+
         /** Sets [TopologyConfig.masterNames]. */
         public fun masterNames(vararg names: String): Builder = apply { masterNames = names.toList() }
 
@@ -154,6 +161,9 @@ public class TopologyConfig(
         /** Sets [TopologyConfig.startTimeout]. */
         public fun startTimeout(duration: Duration): Builder = apply { startTimeout = duration }
 
+        /** Sets [TopologyConfig.appendOnly]. */
+        public fun appendOnly(enabled: Boolean): Builder = apply { appendOnly = enabled }
+
         /**
          * A validated [TopologyConfig].
          *
@@ -172,6 +182,7 @@ public class TopologyConfig(
                 aclUser,
                 binary,
                 startTimeout,
+                appendOnly,
             )
     }
 

@@ -53,4 +53,14 @@ class RedisBinarySpec :
                 }
             error.message shouldContain "printed no Redis version"
         }
+
+        test("versions compare numerically, and atLeast names what to add when nothing is recent enough") {
+            RedisBinary.compareVersions("7.10.0", "7.2") shouldBe 8
+            RedisBinary.compareVersions("7.2", "7.2.0") shouldBe 0
+            RedisBinary.compareVersions("6.2.6", "7.2") shouldBe -1
+            RedisBinary.atLeast("6.0").version.let { RedisBinary.compareVersions(it, "6.0") >= 0 } shouldBe true
+            // The test kit's own classpath has no Redis 7.4 artifact: a version no server has yet is refused.
+            shouldThrow<TopologyException> { RedisBinary.atLeast("99.0") }.message shouldContain
+                "Redis 99.0 or later is needed"
+        }
     })

@@ -1,6 +1,7 @@
 package picket.sentinel.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisCommandExecutionException
 import io.lettuce.core.RedisException
 import io.lettuce.core.api.StatefulRedisConnection
 import kotlinx.coroutines.CancellationException
@@ -352,6 +353,7 @@ internal class Engine(
                 is Durability.None -> return
                 is Durability.Replicas -> (durability.count ?: replicasToConfirm(lease)) to durability.timeout
                 is Durability.Majority -> replicasToConfirm(lease) / 2 + 1 to durability.timeout
+                is Durability.Aof -> return awaitAof(durability, lease)
             }
         if (required == 0) return
         val confirmed =
@@ -360,6 +362,32 @@ internal class Engine(
                 .waitForReplication(required, timeout.toMillis())
                 .await()
         if (confirmed < required) throw DurabilityException(lease.address, required, confirmed.toInt())
+    }
+
+    /** `WAITAOF`: the master (if asked) and the replicas fsync the block's writes, or a [DurabilityException]. */
+    private suspend fun awaitAof(
+        durability: Durability.Aof,
+        lease: Lease,
+    ) {
+        val required = durability.replicas ?: replicasToConfirm(lease)
+        val reply =
+            try {
+                Aof.await(lease.connection, durability.local, required, durability.timeout.toMillis())
+            } catch (e: RedisCommandExecutionException) {
+                val reason =
+                    if (e.message.orEmpty().contains("unknown command", ignoreCase = true)) {
+                        "the master does not know WAITAOF (Redis 7.2 or later has it)"
+                    } else {
+                        "WAITAOF failed: ${e.message}"
+                    }
+                throw DurabilityException(lease.address, required, 0, reason = reason)
+            }
+        val (local, replicas) = reply
+        val fsyncedLocally = local >= 1
+        if ((durability.local && !fsyncedLocally) || replicas < required) {
+            val asked = if (durability.local) fsyncedLocally else null
+            throw DurabilityException(lease.address, required, replicas.toInt(), asked)
+        }
     }
 
     /**

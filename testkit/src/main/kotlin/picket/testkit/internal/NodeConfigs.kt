@@ -14,7 +14,8 @@ internal class NodeConfigs(
     ) {
         val lines = common(node)
         lines += "save \"\""
-        lines += "appendonly no"
+        lines += if (config.appendOnly) "appendonly yes" else "appendonly no"
+        if (config.appendOnly) lines += "appendfsync everysec"
         // Full syncs straight over the socket, without the default 5 s wait for more replicas.
         lines += "repl-diskless-sync yes"
         lines += "repl-diskless-sync-delay 0"
