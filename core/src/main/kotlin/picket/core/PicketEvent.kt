@@ -132,6 +132,20 @@ public sealed class PicketEvent {
     ) : PicketEvent()
 
     /**
+     * The first block succeeded on a master that replaced another (a switch): from here on, blocks of this process
+     * run on the new master. Emitted once per switch.
+     */
+    public data class NewMasterServing(
+        override val group: String,
+        public val masterName: String,
+        public val address: Address,
+        /** From the switch of Picket's cache to this block's success. */
+        public val sinceSwitch: java.time.Duration,
+        /** From the failover leader's `+selected-slave` (if Picket parked for it), or null. */
+        public val sinceFailoverStart: java.time.Duration?,
+    ) : PicketEvent()
+
+    /**
      * After a switch, acknowledged writes cannot all be on the new master: the new master took over the old
      * master's replication stream at an offset below the one Picket saw after its last acknowledged write there.
      * Those writes are lost once the old master is converted to a replica (or stays dead). The honest answer where

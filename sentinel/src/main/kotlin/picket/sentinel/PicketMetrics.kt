@@ -1,6 +1,8 @@
 package picket.sentinel
 
 import io.micrometer.core.instrument.Counter
+import io.micrometer.core.instrument.DistributionSummary
+import io.micrometer.core.instrument.FunctionCounter
 import io.micrometer.core.instrument.Gauge
 import io.micrometer.core.instrument.MeterRegistry
 import io.micrometer.core.instrument.Tags
@@ -27,14 +29,19 @@ import java.util.concurrent.atomic.AtomicLong
  * - `picket.failovers` (timer, tag `outcome`: SWITCHED, ABORTED, TIMED_OUT): from the failover leader's
  *   `+selected-slave` until Picket's switch, abort or parking timeout, i.e. how long new master blocks were parked;
  * - `picket.parked.blocks` (counter): blocks that waited during those failovers;
- * - `picket.config.epoch` (gauge): the Sentinel config-epoch followed for the master name.
+ * - `picket.config.epoch` (gauge): the Sentinel config-epoch followed for the master name;
+ * - `picket.switch.first.write` (timer): from Picket's switch to the first block that succeeded on the new master;
+ * - `picket.failover.first.write` (timer): from the leader's `+selected-slave` to that block, when Picket parked;
+ * - `picket.loss.suspected` (counter) and `picket.loss.gap` (distribution summary, bytes): `DataLossSuspected`;
+ * - `picket.cache.hits` (function counter): master blocks that found their master in the cache.
  */
 public class PicketMetrics(
-    picket: Picket,
+    private val picket: Picket,
     private val registry: MeterRegistry,
 ) : AutoCloseable {
     /** The epochs the gauges read; strongly held here, since Micrometer holds gauge state weakly. */
     private val epochs = ConcurrentHashMap<Pair<String, String>, AtomicLong>()
+    private val hitCounters = ConcurrentHashMap.newKeySet<Pair<String, String>>()
     private val handle = picket.registerListener(::record)
 
     private fun record(event: PicketEvent) {
@@ -77,9 +84,63 @@ public class PicketMetrics(
                 counter("picket.parked.blocks", event.group, event.masterName).increment(event.parkedBlocks.toDouble())
             }
 
+            is PicketEvent.NewMasterServing -> {
+                serving(event)
+            }
+
+            is PicketEvent.DataLossSuspected -> {
+                lossSuspected(event)
+            }
+
             else -> {}
         }
+        if (event is PicketEvent.MasterResolved) cacheHits(event.group, event.masterName)
     }
+
+    private fun serving(event: PicketEvent.NewMasterServing) {
+        timer("picket.switch.first.write", event.group, event.masterName).record(event.sinceSwitch)
+        event.sinceFailoverStart?.let { timer("picket.failover.first.write", event.group, event.masterName).record(it) }
+    }
+
+    private fun lossSuspected(event: PicketEvent.DataLossSuspected) {
+        counter("picket.loss.suspected", event.group, event.masterName).increment()
+        val gap = event.gapBytes ?: return
+        DistributionSummary
+            .builder("picket.loss.gap")
+            .baseUnit("bytes")
+            .tags(tags(event.group, event.masterName))
+            .register(registry)
+            .record(gap.toDouble())
+    }
+
+    /** Registers, once per master name, a counter that reads the cache hits of the group's status. */
+    private fun cacheHits(
+        group: String,
+        masterName: String,
+    ) {
+        if (!hitCounters.add(group to masterName)) return
+        FunctionCounter
+            .builder("picket.cache.hits", picket) { hits(it, group, masterName) }
+            .tags(tags(group, masterName))
+            .register(registry)
+    }
+
+    // A removed group's counter stays at zero rather than failing the registry's scrape.
+    private fun hits(
+        picket: Picket,
+        group: String,
+        masterName: String,
+    ): Double = runCatching { picket.status(group).cacheHits[masterName] }.getOrNull()?.toDouble() ?: 0.0
+
+    private fun timer(
+        name: String,
+        group: String,
+        masterName: String,
+    ): Timer =
+        Timer
+            .builder(name)
+            .tags(tags(group, masterName))
+            .register(registry)
 
     private fun epoch(
         group: String,

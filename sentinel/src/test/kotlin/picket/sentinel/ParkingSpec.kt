@@ -3,11 +3,14 @@ package picket.sentinel
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
+import io.kotest.matchers.comparables.shouldBeGreaterThan
 import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.longs.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.longs.shouldBeInRange
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
@@ -66,6 +69,7 @@ class ParkingSpec :
             economy.withConn(orders) { set("economy", "1") } shouldBe "OK"
             val figures = mutableListOf<String>()
             var lastEpoch = 0L
+            var acknowledgedBlocks = 0L
             repeat(5) { round ->
                 val old = topology.awaitMaster("orders")
                 picket.withConn(orders) { flushdb() }
@@ -86,6 +90,7 @@ class ParkingSpec :
                     // Before the old master is converted (about ten seconds after the command), see where each
                     // acknowledged write is.
                     val acknowledged = loop.writes.filter { it.acknowledged }
+                    acknowledgedBlocks += acknowledged.size
                     val keys = acknowledged.map { "w:${it.n}" }
                     val onOld = held(old, keys)
                     val onNew = held(promoted, keys)
@@ -94,10 +99,13 @@ class ParkingSpec :
                     val firstOnNew =
                         direct.minOf { it.issued.plusMillis(it.millis) }.let { Duration.between(commanded, it) }
                     val oldAfterSwitch = acknowledged.filter { it.issued.isAfter(switch.at) && "w:${it.n}" in onOld }
+                    val serving = log.await<PicketEvent.NewMasterServing> { it.masterName == "orders" }
                     figures +=
                         "failover ${round + 1}: ${acknowledged.size} acknowledged, ${lost.size} lost, " +
                         "first write on the new master ${firstOnNew.toMillis()} ms after SENTINEL FAILOVER, " +
                         "${ended.parkedBlocks} blocks parked for ${ended.parkedFor.toMillis()} ms, " +
+                        "first success ${serving.sinceFailoverStart?.toMillis()} ms after +selected-slave and " +
+                        "${serving.sinceSwitch.toMillis()} ms after the switch, " +
                         "errors ${loop.writes.mapNotNull { it.error }.map { it::class.simpleName }}"
                     println(figures.last())
                     lost.forEach { key ->
@@ -124,6 +132,10 @@ class ParkingSpec :
                     ended.parkedBlocks shouldBeGreaterThan 0
                     loop.writes.mapNotNull { it.error }.shouldBeEmpty()
                     oldAfterSwitch.shouldBeEmpty()
+                    // The first block that succeeded on the new master, timed from the failover's start and the switch.
+                    serving.address shouldBe switch.newAddress
+                    serving.sinceFailoverStart.shouldNotBeNull() shouldBeGreaterThan serving.sinceSwitch
+                    serving.sinceSwitch shouldBeLessThan Duration.ofMillis(500)
                     // Loss detection agrees: the new master has every byte the old one had acknowledged.
                     log.ofType<PicketEvent.DataLossSuspected>().shouldBeEmpty()
                     // Not zero by construction: a block that took its connection just before +selected-slave can
@@ -157,6 +169,22 @@ class ParkingSpec :
                 .tags(*orderTags)
                 .counter()
                 .count() shouldBeGreaterThan 0.0
+            registry
+                .get("picket.switch.first.write")
+                .tags(*orderTags)
+                .timer()
+                .count() shouldBe 5L
+            val firstWrites = registry.get("picket.failover.first.write").tags(*orderTags).timer()
+            firstWrites.count() shouldBe 5L
+            firstWrites.max(TimeUnit.MILLISECONDS) shouldBeLessThan 1_500.0
+            // A switch replaces the cached master without emptying the cache: every block found it there.
+            val hits = picket.status("main").cacheHits.getValue("orders")
+            hits shouldBeGreaterThanOrEqual acknowledgedBlocks
+            registry
+                .get("picket.cache.hits")
+                .tags(*orderTags)
+                .functionCounter()
+                .count() shouldBeGreaterThanOrEqual hits.toDouble()
             // Economy mode hears at most one sentinel: parking is off there, and says nothing.
             economyLog.ofType<PicketEvent.FailoverStarted>().shouldBeEmpty()
             economy.withConn(orders) { role().first() } shouldBe "master"
@@ -246,6 +274,8 @@ class ParkingSpec :
             try {
                 unparked.setSentinelGroups("main" to topology.sentinelGroup().parking(false))
                 val unparkedLog = EventLog(unparked)
+                val unparkedMeters = SimpleMeterRegistry()
+                PicketMetrics(unparked, unparkedMeters)
                 val old = topology.awaitMaster("orders")
                 picket.withConn(orders) { flushdb() }
                 log.clear()
@@ -281,6 +311,14 @@ class ParkingSpec :
                 val gap = suspected.gapBytes.shouldNotBeNull()
                 println("lost ${lost.size} writes, $lostBytes bytes; DataLossSuspected gap $gap bytes")
                 (gap - lostBytes) shouldBeInRange -1_000L..1_000L
+                within(5) {
+                    unparkedMeters
+                        .get("picket.loss.suspected")
+                        .tags("group", "main", "masterName", "orders")
+                        .counter()
+                        .count() shouldBe 1.0
+                }
+                unparkedMeters.get("picket.loss.gap").summary().totalAmount() shouldBe gap.toDouble()
                 // The parked instance, in the same failover, lost nothing and suspects nothing.
                 log.ofType<PicketEvent.DataLossSuspected>().shouldBeEmpty()
             } finally {

@@ -23,6 +23,7 @@ import picket.core.PicketException
 import picket.core.ReadFrom
 import picket.core.ReplicaBehindException
 import picket.core.StaleMasterException
+import java.time.Duration
 
 private val log = KotlinLogging.logger {}
 
@@ -190,12 +191,27 @@ internal class Engine(
             .ran(lease.connection)
     }
 
-    /** A block succeeded on a master: loss detection reads a replication mark after it. */
+    /**
+     * A block succeeded on a master: loss detection reads a replication mark after it, and the first one on a master
+     * that replaced another says the new master serves.
+     */
     private fun acknowledged(lease: Lease) {
         val entry = lease.entry ?: return
         // The group may have been removed while the block ran: then there is nothing to watch.
         val group = runCatching { groups(lease.spec.sentinelGroup ?: return) }.getOrNull() ?: return
         if (group.config.lossDetection) group.resolver.lossWatch.acknowledged(entry, lease.connection)
+        val switchedAt = entry.switchedAt ?: return
+        if (!entry.served.compareAndSet(false, true)) return
+        val now = System.nanoTime()
+        bus.emit(
+            PicketEvent.NewMasterServing(
+                group.name,
+                lease.spec.masterName!!,
+                entry.address,
+                Duration.ofNanos(now - switchedAt),
+                entry.failoverStartedAt?.let { Duration.ofNanos(now - it) },
+            ),
+        )
     }
 
     /** Drops [entry], whose node could not answer ROLE, and says so to the caller. */

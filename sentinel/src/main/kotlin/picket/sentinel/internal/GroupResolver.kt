@@ -64,7 +64,7 @@ internal class GroupResolver(
 
     /** The cached master of [masterName], or the answer of one resolution shared by every concurrent caller. */
     suspend fun master(masterName: String): MasterEntry =
-        state.masters[masterName] ?: singleFlight(masterFlights, masterName) {
+        state.masters[masterName]?.also { state.hit(masterName) } ?: singleFlight(masterFlights, masterName) {
             state.masters[masterName] ?: run {
                 pace(masterPace, masterName)
                 resolveMaster(masterName)
@@ -88,6 +88,7 @@ internal class GroupResolver(
             // A switch during the round trip wins: its address is newer than this answer.
             if (state.generation(masterName) != generation) return state.masters[masterName] ?: entry
             previous = state.lastEntries[masterName]?.address
+            if (previous != null && previous != answer.address) entry.switchedAt = System.nanoTime()
             state.cache(masterName, entry)
         }
         if (previous != null && previous != answer.address) {
@@ -256,7 +257,10 @@ internal class GroupResolver(
             // An epoch given here is the failover's (the leader's +new-epoch): shown, but followed only once a
             // sentinel that switched confirms it, since a sentinel's +new-epoch can also be a vote for another
             // master's failover, and following too high an epoch would reject every answer after.
-            state.cache(masterName, MasterEntry(newAddress, sentinel, epoch))
+            val entry = MasterEntry(newAddress, sentinel, epoch)
+            entry.switchedAt = System.nanoTime()
+            entry.failoverStartedAt = parking.startedAt(masterName)
+            state.cache(masterName, entry)
             state.replicas.remove(masterName)
         }
         val closed = connections.closeAll(old)

@@ -51,6 +51,7 @@ internal class GroupRuntime(
             replicas = state.replicas.toMap(),
             resolutionRounds = state.rounds.get(),
             epochs = state.epochs.toMap(),
+            cacheHits = state.cacheHits(),
         )
     }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 import java.util.concurrent.atomic.AtomicLong
+import java.util.concurrent.atomic.LongAdder
 
 /** A cached master: where it is, who said so, and whether a ROLE check has confirmed it since. */
 internal class MasterEntry(
@@ -48,6 +49,17 @@ internal class MasterEntry(
 
     /** Replication marks read after blocks succeeded on it, for loss detection ([LossWatch]). */
     val marks = LossWatch.Marks()
+
+    /** When a switch cached it (System.nanoTime), or null if a resolution found it without replacing another. */
+    @Volatile
+    var switchedAt: Long? = null
+
+    /** When the failover that led to it started (the leader's `+selected-slave`), if Picket parked for it. */
+    @Volatile
+    var failoverStartedAt: Long? = null
+
+    /** Set by the first block that succeeded on it: that one emits NewMasterServing after a switch. */
+    val served = AtomicBoolean(false)
 
     /** The connection key of the block that verified it, for later ROLE checks with the same credentials. */
     @Volatile
@@ -101,6 +113,13 @@ internal class GroupState(
 
     /** Bumped on every switch or invalidation of a name: a resolution that began before must not cache its answer. */
     private val generations = ConcurrentHashMap<String, AtomicLong>()
+
+    /** Blocks per master name that found their master in the cache, for [picket.sentinel.GroupStatus]. */
+    private val hits = ConcurrentHashMap<String, LongAdder>()
+
+    fun hit(masterName: String) = hits.computeIfAbsent(masterName) { LongAdder() }.increment()
+
+    fun cacheHits(): Map<String, Long> = hits.mapValues { it.value.sum() }
 
     /** Rounds of questions asked of the sentinels (master or replicas), for [picket.sentinel.GroupStatus]. */
     val rounds = AtomicLong()

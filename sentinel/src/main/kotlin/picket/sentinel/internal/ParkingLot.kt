@@ -60,6 +60,9 @@ internal class ParkingLot(
         return true
     }
 
+    /** When the failover of [masterName] in progress started (System.nanoTime), if one is parked. */
+    fun startedAt(masterName: String): Long? = parkings[masterName]?.startedAt
+
     /** The epoch of the failover of [masterName] in progress, if known. */
     fun epoch(masterName: String): Long? = parkings[masterName]?.epoch
 
