@@ -30,6 +30,7 @@ object Bench {
         options["faults"]?.let { faults ->
             settings = settings.copy(faults = faults.split(",").map { Fault.valueOf(it.uppercase()) })
         }
+        options["rounds"]?.let { settings = settings.copy(throughputRounds = it.toInt()) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
         val results = run(settings) { println("[bench] $it") }

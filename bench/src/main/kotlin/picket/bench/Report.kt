@@ -10,6 +10,10 @@ object Report {
     const val LETTUCE_MR = "Lettuce MasterReplica"
     const val PICKET_TP = "Picket withConn"
     const val LETTUCE_TP = "Lettuce, one connection"
+    const val PICKET_BARE_TP = "Picket without parking or loss tracking"
+
+    /** Picket default / Picket without parking or loss tracking: their cost on a healthy topology. */
+    const val FEATURE_COST_TARGET = 0.97
     const val SWITCH_TARGET_MS = 50.0
 
     /** Picket default's first write executed by the new master: at most this many ms after `SENTINEL FAILOVER`. */
@@ -44,11 +48,26 @@ object Report {
             .values
             .mapNotNull { ratio(it) }
 
-    private fun ratio(rounds: List<ThroughputRound>): Double? {
+    private fun ratio(
+        rounds: List<ThroughputRound>,
+        against: String = LETTUCE_TP,
+    ): Double? {
         val picket = rounds.firstOrNull { it.client == PICKET_TP }?.opsPerSecond
-        val lettuce = rounds.firstOrNull { it.client == LETTUCE_TP }?.opsPerSecond
-        return if (picket != null && lettuce != null && lettuce > 0) picket / lettuce else null
+        val other = rounds.firstOrNull { it.client == against }?.opsPerSecond
+        return if (picket != null && other != null && other > 0) picket / other else null
     }
+
+    /** Picket default / [against] of each round of [op]. */
+    private fun roundRatios(
+        result: ThroughputResult,
+        op: Op,
+        against: String,
+    ): List<Double> =
+        result.rounds
+            .filter { it.op == op }
+            .groupBy { it.round }
+            .values
+            .mapNotNull { ratio(it, against) }
 
     private fun run(
         md: Markdown,
@@ -106,6 +125,41 @@ object Report {
         )
     }
 
+    /** Picket default against the same Picket with parking and loss tracking off, on a healthy topology. */
+    private fun featureCost(
+        md: Markdown,
+        t: ThroughputResult,
+    ) {
+        md.line(
+            "The cost of write parking and loss tracking on a healthy topology: Picket default / the same Picket " +
+                "with `parking(false).lossDetection(false)`.",
+        )
+        md.line()
+        md.table(
+            listOf(
+                "operation",
+                ">Picket default (ops/s)",
+                ">without parking or loss tracking (ops/s)",
+                ">ratio of the medians",
+                ">median of the round ratios",
+                "target ≥ $FEATURE_COST_TARGET",
+            ),
+            Op.entries.map { op ->
+                val picket = medianOps(t, op, PICKET_TP)
+                val bare = medianOps(t, op, PICKET_BARE_TP)
+                val ratio = if (picket != null && bare != null && bare > 0) picket / bare else null
+                listOf(
+                    "$op",
+                    fmtOps(picket),
+                    fmtOps(bare),
+                    fmtRatio(ratio),
+                    fmtRatio(median(roundRatios(t, op, PICKET_BARE_TP))),
+                    yes(ratio != null && ratio >= FEATURE_COST_TARGET),
+                )
+            },
+        )
+    }
+
     private fun throughput(
         md: Markdown,
         t: ThroughputResult,
@@ -139,17 +193,37 @@ object Report {
                 )
             },
         )
-        md.line("Every round (ops/s; odd rounds run Picket first, even rounds Lettuce first):")
+        featureCost(md, t)
+        everyRound(md, t)
+    }
+
+    private fun everyRound(
+        md: Markdown,
+        t: ThroughputResult,
+    ) {
+        md.line(
+            "Every round (ops/s; odd rounds run the clients in the order of the columns, even rounds in reverse):",
+        )
         md.line()
         md.table(
-            listOf(">round", "operation", ">Picket withConn", ">Lettuce, one connection", ">ratio"),
+            listOf(
+                ">round",
+                "operation",
+                ">Picket withConn",
+                ">Picket without parking or loss tracking",
+                ">Lettuce, one connection",
+                ">ratio to Lettuce",
+                ">ratio to bare Picket",
+            ),
             t.rounds.groupBy { it.round to it.op }.map { (key, rounds) ->
                 listOf(
                     "${key.first}",
                     "${key.second}",
                     fmtOps(rounds.firstOrNull { it.client == PICKET_TP }?.opsPerSecond),
+                    fmtOps(rounds.firstOrNull { it.client == PICKET_BARE_TP }?.opsPerSecond),
                     fmtOps(rounds.firstOrNull { it.client == LETTUCE_TP }?.opsPerSecond),
                     fmtRatio(ratio(rounds)),
+                    fmtRatio(ratio(rounds, PICKET_BARE_TP)),
                 )
             },
         )

@@ -63,9 +63,12 @@ class ThroughputBench(
     suspend fun run(): ThroughputResult {
         val master = blocking { topology.awaitMaster(masterName) }
         val picket = Picket()
+        val bare = Picket()
         val lettuceClient = RedisClient.create()
         try {
-            picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
+            val group = SentinelGroup(topology.sentinels.map { Address(it.host, it.port) })
+            picket.setSentinelGroups("bench" to group)
+            bare.setSentinelGroups("bench" to group.parking(false).lossDetection(false))
             val spec = ConnSpec(sentinelGroup = "bench", masterName = masterName)
             val connection =
                 lettuceClient.connect(
@@ -85,6 +88,11 @@ class ThroughputBench(
                         { key -> picket.withConn(spec) { get(key) } },
                     ),
                     Client(
+                        Report.PICKET_BARE_TP,
+                        { key -> bare.withConn(spec) { set(key, VALUE) } },
+                        { key -> bare.withConn(spec) { get(key) } },
+                    ),
+                    Client(
                         Report.LETTUCE_TP,
                         { key -> lettuce.set(key, VALUE).await() },
                         { key -> lettuce.get(key).await() },
@@ -98,9 +106,11 @@ class ThroughputBench(
             val rounds = (1..settings.throughputRounds).flatMap { round(it, clients) }
             connection.close()
             picket.close()
+            bare.close()
             return ThroughputResult(master.address, settings.callers, rounds, redisBenchmark(master))
         } finally {
             picket.close()
+            bare.close()
             lettuceClient.shutdown()
         }
     }

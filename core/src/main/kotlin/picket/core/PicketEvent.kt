@@ -132,6 +132,20 @@ public sealed class PicketEvent {
     ) : PicketEvent()
 
     /**
+     * A `+switch-master` from [sentinel] that did not start from the cached master was checked with the sentinels,
+     * who name [named] instead of [newAddress]: a late announcement of an earlier failover, or one of another
+     * deployment; it was not followed.
+     */
+    public data class SwitchIgnored(
+        override val group: String,
+        public val masterName: String,
+        public val sentinel: Address,
+        public val oldAddress: Address,
+        public val newAddress: Address,
+        public val named: Address,
+    ) : PicketEvent()
+
+    /**
      * The first block succeeded on a master that replaced another (a switch): from here on, blocks of this process
      * run on the new master. Emitted once per switch.
      */

@@ -14,9 +14,9 @@ import java.time.Duration
 
 /**
  * Sentinel's config-epoch orders what Picket follows. Two separate topologies monitor a master named `orders`:
- * `current` has been failed over (its epoch is above 0), `stale` never was (epoch 0) and stands for a sentinel with
- * an old view, such as one in a minority partition. Both masters are real masters, so ROLE alone cannot tell them
- * apart; the epoch can.
+ * `current` has been failed over (its epoch is above 0), `stale` not until the last test (epoch 0) and stands for a
+ * sentinel with an old view, such as one in a minority partition. Both masters are real masters, so ROLE alone
+ * cannot tell them apart; the epoch can.
  */
 class EpochSpec :
     FunSpec({
@@ -28,7 +28,6 @@ class EpochSpec :
                 quiet
                     .toBuilder()
                     .masterNames("orders")
-                    .replicasPerMaster(0)
                     .build(),
             )
         val picket = Picket()
@@ -88,5 +87,26 @@ class EpochSpec :
             // With the current sentinel back, the next call resolves the current master again.
             picket.withConn(spec) { get("epoch") } shouldBe "1"
             picket.status("mixed").masters.getValue("orders") shouldBe current.currentMaster("orders").asAddress
+        }
+
+        test("a +switch-master that does not start from the cached master is checked with the sentinels first") {
+            val spec = ConnSpec(sentinelGroup = "mixed", masterName = "orders", commandTimeout = Duration.ofSeconds(2))
+            val master = current.awaitMaster("orders")
+            picket.withConn(spec) { set("epoch", "2") } shouldBe "OK"
+            within(10) { picket.status("mixed").subscriptions.getValue(s0.asAddress) shouldBe true }
+            val log = EventLog(picket)
+            // The stale topology's sentinel announces a failover of its own `orders`: a real +switch-master that
+            // does not start from the master Picket follows, as a late announcement of an earlier failover would.
+            val staleOld = stale.awaitMaster("orders")
+            stale.failover("orders")
+            val ignored = log.await<PicketEvent.SwitchIgnored>()
+            ignored.sentinel shouldBe s0.asAddress
+            ignored.oldAddress shouldBe staleOld.asAddress
+            ignored.newAddress shouldNotBe master.asAddress
+            ignored.named shouldBe master.asAddress
+            picket.status("mixed").masters.getValue("orders") shouldBe master.asAddress
+            picket.withConn(spec) { get("epoch") } shouldBe "2"
+            log.ofType<PicketEvent.SwitchMaster>() shouldBe emptyList()
+            log.ofType<PicketEvent.EntryInvalidated>() shouldBe emptyList()
         }
     })

@@ -290,6 +290,13 @@ internal class GroupResolver(
         candidate: Address,
         sentinel: Address,
     ) {
+        val known = state.known(masterName)
+        if (known != null && known != oldAddress) {
+            // A failover of another master of that name (another deployment, or an announcement from before the
+            // last switch): nothing of Picket's waits for it.
+            log.info { "group ${state.name}: failover of $masterName from $oldAddress ignored: Picket follows $known" }
+            return
+        }
         if (!parking.start(masterName, oldAddress, candidate, sentinel)) return
         state.masters[masterName]?.verifiedWith?.let { key ->
             scope.launch { warm(key.copy(address = candidate)) }
@@ -302,10 +309,12 @@ internal class GroupResolver(
      */
     fun promoted(
         masterName: String,
+        oldAddress: Address,
         candidate: Address,
         sentinel: Address,
     ) {
-        val key = state.masters[masterName]?.verifiedWith ?: return // not used here: the announcements will do
+        // Only a promotion that replaces the cached, verified master; otherwise the announcements will do.
+        val key = state.masters[masterName]?.takeIf { it.address == oldAddress }?.verifiedWith ?: return
         scope.launch {
             val role =
                 try {

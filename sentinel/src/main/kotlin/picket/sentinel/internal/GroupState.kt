@@ -86,6 +86,9 @@ internal class GroupState(
      */
     val lastEntries = ConcurrentHashMap<String, MasterEntry>()
 
+    /** The master of [masterName] Picket follows: the cached one, else the last one cached; null if never any. */
+    fun known(masterName: String): Address? = masters[masterName]?.address ?: lastEntries[masterName]?.address
+
     /** Caches [entry] as the master of [masterName]. */
     fun cache(
         masterName: String,

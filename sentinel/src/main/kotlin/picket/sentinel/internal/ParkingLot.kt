@@ -63,6 +63,15 @@ internal class ParkingLot(
     /** When the failover of [masterName] in progress started (System.nanoTime), if one is parked. */
     fun startedAt(masterName: String): Long? = parkings[masterName]?.startedAt
 
+    /** A sentinel aborted a failover of [masterName] from [oldAddress]: ends the parking of that failover only. */
+    fun aborted(
+        masterName: String,
+        oldAddress: Address,
+    ) {
+        val parking = parkings[masterName]?.takeIf { it.oldAddress == oldAddress } ?: return
+        end(masterName, FailoverOutcome.ABORTED, null, parking)
+    }
+
     /** The epoch of the failover of [masterName] in progress, if known. */
     fun epoch(masterName: String): Long? = parkings[masterName]?.epoch
 

@@ -168,7 +168,8 @@ internal class SentinelWatcher(
                 "+switch-master" -> {
                     // <master-name> <old-ip> <old-port> <new-ip> <new-port>
                     val parts = message.split(" ")
-                    resolver.switchMaster(parts[0], Address(parts[3], parts[4].toInt()), sentinel)
+                    val old = Address(parts[1], parts[2].toInt())
+                    announcedSwitch(parts[0], old, Address(parts[3], parts[4].toInt()), sentinel)
                 }
 
                 "+selected-slave" -> {
@@ -182,13 +183,14 @@ internal class SentinelWatcher(
                 }
 
                 "+promoted-slave" -> {
-                    val (replica, masterName, _) = instance(message)
-                    resolver.promoted(masterName, replica, sentinel)
+                    val (replica, masterName, master) = instance(message)
+                    resolver.promoted(masterName, master, replica, sentinel)
                 }
 
                 in ABORTS -> {
                     // master <master-name> <ip> <port>
-                    resolver.parking.end(message.split(" ")[1], FailoverOutcome.ABORTED, null)
+                    val parts = message.split(" ")
+                    resolver.parking.aborted(parts[1], Address(parts[2], parts[3].toInt()))
                 }
 
                 "+sentinel" -> {
@@ -224,6 +226,45 @@ internal class SentinelWatcher(
             parts[at + 1],
             Address(parts[at + 2], parts[at + 3].toInt()),
         )
+    }
+
+    /**
+     * A `+switch-master` from [sentinel], from [old] to [newAddress]. One that starts from the master cached now (or
+     * from none) is acted on at once. One that starts elsewhere is not about the failover Picket followed last: a
+     * late message of an earlier failover, or one that Picket missed. It carries no epoch, so the sentinels are
+     * asked (their answers pass the epoch check), and the switch happens only if they name [newAddress].
+     */
+    private fun announcedSwitch(
+        masterName: String,
+        old: Address,
+        newAddress: Address,
+        sentinel: Address,
+    ) {
+        val current = state.known(masterName)
+        if (current == null || current == old || current == newAddress) {
+            resolver.switchMaster(masterName, newAddress, sentinel)
+            return
+        }
+        log.info { "group ${state.name}: $sentinel announces $masterName $old -> $newAddress, cached $current: asking" }
+        scope.launch {
+            val named =
+                try {
+                    resolver.askSentinels(masterName).first.address
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    log.info { "group ${state.name}: no answer to check $old -> $newAddress: ${e.message}" }
+                    return@launch
+                }
+            if (named == newAddress) {
+                resolver.switchMaster(masterName, newAddress, sentinel)
+            } else {
+                log.info { "group ${state.name}: ignored $masterName $old -> $newAddress, the sentinels name $named" }
+                bus.emit(PicketEvent.SwitchIgnored(state.name, masterName, sentinel, old, newAddress, named))
+            }
+        }
     }
 
     private companion object {
