@@ -29,6 +29,10 @@ import java.time.Duration
  * @property durability how many replicas must confirm a block's writes before it returns.
  * @property idempotent whether blocks on this spec may run again after an error that leaves unknown whether they
  *   ran (a failover in the middle); blocks that provably did not run are retried regardless.
+ * @property poolSize how many dedicated connections (blocking commands, transactions, pipelines) one node may have
+ *   open for this spec's credentials at once.
+ * @property poolWait how long a block waits for a dedicated connection when [poolSize] are in use, before
+ *   [PoolExhaustedException].
  * @throws InvalidSpecException if the spec is neither sentinel nor direct, or a value is out of range.
  */
 public data class ConnSpec(
@@ -45,6 +49,8 @@ public data class ConnSpec(
     public val readFrom: ReadFrom = ReadFrom.Master,
     public val durability: Durability = Durability.None,
     public val idempotent: Boolean = false,
+    public val poolSize: Int = DEFAULT_POOL_SIZE,
+    public val poolWait: Duration = DEFAULT_POOL_WAIT,
 ) {
     init {
         val viaSentinel = sentinelGroup != null || masterName != null
@@ -77,6 +83,8 @@ public data class ConnSpec(
         }
         positive("connectTimeout", connectTimeout)
         positive("commandTimeout", commandTimeout)
+        positive("poolWait", poolWait)
+        if (poolSize < 1) invalid("poolSize is $poolSize, must be >= 1")
     }
 
     /** True for a spec that names a host and port and bypasses Sentinel. */
@@ -111,7 +119,8 @@ public data class ConnSpec(
     override fun toString(): String =
         "ConnSpec(${target()}, username=$username, password=${password?.let { "***" }}, database=$database, " +
             "clientName=$clientName, connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, " +
-            "readFrom=$readFrom, durability=$durability, idempotent=$idempotent)"
+            "readFrom=$readFrom, durability=$durability, idempotent=$idempotent, poolSize=$poolSize, " +
+            "poolWait=$poolWait)"
 
     /** A builder for Java callers; Kotlin callers use named arguments. */
     public class Builder internal constructor(
@@ -159,6 +168,12 @@ public data class ConnSpec(
         /** Sets [ConnSpec.idempotent]. */
         public fun idempotent(idempotent: Boolean): Builder = apply { spec = spec.copy(idempotent = idempotent) }
 
+        /** Sets [ConnSpec.poolSize]. */
+        public fun poolSize(size: Int): Builder = apply { spec = spec.copy(poolSize = size) }
+
+        /** Sets [ConnSpec.poolWait]. */
+        public fun poolWait(wait: Duration): Builder = apply { spec = spec.copy(poolWait = wait) }
+
         /**
          * The validated spec.
          *
@@ -182,6 +197,8 @@ public data class ConnSpec(
         val readFrom: ReadFrom = ReadFrom.Master,
         val durability: Durability = Durability.None,
         val idempotent: Boolean = false,
+        val poolSize: Int = DEFAULT_POOL_SIZE,
+        val poolWait: Duration = DEFAULT_POOL_WAIT,
     ) {
         fun toSpec(): ConnSpec =
             ConnSpec(
@@ -198,6 +215,8 @@ public data class ConnSpec(
                 readFrom,
                 durability,
                 idempotent,
+                poolSize,
+                poolWait,
             )
 
         override fun toString(): String = "SpecValues(${sentinelGroup ?: host})"
@@ -211,6 +230,13 @@ public data class ConnSpec(
         /** How long a command may wait for its reply unless a spec says otherwise: 15 s (never Lettuce's 60 s). */
         @JvmField
         public val DEFAULT_COMMAND_TIMEOUT: Duration = Duration.ofSeconds(15)
+
+        /** Dedicated connections per node and credentials unless a spec says otherwise: 8. */
+        public const val DEFAULT_POOL_SIZE: Int = 8
+
+        /** How long a block waits for a dedicated connection unless a spec says otherwise: 2 s. */
+        @JvmField
+        public val DEFAULT_POOL_WAIT: Duration = Duration.ofSeconds(2)
 
         /** A builder for a spec resolved through [sentinelGroup]'s sentinels. */
         @JvmStatic

@@ -206,6 +206,62 @@ public class DurabilityException
             },
         )
 
+/** Every dedicated connection of a node was in use for longer than the spec's pool wait. */
+public class PoolExhaustedException(
+    /** The node. */
+    public val address: Address,
+    /** What the spec points at. */
+    public val target: String,
+    /** The pool's size. */
+    public val size: Int,
+    /** How long the block waited. */
+    public val waited: java.time.Duration,
+) : PicketException(
+        "all $size dedicated connections to $address ($target) stayed in use for ${waited.toMillis()} ms",
+    )
+
+/**
+ * A transaction's connection failed (a failover closed it, the node went away): [execSent] says whether `EXEC` had
+ * been sent, i.e. whether the transaction may have run (true) or certainly did not (false).
+ */
+public class TransactionInterruptedException(
+    /** The node. */
+    public val address: Address,
+    /** What the spec points at. */
+    public val target: String,
+    /** Whether `EXEC` was sent before the failure: then the outcome is unknown. */
+    public val execSent: Boolean,
+    cause: Throwable,
+) : PicketException(
+        "the transaction on $address ($target) was interrupted " +
+            (if (execSent) "after EXEC was sent: it may or may not have run" else "before EXEC: it did not run") +
+            ": ${describe(cause)}",
+        cause,
+    )
+
+/**
+ * A pipeline failed part way: the replies of the first [knownReplies] commands are known ([replies]); the commands
+ * after them may or may not have run.
+ */
+public class PipelineException(
+    /** The node. */
+    public val address: Address,
+    /** What the spec points at. */
+    public val target: String,
+    /** The replies received, in order, before the failure. */
+    public val replies: List<Any?>,
+    /** How many commands the pipeline had queued in all. */
+    public val queued: Int,
+    cause: Throwable,
+) : PicketException(
+        "pipeline on $address ($target) failed after ${replies.size} of $queued replies; the other commands may " +
+            "or may not have run: ${describe(cause)}",
+        cause,
+    ) {
+    /** How many replies are known. */
+    public val knownReplies: Int get() = replies.size
+}
+
 /** The Picket instance was closed; no further blocks run on it. */
 public class PicketClosedException : PicketException("this Picket instance is closed")
 

@@ -3,12 +3,14 @@ package picket.sentinel
 import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
+import io.lettuce.core.RedisFuture
 import io.lettuce.core.SocketOptions
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
 import io.lettuce.core.resource.DefaultClientResources
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -37,7 +39,9 @@ import picket.sentinel.internal.Engine
 import picket.sentinel.internal.EventBus
 import picket.sentinel.internal.GroupRuntime
 import picket.sentinel.internal.LeaseContext
+import picket.sentinel.internal.PipelineRun
 import picket.sentinel.internal.SentinelQueries
+import picket.sentinel.internal.TransactionRun
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
@@ -45,6 +49,7 @@ import java.util.concurrent.CompletionStage
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
+import java.util.function.Consumer
 import java.util.function.Function
 
 private val log = KotlinLogging.logger {}
@@ -64,6 +69,7 @@ private val log = KotlinLogging.logger {}
  *
  * Thread-safe; every method may be called from any thread or coroutine.
  */
+@Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
 public class Picket : AutoCloseable {
     private val resources: ClientResources = DefaultClientResources.create()
     private val client =
@@ -214,8 +220,127 @@ public class Picket : AutoCloseable {
         run: suspend (picket.sentinel.internal.Lease) -> T,
     ): CompletableFuture<T> {
         checkOpen()
-        return scope.future { engine.execute(spec, run) }
+        return scope.future { engine.execute(spec, run = run) }
     }
+
+    /**
+     * Runs [block] like [withConn], but on a connection of its own from the node's bounded pool
+     * ([ConnSpec.poolSize], waiting at most [ConnSpec.poolWait], then [picket.core.PoolExhaustedException]): for
+     * blocking commands (BLPOP, BLMOVE, XREAD BLOCK, WAIT, …), which would stall every block sharing the multiplexed
+     * connection. A blocking command must return within the spec's command timeout, or it fails and its connection
+     * is closed. A connection whose block failed is closed, never reused; the pools of a master are dropped when it
+     * is switched away from.
+     *
+     * ```kotlin
+     * val moved = picket.withDedicatedConn(spec) { blmove("jobs", "working", LMoveArgs.Builder.rightLeft(), 5.0) }
+     * ```
+     */
+    @OptIn(InternalPicketApi::class)
+    public suspend fun <T> withDedicatedConn(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        checkOpen()
+        return engine.execute(
+            spec,
+            dedicated = true,
+        ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
+    }
+
+    /** [withDedicatedConn] for Java and other blocking callers, with Lettuce's synchronous commands. */
+    public fun <T> withDedicatedConnBlocking(
+        spec: ConnSpec,
+        block: Function<RedisCommands<String, String>, T>,
+    ): T =
+        joined {
+            checkOpen()
+            scope.future {
+                engine.execute(spec, dedicated = true) { lease ->
+                    runInterruptible(Dispatchers.IO) { block.apply(lease.connection.sync()) }
+                }
+            }
+        }
+
+    /**
+     * Runs an optimistic transaction on a dedicated connection to the master: `WATCH` [watch], then [block] (its
+     * reads run at once through [Transaction.redis]; [Transaction.multi] queues the writes), then `MULTI`, the
+     * queued commands and `EXEC`. Returns [TransactionOutcome.Committed] with the replies, or
+     * [TransactionOutcome.Aborted] if a watched key changed (nothing ran; run it again to retry).
+     *
+     * @throws picket.core.TransactionInterruptedException if the connection failed after the transaction began (a
+     *   failover closes it): it says whether `EXEC` had been sent, i.e. whether the transaction may have run.
+     */
+    public suspend fun transaction(
+        spec: ConnSpec,
+        watch: List<String> = emptyList(),
+        block: suspend Transaction.() -> Unit,
+    ): TransactionOutcome {
+        checkOpen()
+        val run = TransactionRun(watch, block, engine::awaitParking)
+        return try {
+            engine.execute(spec, dedicated = true) { lease -> run.run(lease) }
+        } catch (e: CancellationException) {
+            throw e
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            throw run.failure(spec, e)
+        }
+    }
+
+    /** [transaction] for Java: [block] runs on a worker thread and reads through [Transaction.sync]. */
+    public fun transactionBlocking(
+        spec: ConnSpec,
+        watch: List<String>,
+        block: Consumer<Transaction>,
+    ): TransactionOutcome =
+        joined {
+            scope.future { transaction(spec, watch) { runInterruptible(Dispatchers.IO) { block.accept(this) } } }
+        }
+
+    /**
+     * Sends the commands [block] adds ([Pipeline.add]) on a dedicated connection, [window] at a time, and returns
+     * their replies in order. Not a transaction: use [transaction] for atomicity.
+     *
+     * ```kotlin
+     * val replies = picket.pipeline(spec) { repeat(10_000) { i -> add { it.set("k$i", "$i") } } }
+     * ```
+     *
+     * @throws picket.core.PipelineException if the connection failed part way, with the replies received so far.
+     */
+    public suspend fun pipeline(
+        spec: ConnSpec,
+        window: Int = DEFAULT_PIPELINE_WINDOW,
+        block: suspend Pipeline.() -> Unit,
+    ): List<Any?> {
+        checkOpen()
+        if (window < 1) throw InvalidSpecException("pipeline window is $window, must be >= 1")
+        val run = PipelineRun(window, block, engine::awaitParking)
+        return try {
+            engine.execute(spec, dedicated = true) { lease -> run.run(lease) }
+        } catch (e: CancellationException) {
+            throw e
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            throw run.failure(spec, e)
+        }
+    }
+
+    /** [pipeline] for Java: sends [commands] in order, [window] at a time, and returns their replies. */
+    @JvmOverloads
+    public fun pipelineBlocking(
+        spec: ConnSpec,
+        commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
+        window: Int = DEFAULT_PIPELINE_WINDOW,
+    ): List<Any?> = joined { scope.future { pipeline(spec, window) { commands.forEach { add(it) } } } }
+
+    private fun <T> joined(start: () -> CompletableFuture<T>): T =
+        try {
+            start().join()
+        } catch (e: CompletionException) {
+            throw e.cause ?: e
+        }
 
     /**
      * Registers [listener] for every event from now on; closing the returned handle unregisters it.
@@ -301,6 +426,9 @@ public class Picket : AutoCloseable {
     public companion object {
         private val MAX_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(10)
         private const val SHUTDOWN_SECONDS = 2L
+
+        /** Commands a [pipeline] writes before awaiting their replies, unless told otherwise: 1,000. */
+        public const val DEFAULT_PIPELINE_WINDOW: Int = 1_000
 
         /** The instance behind the top-level functions; created on first use, closed at JVM exit. */
         @JvmStatic

@@ -43,6 +43,9 @@ internal class DataConnections(
 
     private val connections = ConcurrentHashMap<Key, CompletableFuture<StatefulRedisConnection<String, String>>>()
 
+    /** Connections of their own, for blocking commands, transactions and pipelines. */
+    val dedicated = DedicatedPool(DedicatedPool.connector(this))
+
     /**
      * The open connection for [key], connecting if there is none (once, however many callers ask at the same time).
      *
@@ -90,6 +93,7 @@ internal class DataConnections(
     fun closeAll(address: Address): Int {
         val keys = connections.keys.filter { it.address == address }
         keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
+        dedicated.closeAll(address)
         return keys.size
     }
 
@@ -110,9 +114,11 @@ internal class DataConnections(
     fun closeEverything() {
         connections.values.forEach { future -> future.thenAccept { it.closeAsync() } }
         connections.clear()
+        dedicated.closeEverything()
     }
 
-    private fun connect(
+    /** A new connection for [key], not cached. */
+    fun connect(
         key: Key,
         spec: ConnSpec,
     ): CompletableFuture<StatefulRedisConnection<String, String>> {

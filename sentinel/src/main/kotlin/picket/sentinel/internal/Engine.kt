@@ -38,11 +38,17 @@ internal class Engine(
     private val connections: DataConnections,
     private val bus: EventBus,
 ) {
+    /**
+     * Runs [run] on the node for [spec], on the shared connection or, if [dedicated], on a connection of its own
+     * from the node's pool (blocking commands, transactions, pipelines); durability is awaited on the connection
+     * the writes went through.
+     */
     suspend fun <T> execute(
         spec: ConnSpec,
+        dedicated: Boolean = false,
         run: suspend (Lease) -> T,
     ): T {
-        enclosingLease(spec)?.let { return run(it) }
+        if (!dedicated) enclosingLease(spec)?.let { return run(it) }
         var attempt = 1
         while (true) {
             val lastAttempt = attempt++ >= MAX_ATTEMPTS
@@ -50,11 +56,10 @@ internal class Engine(
             try {
                 val result =
                     try {
-                        run(lease)
+                        runDurably(spec, lease, dedicated, run)
                     } finally {
                         ranOnMaster(lease)
                     }
-                awaitDurability(spec, lease)
                 acknowledged(lease)
                 return result
             } catch (e: CancellationException) {
@@ -68,6 +73,32 @@ internal class Engine(
             ) {
                 recover(lease, e, lastAttempt)
             }
+        }
+    }
+
+    /**
+     * Waits while a failover of [lease]'s master is announced (write parking), for blocks that run long on one
+     * connection: a pipeline before each window, a transaction before `MULTI`. After the switch their connection to
+     * the old master is closed and they fail, instead of writing to a master about to be demoted.
+     */
+    suspend fun awaitParking(lease: Lease) {
+        if (lease.isReplica || lease.entry == null) return
+        val spec = lease.spec
+        val group = runCatching { groups(spec.sentinelGroup ?: return) }.getOrNull() ?: return
+        group.resolver.parking.await(spec.masterName!!, minOf(spec.commandTimeout, group.config.parkingTimeout))
+    }
+
+    /** Runs [run] on [lease]'s connection or a dedicated one, then waits for durability on that same connection. */
+    private suspend fun <T> runDurably(
+        spec: ConnSpec,
+        lease: Lease,
+        dedicated: Boolean,
+        run: suspend (Lease) -> T,
+    ): T {
+        if (!dedicated) return run(lease).also { awaitDurability(spec, lease) }
+        return connections.dedicated.use(lease.key, spec) { connection ->
+            val own = lease.on(connection)
+            run(own).also { awaitDurability(spec, own) }
         }
     }
 

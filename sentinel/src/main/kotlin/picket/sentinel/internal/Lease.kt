@@ -20,8 +20,12 @@ internal class Lease(
     val isReplica: Boolean,
     /** The cached master entry a master lease was taken on; null for replicas and direct specs. */
     val entry: MasterEntry? = null,
+    /** Counts the block's completed commands: shared with [on]'s lease, so that retries know what ran. */
+    val tracker: CommandTracker = CommandTracker(),
 ) {
-    val tracker = CommandTracker()
+    /** This lease on a dedicated [connection] to the same node. */
+    fun on(connection: StatefulRedisConnection<String, String>): Lease =
+        Lease(spec, address, key, connection, isReplica, entry, tracker)
 }
 
 /** The leases of the blocks enclosing the current coroutine, so that a nested block on the same spec reuses one. */

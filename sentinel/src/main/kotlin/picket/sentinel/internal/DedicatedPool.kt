@@ -1,0 +1,124 @@
+package picket.sentinel.internal
+
+import io.lettuce.core.api.StatefulRedisConnection
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.sync.Semaphore
+import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.core.NodeConnectionException
+import picket.core.PoolExhaustedException
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.ConcurrentLinkedDeque
+
+/**
+ * Dedicated connections, for what must not share the multiplexed connection: blocking commands, transactions,
+ * pipelines. One bounded pool per connection key (node and credentials); a block holds a connection alone for its
+ * whole run. A connection whose block failed in any way (an error reply, a timeout, a lost connection, an exception
+ * of the block) is closed, never returned. Every connection to a node that is switched away from is closed at once,
+ * those in use too: a pipeline or a blocking command on a demoted master fails instead of going on there.
+ */
+internal class DedicatedPool(
+    private val connect: suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String>,
+) {
+    private class Pool(
+        size: Int,
+    ) {
+        val permits = Semaphore(size)
+        val idle = ConcurrentLinkedDeque<StatefulRedisConnection<String, String>>()
+        val inUse: MutableSet<StatefulRedisConnection<String, String>> = ConcurrentHashMap.newKeySet()
+
+        @Volatile
+        var closed = false
+    }
+
+    private val pools = ConcurrentHashMap<DataConnections.Key, Pool>()
+
+    /**
+     * Runs [block] on a connection of its own to [key]'s node, waiting at most the spec's pool wait for one.
+     *
+     * @throws PoolExhaustedException if every connection stayed in use for the pool wait.
+     * @throws NodeConnectionException if a new connection could not be made.
+     */
+    suspend fun <T> use(
+        key: DataConnections.Key,
+        spec: ConnSpec,
+        block: suspend (StatefulRedisConnection<String, String>) -> T,
+    ): T {
+        // The first spec to use a key sets its size; specs that share a key share its pool.
+        val pool = pools.computeIfAbsent(key) { Pool(spec.poolSize) }
+        withTimeoutOrNull(spec.poolWait.toMillis()) { pool.permits.acquire() }
+            ?: throw PoolExhaustedException(key.address, spec.target(), spec.poolSize, spec.poolWait)
+        var connection: StatefulRedisConnection<String, String>? = null
+        var healthy = false
+        try {
+            connection = take(pool) ?: connect(key, spec)
+            pool.inUse += connection
+            // Dropped while connecting: the node was switched away from.
+            if (pool.closed) connection.closeAsync()
+            val result = block(connection)
+            healthy = true
+            return result
+        } finally {
+            if (connection != null) {
+                pool.inUse -= connection
+                if (healthy && connection.isOpen &&
+                    !pool.closed
+                ) {
+                    pool.idle.addFirst(connection)
+                } else {
+                    connection.closeAsync()
+                }
+            }
+            pool.permits.release()
+        }
+    }
+
+    private fun take(pool: Pool): StatefulRedisConnection<String, String>? {
+        while (true) {
+            val connection = pool.idle.pollFirst() ?: return null
+            if (connection.isOpen) return connection
+            connection.closeAsync()
+        }
+    }
+
+    /** Drops the pools of [address] and closes their connections, idle and in use. */
+    fun closeAll(address: Address) {
+        pools.keys.filter { it.address == address }.forEach { key -> pools.remove(key)?.let(::close) }
+    }
+
+    fun closeEverything() {
+        pools.keys.toList().forEach { key -> pools.remove(key)?.let(::close) }
+    }
+
+    /** How many dedicated connections are idle, for tests and status. */
+    fun idle(address: Address): Int = pools.filterKeys { it.address == address }.values.sumOf { it.idle.size }
+
+    private fun close(pool: Pool) {
+        pool.closed = true
+        generateSequence { pool.idle.pollFirst() }.forEach { it.closeAsync() }
+        pool.inUse.forEach { it.closeAsync() }
+    }
+
+    companion object {
+        /** A connection for [key] made by [connections], awaited within the spec's connect timeout. */
+        fun connector(
+            connections: DataConnections,
+        ): suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String> =
+            { key, spec ->
+                val future = connections.connect(key, spec)
+                try {
+                    bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
+                } catch (e: kotlinx.coroutines.CancellationException) {
+                    // A connect that completes after a cancellation or a timeout must not leak its connection.
+                    future.thenAccept { it.closeAsync() }
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    future.thenAccept { it.closeAsync() }
+                    throw NodeConnectionException(key.address, spec.target(), e)
+                }
+            }
+    }
+}
