@@ -11,11 +11,12 @@ import kotlin.system.exitProcess
 
 /**
  * The benchmark command (docs/BENCHMARKS.md): starts one topology with the test kit's defaults (1 master, 2
- * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds and the failover runs on it,
- * prints the report and writes it to `--report-dir`, and stops every process it started.
+ * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds, the pipeline rounds and the
+ * failover runs on it, prints the report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,failover`, `--faults=manual,kill`, `--after-switch-ms=N`.
+ * for investigations: `--only=connections,throughput,pipeline,failover`, `--faults=manual,kill`,
+ * `--after-switch-ms=N`, `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of 2,000).
  */
 object Bench {
     @JvmStatic
@@ -31,6 +32,8 @@ object Bench {
             settings = settings.copy(faults = faults.split(",").map { Fault.valueOf(it.uppercase()) })
         }
         options["rounds"]?.let { settings = settings.copy(throughputRounds = it.toInt()) }
+        options["pipeline-rounds"]?.let { settings = settings.copy(pipelineRounds = it.toInt()) }
+        options["pipeline-commands"]?.let { settings = settings.copy(pipelineCommands = it.toInt()) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
         val results = run(settings) { println("[bench] $it") }
@@ -65,6 +68,7 @@ object Bench {
                         val wanted = settings.benchmarks
                         val connections = ConnectionsBench(topology, inspect, settings, progress)
                         val throughput = ThroughputBench(topology, settings, progress)
+                        val pipelines = PipelineBench(topology, settings, progress)
                         val failover = FailoverBench(topology, inspect, events, settings, progress)
                         Results(
                             started = started,
@@ -73,6 +77,7 @@ object Bench {
                             topology = describe(topology),
                             connections = if (Settings.CONNECTIONS in wanted) connections.run() else null,
                             throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
+                            pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),
                         ).also { machine.loadAfter = Machine.load() }

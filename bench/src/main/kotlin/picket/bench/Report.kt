@@ -11,6 +11,9 @@ object Report {
     const val PICKET_TP = "Picket withConn"
     const val LETTUCE_TP = "Lettuce, one connection"
     const val PICKET_BARE_TP = "Picket without parking or loss tracking"
+    const val PICKET_PIPELINE = "Picket pipeline"
+    const val LETTUCE_PIPELINE = "Lettuce, auto-flush off"
+    const val REDIS_BENCHMARK_PIPELINE = "redis-benchmark -c 1"
 
     /** Picket default / Picket without parking or loss tracking: their cost on a healthy topology. */
     const val FEATURE_COST_TARGET = 0.97
@@ -19,6 +22,8 @@ object Report {
     /** Picket default's first write executed by the new master: at most this many ms after `SENTINEL FAILOVER`. */
     const val FAULT_TO_NEW_TARGET_MS = 1_200.0
     const val LOSS_FACTOR_TARGET = 10.0
+
+    /** Picket / plain Lettuce, for `withConn` and, the same target, for `pipeline` at each depth. */
     const val THROUGHPUT_TARGET = 0.95
 
     fun markdown(results: Results): String {
@@ -27,6 +32,7 @@ object Report {
         results.failovers?.let { FailoverReport(it, results.settings).write(md) }
         results.connections?.let { connections(md, it) }
         results.throughput?.let { throughput(md, it) }
+        results.pipeline?.let { PipelineReport(it).write(md) }
         return md.toString()
     }
 
@@ -95,6 +101,10 @@ object Report {
             "- throughput: ${s.callers} callers, ${s.throughputRounds} rounds of ${s.roundDuration.toMillis()} ms " +
                 "(after ${s.roundWarmup.toMillis()} ms uncounted), ${s.warmup.toMillis()} ms warm-up per client and " +
                 "operation first",
+        )
+        md.line(
+            "- pipelines: ${s.pipelineRounds} rounds of ${fmtOps(s.pipelineCommands.toDouble())} SETs per client " +
+                "and depth (${PipelineBench.DEPTHS.joinToString(" and ")}), one uncounted pass of each first",
         )
         md.line()
     }

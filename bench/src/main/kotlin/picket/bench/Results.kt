@@ -55,6 +55,7 @@ class Results(
     /** Null when not run (`--only`). */
     val connections: List<ConnectionsPhase>?,
     val throughput: ThroughputResult?,
+    val pipeline: PipelineResult?,
     val failovers: List<FailoverRun>?,
     val duration: Duration,
 )

@@ -4,7 +4,7 @@ import java.time.Duration
 
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
-    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [FAILOVER]. */
+    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [FAILOVER]. */
     val benchmarks: Set<String> = ALL,
     /** The faults of each failover run, in this order. */
     val faults: List<Fault> = Fault.entries,
@@ -36,12 +36,20 @@ data class Settings(
     val roundDuration: Duration,
     /** Requests per redis-benchmark test (unpipelined; ten times as many with -P 16). */
     val redisBenchmarkRequests: Int,
+    /** Rounds of the pipeline benchmark (each: every client at every depth once), after one warm-up pass. */
+    val pipelineRounds: Int,
+    /**
+     * SETs per pipeline measurement, a multiple of every depth so that each window is full; enough for a
+     * measurement of about 1 to 3 s on the documented machine, long against one window and the timer.
+     */
+    val pipelineCommands: Int,
 ) {
     companion object {
         const val CONNECTIONS = "connections"
         const val THROUGHPUT = "throughput"
+        const val PIPELINE = "pipeline"
         const val FAILOVER = "failover"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, FAILOVER)
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, FAILOVER)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -59,9 +67,14 @@ data class Settings(
                 roundWarmup = Duration.ofMillis(500),
                 roundDuration = Duration.ofMillis(2_500),
                 redisBenchmarkRequests = 200_000,
+                pipelineRounds = 5,
+                pipelineCommands = 400_000,
             )
 
-        /** One failover of each kind, one short throughput round: checks the machinery, not the figures. */
+        /**
+         * One failover of each kind, one short throughput round, one round of short pipelines (two windows at the
+         * deepest): checks the machinery, not the figures.
+         */
         fun smoke(): Settings =
             Settings(
                 failoverRuns = 1,
@@ -78,6 +91,8 @@ data class Settings(
                 roundWarmup = Duration.ofMillis(200),
                 roundDuration = Duration.ofSeconds(1),
                 redisBenchmarkRequests = 10_000,
+                pipelineRounds = 1,
+                pipelineCommands = 2_000,
             )
     }
 }

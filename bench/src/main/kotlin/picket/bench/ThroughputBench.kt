@@ -182,17 +182,9 @@ class ThroughputBench(
                     "set,get",
                     "--csv",
                 )
-            val process = ProcessBuilder(command).redirectErrorStream(true).start()
-            val output = process.inputStream.bufferedReader().readText()
-            check(process.waitFor(REDIS_BENCHMARK_TIMEOUT_S, TimeUnit.SECONDS) && process.exitValue() == 0) {
-                "redis-benchmark failed: $output"
-            }
-            output
-                .lines()
-                .mapNotNull { line ->
-                    val cells = line.split(",").map { it.trim('"') }
-                    cells.getOrNull(1)?.toDoubleOrNull()?.let { RedisBenchmarkResult(cells[0], pipeline, requests, it) }
-                }.also { results ->
+            redisBenchmarkCsv(command)
+                .map { (test, opsPerSecond) -> RedisBenchmarkResult(test, pipeline, requests, opsPerSecond) }
+                .also { results ->
                     results.forEach {
                         progress(
                             "redis-benchmark -P $pipeline ${it.test}: %.0f ops/s".format(it.opsPerSecond),
@@ -206,10 +198,28 @@ class ThroughputBench(
         const val VALUE = "0123456789abcdef"
         const val PIPELINE = 16
         const val PIPELINE_REQUEST_FACTOR = 10
-        const val REDIS_BENCHMARK_TIMEOUT_S = 120L
         const val NANOS_PER_SECOND = 1e9
     }
 }
+
+/**
+ * Runs redis-benchmark with [command] (which ends in `--csv`) and returns each test's name and requests per second;
+ * fails with its output if it fails. Shared by the throughput and pipeline benchmarks, so both read it alike.
+ */
+internal fun redisBenchmarkCsv(command: List<String>): List<Pair<String, Double>> {
+    val process = ProcessBuilder(command).redirectErrorStream(true).start()
+    val output = process.inputStream.bufferedReader().readText()
+    check(process.waitFor(REDIS_BENCHMARK_TIMEOUT_S, TimeUnit.SECONDS) && process.exitValue() == 0) {
+        "redis-benchmark failed: $output"
+    }
+    // The header line ("test","rps",...) of newer versions has no number in its second cell.
+    return output.lines().mapNotNull { line ->
+        val cells = line.split(",").map { it.trim('"') }
+        cells.getOrNull(1)?.toDoubleOrNull()?.let { cells[0] to it }
+    }
+}
+
+private const val REDIS_BENCHMARK_TIMEOUT_S = 120L
 
 internal fun findOnPath(name: String): File? =
     System

@@ -17,8 +17,9 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 
 /**
- * A very short run of every benchmark (one failover of each kind, one 1-second throughput round), so that the
- * benchmarks never rot. It checks that the measuring machinery yields sane values, never how fast anything is.
+ * A very short run of every benchmark (one failover of each kind, one 1-second throughput round, one round of
+ * 2,000-SET pipelines), so that the benchmarks never rot. It checks that the measuring machinery yields sane
+ * values, never how fast anything is.
  */
 class BenchSmokeSpec :
     FunSpec({
@@ -39,7 +40,8 @@ class BenchSmokeSpec :
             connections.take(2).forEach { it.namedPicket.sum() shouldBeGreaterThan 0 }
 
             val throughput = results.throughput.shouldNotBeNull()
-            throughput.rounds shouldHaveSize 4
+            // Three clients (Picket default, Picket without parking or loss tracking, Lettuce) times SET and GET.
+            throughput.rounds shouldHaveSize 6
             throughput.rounds.forEach { it.opsPerSecond shouldBeGreaterThan 0.0 }
             for (op in Op.entries) {
                 Report.roundRatios(throughput, op).single() shouldBeGreaterThan 0.0
@@ -49,6 +51,26 @@ class BenchSmokeSpec :
                 redisBenchmark.map { it.test to it.pipeline } shouldContainExactly
                     listOf("SET" to 1, "GET" to 1, "SET" to 16, "GET" to 16)
                 redisBenchmark.forEach { it.opsPerSecond shouldBeGreaterThan 0.0 }
+            }
+
+            val pipeline = results.pipeline.shouldNotBeNull()
+            val redisBenchmarkOnPath = findOnPath("redis-benchmark") != null
+            pipeline.redisBenchmark shouldBe redisBenchmarkOnPath
+            pipeline.depths shouldBe PipelineBench.DEPTHS
+            // Each JVM client at each depth, redis-benchmark at its one depth.
+            pipeline.rounds shouldHaveSize 2 * PipelineBench.DEPTHS.size + if (redisBenchmarkOnPath) 1 else 0
+            pipeline.rounds.forEach {
+                it.commands shouldBe Settings.smoke().pipelineCommands
+                it.opsPerSecond shouldBeGreaterThan 0.0
+            }
+            val pipelineReport = PipelineReport(pipeline)
+            for (depth in PipelineBench.DEPTHS) {
+                pipelineReport.roundRatios(depth).single() shouldBeGreaterThan 0.0
+            }
+            if (redisBenchmarkOnPath) {
+                pipelineReport
+                    .roundRatios(PipelineBench.REDIS_BENCHMARK_DEPTH, Report.REDIS_BENCHMARK_PIPELINE)
+                    .single() shouldBeGreaterThan 0.0
             }
 
             val failovers = results.failovers.shouldNotBeNull()
@@ -108,6 +130,7 @@ class BenchSmokeSpec :
             report shouldContain "Acknowledged writes lost per failover, medians side by side (writes)"
             report shouldContain "## 2. Sentinel connections held per process in steady state"
             report shouldContain "## 3. Throughput"
+            report shouldContain "## 4. Pipelines"
             report.lines().filter { it.startsWith("| ") }.shouldNotBeEmpty()
         }
     })
