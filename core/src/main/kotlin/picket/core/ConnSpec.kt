@@ -31,6 +31,9 @@ import java.time.Duration
  *   ran (a failover in the middle); blocks that provably did not run are retried regardless.
  * @property poolSize how many dedicated connections (blocking commands, transactions, pipelines) one node may have
  *   open for this spec's credentials at once.
+ * @property connectionScope specs with different scopes never share a connection, even to the same node with the
+ *   same credentials; null (the default) shares. A read/write pair uses a scope of its own, so that disconnecting
+ *   it closes only its connections.
  * @property poolWait how long a block waits for a dedicated connection when [poolSize] are in use, before
  *   [PoolExhaustedException].
  * @throws InvalidSpecException if the spec is neither sentinel nor direct, or a value is out of range.
@@ -51,6 +54,7 @@ public data class ConnSpec(
     public val idempotent: Boolean = false,
     public val poolSize: Int = DEFAULT_POOL_SIZE,
     public val poolWait: Duration = DEFAULT_POOL_WAIT,
+    public val connectionScope: String? = null,
 ) {
     init {
         val viaSentinel = sentinelGroup != null || masterName != null
@@ -85,6 +89,7 @@ public data class ConnSpec(
         positive("commandTimeout", commandTimeout)
         positive("poolWait", poolWait)
         if (poolSize < 1) invalid("poolSize is $poolSize, must be >= 1")
+        if (connectionScope != null && connectionScope.isBlank()) invalid("connectionScope is blank: use null to share")
     }
 
     /** True for a spec that names a host and port and bypasses Sentinel. */
@@ -120,7 +125,7 @@ public data class ConnSpec(
         "ConnSpec(${target()}, username=$username, password=${password?.let { "***" }}, database=$database, " +
             "clientName=$clientName, connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, " +
             "readFrom=$readFrom, durability=$durability, idempotent=$idempotent, poolSize=$poolSize, " +
-            "poolWait=$poolWait)"
+            "poolWait=$poolWait, connectionScope=$connectionScope)"
 
     /** A builder for Java callers; Kotlin callers use named arguments. */
     public class Builder internal constructor(
@@ -174,6 +179,9 @@ public data class ConnSpec(
         /** Sets [ConnSpec.poolWait]. */
         public fun poolWait(wait: Duration): Builder = apply { spec = spec.copy(poolWait = wait) }
 
+        /** Sets [ConnSpec.connectionScope]. */
+        public fun connectionScope(scope: String?): Builder = apply { spec = spec.copy(connectionScope = scope) }
+
         /**
          * The validated spec.
          *
@@ -199,6 +207,7 @@ public data class ConnSpec(
         val idempotent: Boolean = false,
         val poolSize: Int = DEFAULT_POOL_SIZE,
         val poolWait: Duration = DEFAULT_POOL_WAIT,
+        val connectionScope: String? = null,
     ) {
         fun toSpec(): ConnSpec =
             ConnSpec(
@@ -217,6 +226,7 @@ public data class ConnSpec(
                 idempotent,
                 poolSize,
                 poolWait,
+                connectionScope,
             )
 
         override fun toString(): String = "SpecValues(${sentinelGroup ?: host})"

@@ -1,10 +1,12 @@
 package picket.samples;
 
+import io.lettuce.core.KeyValue;
 import picket.core.Address;
 import picket.core.ConnSpec;
 import picket.core.Durability;
 import picket.sentinel.Picket;
 import picket.sentinel.SentinelGroup;
+import picket.sentinel.TransactionOutcome;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 
@@ -16,7 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * Picket from Java: declare a sentinel group, then run commands on the master and on a replica with the blocking
- * and the CompletableFuture forms of withConn, and listen to events.
+ * and the CompletableFuture forms of withConn, a transaction, a pipeline and a blocking command, and listen to
+ * events.
  */
 public final class WithConnFromJava {
     private WithConnFromJava() {
@@ -46,10 +49,26 @@ public final class WithConnFromJava {
             picket.withConnBlocking(fast, redis -> redis.set("cart", "3 items"));
             String cart = picket.withConnBlocking(consistentReads, redis -> redis.get("cart"));
 
+            // A transaction, a pipeline and a blocking command, each on a dedicated connection of its own.
+            TransactionOutcome outcome = picket.transactionBlocking(spec, List.of("visits"), tx -> {
+                String seen = tx.getSync().get("visits");
+                tx.multi(redis -> redis.set("visits:copy", seen));
+            });
+            List<Object> replies = picket.pipelineBlocking(fast, List.of(
+                    redis -> redis.incr("pipelined"),
+                    redis -> redis.incr("pipelined")));
+            KeyValue<String, String> job = picket.withDedicatedConnBlocking(fast, redis -> {
+                redis.rpush("jobs", "job-1");
+                return redis.blpop(1, "jobs");
+            });
+
             System.out.println("SET -> " + reply);
             System.out.println("INCR -> " + visits);
             System.out.println("GET from a replica -> " + read);
             System.out.println("read-your-writes GET -> " + cart);
+            System.out.println("transaction -> " + outcome);
+            System.out.println("pipeline -> " + replies);
+            System.out.println("BLPOP -> " + job.getValue());
             System.out.println("config-epoch -> " + picket.status("main").getEpochs().get("mymaster"));
             listening.close();
         }

@@ -4,6 +4,7 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
+import picket.core.Balancers
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
@@ -62,6 +63,8 @@ object Demo {
         val read = picket.withConn(replicaSpec) { get("greeting") to role().first() }
         println("read from a replica: GET greeting -> ${read.first} (the node says it is '${read.second}')")
 
+        pairPipelineTransaction(picket, spec.copy(durability = Durability.None))
+
         val status = picket.status("demo")
         val old = status.masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
         val epochBefore = status.epochs[TopologyConfig.DEFAULT_MASTER_NAME]
@@ -102,6 +105,33 @@ object Demo {
         }
     }
 
+    /** The read/write pair with a disconnect after each read, one pipeline and one transaction. */
+    private suspend fun pairPipelineTransaction(
+        picket: Picket,
+        spec: ConnSpec,
+    ) {
+        // Round robin rather than TwiceRedis's random choice, so that the demo shows both replicas every time.
+        val pair = picket.pair(spec, Balancers.roundRobin())
+        pair.write.withConn { set("pair", "written through the pair") }
+        val nodes =
+            (1..6).map {
+                pair.read.withConn { get("pair") }
+                pair.replica.node.also { pair.replica.disconnect() }
+            }
+        println("pair: write on the master; 6 reads, each followed by a disconnect and a seamless reconnect: $nodes")
+        val replies = picket.pipeline(spec) { repeat(PIPELINED) { i -> add { it.rpush("demo:list", "$i") } } }
+        println("pipeline: $PIPELINED RPUSH sent together, ${replies.size} replies, the last ${replies.last()}")
+        val outcome =
+            picket.transaction(spec, watch = listOf("greeting")) {
+                val greeting = redis.get("greeting")
+                multi {
+                    it.set("greeting", "$greeting again")
+                    it.incr("greetings")
+                }
+            }
+        println("transaction: WATCH greeting, MULTI, SET, INCR, EXEC -> $outcome")
+    }
+
     private fun describe(role: NodeRole): String =
         when (role) {
             is NodeRole.Master -> "master with ${role.replicaAddresses.size} replicas"
@@ -109,6 +139,9 @@ object Demo {
             is NodeRole.Sentinel -> "sentinel monitoring ${role.masterNames.joinToString()}"
             is NodeRole.Unavailable -> "unavailable: ${role.reason}"
         }
+
+    /** Commands in the demo's pipeline. */
+    private const val PIPELINED = 1_000
 
     /** Keys per EXISTS when counting lost writes. */
     private const val CHUNK = 500

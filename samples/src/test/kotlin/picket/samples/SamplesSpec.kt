@@ -8,6 +8,7 @@ import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldMatch
 import io.kotest.matchers.string.shouldStartWith
 import java.io.ByteArrayOutputStream
@@ -29,6 +30,19 @@ class SamplesSpec :
             lines.single { it.startsWith("write on the master:") } shouldBe "write on the master: SET greeting -> OK"
             lines.single { it.startsWith("read from a replica:") } shouldBe
                 "read from a replica: GET greeting -> hello (the node says it is 'slave')"
+            val pair = lines.single { it.startsWith("pair: ") }
+            pair shouldStartWith "pair: write on the master; 6 reads, each followed by a disconnect and a seamless " +
+                "reconnect: ["
+            // Round robin over the two replicas: both, alternating.
+            Regex("""127\.0\.0\.1:\d+""").findAll(pair).map { it.value }.toList().let { nodes ->
+                nodes shouldHaveSize 6
+                nodes.toSet() shouldHaveSize 2
+                nodes.zipWithNext().forEach { (a, b) -> a shouldNotBe b }
+            }
+            lines.single { it.startsWith("pipeline: ") } shouldBe
+                "pipeline: 1000 RPUSH sent together, 1000 replies, the last 1000"
+            lines.single { it.startsWith("transaction: ") } shouldBe
+                "transaction: WATCH greeting, MULTI, SET, INCR, EXEC -> Committed(replies=[OK, 1])"
             lines.single { it.startsWith("failover: switch to") } shouldMatch
                 Regex(
                     "failover: switch to 127\\.0\\.0\\.1:\\d+ seen \\d+ ms after the command; " +
@@ -62,6 +76,9 @@ class SamplesSpec :
                     "INCR -> 1",
                     "GET from a replica -> hello from Java",
                     "read-your-writes GET -> 3 items",
+                    "transaction -> Committed(replies=[OK])",
+                    "pipeline -> [1, 2]",
+                    "BLPOP -> job-1",
                     "config-epoch -> 0",
                 )
             lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1

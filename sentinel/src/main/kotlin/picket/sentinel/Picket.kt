@@ -15,9 +15,12 @@ import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
@@ -26,6 +29,8 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withContext
+import picket.core.Balancer
+import picket.core.Balancers
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
@@ -221,6 +226,52 @@ public class Picket : AutoCloseable {
     ): CompletableFuture<T> {
         checkOpen()
         return scope.future { engine.execute(spec, run = run) }
+    }
+
+    /**
+     * Resolves and connects every spec of [specs] now, in parallel (master verified with ROLE, replicas resolved
+     * for replica specs), so that the first real block pays for nothing and a mistake shows at startup (as radix's
+     * constructor does): throws the first spec's typed error, e.g. [picket.core.MasterNameUnknownException].
+     */
+    public suspend fun warmUp(specs: Collection<ConnSpec>) {
+        checkOpen()
+        coroutineScope { specs.map { spec -> async { withConn(spec) { ping() } } }.awaitAll() }
+    }
+
+    /** [warmUp] for Java: blocks until every spec is resolved and connected, or throws the first error. */
+    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = joined { scope.future { warmUp(specs) } }
+
+    /**
+     * A read/write pair for [spec]'s master name: [RedisPair.master] runs on the master, [RedisPair.replica] on one
+     * healthy replica that [balancer] picks (random by default, as TwiceRedis does) and that is kept until the pair
+     * is disconnected; with no healthy replica, reads run on the master if [fallbackToMaster], else fail.
+     *
+     * @throws InvalidSpecException for a direct spec: a pair follows a sentinel group.
+     */
+    @JvmOverloads
+    public fun pair(
+        spec: ConnSpec,
+        balancer: Balancer = Balancers.random,
+        fallbackToMaster: Boolean = true,
+    ): RedisPair {
+        checkOpen()
+        if (spec.isDirect) {
+            throw InvalidSpecException(
+                "a read/write pair follows a sentinel group; ${spec.target()} is direct",
+            )
+        }
+        group(spec.sentinelGroup!!)
+        return RedisPair(this, spec, balancer, fallbackToMaster)
+    }
+
+    /** Closes the connections of [spec]'s scope; the next block resolves afresh (a master entry, or the replicas). */
+    internal fun disconnect(
+        spec: ConnSpec,
+        replica: Boolean,
+    ) {
+        spec.connectionScope?.let { connections.closeScope(it) }
+        val runtime = groups[spec.sentinelGroup] ?: return
+        if (replica) runtime.resolver.replicasChanged(spec.masterName!!) else invalidate(spec)
     }
 
     /**

@@ -30,6 +30,7 @@ internal class DataConnections(
         val database: Int,
         val clientName: String?,
         val commandTimeout: java.time.Duration,
+        val scope: String? = null,
     ) {
         override fun toString(): String = "$address(db $database, user ${username ?: "default"})"
 
@@ -37,7 +38,16 @@ internal class DataConnections(
             fun of(
                 address: Address,
                 spec: ConnSpec,
-            ): Key = Key(address, spec.username, spec.password, spec.database, spec.clientName, spec.commandTimeout)
+            ): Key =
+                Key(
+                    address,
+                    spec.username,
+                    spec.password,
+                    spec.database,
+                    spec.clientName,
+                    spec.commandTimeout,
+                    spec.connectionScope,
+                )
         }
     }
 
@@ -94,6 +104,14 @@ internal class DataConnections(
         val keys = connections.keys.filter { it.address == address }
         keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
         dedicated.closeAll(address)
+        return keys.size
+    }
+
+    /** Closes every connection, shared and dedicated, whose key is in [scope]. Returns how many were shared. */
+    fun closeScope(scope: String): Int {
+        val keys = connections.keys.filter { it.scope == scope }
+        keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
+        dedicated.closeScope(scope)
         return keys.size
     }
 

@@ -87,6 +87,11 @@ internal class DedicatedPool(
         pools.keys.filter { it.address == address }.forEach { key -> pools.remove(key)?.let(::close) }
     }
 
+    /** Drops the pools of connection [scope] and closes their connections, idle and in use. */
+    fun closeScope(scope: String) {
+        pools.keys.filter { it.scope == scope }.forEach { key -> pools.remove(key)?.let(::close) }
+    }
+
     fun closeEverything() {
         pools.keys.toList().forEach { key -> pools.remove(key)?.let(::close) }
     }

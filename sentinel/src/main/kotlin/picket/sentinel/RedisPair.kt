@@ -1,0 +1,112 @@
+package picket.sentinel
+
+import io.lettuce.core.api.async.RedisAsyncCommands
+import io.lettuce.core.api.sync.RedisCommands
+import picket.core.Address
+import picket.core.Balancer
+import picket.core.Commands
+import picket.core.ConnSpec
+import picket.core.ReadFrom
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionStage
+import java.util.concurrent.atomic.AtomicLong
+import java.util.function.Function
+
+/**
+ * A read/write pair for one master name (TwiceRedis's): [master] (alias [write]) runs blocks on the current master,
+ * [replica] (alias [read]) on one healthy replica, chosen by the balancer once and kept until [disconnect] or until
+ * it stops being healthy. The pair has connections of its own ([ConnSpec.connectionScope]): disconnecting it
+ * closes only them, and the next block reconnects through a fresh resolution, possibly to another replica.
+ *
+ * ```kotlin
+ * val pair = picket.pair(ConnSpec(sentinelGroup = "main", masterName = "mymaster"))
+ * pair.write.withConn { set("k", "v") }
+ * val v = pair.read.withConn { get("k") }
+ * pair.disconnect()
+ * ```
+ */
+public class RedisPair internal constructor(
+    private val picket: Picket,
+    base: ConnSpec,
+    balancer: Balancer,
+    fallbackToMaster: Boolean,
+) {
+    private val sticky = StickyBalancer(balancer)
+    private val scope = "pair-${ids.incrementAndGet()}"
+
+    /** The master side. */
+    public val master: Side = Side(base.copy(readFrom = ReadFrom.Master, connectionScope = "$scope-master"), false)
+
+    /** The replica side; with no healthy replica it runs on the master, or fails if the pair was made not to. */
+    public val replica: Side =
+        Side(
+            base.copy(readFrom = ReadFrom.PreferReplica(sticky, fallbackToMaster), connectionScope = "$scope-replica"),
+            true,
+        )
+
+    /** [master], by its TwiceRedis name. */
+    public val write: Side get() = master
+
+    /** [replica], by its TwiceRedis name. */
+    public val read: Side get() = replica
+
+    /** Disconnects both sides. */
+    public fun disconnect() {
+        master.disconnect()
+        replica.disconnect()
+    }
+
+    /** One side of the pair: run blocks on it, or disconnect it. */
+    public inner class Side internal constructor(
+        /** The spec blocks of this side run with. */
+        public val spec: ConnSpec,
+        private val isReplica: Boolean,
+    ) {
+        /** Runs [block] on this side's node, as [Picket.withConn]. */
+        public suspend fun <T> withConn(block: suspend Commands<String, String>.() -> T): T =
+            picket.withConn(spec, block)
+
+        /** [withConn] for Java and other blocking callers. */
+        public fun <T> withConnBlocking(block: Function<RedisCommands<String, String>, T>): T =
+            picket.withConnBlocking(spec, block)
+
+        /** [withConn] for Java callers that compose futures. */
+        public fun <T> withConnAsync(
+            block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+        ): CompletableFuture<T> = picket.withConnAsync(spec, block)
+
+        /** The replica this side keeps using until [disconnect]; null for the master side or before a first block. */
+        public val node: Address? get() = if (isReplica) sticky.current else null
+
+        /**
+         * Closes this side's connections. The next block reconnects through a fresh resolution: the master side asks
+         * the sentinels for the master again, the replica side for the healthy replicas, and picks one anew.
+         */
+        public fun disconnect() {
+            if (isReplica) sticky.forget()
+            picket.disconnect(spec, isReplica)
+        }
+    }
+
+    private companion object {
+        val ids = AtomicLong()
+    }
+}
+
+/** Keeps the replica [inner] picked while it stays among the healthy ones. */
+private class StickyBalancer(
+    private val inner: Balancer,
+) : Balancer {
+    @Volatile
+    var current: Address? = null
+        private set
+
+    override fun pick(candidates: List<Address>): Address =
+        current?.takeIf { it in candidates } ?: inner.pick(candidates).also { current = it }
+
+    fun forget() {
+        current = null
+    }
+
+    override fun toString(): String = "sticky($inner)"
+}

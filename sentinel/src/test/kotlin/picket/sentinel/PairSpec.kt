@@ -1,0 +1,131 @@
+package picket.sentinel
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContain
+import io.kotest.matchers.collections.shouldNotContain
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.core.MasterNameUnknownException
+import picket.core.NoHealthyReplicaException
+import picket.testkit.RedisNode
+import picket.testkit.TopologyConfig
+import picket.testkit.TopologyExtension
+
+/** The read/write pair: master and replica sides, sticky replica choice, disconnect, health and fallback. */
+class PairSpec :
+    FunSpec({
+        val topology = install(TopologyExtension())
+        val masterName = TopologyConfig.DEFAULT_MASTER_NAME
+        val picket = Picket()
+        afterSpec { picket.close() }
+        picket.setSentinelGroups("main" to topology.sentinelGroup())
+        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName)
+
+        /** Whether every sentinel flags [replica] s_down (true) or none does (false). */
+        fun flaggedDown(
+            replica: RedisNode,
+            down: Boolean,
+        ) = topology.sentinels.forEach { sentinel ->
+            val flags =
+                Inspect
+                    .onSentinel(sentinel) { it.replicas(masterName) }
+                    .first { it["port"] == "${replica.port}" }
+                    .getValue("flags")
+            ("s_down" in flags) shouldBe down
+        }
+
+        test("writes go to the master, reads to one replica kept until disconnect; 50 cycles use both replicas") {
+            val master = topology.awaitMaster(masterName)
+            val replicas =
+                topology
+                    .dataNodes(masterName)
+                    .filter { it != master }
+                    .map { it.asAddress }
+                    .toSet()
+            val pair = picket.pair(spec)
+            pair.write.withConn { set("pair", "1") } shouldBe "OK"
+            pair.master.withConn { role().first() } shouldBe "master"
+            Inspect.on(master) { it.get("pair") } shouldBe "1"
+            val used = mutableSetOf<Any>()
+            repeat(50) {
+                within(5) { pair.read.withConn { get("pair") } shouldBe "1" }
+                val node = pair.replica.node!!
+                replicas shouldContain node
+                // The same replica until the pair is disconnected.
+                repeat(5) { pair.read.withConn { role().first() } shouldBe "slave" }
+                pair.replica.node shouldBe node
+                used += node
+                pair.disconnect()
+                pair.replica.node shouldBe null
+            }
+            used shouldBe replicas
+            shouldThrow<InvalidSpecException> {
+                picket.pair(
+                    ConnSpec(host = "127.0.0.1", port = 6379),
+                )
+            }.message shouldBe
+                "a read/write pair follows a sentinel group; 127.0.0.1:6379 is direct"
+        }
+
+        test(
+            "a replica paused with SIGSTOP stops being chosen once Sentinel flags it; with none healthy, the fallback",
+        ) {
+            val master = topology.awaitMaster(masterName)
+            val (paused, other) = topology.dataNodes(masterName).filter { it != master }
+            val pair = picket.pair(spec)
+            val strict = picket.pair(spec, fallbackToMaster = false)
+            topology.pause(paused)
+            try {
+                within(20) { flaggedDown(paused, true) }
+                repeat(20) {
+                    pair.read.withConn { role().first() } shouldBe "slave"
+                    pair.replica.node shouldBe other.asAddress
+                    pair.replica.disconnect()
+                }
+                topology.pause(other)
+                try {
+                    within(20) { flaggedDown(other, true) }
+                    pair.replica.disconnect()
+                    strict.replica.disconnect()
+                    pair.read.withConn { role().first() } shouldBe "master"
+                    val error = shouldThrow<NoHealthyReplicaException> { strict.read.withConn { get("pair") } }
+                    error.rejected.keys shouldBe setOf(paused.asAddress, other.asAddress)
+                } finally {
+                    topology.resume(other)
+                }
+            } finally {
+                topology.resume(paused)
+            }
+            within(20) {
+                flaggedDown(paused, false)
+                flaggedDown(other, false)
+            }
+            pair.replica.disconnect()
+            pair.read.withConn { role().first() } shouldBe "slave"
+            pair.replica.node shouldNotBe null
+            listOf(paused.asAddress, other.asAddress) shouldContain pair.replica.node
+            listOf(master.asAddress) shouldNotContain pair.replica.node
+        }
+
+        test("warmUp resolves and connects every spec at once, and fails fast on an unknown master name") {
+            val fresh = Picket()
+            try {
+                fresh.setSentinelGroups("main" to topology.sentinelGroup())
+                fresh.warmUp(listOf(spec, spec.preferReplica()))
+                val status = fresh.status("main")
+                status.masters.getValue(masterName) shouldBe topology.currentMaster(masterName).asAddress
+                status.replicas.getValue(masterName).size shouldBe 2
+                val error =
+                    shouldThrow<MasterNameUnknownException> {
+                        fresh.warmUp(listOf(spec, spec.copy(masterName = "nosuchmaster")))
+                    }
+                error.masterName shouldBe "nosuchmaster"
+            } finally {
+                fresh.close()
+            }
+        }
+    })
