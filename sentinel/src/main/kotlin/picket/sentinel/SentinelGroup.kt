@@ -1,6 +1,7 @@
 package picket.sentinel
 
 import picket.core.Address
+import picket.core.AddressMapper
 import picket.core.InvalidSpecException
 import java.time.Duration
 
@@ -38,6 +39,9 @@ import java.time.Duration
  *   name. While a master is unreachable every failed block would otherwise start a round of its own (a write loop
  *   at one write per millisecond started over a thousand a second, each a new sentinel connection); callers that
  *   come sooner wait for the next round and share it. It is a pace, not a negative cache: every round asks again.
+ * @property addressMapper turns every address Sentinel announces (masters, replicas, discovered sentinels) and the
+ *   configured sentinels into the address to connect to (NAT, containers); configure sentinels by the addresses
+ *   they announce, so that discovered ones are recognised as the same.
  * @throws InvalidSpecException if [sentinels] is empty or a duration is not positive.
  */
 public class SentinelGroup
@@ -55,6 +59,7 @@ public class SentinelGroup
         public val parkWrites: Boolean = true,
         public val parkingTimeout: Duration = DEFAULT_PARKING_TIMEOUT,
         public val lossDetection: Boolean = true,
+        public val addressMapper: AddressMapper = AddressMapper.IDENTITY,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -87,12 +92,16 @@ public class SentinelGroup
             timeout: Duration = parkingTimeout,
         ): SentinelGroup = with(parkWrites = enabled, parkingTimeout = timeout)
 
+        /** This group connecting to the addresses [mapper] gives for the announced ones. */
+        public fun mapAddresses(mapper: AddressMapper): SentinelGroup = with(addressMapper = mapper)
+
         /** A copy with the given settings changed (validated again by the constructor). */
         private fun with(
             subscribeToAll: Boolean = this.subscribeToAll,
             parkWrites: Boolean = this.parkWrites,
             parkingTimeout: Duration = this.parkingTimeout,
             lossDetection: Boolean = this.lossDetection,
+            addressMapper: AddressMapper = this.addressMapper,
         ): SentinelGroup =
             SentinelGroup(
                 sentinels,
@@ -107,6 +116,7 @@ public class SentinelGroup
                 parkWrites,
                 parkingTimeout,
                 lossDetection,
+                addressMapper,
             )
 
         // The password is never shown.
@@ -115,7 +125,7 @@ public class SentinelGroup
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
                 "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, " +
                 "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout, " +
-                "lossDetection=$lossDetection)"
+                "lossDetection=$lossDetection, addressMapper=$addressMapper)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */

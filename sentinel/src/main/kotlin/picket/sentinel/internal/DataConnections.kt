@@ -6,6 +6,7 @@ import io.lettuce.core.api.StatefulRedisConnection
 import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.future.await
 import picket.core.Address
+import picket.core.AddressMapper
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import java.util.concurrent.CompletableFuture
@@ -31,13 +32,18 @@ internal class DataConnections(
         val clientName: String?,
         val commandTimeout: java.time.Duration,
         val scope: String? = null,
+        /** The group's address mapping: connections go to [connectTo], the key is the announced [address]. */
+        val mapper: AddressMapper = AddressMapper.IDENTITY,
     ) {
+        val connectTo: Address get() = mapper.map(address)
+
         override fun toString(): String = "$address(db $database, user ${username ?: "default"})"
 
         companion object {
             fun of(
                 address: Address,
                 spec: ConnSpec,
+                mapper: AddressMapper = AddressMapper.IDENTITY,
             ): Key =
                 Key(
                     address,
@@ -47,6 +53,7 @@ internal class DataConnections(
                     spec.clientName,
                     spec.commandTimeout,
                     spec.connectionScope,
+                    mapper,
                 )
         }
     }
@@ -143,8 +150,8 @@ internal class DataConnections(
         val uri =
             RedisURI
                 .builder()
-                .withHost(key.address.host)
-                .withPort(key.address.port)
+                .withHost(key.connectTo.host)
+                .withPort(key.connectTo.port)
                 .withDatabase(key.database)
                 .withTimeout(spec.commandTimeout)
         when {

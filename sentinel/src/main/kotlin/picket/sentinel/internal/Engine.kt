@@ -184,7 +184,7 @@ internal class Engine(
         repeat(STALE_ATTEMPTS) {
             val entry = group.resolver.master(masterName)
             lastAddress = entry.address
-            val key = DataConnections.Key.of(entry.address, spec)
+            val key = DataConnections.Key.of(entry.address, spec, group.config.addressMapper)
             val connection =
                 try {
                     connections.get(key, spec)
@@ -319,7 +319,7 @@ internal class Engine(
             throw BalancerException("the balancer of ${spec.target()} returned $chosen, not one of ${view.healthy}")
         }
         if (view.fresh) bus.emit(PicketEvent.ReplicaResolved(group.name, masterName, chosen, view.healthy))
-        val key = DataConnections.Key.of(chosen, spec)
+        val key = DataConnections.Key.of(chosen, spec, group.config.addressMapper)
         val connection =
             try {
                 connections.get(key, spec)

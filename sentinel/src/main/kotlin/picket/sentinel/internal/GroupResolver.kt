@@ -446,7 +446,16 @@ internal class GroupResolver(
     private suspend fun roleOf(entry: MasterEntry): String {
         val (key, connection) =
             connections.anyOpen(entry.address) ?: run {
-                val key = entry.verifiedWith ?: DataConnections.Key(entry.address, null, null, 0, null, SWEEP_TIMEOUT)
+                val key =
+                    entry.verifiedWith ?: DataConnections.Key(
+                        entry.address,
+                        null,
+                        null,
+                        0,
+                        null,
+                        SWEEP_TIMEOUT,
+                        mapper = state.config.addressMapper,
+                    )
                 key to warm(key)
             }
         log.debug { "ROLE of ${entry.address} over $key" }

@@ -38,11 +38,12 @@ internal class SentinelQueries(
         sentinel: Address,
         group: SentinelGroup,
     ): RedisURI {
+        val at = group.addressMapper.map(sentinel)
         val builder =
             RedisURI
                 .builder()
-                .withHost(sentinel.host)
-                .withPort(sentinel.port)
+                .withHost(at.host)
+                .withPort(at.port)
                 .withTimeout(group.commandTimeout)
                 .withClientName(CLIENT_NAME)
         when {
