@@ -7,6 +7,9 @@ import io.kotest.matchers.collections.shouldContain
 import io.kotest.matchers.collections.shouldNotContain
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
+import picket.core.Address
+import picket.core.AddressMapper
+import picket.core.Balancer
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.MasterNameUnknownException
@@ -126,6 +129,30 @@ class PairSpec :
                 error.masterName shouldBe "nosuchmaster"
             } finally {
                 fresh.close()
+            }
+        }
+
+        test("a replica that refuses the connection is passed over for the next attempt, though Sentinel lists it") {
+            val master = topology.awaitMaster(masterName)
+            val (refusing, other) = topology.dataNodes(masterName).filter { it != master }
+            // Only this client is refused (its mapping sends the replica to a port where nothing listens): the
+            // sentinels keep listing the replica as healthy, so only Picket's own memory can pass it over.
+            val refusal = AddressMapper { if (it == refusing.asAddress) Address("127.0.0.1", 1) else it }
+            val client = Picket()
+            try {
+                client.setSentinelGroups("main" to topology.sentinelGroup().mapAddresses(refusal))
+                val prefersRefusing =
+                    Balancer { healthy -> healthy.firstOrNull { it == refusing.asAddress } ?: healthy.first() }
+                val reads = spec.preferReplica(prefersRefusing, fallbackToMaster = false)
+                repeat(3) { client.withConn(reads) { configGet("port")?.get("port") } shouldBe "${other.port}" }
+                client
+                    .status("main")
+                    .replicas
+                    .getValue(masterName)
+                    .toSet() shouldBe
+                    setOf(refusing.asAddress, other.asAddress)
+            } finally {
+                client.close()
             }
         }
     })

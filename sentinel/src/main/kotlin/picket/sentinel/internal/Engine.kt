@@ -299,7 +299,18 @@ internal class Engine(
         readFrom: ReadFrom.PreferReplica,
     ): Lease {
         val masterName = spec.masterName!!
-        val view = group.resolver.replicas(masterName)
+        val resolved = group.resolver.replicas(masterName)
+        // A replica that refused a connection a moment ago is passed over while Sentinel still lists it.
+        val refused = group.resolver.state.refusedReplicas()
+        val view =
+            if (refused.isEmpty()) {
+                resolved
+            } else {
+                resolved.copy(
+                    healthy = resolved.healthy - refused,
+                    rejected = resolved.rejected + refused.filter { it in resolved.healthy }.associateWith { REFUSED },
+                )
+            }
         if (view.healthy.isEmpty()) {
             if (readFrom.fallbackToMaster) return acquireMaster(group, spec)
             throw NoHealthyReplicaException(group.name, masterName, view.rejected)
@@ -324,6 +335,7 @@ internal class Engine(
             try {
                 connections.get(key, spec)
             } catch (e: NodeConnectionException) {
+                group.resolver.state.refused(chosen)
                 group.resolver.replicasChanged(masterName)
                 throw e
             }
@@ -484,6 +496,9 @@ internal class Engine(
 
         /** How long read-your-writes waits for ROLE from the master or the replica before reading the master. */
         const val READ_YOUR_WRITES_CHECK_MS = 100L
+
+        /** Why a replica that Sentinel lists as healthy was passed over. */
+        const val REFUSED = "refused a connection within the last second"
 
         /** Attempts at running one block, counting the first. */
         const val MAX_ATTEMPTS = 3

@@ -127,6 +127,21 @@ internal class GroupState(
     /** Rounds of questions asked of the sentinels (master or replicas), for [picket.sentinel.GroupStatus]. */
     val rounds = AtomicLong()
 
+    /** Replicas that refused a connection, with when (System.nanoTime): passed over for [REFUSAL_MEMORY_NANOS]. */
+    private val refusals = ConcurrentHashMap<Address, Long>()
+
+    fun refused(replica: Address) {
+        refusals[replica] = System.nanoTime()
+    }
+
+    /** The replicas that refused a connection within the last second. */
+    fun refusedReplicas(): Set<Address> {
+        if (refusals.isEmpty()) return emptySet()
+        val now = System.nanoTime()
+        refusals.entries.removeIf { now - it.value > REFUSAL_MEMORY_NANOS }
+        return refusals.keys.toSet()
+    }
+
     /** Healthy replicas per master name, until an event or an error says they changed. */
     val replicas = ConcurrentHashMap<String, List<Address>>()
 
@@ -160,6 +175,12 @@ internal class GroupState(
         generations.computeIfAbsent(masterName) { AtomicLong() }.incrementAndGet()
     }
 }
+
+/**
+ * How long a replica that refused a connection is passed over: long enough for the next attempts of the same block
+ * and its neighbours to go elsewhere, short enough that a replica back after a restart is used again at once.
+ */
+private const val REFUSAL_MEMORY_NANOS = 1_000_000_000L
 
 /** A failover announced by its leader, during which new master blocks of its master name wait. */
 internal class Parking(
