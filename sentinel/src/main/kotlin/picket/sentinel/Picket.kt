@@ -1,11 +1,7 @@
 package picket.sentinel
 
 import io.github.oshai.kotlinlogging.KotlinLogging
-import io.lettuce.core.ClientOptions
-import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisFuture
-import io.lettuce.core.SocketOptions
-import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
@@ -39,6 +35,7 @@ import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
 import picket.core.internal.picketCommands
+import picket.sentinel.internal.Clients
 import picket.sentinel.internal.DataConnections
 import picket.sentinel.internal.Engine
 import picket.sentinel.internal.EventBus
@@ -77,28 +74,11 @@ private val log = KotlinLogging.logger {}
 @Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
 public class Picket : AutoCloseable {
     private val resources: ClientResources = DefaultClientResources.create()
-    private val client =
-        RedisClient.create(resources).apply {
-            // Connections never reconnect by themselves: a lost one is dropped and the next block reconnects
-            // through a fresh resolution, possibly to another node.
-            options =
-                ClientOptions
-                    .builder()
-                    .autoReconnect(false)
-                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                    .socketOptions(
-                        SocketOptions
-                            .builder()
-                            .connectTimeout(MAX_CONNECT_TIMEOUT)
-                            .keepAlive(true)
-                            .build(),
-                    ).timeoutOptions(TimeoutOptions.enabled())
-                    .build()
-        }
+    private val clients = Clients(resources)
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
     private val bus = EventBus(scope)
-    private val connections = DataConnections(client)
-    private val queries = SentinelQueries(client)
+    private val connections = DataConnections(clients)
+    private val queries = SentinelQueries(clients)
     private val groups = ConcurrentHashMap<String, GroupRuntime>()
     private val groupLock = Any()
     private val engine = Engine(::group, connections, bus)
@@ -451,7 +431,7 @@ public class Picket : AutoCloseable {
         connections.closeEverything()
         bus.close()
         scope.cancel()
-        client.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+        clients.shutdown(SHUTDOWN_SECONDS)
         resources.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
         log.debug { "picket instance closed" }
     }
@@ -464,7 +444,7 @@ public class Picket : AutoCloseable {
     private fun runtime(
         name: String,
         config: SentinelGroup,
-    ): GroupRuntime = GroupRuntime(name, config, client, queries, connections, bus, scope)
+    ): GroupRuntime = GroupRuntime(name, config, clients, queries, connections, bus, scope)
 
     private fun validate(groups: Map<String, SentinelGroup>) {
         groups.keys.forEach { if (it.isBlank()) throw InvalidSpecException("a sentinel group name is blank") }
@@ -475,7 +455,6 @@ public class Picket : AutoCloseable {
     }
 
     public companion object {
-        private val MAX_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(10)
         private const val SHUTDOWN_SECONDS = 2L
 
         /** Commands a [pipeline] writes before awaiting their replies, unless told otherwise: 1,000. */

@@ -3,6 +3,7 @@ package picket.sentinel
 import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.InvalidSpecException
+import picket.core.KeepAlive
 import java.time.Duration
 
 /**
@@ -42,9 +43,12 @@ import java.time.Duration
  * @property addressMapper turns every address Sentinel announces (masters, replicas, discovered sentinels) and the
  *   configured sentinels into the address to connect to (NAT, containers); configure sentinels by the addresses
  *   they announce, so that discovered ones are recognised as the same.
+ * @property keepAlive TCP keepalive of sentinel connections (the subscriptions are long-lived), or null for none.
  * @throws InvalidSpecException if [sentinels] is empty or a duration is not positive.
  */
 public class SentinelGroup
+    // A settings class: each parameter is a named, defaulted setting (Java uses the copies: economy(), parking(), …).
+    @Suppress("LongParameterList")
     @JvmOverloads
     constructor(
         public val sentinels: List<Address>,
@@ -60,6 +64,7 @@ public class SentinelGroup
         public val parkingTimeout: Duration = DEFAULT_PARKING_TIMEOUT,
         public val lossDetection: Boolean = true,
         public val addressMapper: AddressMapper = AddressMapper.IDENTITY,
+        public val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -92,6 +97,9 @@ public class SentinelGroup
             timeout: Duration = parkingTimeout,
         ): SentinelGroup = with(parkWrites = enabled, parkingTimeout = timeout)
 
+        /** This group with TCP [keepAlive] on its sentinel connections (null: none). */
+        public fun keepAlive(keepAlive: KeepAlive?): SentinelGroup = with(keepAlive = keepAlive)
+
         /** This group connecting to the addresses [mapper] gives for the announced ones. */
         public fun mapAddresses(mapper: AddressMapper): SentinelGroup = with(addressMapper = mapper)
 
@@ -102,6 +110,7 @@ public class SentinelGroup
             parkingTimeout: Duration = this.parkingTimeout,
             lossDetection: Boolean = this.lossDetection,
             addressMapper: AddressMapper = this.addressMapper,
+            keepAlive: KeepAlive? = this.keepAlive,
         ): SentinelGroup =
             SentinelGroup(
                 sentinels,
@@ -117,6 +126,7 @@ public class SentinelGroup
                 parkingTimeout,
                 lossDetection,
                 addressMapper,
+                keepAlive,
             )
 
         // The password is never shown.
@@ -125,7 +135,7 @@ public class SentinelGroup
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
                 "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, " +
                 "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout, " +
-                "lossDetection=$lossDetection, addressMapper=$addressMapper)"
+                "lossDetection=$lossDetection, addressMapper=$addressMapper, keepAlive=$keepAlive)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */

@@ -5,6 +5,9 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContain
 import io.kotest.matchers.collections.shouldNotContain
+import io.kotest.matchers.doubles.shouldBeGreaterThan
+import io.kotest.matchers.doubles.shouldBeLessThanOrEqual
+import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import picket.core.Address
@@ -12,11 +15,14 @@ import picket.core.AddressMapper
 import picket.core.Balancer
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
+import picket.core.KeepAlive
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
+import java.io.File
+import java.time.Duration
 
 /** The read/write pair: master and replica sides, sticky replica choice, disconnect, health and fallback. */
 class PairSpec :
@@ -155,4 +161,55 @@ class PairSpec :
                 client.close()
             }
         }
+
+        test("data connections carry the spec's TCP keepalive: TwiceRedis's 1 s / 3 s by default, another, or none")
+            .config(enabledIf = { File("/proc/net/tcp").exists() }) {
+                val master = topology.awaitMaster(masterName)
+
+                /** Seconds until the next keepalive probe of the connection named [name] (Linux), or null if none. */
+                fun keepAliveTimer(name: String): Double? {
+                    val local =
+                        Inspect
+                            .on(master) { it.clientList() }
+                            .lines()
+                            .first { line -> line.split(" ").contains("name=$name") }
+                            .split(" ")
+                            .first { it.startsWith("addr=") }
+                            .substringAfterLast(':')
+                            .toInt()
+                    // /proc/net/tcp: local and remote address as hex, then "tr:when" (timer 02 is keepalive, when
+                    // in clock ticks of 1/100 s).
+                    val fields =
+                        // Java's sockets are often IPv6 ones with IPv4-mapped addresses: those are in tcp6.
+                        listOf("/proc/net/tcp", "/proc/net/tcp6")
+                            .map(::File)
+                            .filter { it.exists() }
+                            .flatMap { it.readLines().drop(1) }
+                            .map { it.trim().split(Regex("\\s+")) }
+                            .first {
+                                it[1].endsWith(":%04X".format(local)) &&
+                                    it[2].endsWith(":%04X".format(master.port))
+                            }
+                    val (timer, ticks) = fields[5].split(":")
+                    return if (timer == "02") ticks.toLong(16) / 100.0 else null
+                }
+                picket.withConn(spec.copy(clientName = "ka-default")) { ping() }
+                picket.withConn(
+                    spec.copy(
+                        clientName = "ka-30",
+                        keepAlive = KeepAlive(Duration.ofSeconds(30), Duration.ofSeconds(5), 3),
+                    ),
+                ) {
+                    ping()
+                }
+                picket.withConn(spec.copy(clientName = "ka-off", keepAlive = null)) { ping() }
+                val default = keepAliveTimer("ka-default")
+                val slow = keepAliveTimer("ka-30")
+                println("keepalive timers: default $default s, idle 30 s: $slow s, off: ${keepAliveTimer("ka-off")}")
+                default.shouldNotBeNull() shouldBeLessThanOrEqual 3.0
+                slow.shouldNotBeNull() shouldBeGreaterThan 10.0
+                keepAliveTimer("ka-off") shouldBe null
+                shouldThrow<InvalidSpecException> { KeepAlive(Duration.ofMillis(500), Duration.ofSeconds(1), 1) }
+                    .message shouldBe "keepalive idle is PT0.5S, must be >= 1 s"
+            }
     })

@@ -1,6 +1,5 @@
 package picket.sentinel.internal
 
-import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisURI
 import io.lettuce.core.api.StatefulRedisConnection
 import io.lettuce.core.codec.StringCodec
@@ -8,6 +7,7 @@ import kotlinx.coroutines.future.await
 import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.ConnSpec
+import picket.core.KeepAlive
 import picket.core.NodeConnectionException
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap
  * through a fresh resolution if the node is no longer the right one.
  */
 internal class DataConnections(
-    private val client: RedisClient,
+    private val clients: Clients,
 ) {
     /**
      * What makes two connections interchangeable. The password is part of the key but never printed. The command
@@ -34,6 +34,7 @@ internal class DataConnections(
         val scope: String? = null,
         /** The group's address mapping: connections go to [connectTo], the key is the announced [address]. */
         val mapper: AddressMapper = AddressMapper.IDENTITY,
+        val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
     ) {
         val connectTo: Address get() = mapper.map(address)
 
@@ -54,6 +55,7 @@ internal class DataConnections(
                     spec.commandTimeout,
                     spec.connectionScope,
                     mapper,
+                    spec.keepAlive,
                 )
         }
     }
@@ -159,6 +161,6 @@ internal class DataConnections(
             key.password != null -> uri.withPassword(key.password.toCharArray())
         }
         key.clientName?.let { uri.withClientName(it) }
-        return client.connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
+        return clients.of(key.keepAlive).connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
     }
 }

@@ -1,6 +1,5 @@
 package picket.sentinel.internal
 
-import io.lettuce.core.RedisClient
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.SupervisorJob
@@ -16,7 +15,7 @@ import picket.sentinel.SentinelGroup
 internal class GroupRuntime(
     val name: String,
     val config: SentinelGroup,
-    client: RedisClient,
+    clients: Clients,
     queries: SentinelQueries,
     private val connections: DataConnections,
     bus: EventBus,
@@ -24,7 +23,7 @@ internal class GroupRuntime(
 ) {
     private val scope = CoroutineScope(parent.coroutineContext + SupervisorJob(parent.coroutineContext[Job]))
     val resolver = GroupResolver(GroupState(name, config), queries, connections, bus, scope)
-    private val watcher = SentinelWatcher(resolver, client, queries, bus, scope)
+    private val watcher = SentinelWatcher(resolver, clients, queries, bus, scope)
 
     init {
         resolver.onSentinelsLearnt = watcher::learnt

@@ -1,6 +1,5 @@
 package picket.sentinel.internal
 
-import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisCommandExecutionException
 import io.lettuce.core.RedisURI
 import io.lettuce.core.codec.StringCodec
@@ -32,7 +31,7 @@ internal data class ReplicaAnswer(
  * sentinel connections a process holds are the event subscriptions.
  */
 internal class SentinelQueries(
-    private val client: RedisClient,
+    private val clients: Clients,
 ) {
     fun uri(
         sentinel: Address,
@@ -129,7 +128,12 @@ internal class SentinelQueries(
         group: SentinelGroup,
         block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
     ): T {
-        val future = client.connectSentinelAsync(StringCodec.UTF8, uri(sentinel, group)).toCompletableFuture()
+        val future =
+            clients
+                .of(
+                    group.keepAlive,
+                ).connectSentinelAsync(StringCodec.UTF8, uri(sentinel, group))
+                .toCompletableFuture()
         val connection =
             try {
                 bounded(group.connectTimeout, "connecting to sentinel $sentinel") { future.copy().await() }

@@ -1,7 +1,6 @@
 package picket.sentinel.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
-import io.lettuce.core.RedisClient
 import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.pubsub.RedisPubSubAdapter
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
@@ -27,7 +26,7 @@ private val log = KotlinLogging.logger {}
  */
 internal class SentinelWatcher(
     private val resolver: GroupResolver,
-    private val client: RedisClient,
+    private val clients: Clients,
     private val queries: SentinelQueries,
     private val bus: EventBus,
     private val scope: CoroutineScope,
@@ -112,7 +111,12 @@ internal class SentinelWatcher(
 
     private suspend fun connect(sentinel: Address): StatefulRedisPubSubConnection<String, String> {
         val config = state.config
-        val future = client.connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config)).toCompletableFuture()
+        val future =
+            clients
+                .of(
+                    config.keepAlive,
+                ).connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config))
+                .toCompletableFuture()
         val connection =
             try {
                 bounded(config.connectTimeout, "subscribing to sentinel $sentinel") { future.copy().await() }
