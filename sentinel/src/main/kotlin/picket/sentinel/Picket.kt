@@ -43,6 +43,7 @@ import picket.sentinel.internal.GroupRuntime
 import picket.sentinel.internal.LeaseContext
 import picket.sentinel.internal.PipelineRun
 import picket.sentinel.internal.SentinelQueries
+import picket.sentinel.internal.Tracked
 import picket.sentinel.internal.TransactionRun
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -184,7 +185,7 @@ public class Picket : AutoCloseable {
         try {
             withConnAsyncInternal(spec) { lease ->
                 runInterruptible(Dispatchers.IO) {
-                    block.apply(lease.connection.sync())
+                    block.apply(Tracked.sync(lease))
                 }
             }.join()
         } catch (e: CompletionException) {
@@ -198,7 +199,7 @@ public class Picket : AutoCloseable {
     public fun <T> withConnAsync(
         spec: ConnSpec,
         block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = withConnAsyncInternal(spec) { lease -> block.apply(lease.connection.async()).await() }
+    ): CompletableFuture<T> = withConnAsyncInternal(spec) { lease -> block.apply(Tracked.async(lease)).await() }
 
     private fun <T> withConnAsyncInternal(
         spec: ConnSpec,
@@ -219,7 +220,11 @@ public class Picket : AutoCloseable {
     }
 
     /** [warmUp] for Java: blocks until every spec is resolved and connected, or throws the first error. */
-    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = joined { scope.future { warmUp(specs) } }
+    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit =
+        joined {
+            checkOpen()
+            scope.future { warmUp(specs) }
+        }
 
     /**
      * A read/write pair for [spec]'s master name: [RedisPair.master] runs on the master, [RedisPair.replica] on one
@@ -287,7 +292,7 @@ public class Picket : AutoCloseable {
             checkOpen()
             scope.future {
                 engine.execute(spec, dedicated = true) { lease ->
-                    runInterruptible(Dispatchers.IO) { block.apply(lease.connection.sync()) }
+                    runInterruptible(Dispatchers.IO) { block.apply(Tracked.sync(lease)) }
                 }
             }
         }
@@ -326,6 +331,7 @@ public class Picket : AutoCloseable {
         block: Consumer<Transaction>,
     ): TransactionOutcome =
         joined {
+            checkOpen()
             scope.future { transaction(spec, watch) { runInterruptible(Dispatchers.IO) { block.accept(this) } } }
         }
 
@@ -364,7 +370,11 @@ public class Picket : AutoCloseable {
         spec: ConnSpec,
         commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
         window: Int = DEFAULT_PIPELINE_WINDOW,
-    ): List<Any?> = joined { scope.future { pipeline(spec, window) { commands.forEach { add(it) } } } }
+    ): List<Any?> =
+        joined {
+            checkOpen()
+            scope.future { pipeline(spec, window) { commands.forEach { add(it) } } }
+        }
 
     private fun <T> joined(start: () -> CompletableFuture<T>): T =
         try {

@@ -40,7 +40,15 @@ public class RedisPair internal constructor(
     /** The replica side; with no healthy replica it runs on the master, or fails if the pair was made not to. */
     public val replica: Side =
         Side(
-            base.copy(readFrom = ReadFrom.PreferReplica(sticky, fallbackToMaster), connectionScope = "$scope-replica"),
+            base.copy(
+                readFrom =
+                    ReadFrom.PreferReplica(
+                        sticky,
+                        fallbackToMaster,
+                        (base.readFrom as? ReadFrom.PreferReplica)?.readYourWrites ?: false,
+                    ),
+                connectionScope = "$scope-replica",
+            ),
             true,
         )
 

@@ -161,6 +161,35 @@ class DedicatedSpec :
             mixed[2] shouldBe "100000"
         }
 
+        test("a pipeline whose connection is killed between windows fails with what ran, and never runs again") {
+            picket.withConn(spec) { del("pk:counter") }
+            val killable = spec.copy(clientName = "pl-kill")
+            val master = topology.currentMaster(masterName)
+            val error =
+                shouldThrow<PipelineException> {
+                    picket.pipeline(killable, window = 10) {
+                        repeat(10) { add { it.incr("pk:counter") } }
+                        // The first window is written and answered once the eleventh command is added.
+                        add { it.incr("pk:counter") }
+                        Inspect.on(master) { redis ->
+                            redis
+                                .clientList()
+                                .lines()
+                                .filter { it.split(" ").contains("name=pl-kill") }
+                                .forEach { line ->
+                                    val id = line.split(" ").first { it.startsWith("id=") }.substringAfter('=')
+                                    redis.clientKill(KillArgs.Builder.id(id.toLong()))
+                                }
+                        }
+                        repeat(20) { add { it.incr("pk:counter") } }
+                    }
+                }
+            error.knownReplies shouldBe 10
+            error.replies shouldBe (1..10L).toList()
+            // Only the first window ran: the pipeline was not run again from the start.
+            picket.withConn(spec) { get("pk:counter") } shouldBe "10"
+        }
+
         test("a failover in the middle of a pipeline fails it with the replies known; none of them is lost silently") {
             val old = topology.awaitMaster(masterName)
             val log = EventLog(picket)

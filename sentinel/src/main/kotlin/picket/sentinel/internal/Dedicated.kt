@@ -35,10 +35,12 @@ internal class TransactionRun(
         val connection = lease.connection
         val async = connection.async()
         if (watch.isNotEmpty()) async.watch(*watch.toTypedArray()).await()
-        val transaction = Transaction(connection.picketCommands(lease.tracker), connection.sync())
+        val transaction = Transaction(connection.picketCommands(lease.tracker), Tracked.sync(lease))
         transaction.block()
         parking(lease)
         async.multi().await()
+        // From here the transaction may run: never again by itself, whatever fails next.
+        lease.tracker.track {}
         transaction.queued.forEach { it.accept(async) }
         execSent = true
         val result = async.exec().await()
@@ -80,7 +82,12 @@ internal class PipelineRun(
     suspend fun run(lease: Lease): List<Any?> {
         address = lease.address
         val connection = lease.connection
-        val pipeline = Pipeline(connection, window) { parking(lease) }.also { last = it }
+        val pipeline =
+            Pipeline(connection, window) {
+                parking(lease)
+                // A window is about to be written: from here the pipeline never runs again by itself.
+                lease.tracker.track {}
+            }.also { last = it }
         connection.setAutoFlushCommands(false)
         try {
             pipeline.block()

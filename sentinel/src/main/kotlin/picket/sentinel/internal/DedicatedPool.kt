@@ -60,17 +60,24 @@ internal class DedicatedPool(
             healthy = true
             return result
         } finally {
-            if (connection != null) {
-                pool.inUse -= connection
-                if (healthy && connection.isOpen &&
-                    !pool.closed
-                ) {
-                    pool.idle.addFirst(connection)
-                } else {
-                    connection.closeAsync()
-                }
-            }
+            if (connection != null) giveBack(pool, connection, healthy)
             pool.permits.release()
+        }
+    }
+
+    /** Returns a healthy open [connection] to [pool]'s idle ones, or closes it. */
+    private fun giveBack(
+        pool: Pool,
+        connection: StatefulRedisConnection<String, String>,
+        healthy: Boolean,
+    ) {
+        pool.inUse -= connection
+        if (healthy && connection.isOpen && !pool.closed) {
+            pool.idle.addFirst(connection)
+            // Closed meanwhile: close() may have drained the idle ones before this one came back.
+            if (pool.closed && pool.idle.remove(connection)) connection.closeAsync()
+        } else {
+            connection.closeAsync()
         }
     }
 

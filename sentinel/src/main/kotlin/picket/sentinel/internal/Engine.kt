@@ -365,7 +365,7 @@ internal class Engine(
                         .writeMarks(masterName)
                         .required(timeoutMs)
             ) {
-                WriteMarks.Required.Nothing -> {
+                WriteMarks.Required.NoWrites -> {
                     return true
                 }
 

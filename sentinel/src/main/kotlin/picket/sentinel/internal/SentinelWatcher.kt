@@ -262,7 +262,8 @@ internal class SentinelWatcher(
                     log.info { "group ${state.name}: no answer to check $old -> $newAddress: ${e.message}" }
                     return@launch
                 }
-            if (named == newAddress) {
+            // A switch followed meanwhile is newer than this check: leave it.
+            if (named == newAddress && state.known(masterName) == current) {
                 resolver.switchMaster(masterName, newAddress, sentinel)
             } else {
                 log.info { "group ${state.name}: ignored $masterName $old -> $newAddress, the sentinels name $named" }

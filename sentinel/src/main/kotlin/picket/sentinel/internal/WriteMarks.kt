@@ -21,7 +21,7 @@ internal class WriteMarks {
     /** What a read-your-writes read must wait for. */
     sealed interface Required {
         /** Nothing ran on the master through this Picket: any replica will do. */
-        data object Nothing : Required
+        data object NoWrites : Required
 
         /** The master's offset after the last block: a replica must have applied it. */
         data class Offset(
@@ -58,7 +58,7 @@ internal class WriteMarks {
     /** The offset a replica must have applied to show every block counted before this call. */
     suspend fun required(timeoutMs: Long): Required {
         val target = blocks.get()
-        if (target == 0L) return Required.Nothing
+        if (target == 0L) return Required.NoWrites
         covering(target)?.let { return it }
         return asking.withLock {
             covering(target) ?: ask(timeoutMs)
