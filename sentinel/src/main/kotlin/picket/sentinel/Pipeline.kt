@@ -22,16 +22,19 @@ public class Pipeline internal constructor(
     private val beforeFlush: suspend () -> Unit,
 ) {
     private val async: RedisAsyncCommands<String, String> = connection.async()
-    private val pending = ArrayList<RedisFuture<*>>(window)
+
+    // The window's commands are applied to the connection only once it is written: Lettuce starts a command's
+    // timeout when it is buffered, and a window may wait for a failover (write parking) before it is written.
+    private val pending = ArrayList<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>(window)
     internal val replies = ArrayList<Any?>()
 
     /** How many commands were queued so far. */
     public var queued: Int = 0
         private set
 
-    /** Queues [command]; when [window] commands are pending they are flushed and their replies awaited. */
+    /** Queues [command]; when [window] commands are pending they are written and their replies awaited. */
     public suspend fun add(command: Function<RedisAsyncCommands<String, String>, RedisFuture<*>>) {
-        pending += command.apply(async)
+        pending += command
         queued++
         if (pending.size >= window) drain()
     }
@@ -40,8 +43,10 @@ public class Pipeline internal constructor(
     internal suspend fun drain() {
         if (pending.isEmpty()) return
         beforeFlush()
+        val futures = pending.map { it.apply(async) }
+        pending.clear()
         connection.flushCommands()
-        pending.forEach { future ->
+        futures.forEach { future ->
             // An error reply is that command's reply; only a failure of the connection fails the pipeline.
             replies +=
                 try {
@@ -50,6 +55,5 @@ public class Pipeline internal constructor(
                     e
                 }
         }
-        pending.clear()
     }
 }

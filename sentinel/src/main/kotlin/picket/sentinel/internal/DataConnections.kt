@@ -7,6 +7,7 @@ import kotlinx.coroutines.future.await
 import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.KeepAlive
 import picket.core.NodeConnectionException
 import java.util.concurrent.CompletableFuture
@@ -35,6 +36,11 @@ internal class DataConnections(
         /** The group's address mapping: connections go to [connectTo], the key is the announced [address]. */
         val mapper: AddressMapper = AddressMapper.IDENTITY,
         val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
+        /**
+         * Whether blocks end with WAIT/WAITAOF, which hold the whole connection on the server until the replicas
+         * confirm: durable specs get connections of their own so that they never stall the others.
+         */
+        val durable: Boolean = false,
     ) {
         val connectTo: Address get() = mapper.map(address)
 
@@ -56,6 +62,7 @@ internal class DataConnections(
                     spec.connectionScope,
                     mapper,
                     spec.keepAlive,
+                    spec.durability !is Durability.None,
                 )
         }
     }
