@@ -74,15 +74,7 @@ class PipelineBench(
         try {
             picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
             val spec = ConnSpec(sentinelGroup = "bench", masterName = masterName)
-            val connection =
-                lettuceClient.connect(
-                    StringCodec.UTF8,
-                    RedisURI
-                        .builder()
-                        .withHost(master.host)
-                        .withPort(master.port)
-                        .build(),
-                )
+            val connection = lettuceClient.connectTo(master)
             // This connection only writes the benchmark's windows: every flush is the loop's own.
             connection.setAutoFlushCommands(false)
             val binary = findOnPath("redis-benchmark")

@@ -2,6 +2,7 @@ package picket.bench
 
 import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisURI
+import io.lettuce.core.api.StatefulRedisConnection
 import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
@@ -70,15 +71,7 @@ class ThroughputBench(
             picket.setSentinelGroups("bench" to group)
             bare.setSentinelGroups("bench" to group.parking(false).lossDetection(false))
             val spec = ConnSpec(sentinelGroup = "bench", masterName = masterName)
-            val connection =
-                lettuceClient.connect(
-                    StringCodec.UTF8,
-                    RedisURI
-                        .builder()
-                        .withHost(master.host)
-                        .withPort(master.port)
-                        .build(),
-                )
+            val connection = lettuceClient.connectTo(master)
             val lettuce = connection.async()
             val clients =
                 listOf(
@@ -220,6 +213,17 @@ internal fun redisBenchmarkCsv(command: List<String>): List<Pair<String, Double>
 }
 
 private const val REDIS_BENCHMARK_TIMEOUT_S = 120L
+
+/** A plain Lettuce connection to [node], the peer the benchmarks compare Picket with. */
+internal fun RedisClient.connectTo(node: RedisNode): StatefulRedisConnection<String, String> =
+    connect(
+        StringCodec.UTF8,
+        RedisURI
+            .builder()
+            .withHost(node.host)
+            .withPort(node.port)
+            .build(),
+    )
 
 internal fun findOnPath(name: String): File? =
     System

@@ -313,15 +313,7 @@ public class Picket : AutoCloseable {
     ): TransactionOutcome {
         checkOpen()
         val run = TransactionRun(watch, block, engine::awaitParking)
-        return try {
-            engine.execute(spec, dedicated = true) { lease -> run.run(lease) }
-        } catch (e: CancellationException) {
-            throw e
-        } catch (
-            @Suppress("TooGenericExceptionCaught") e: Exception,
-        ) {
-            throw run.failure(spec, e)
-        }
+        return onDedicated(spec, run::run, run::failure)
     }
 
     /** [transaction] for Java: [block] runs on a worker thread and reads through [Transaction.sync]. */
@@ -353,16 +345,24 @@ public class Picket : AutoCloseable {
         checkOpen()
         if (window < 1) throw InvalidSpecException("pipeline window is $window, must be >= 1")
         val run = PipelineRun(window, block, engine::awaitParking)
-        return try {
-            engine.execute(spec, dedicated = true) { lease -> run.run(lease) }
+        return onDedicated(spec, run::run, run::failure)
+    }
+
+    /** Runs [run] on a dedicated connection; a failure is thrown as [failure] tells (what had been sent). */
+    private suspend fun <T> onDedicated(
+        spec: ConnSpec,
+        run: suspend (picket.sentinel.internal.Lease) -> T,
+        failure: (ConnSpec, Exception) -> Exception,
+    ): T =
+        try {
+            engine.execute(spec, dedicated = true, run = run)
         } catch (e: CancellationException) {
             throw e
         } catch (
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
-            throw run.failure(spec, e)
+            throw failure(spec, e)
         }
-    }
 
     /** [pipeline] for Java: sends [commands] in order, [window] at a time, and returns their replies. */
     @JvmOverloads

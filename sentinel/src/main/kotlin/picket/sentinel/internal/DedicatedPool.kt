@@ -103,9 +103,6 @@ internal class DedicatedPool(
         pools.keys.toList().forEach { key -> pools.remove(key)?.let(::close) }
     }
 
-    /** How many dedicated connections are idle, for tests and status. */
-    fun idle(address: Address): Int = pools.filterKeys { it.address == address }.values.sumOf { it.idle.size }
-
     private fun close(pool: Pool) {
         pool.closed = true
         generateSequence { pool.idle.pollFirst() }.forEach { it.closeAsync() }

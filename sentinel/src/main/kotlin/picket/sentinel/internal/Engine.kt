@@ -85,8 +85,14 @@ internal class Engine(
         if (lease.isReplica || lease.entry == null) return
         val spec = lease.spec
         val group = runCatching { groups(spec.sentinelGroup ?: return) }.getOrNull() ?: return
-        group.resolver.parking.await(spec.masterName!!, minOf(spec.commandTimeout, group.config.parkingTimeout))
+        park(group, spec)
     }
+
+    /** Waits while a failover of [spec]'s master is announced: at most the command timeout or the parking timeout. */
+    private suspend fun park(
+        group: GroupRuntime,
+        spec: ConnSpec,
+    ) = group.resolver.parking.await(spec.masterName!!, minOf(spec.commandTimeout, group.config.parkingTimeout))
 
     /** Runs [run] on [lease]'s connection or a dedicated one, then waits for durability on that same connection. */
     private suspend fun <T> runDurably(
@@ -178,7 +184,7 @@ internal class Engine(
     ): Lease {
         val masterName = spec.masterName!!
         // During a failover announced by its leader, wait for the switch rather than write to the old master.
-        group.resolver.parking.await(masterName, minOf(spec.commandTimeout, group.config.parkingTimeout))
+        park(group, spec)
         var lastRole = "unknown"
         var lastAddress: Address? = null
         repeat(STALE_ATTEMPTS) {
