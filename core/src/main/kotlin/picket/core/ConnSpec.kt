@@ -37,6 +37,7 @@ import java.time.Duration
  * @property keepAlive TCP keepalive of the data connections (TwiceRedis's 1 s / 3 s / 5 by default), or null for none.
  * @property poolWait how long a block waits for a dedicated connection when [poolSize] are in use, before
  *   [PoolExhaustedException].
+ * @property tls TLS to the data nodes with its trust material, or null for plain TCP (see [Tls]).
  * @throws InvalidSpecException if the spec is neither sentinel nor direct, or a value is out of range.
  */
 public data class ConnSpec(
@@ -57,6 +58,7 @@ public data class ConnSpec(
     public val poolWait: Duration = DEFAULT_POOL_WAIT,
     public val connectionScope: String? = null,
     public val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
+    public val tls: Tls? = null,
 ) {
     init {
         val viaSentinel = sentinelGroup != null || masterName != null
@@ -127,7 +129,7 @@ public data class ConnSpec(
         "ConnSpec(${target()}, username=$username, password=${password?.let { "***" }}, database=$database, " +
             "clientName=$clientName, connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, " +
             "readFrom=$readFrom, durability=$durability, idempotent=$idempotent, poolSize=$poolSize, " +
-            "poolWait=$poolWait, connectionScope=$connectionScope, keepAlive=$keepAlive)"
+            "poolWait=$poolWait, connectionScope=$connectionScope, keepAlive=$keepAlive, tls=$tls)"
 
     /** A builder for Java callers; Kotlin callers use named arguments. */
     public class Builder internal constructor(
@@ -184,6 +186,9 @@ public data class ConnSpec(
         /** Sets [ConnSpec.keepAlive]; null turns TCP keepalive off. */
         public fun keepAlive(keepAlive: KeepAlive?): Builder = apply { spec = spec.copy(keepAlive = keepAlive) }
 
+        /** Sets [ConnSpec.tls]; null for plain TCP. */
+        public fun tls(tls: Tls?): Builder = apply { spec = spec.copy(tls = tls) }
+
         /** Sets [ConnSpec.connectionScope]. */
         public fun connectionScope(scope: String?): Builder = apply { spec = spec.copy(connectionScope = scope) }
 
@@ -214,6 +219,7 @@ public data class ConnSpec(
         val poolWait: Duration = DEFAULT_POOL_WAIT,
         val connectionScope: String? = null,
         val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
+        val tls: Tls? = null,
     ) {
         fun toSpec(): ConnSpec =
             ConnSpec(
@@ -234,6 +240,7 @@ public data class ConnSpec(
                 poolWait,
                 connectionScope,
                 keepAlive,
+                tls,
             )
 
         override fun toString(): String = "SpecValues(${sentinelGroup ?: host})"

@@ -4,6 +4,7 @@ import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.InvalidSpecException
 import picket.core.KeepAlive
+import picket.core.Tls
 import java.time.Duration
 
 /**
@@ -44,6 +45,8 @@ import java.time.Duration
  *   configured sentinels into the address to connect to (NAT, containers); configure sentinels by the addresses
  *   they announce, so that discovered ones are recognised as the same.
  * @property keepAlive TCP keepalive of sentinel connections (the subscriptions are long-lived), or null for none.
+ * @property tls TLS to the sentinels, with trust material of its own (data nodes take theirs from
+ *   [picket.core.ConnSpec.tls]), or null for plain TCP.
  * @throws InvalidSpecException if [sentinels] is empty or a duration is not positive.
  */
 public class SentinelGroup
@@ -65,6 +68,7 @@ public class SentinelGroup
         public val lossDetection: Boolean = true,
         public val addressMapper: AddressMapper = AddressMapper.IDENTITY,
         public val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
+        public val tls: Tls? = null,
     ) {
         init {
             if (sentinels.isEmpty()) throw InvalidSpecException("a sentinel group needs at least one sentinel")
@@ -100,6 +104,9 @@ public class SentinelGroup
         /** This group with TCP [keepAlive] on its sentinel connections (null: none). */
         public fun keepAlive(keepAlive: KeepAlive?): SentinelGroup = with(keepAlive = keepAlive)
 
+        /** This group connecting to its sentinels over [tls] (null: plain TCP). */
+        public fun tls(tls: Tls?): SentinelGroup = with(tls = tls)
+
         /** This group connecting to the addresses [mapper] gives for the announced ones. */
         public fun mapAddresses(mapper: AddressMapper): SentinelGroup = with(addressMapper = mapper)
 
@@ -111,6 +118,7 @@ public class SentinelGroup
             lossDetection: Boolean = this.lossDetection,
             addressMapper: AddressMapper = this.addressMapper,
             keepAlive: KeepAlive? = this.keepAlive,
+            tls: Tls? = this.tls,
         ): SentinelGroup =
             SentinelGroup(
                 sentinels,
@@ -127,6 +135,7 @@ public class SentinelGroup
                 lossDetection,
                 addressMapper,
                 keepAlive,
+                tls,
             )
 
         // The password is never shown.
@@ -135,7 +144,7 @@ public class SentinelGroup
                 "connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, subscribeToAll=$subscribeToAll, " +
                 "pingInterval=$pingInterval, revalidateEvery=$revalidateEvery, " +
                 "resolutionInterval=$resolutionInterval, parkWrites=$parkWrites, parkingTimeout=$parkingTimeout, " +
-                "lossDetection=$lossDetection, addressMapper=$addressMapper, keepAlive=$keepAlive)"
+                "lossDetection=$lossDetection, addressMapper=$addressMapper, keepAlive=$keepAlive, tls=$tls)"
 
         public companion object {
             /** 1 s: a sentinel answers from memory; a slow one should not delay trying the next. */

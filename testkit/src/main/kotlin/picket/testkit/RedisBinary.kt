@@ -44,6 +44,31 @@ public class RedisBinary private constructor(
 
     override fun toString(): String = "redis-server $version ($source: $path)"
 
+    /**
+     * Why this binary cannot run a TLS topology ([TopologyConfig.tls]), or null if it can: it was built with TLS
+     * when, asked to listen with TLS and given no certificate, it complains about the certificate rather than about
+     * TLS. Asked once, then remembered.
+     */
+    public val tlsUnsupportedReason: String? by lazy { probeTls() }
+
+    private fun probeTls(): String? {
+        val process =
+            try {
+                ProcessBuilder(path.toString(), "--port", "0", "--tls-port", "1", "--loglevel", "warning")
+                    .redirectErrorStream(true)
+                    .start()
+            } catch (e: java.io.IOException) {
+                return "cannot run '$path': ${e.message}"
+            }
+        val output = process.inputStream.bufferedReader().use { it.readText() }
+        if (!process.waitFor(VERSION_TIMEOUT_SECONDS, TimeUnit.SECONDS)) process.destroyForcibly()
+        return if ("tls-cert-file" in output) {
+            null
+        } else {
+            "$this was built without TLS: ${output.lines().lastOrNull { it.isNotBlank() }.orEmpty().take(200)}"
+        }
+    }
+
     public companion object {
         /** The environment variable that names a `redis-server` executable to use before any other. */
         public const val ENV_VAR: String = "PICKET_REDIS_SERVER"

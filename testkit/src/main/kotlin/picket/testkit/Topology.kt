@@ -41,8 +41,11 @@ public class Topology private constructor(
     public val binary: RedisBinary,
     private val baseDir: Path,
 ) : AutoCloseable {
-    private val admin = Admin(config)
-    private val configs = NodeConfigs(config)
+    /** The certificates of a TLS topology ([TopologyConfig.tls]), or null. */
+    public val tls: TlsFiles? = config.tls?.let { TlsFiles.generate(baseDir.resolve("tls"), it.certificateNames) }
+
+    private val admin = Admin(config, tls)
+    private val configs = NodeConfigs(config, tls)
     private val closed = AtomicBoolean(false)
 
     private val groups: Map<String, List<RedisNode>> =
@@ -320,6 +323,9 @@ public class Topology private constructor(
         public fun start(config: TopologyConfig = TopologyConfig()): Topology {
             ProcessRegistry.reapOrphans()
             val binary = config.binary ?: RedisBinary.locate()
+            if (config.tls != null) {
+                binary.tlsUnsupportedReason?.let { throw TopologyException("cannot start a TLS topology: $it") }
+            }
             log.info { "starting $config with $binary" }
             val topology = Topology(config, binary, Files.createTempDirectory("picket-topology-"))
             try {

@@ -28,6 +28,7 @@ import java.time.Duration
  * @property startTimeout how long [Topology.start] may take before it gives up and stops what it started.
  * @property appendOnly whether data nodes keep an append-only file (`appendonly yes`, `appendfsync everysec`), as
  *   `WAITAOF` needs on the master; off by default, like snapshots, so that nodes start and sync fast.
+ * @property tls every node on TLS only, with certificates the test kit generates ([Topology.tls]); null for TCP.
  */
 public class TopologyConfig(
     public val masterNames: List<String> = listOf(DEFAULT_MASTER_NAME),
@@ -42,6 +43,7 @@ public class TopologyConfig(
     public val binary: RedisBinary? = null,
     public val startTimeout: Duration = Duration.ofSeconds(60),
     public val appendOnly: Boolean = false,
+    public val tls: TopologyTls? = null,
 ) {
     init {
         require(masterNames.isNotEmpty()) { "masterNames is empty: a topology needs at least one master" }
@@ -78,6 +80,7 @@ public class TopologyConfig(
             it.binary = binary
             it.startTimeout = startTimeout
             it.appendOnly = appendOnly
+            it.tls = tls
         }
 
     // Passwords are left out on purpose.
@@ -85,7 +88,7 @@ public class TopologyConfig(
         "TopologyConfig(masterNames=$masterNames, replicasPerMaster=$replicasPerMaster, sentinels=$sentinels, " +
             "quorum=$quorum, downAfter=$downAfter, failoverTimeout=$failoverTimeout, " +
             "dataPassword=${dataPassword?.let { "***" }}, sentinelPassword=${sentinelPassword?.let { "***" }}, " +
-            "aclUser=$aclUser, binary=$binary, appendOnly=$appendOnly)"
+            "aclUser=$aclUser, binary=$binary, appendOnly=$appendOnly, tls=$tls)"
 
     /**
      * A mutable builder of [TopologyConfig], for Java and for [TopologyExtension]'s configuration block. Every
@@ -128,6 +131,9 @@ public class TopologyConfig(
         /** See [TopologyConfig.appendOnly]. */
         public var appendOnly: Boolean = false
 
+        /** See [TopologyConfig.tls]. */
+        public var tls: TopologyTls? = null
+
         /** Sets [TopologyConfig.masterNames]. */
         public fun masterNames(vararg names: String): Builder = apply { masterNames = names.toList() }
 
@@ -164,6 +170,9 @@ public class TopologyConfig(
         /** Sets [TopologyConfig.appendOnly]. */
         public fun appendOnly(enabled: Boolean): Builder = apply { appendOnly = enabled }
 
+        /** Sets [TopologyConfig.tls]. */
+        public fun tls(tls: TopologyTls?): Builder = apply { this.tls = tls }
+
         /**
          * A validated [TopologyConfig].
          *
@@ -183,6 +192,7 @@ public class TopologyConfig(
                 binary,
                 startTimeout,
                 appendOnly,
+                tls,
             )
     }
 

@@ -41,5 +41,45 @@ object Clients {
         return client.connect(uri.build()).use { block(it.sync()) }
     }
 
+    /** A TLS connection to [node] trusting [authority], presenting the client certificate if [present]. */
+    fun <T> onTls(
+        node: RedisNode,
+        files: TlsFiles,
+        authority: java.nio.file.Path,
+        present: Boolean,
+        block: (RedisCommands<String, String>) -> T,
+    ): T {
+        val ssl =
+            io.lettuce.core.SslOptions
+                .builder()
+                .jdkSslProvider()
+                .trustManager(authority.toFile())
+                .apply { if (present) keyManager(files.clientCertificate.toFile(), files.clientKey.toFile(), null) }
+                .build()
+        val tlsClient =
+            RedisClient.create().apply {
+                options =
+                    ClientOptions
+                        .builder()
+                        .autoReconnect(false)
+                        .sslOptions(ssl)
+                        .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
+                        .build()
+            }
+        val uri =
+            RedisURI
+                .builder()
+                .withHost(node.host)
+                .withPort(node.port)
+                .withSsl(true)
+                .withTimeout(Duration.ofSeconds(2))
+                .build()
+        try {
+            return tlsClient.connect(uri).use { block(it.sync()) }
+        } finally {
+            tlsClient.shutdown(Duration.ZERO, Duration.ofSeconds(2))
+        }
+    }
+
     fun isAlive(pid: Long): Boolean = ProcessHandle.of(pid).map { it.isAlive }.orElse(false)
 }

@@ -63,4 +63,26 @@ class RedisBinarySpec :
             shouldThrow<TopologyException> { RedisBinary.atLeast("99.0") }.message shouldContain
                 "Redis 99.0 or later is needed"
         }
+
+        test("a binary built without TLS says why a TLS topology cannot start; the embedded 6.2 has TLS") {
+            RedisBinary.embedded().tlsUnsupportedReason shouldBe null
+            val dir = Files.createTempDirectory("picket-notls-")
+            try {
+                // A stand-in for a build without TLS: it has a version, and refuses the TLS port as such builds do.
+                val script = dir.resolve("redis-server")
+                Files.writeString(
+                    script,
+                    "#!/bin/sh\ncase \"$1\" in --version) echo 'Redis server v=6.0.9';; " +
+                        "*) echo '*** FATAL CONFIG FILE ERROR: TLS not supported' ;; esac\n",
+                )
+                script.toFile().setExecutable(true)
+                val binary = RedisBinary.of(script)
+                binary.tlsUnsupportedReason!! shouldContain "was built without TLS: *** FATAL CONFIG FILE ERROR"
+                shouldThrow<TopologyException> {
+                    Topology.start(TopologyConfig(binary = binary, tls = TopologyTls(), sentinels = 0))
+                }.message shouldContain "cannot start a TLS topology: redis-server 6.0.9"
+            } finally {
+                dir.toFile().deleteRecursively()
+            }
+        }
     })

@@ -3,30 +3,40 @@ package picket.sentinel.internal
 import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
 import io.lettuce.core.SocketOptions
+import io.lettuce.core.SslOptions
+import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.resource.ClientResources
 import picket.core.KeepAlive
+import picket.core.Tls
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 
 /**
- * Lettuce clients, one per distinct TCP keepalive setting (Lettuce applies socket options per client), all on the
- * same event loops and threads ([resources]).
+ * Lettuce clients, one per distinct TCP keepalive and TLS setting (Lettuce applies socket and SSL options per
+ * client), all on the same event loops and threads ([resources]).
  */
 internal class Clients(
     private val resources: ClientResources,
 ) {
-    private val byKeepAlive = ConcurrentHashMap<Optional, RedisClient>()
+    private val bySettings = ConcurrentHashMap<Settings, RedisClient>()
 
     /** The map key: [ConcurrentHashMap] takes no null. */
-    private data class Optional(
+    private data class Settings(
         val keepAlive: KeepAlive?,
+        val tls: Tls?,
     )
 
-    fun of(keepAlive: KeepAlive?): RedisClient = byKeepAlive.computeIfAbsent(Optional(keepAlive)) { create(keepAlive) }
+    fun of(
+        keepAlive: KeepAlive?,
+        tls: Tls?,
+    ): RedisClient = bySettings.computeIfAbsent(Settings(keepAlive, tls)) { create(keepAlive, tls) }
 
-    private fun create(keepAlive: KeepAlive?): RedisClient =
+    private fun create(
+        keepAlive: KeepAlive?,
+        tls: Tls?,
+    ): RedisClient =
         RedisClient.create(resources).apply {
             // Connections never reconnect by themselves: a lost one is dropped and the next block reconnects
             // through a fresh resolution, possibly to another node.
@@ -42,8 +52,21 @@ internal class Clients(
                             .keepAlive(options(keepAlive))
                             .build(),
                     ).timeoutOptions(TimeoutOptions.enabled())
+                    .apply { if (tls != null) sslOptions(ssl(tls)) }
                     .build()
         }
+
+    private fun ssl(tls: Tls): SslOptions =
+        SslOptions
+            .builder()
+            .jdkSslProvider()
+            .apply {
+                tls.trustedCertificates?.let { trustManager(it.toFile()) }
+                tls.trustStore?.let { truststore(it.toFile(), tls.trustStorePassword.orEmpty()) }
+                if (tls.clientCertificate != null && tls.clientKey != null) {
+                    keyManager(tls.clientCertificate!!.toFile(), tls.clientKey!!.toFile(), null)
+                }
+            }.build()
 
     private fun options(keepAlive: KeepAlive?): SocketOptions.KeepAliveOptions =
         if (keepAlive == null) {
@@ -62,8 +85,8 @@ internal class Clients(
         }
 
     fun shutdown(seconds: Long) {
-        byKeepAlive.values.forEach { it.shutdown(0, seconds, TimeUnit.SECONDS) }
-        byKeepAlive.clear()
+        bySettings.values.forEach { it.shutdown(0, seconds, TimeUnit.SECONDS) }
+        bySettings.clear()
     }
 
     private companion object {
@@ -71,3 +94,6 @@ internal class Clients(
         val MAX_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(10)
     }
 }
+
+/** Lettuce's peer check for [tls]: the chain and the host name, or the chain only. */
+internal fun verifyMode(tls: Tls): SslVerifyMode = if (tls.verifyHostname) SslVerifyMode.FULL else SslVerifyMode.CA

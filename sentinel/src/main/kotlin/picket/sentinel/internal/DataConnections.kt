@@ -10,6 +10,7 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.KeepAlive
 import picket.core.NodeConnectionException
+import picket.core.Tls
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 
@@ -41,6 +42,7 @@ internal class DataConnections(
          * confirm: durable specs get connections of their own so that they never stall the others.
          */
         val durable: Boolean = false,
+        val tls: Tls? = null,
     ) {
         val connectTo: Address get() = mapper.map(address)
 
@@ -63,6 +65,7 @@ internal class DataConnections(
                     mapper,
                     spec.keepAlive,
                     spec.durability !is Durability.None,
+                    spec.tls,
                 )
         }
     }
@@ -168,6 +171,7 @@ internal class DataConnections(
             key.password != null -> uri.withPassword(key.password.toCharArray())
         }
         key.clientName?.let { uri.withClientName(it) }
-        return clients.of(key.keepAlive).connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
+        key.tls?.let { uri.withSsl(true).withVerifyPeer(verifyMode(it)) }
+        return clients.of(key.keepAlive, key.tls).connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
     }
 }

@@ -45,6 +45,7 @@ internal class SentinelQueries(
                 .withPort(at.port)
                 .withTimeout(group.commandTimeout)
                 .withClientName(CLIENT_NAME)
+        group.tls?.let { builder.withSsl(true).withVerifyPeer(verifyMode(it)) }
         when {
             group.username != null -> builder.withAuthentication(group.username, group.password.orEmpty())
             group.password != null -> builder.withPassword(group.password.toCharArray())
@@ -130,9 +131,8 @@ internal class SentinelQueries(
     ): T {
         val future =
             clients
-                .of(
-                    group.keepAlive,
-                ).connectSentinelAsync(StringCodec.UTF8, uri(sentinel, group))
+                .of(group.keepAlive, group.tls)
+                .connectSentinelAsync(StringCodec.UTF8, uri(sentinel, group))
                 .toCompletableFuture()
         val connection =
             try {

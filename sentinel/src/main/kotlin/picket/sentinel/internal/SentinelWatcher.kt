@@ -113,9 +113,8 @@ internal class SentinelWatcher(
         val config = state.config
         val future =
             clients
-                .of(
-                    config.keepAlive,
-                ).connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config))
+                .of(config.keepAlive, config.tls)
+                .connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config))
                 .toCompletableFuture()
         val connection =
             try {

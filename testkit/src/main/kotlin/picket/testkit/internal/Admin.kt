@@ -4,6 +4,8 @@ import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisURI
 import io.lettuce.core.SocketOptions
+import io.lettuce.core.SslOptions
+import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.protocol.ProtocolVersion
@@ -12,6 +14,7 @@ import io.lettuce.core.sentinel.api.sync.RedisSentinelCommands
 import picket.testkit.NodeKind
 import picket.testkit.NodeRole
 import picket.testkit.RedisNode
+import picket.testkit.TlsFiles
 import picket.testkit.TopologyConfig
 import java.time.Duration
 import java.util.concurrent.TimeUnit
@@ -19,9 +22,11 @@ import java.util.concurrent.TimeUnit
 /**
  * Short-lived Lettuce connections for the test kit's own commands (PING, ROLE, SENTINEL …), one per call, with
  * the credentials that the node's kind needs and tight timeouts, so that a paused node costs at most [timeout].
+ * On a TLS topology they trust both authorities and present the client certificate.
  */
 internal class Admin(
     private val config: TopologyConfig,
+    private val tls: TlsFiles? = null,
 ) : AutoCloseable {
     private val resources =
         DefaultClientResources
@@ -38,7 +43,18 @@ internal class Admin(
                     .protocolVersion(ProtocolVersion.RESP2)
                     .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
                     .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                    .build()
+                    .apply {
+                        if (tls != null) {
+                            sslOptions(
+                                SslOptions
+                                    .builder()
+                                    .jdkSslProvider()
+                                    .trustManager(tls.bothAuthorities.toFile())
+                                    .keyManager(tls.clientCertificate.toFile(), tls.clientKey.toFile(), null)
+                                    .build(),
+                            )
+                        }
+                    }.build()
         }
 
     fun <T> commands(
@@ -89,6 +105,7 @@ internal class Admin(
                 .withHost(node.host)
                 .withPort(node.port)
                 .withTimeout(timeout)
+        if (tls != null) builder.withSsl(true).withVerifyPeer(SslVerifyMode.CA)
         if (node.kind == NodeKind.SENTINEL) {
             config.sentinelPassword?.let { builder.withPassword(it.toCharArray()) }
         } else {

@@ -1,18 +1,22 @@
 package picket.testkit.internal
 
 import picket.testkit.RedisNode
+import picket.testkit.TlsFiles
 import picket.testkit.TopologyConfig
 import java.nio.file.Files
+import java.nio.file.Path
 
 /** Writes the redis.conf of data nodes and the sentinel.conf of sentinels. */
 internal class NodeConfigs(
     private val config: TopologyConfig,
+    private val tls: TlsFiles?,
 ) {
     fun writeData(
         node: RedisNode,
         master: RedisNode?,
     ) {
         val lines = common(node)
+        tls?.let { lines += tlsLines(it.dataCertificate, it.dataKey, it) }
         lines += "save \"\""
         lines += if (config.appendOnly) "appendonly yes" else "appendonly no"
         if (config.appendOnly) lines += "appendfsync everysec"
@@ -37,6 +41,7 @@ internal class NodeConfigs(
         masters: Map<String, RedisNode>,
     ) {
         val lines = common(node)
+        tls?.let { lines += tlsLines(it.sentinelCertificate, it.sentinelKey, it) }
         config.sentinelPassword?.let {
             lines += "requirepass $it"
             lines += "sentinel sentinel-pass $it"
@@ -57,13 +62,31 @@ internal class NodeConfigs(
         Files.write(node.configFile, lines)
     }
 
+    /**
+     * TLS only: the node's [certificate], trust in both authorities (replicas and sentinels are clients of the
+     * nodes they connect to), and TLS for its own outgoing connections.
+     */
+    private fun tlsLines(
+        certificate: Path,
+        key: Path,
+        files: TlsFiles,
+    ): List<String> =
+        listOf(
+            "tls-cert-file $certificate",
+            "tls-key-file $key",
+            "tls-ca-cert-file ${files.bothAuthorities}",
+            "tls-replication yes",
+            "tls-auth-clients ${if (config.tls?.requireClientCertificates == true) "yes" else "optional"}",
+        )
+
     private fun common(node: RedisNode): MutableList<String> =
         mutableListOf(
-            "port ${node.port}",
+            // TLS only: the plain port is closed.
+            "port ${if (tls == null) node.port else 0}",
             "bind ${node.host}",
             "protected-mode no",
             "daemonize no",
             "dir ${node.directory}",
             "logfile \"\"",
-        )
+        ).apply { if (tls != null) add("tls-port ${node.port}") }
 }
