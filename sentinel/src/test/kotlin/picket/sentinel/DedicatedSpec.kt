@@ -15,9 +15,11 @@ import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.KillArgs
 import io.lettuce.core.LMoveArgs
 import io.lettuce.core.RedisCommandExecutionException
+import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.core.PicketEvent
 import picket.core.PipelineException
@@ -106,6 +108,42 @@ class DedicatedSpec :
                 "poolWait is PT-0.001S, must be > 0"
         }
 
+        test("a block's WATCH and SELECT do not follow its connection back to the pool; a shared pool says its size") {
+            val one = spec.copy(clientName = "pool-reset", poolSize = 1, poolWait = Duration.ofMillis(200))
+            picket.withConn(spec) { set("reset:watched", "1") }
+            val id =
+                picket.withDedicatedConn(one) {
+                    watch("reset:watched")
+                    select(3)
+                    set("reset:db3", "x")
+                    clientId()
+                }
+            picket.withConn(spec) { set("reset:watched", "2") }
+            // The same connection (a pool of one): a leaked WATCH would abort this transaction.
+            picket.transaction(one) { multi { it.set("reset:after", "ok") } } shouldBe
+                TransactionOutcome.Committed(listOf("OK"))
+            picket.withDedicatedConn(one) {
+                clientId() shouldBe id
+                get("reset:db3") shouldBe null
+                get("reset:after")
+            } shouldBe "ok"
+            coroutineScope {
+                val holding = CompletableDeferred<Unit>()
+                val holder =
+                    async {
+                        picket.withDedicatedConn(one) {
+                            holding.complete(Unit)
+                            blpop(1.0, "reset:empty")
+                        }
+                    }
+                holding.await()
+                // Specs that share a connection key share the pool sized by the first: the error says its size.
+                shouldThrow<PoolExhaustedException> { picket.withDedicatedConn(one.copy(poolSize = 5)) { ping() } }
+                    .size shouldBe 1
+                holder.await() shouldBe null
+            }
+        }
+
         test("a transaction commits, reports a WATCH conflict as Aborted, and an interruption before EXEC as not run") {
             picket.withConn(spec) { set("tx:balance", "100") }
             val committed =
@@ -188,6 +226,30 @@ class DedicatedSpec :
             error.replies shouldBe (1..10L).toList()
             // Only the first window ran: the pipeline was not run again from the start.
             picket.withConn(spec) { get("pk:counter") } shouldBe "10"
+        }
+
+        test("a transaction that a failover interrupts says it did not run; its write reaches no master") {
+            val old = topology.awaitMaster(masterName)
+            picket.withConn(spec.withDurability(Durability.allReplicas(Duration.ofSeconds(5)))) {
+                set("txf:balance", "100")
+            }
+            val log = EventLog(picket)
+            val error =
+                shouldThrow<TransactionInterruptedException> {
+                    picket.transaction(spec, watch = listOf("txf:balance")) {
+                        val balance = redis.get("txf:balance")!!.toLong()
+                        topology.failover(masterName)
+                        log.await<PicketEvent.SwitchMaster>()
+                        multi { it.set("txf:balance", "${balance - 10}") }
+                    }
+                }
+            error.execSent shouldBe false
+            error.address shouldBe old.asAddress
+            error.message shouldContain "was interrupted before EXEC: it did not run"
+            picket.withConn(spec) { get("txf:balance") } shouldBe "100"
+            log.close()
+            topology.awaitMaster(masterName, notEqualTo = old)
+            Inspect.on(old) { it.get("txf:balance") } shouldBe "100"
         }
 
         test("a failover in the middle of a pipeline fails it with the replies known; none of them is lost silently") {

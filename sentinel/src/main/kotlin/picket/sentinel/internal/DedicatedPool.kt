@@ -8,24 +8,32 @@ import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PoolExhaustedException
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedDeque
+
+/** A connection given back to a pool, once its session state is reset; null if the reset failed. */
+private typealias Idle = CompletableFuture<StatefulRedisConnection<String, String>?>
 
 /**
  * Dedicated connections, for what must not share the multiplexed connection: blocking commands, transactions,
  * pipelines. One bounded pool per connection key (node and credentials); a block holds a connection alone for its
  * whole run. A connection whose block failed in any way (an error reply, a timeout, a lost connection, an exception
- * of the block) is closed, never returned. Every connection to a node that is switched away from is closed at once,
- * those in use too: a pipeline or a blocking command on a demoted master fails instead of going on there.
+ * of the block) is closed, never returned. A healthy one is reused only once the session state a block may have left
+ * is undone (`UNWATCH` and `SELECT` of the key's database; a connection left inside MULTI is closed), so the next
+ * block never inherits a watch or another database. Every connection to a node
+ * that is switched away from is closed at once, those in use too: a pipeline or a blocking command on a demoted
+ * master fails instead of going on there.
  */
 internal class DedicatedPool(
     private val connect: suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String>,
 ) {
     private class Pool(
-        size: Int,
+        val size: Int,
+        val database: Int,
     ) {
         val permits = Semaphore(size)
-        val idle = ConcurrentLinkedDeque<StatefulRedisConnection<String, String>>()
+        val idle = ConcurrentLinkedDeque<Idle>()
         val inUse: MutableSet<StatefulRedisConnection<String, String>> = ConcurrentHashMap.newKeySet()
 
         @Volatile
@@ -46,9 +54,9 @@ internal class DedicatedPool(
         block: suspend (StatefulRedisConnection<String, String>) -> T,
     ): T {
         // The first spec to use a key sets its size; specs that share a key share its pool.
-        val pool = pools.computeIfAbsent(key) { Pool(spec.poolSize) }
+        val pool = pools.computeIfAbsent(key) { Pool(spec.poolSize, key.database) }
         withTimeoutOrNull(spec.poolWait.toMillis()) { pool.permits.acquire() }
-            ?: throw PoolExhaustedException(key.address, spec.target(), spec.poolSize, spec.poolWait)
+            ?: throw PoolExhaustedException(key.address, spec.target(), pool.size, spec.poolWait)
         var connection: StatefulRedisConnection<String, String>? = null
         var healthy = false
         try {
@@ -65,28 +73,58 @@ internal class DedicatedPool(
         }
     }
 
-    /** Returns a healthy open [connection] to [pool]'s idle ones, or closes it. */
+    /**
+     * Returns [connection] to [pool] once a block's WATCH and SELECT are undone (`UNWATCH` and `SELECT` sent
+     * together, off the caller's path), or closes it if its block failed or it is left inside MULTI. The next
+     * taker waits for that reset (one round trip at most) rather than connect anew, so the pool holds at most its
+     * size and sequential blocks reuse one connection.
+     */
     private fun giveBack(
         pool: Pool,
         connection: StatefulRedisConnection<String, String>,
         healthy: Boolean,
     ) {
         pool.inUse -= connection
-        if (healthy && connection.isOpen && !pool.closed) {
-            pool.idle.addFirst(connection)
-            // Closed meanwhile: close() may have drained the idle ones before this one came back.
-            if (pool.closed && pool.idle.remove(connection)) connection.closeAsync()
-        } else {
+        val reusable = healthy && connection.isOpen && !connection.isMulti
+        if (!reusable || pool.closed) {
             connection.closeAsync()
+            return
+        }
+        val commands = connection.async()
+        val unwatch = commands.unwatch().toCompletableFuture()
+        val select = commands.select(pool.database).toCompletableFuture()
+        val reset: Idle =
+            CompletableFuture.allOf(unwatch, select).handle { _, error ->
+                if (error == null && connection.isOpen) {
+                    connection
+                } else {
+                    connection.closeAsync()
+                    null
+                }
+            }
+        pool.idle.addFirst(reset)
+        // Closed meanwhile: close() may have drained the idle ones before this one came back.
+        if (pool.closed && pool.idle.remove(reset)) closeWhenReset(reset)
+    }
+
+    /** An idle connection, or null for one whose reset failed (then it is closed). */
+    private suspend fun take(pool: Pool): StatefulRedisConnection<String, String>? {
+        while (true) {
+            val reset = pool.idle.pollFirst() ?: return null
+            val connection =
+                try {
+                    reset.copy().await()
+                } catch (e: kotlinx.coroutines.CancellationException) {
+                    closeWhenReset(reset)
+                    throw e
+                }
+            if (connection != null && connection.isOpen) return connection
+            connection?.closeAsync()
         }
     }
 
-    private fun take(pool: Pool): StatefulRedisConnection<String, String>? {
-        while (true) {
-            val connection = pool.idle.pollFirst() ?: return null
-            if (connection.isOpen) return connection
-            connection.closeAsync()
-        }
+    private fun closeWhenReset(reset: Idle) {
+        reset.thenAccept { it?.closeAsync() }
     }
 
     /** Drops the pools of [address] and closes their connections, idle and in use. */
@@ -105,7 +143,7 @@ internal class DedicatedPool(
 
     private fun close(pool: Pool) {
         pool.closed = true
-        generateSequence { pool.idle.pollFirst() }.forEach { it.closeAsync() }
+        generateSequence { pool.idle.pollFirst() }.forEach(::closeWhenReset)
         pool.inUse.forEach { it.closeAsync() }
     }
 
