@@ -11,6 +11,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldMatch
 import io.kotest.matchers.string.shouldStartWith
+import picket.testkit.RedisBinary
 import java.io.ByteArrayOutputStream
 import java.io.PrintStream
 
@@ -82,6 +83,16 @@ class SamplesSpec :
                     "config-epoch -> 0",
                 )
             lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1
+        }
+
+        test("the Java TLS sample writes and reads over TLS, or says why the binary cannot") {
+            val lines = captureOutput { TlsFromJava.main(emptyArray()) }
+            val reason = RedisBinary.locate().tlsUnsupportedReason
+            if (reason == null) {
+                lines shouldContainAll listOf("SET over TLS -> OK", "GET over TLS -> 42")
+            } else {
+                lines shouldContainAll listOf("TLS skipped: $reason")
+            }
         }
 
         test("the Java sample kills the master and sees the sentinels agree on the replica") {

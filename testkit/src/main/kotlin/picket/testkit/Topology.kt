@@ -238,7 +238,8 @@ public class Topology private constructor(
         masterName: String?,
     ): RedisNode {
         val dir = Files.createDirectories(baseDir.resolve(name))
-        return RedisNode(name, kind, masterName, HOST, Ports.next(), dir)
+        val host = if (config.announceHostnames) HOST_NAME else HOST
+        return RedisNode(name, kind, masterName, host, Ports.next(), dir)
     }
 
     private fun checkOwned(node: RedisNode) {
@@ -308,6 +309,7 @@ public class Topology private constructor(
 
     public companion object {
         private const val HOST = "127.0.0.1"
+        private const val HOST_NAME = "localhost"
         private const val PORT_ATTEMPTS = 5
         private val PING_TIMEOUT = Duration.ofMillis(500)
 

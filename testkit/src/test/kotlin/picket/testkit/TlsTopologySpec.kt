@@ -14,8 +14,9 @@ import java.nio.file.Files
 import javax.net.ssl.SSLException
 
 /**
- * A TLS-only topology with generated certificates: two authorities, client certificates required. Skipped, with
- * the reason, where the redis-server binary was built without TLS.
+ * A TLS-only topology with generated certificates (two authorities, client certificates required) whose nodes are
+ * known by host name (`announce-hostnames`). Skipped, with the reason, where the redis-server binary was built
+ * without TLS.
  */
 class TlsTopologySpec :
     FunSpec({
@@ -28,6 +29,7 @@ class TlsTopologySpec :
                 install(TopologyExtension()) {
                     replicasPerMaster = 1
                     tls = TopologyTls(requireClientCertificates = true)
+                    announceHostnames = true
                 }
             } else {
                 null
@@ -68,8 +70,21 @@ class TlsTopologySpec :
                 shouldThrow<RedisConnectionException> { Clients.on(master) { it.ping() } }
             }
 
-        test("replication and a failover run over TLS").config(enabledOrReasonIf = enabled) {
+        test(
+            "replication and a failover run over TLS, every address by host name",
+        ).config(enabledOrReasonIf = enabled) {
             val master = topology!!.awaitMaster(masterName)
+            master.address shouldBe "localhost:${master.port}"
+            topology.currentMaster(masterName) shouldBe master
+            val sentinel = topology.sentinels.first()
+            val files = topology.tls!!
+            Clients.onTls(
+                sentinel,
+                files,
+                files.sentinelAuthority,
+                present = true,
+            ) { it.info("sentinel") } shouldContain
+                "address=localhost:${master.port}"
             topology.role(topology.dataNodes(masterName).single { it != master }) shouldBe
                 NodeRole.Replica(master.address, linkUp = true)
             topology.failover(masterName)

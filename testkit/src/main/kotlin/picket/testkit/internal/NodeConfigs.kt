@@ -32,6 +32,7 @@ internal class NodeConfigs(
         } else {
             config.dataPassword?.let { lines += "masterauth $it" }
         }
+        if (config.announceHostnames) lines += "replica-announce-ip ${node.host}"
         if (master != null) lines += "replicaof ${master.host} ${master.port}"
         Files.write(node.configFile, lines)
     }
@@ -45,6 +46,11 @@ internal class NodeConfigs(
         config.sentinelPassword?.let {
             lines += "requirepass $it"
             lines += "sentinel sentinel-pass $it"
+        }
+        if (config.announceHostnames) {
+            lines += "sentinel resolve-hostnames yes"
+            lines += "sentinel announce-hostnames yes"
+            lines += "sentinel announce-ip ${node.host}"
         }
         masters.forEach { (name, master) ->
             lines += "sentinel monitor $name ${master.host} ${master.port} ${config.quorum}"
@@ -83,10 +89,15 @@ internal class NodeConfigs(
         mutableListOf(
             // TLS only: the plain port is closed.
             "port ${if (tls == null) node.port else 0}",
-            "bind ${node.host}",
+            // By host name: the loopback address, and the IPv6 one where it exists ('-': optional).
+            if (config.announceHostnames) "bind $LOOPBACK -::1" else "bind ${node.host}",
             "protected-mode no",
             "daemonize no",
             "dir ${node.directory}",
             "logfile \"\"",
         ).apply { if (tls != null) add("tls-port ${node.port}") }
+
+    private companion object {
+        const val LOOPBACK = "127.0.0.1"
+    }
 }
