@@ -1,6 +1,7 @@
 package picket.samples
 
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
@@ -9,6 +10,11 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
 import picket.core.PicketException
+import picket.pubsub.ListenerOptions
+import picket.pubsub.PubSubSignal
+import picket.pubsub.Topic
+import picket.pubsub.listen
+import picket.pubsub.publish
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.NodeRole
@@ -65,6 +71,10 @@ object Demo {
 
         pairPipelineTransaction(picket, spec.copy(durability = Durability.None))
 
+        // Pub/sub: a listener on a channel and a pattern, which follows the failover below by itself.
+        val news = News(picket, spec)
+        news.before()
+
         val status = picket.status("demo")
         val old = status.masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
         val epochBefore = status.epochs[TopologyConfig.DEFAULT_MASTER_NAME]
@@ -83,6 +93,7 @@ object Demo {
                 "command; first write on the new master (INCR -> $written) " +
                 "${(firstWrite - seen) / 1_000_000} ms after that",
         )
+        news.after(plain)
         val parked = withTimeout(30.seconds) { ended.await() }
         val (acknowledged, errors) = loop.stop()
         val lost =
@@ -102,6 +113,45 @@ object Demo {
             picket.withConn(spec.copy(masterName = "no-such-master")) { ping() }
         } catch (e: PicketException) {
             println("typed error: ${e::class.simpleName}: ${e.message}")
+        }
+    }
+
+    /** A pub/sub listener on `news` and `news.*`, before and after the failover. */
+    private class News(
+        private val picket: Picket,
+        private val spec: ConnSpec,
+    ) {
+        private val lines = Channel<String>(Channel.UNLIMITED)
+        private val resumed = CompletableDeferred<PubSubSignal.Resumed>()
+        private val listener =
+            picket.listen(
+                spec,
+                mapOf(
+                    Topic.channel("news") to { m -> lines.send("channel ${m.channel}: ${m.payload}") },
+                    Topic.pattern("news.*") to { m ->
+                        lines.send("pattern ${m.pattern} on ${m.channel}: ${m.payload}")
+                    },
+                ),
+                ListenerOptions(onSignal = { if (it is PubSubSignal.Resumed) resumed.complete(it) }),
+            )
+
+        suspend fun before() {
+            listener.awaitConnected(Duration.ofSeconds(10))
+            val receivers = picket.publish(spec, "news", "before the failover")
+            println("pubsub: PUBLISH news -> $receivers receiver(s); got ${lines.receive()}")
+            picket.publish(spec, "news.sport", "goal")
+            println("pubsub: PUBLISH news.sport; got ${lines.receive()}")
+        }
+
+        suspend fun after(plain: ConnSpec) {
+            val back = withTimeout(30.seconds) { resumed.await() }
+            picket.publish(plain, "news", "after the failover")
+            val got = withTimeout(10.seconds) { lines.receive() }
+            println(
+                "pubsub: the listener resumed by itself on ${back.address} (was ${back.previousAddress}), " +
+                    "messages of a ${back.gap.toMillis()} ms window may be missing; got $got",
+            )
+            listener.close()
         }
     }
 

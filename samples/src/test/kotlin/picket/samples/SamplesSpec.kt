@@ -63,6 +63,15 @@ class SamplesSpec :
             // As in ParkingSpec: a block that took its connection just before the leader's +selected-slave can be
             // answered by the old master after the promotion.
             lost.toInt() shouldBeLessThanOrEqual 2
+            lines.single { it.startsWith("pubsub: PUBLISH news ->") } shouldBe
+                "pubsub: PUBLISH news -> 1 receiver(s); got channel news: before the failover"
+            lines.single { it.startsWith("pubsub: PUBLISH news.sport") } shouldBe
+                "pubsub: PUBLISH news.sport; got pattern news.* on news.sport: goal"
+            lines.single { it.startsWith("pubsub: the listener resumed") } shouldMatch
+                Regex(
+                    "pubsub: the listener resumed by itself on 127\\.0\\.0\\.1:\\d+ \\(was 127\\.0\\.0\\.1:\\d+\\), " +
+                        "messages of a \\d+ ms window may be missing; got channel news: after the failover",
+                )
             lines.single { it.startsWith("typed error:") } shouldStartWith
                 "typed error: MasterNameUnknownException: " +
                 "no sentinel of group 'demo' monitors a master named 'no-such-master'"
@@ -83,6 +92,19 @@ class SamplesSpec :
                     "config-epoch -> 0",
                 )
             lines.count { it.startsWith("event: MasterResolved(group=main, masterName=mymaster") } shouldBe 1
+        }
+
+        test("the Java pub/sub sample listens, publishes and subscribes while running") {
+            val lines = captureOutput { PubSubFromJava.main(emptyArray()) }
+            lines shouldContainAll
+                listOf(
+                    "PUBLISH alerts -> 1 receiver(s)",
+                    "received alerts: disk full",
+                    "received metrics.cpu: 97%",
+                    "received audit: login",
+                    "subscriptions: Subscriptions(channels=[alerts, audit], patterns=[metrics.*])",
+                )
+            lines.count { it.startsWith("signal: subscribed to ") } shouldBe 3
         }
 
         test("the Java TLS sample writes and reads over TLS, or says why the binary cannot") {

@@ -29,6 +29,7 @@ import picket.core.Balancer
 import picket.core.Balancers
 import picket.core.Commands
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
@@ -42,6 +43,7 @@ import picket.sentinel.internal.EventBus
 import picket.sentinel.internal.GroupRuntime
 import picket.sentinel.internal.LeaseContext
 import picket.sentinel.internal.PipelineRun
+import picket.sentinel.internal.PubSubConnections
 import picket.sentinel.internal.SentinelQueries
 import picket.sentinel.internal.Tracked
 import picket.sentinel.internal.TransactionRun
@@ -83,6 +85,7 @@ public class Picket : AutoCloseable {
     private val groups = ConcurrentHashMap<String, GroupRuntime>()
     private val groupLock = Any()
     private val engine = Engine(::group, connections, bus)
+    private val pubSubConnections = PubSubConnections()
     private val closed = AtomicBoolean(false)
 
     /**
@@ -431,6 +434,24 @@ public class Picket : AutoCloseable {
      */
     public fun status(group: String): GroupStatus = group(group).status()
 
+    /**
+     * For Picket's own modules (pub/sub): resolves [spec] as [withConn] would (the ROLE-checked master, after any
+     * write parking, or a replica its balancer picks) and opens a new pub/sub connection of the caller's own to
+     * that node, on I/O threads that no [withConn] connection uses. [onClosed] runs once when the connection closes
+     * for any reason. The caller closes the connection.
+     *
+     * @throws picket.core.PicketException subtypes as [withConn] does.
+     */
+    @InternalPicketApi
+    public suspend fun openPubSub(
+        spec: ConnSpec,
+        onClosed: () -> Unit,
+    ): PubSubAttachment {
+        checkOpen()
+        val (address, key) = engine.execute(spec.copy(durability = Durability.None)) { it.address to it.key }
+        return PubSubAttachment(address, pubSubConnections.open(key, spec, onClosed))
+    }
+
     /** Closes every subscription and connection; blocks running now fail, later ones get [PicketClosedException]. */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
@@ -439,6 +460,7 @@ public class Picket : AutoCloseable {
             groups.clear()
         }
         connections.closeEverything()
+        pubSubConnections.shutdown(SHUTDOWN_SECONDS)
         bus.close()
         scope.cancel()
         clients.shutdown(SHUTDOWN_SECONDS)

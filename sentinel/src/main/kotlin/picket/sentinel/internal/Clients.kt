@@ -2,6 +2,7 @@ package picket.sentinel.internal
 
 import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
+import io.lettuce.core.RedisConnectionStateListener
 import io.lettuce.core.SocketOptions
 import io.lettuce.core.SslOptions
 import io.lettuce.core.SslVerifyMode
@@ -19,6 +20,8 @@ import java.util.concurrent.TimeUnit
  */
 internal class Clients(
     private val resources: ClientResources,
+    /** Told of every connection of these clients that closes (pub/sub listeners watch theirs). */
+    private val stateListener: RedisConnectionStateListener? = null,
 ) {
     private val bySettings = ConcurrentHashMap<Settings, RedisClient>()
 
@@ -38,6 +41,7 @@ internal class Clients(
         tls: Tls?,
     ): RedisClient =
         RedisClient.create(resources).apply {
+            stateListener?.let { addListener(it) }
             // Connections never reconnect by themselves: a lost one is dropped and the next block reconnects
             // through a fresh resolution, possibly to another node.
             options =

@@ -158,20 +158,29 @@ internal class DataConnections(
     fun connect(
         key: Key,
         spec: ConnSpec,
-    ): CompletableFuture<StatefulRedisConnection<String, String>> {
-        val uri =
-            RedisURI
-                .builder()
-                .withHost(key.connectTo.host)
-                .withPort(key.connectTo.port)
-                .withDatabase(key.database)
-                .withTimeout(spec.commandTimeout)
-        when {
-            key.username != null -> uri.withAuthentication(key.username, key.password.orEmpty())
-            key.password != null -> uri.withPassword(key.password.toCharArray())
+    ): CompletableFuture<StatefulRedisConnection<String, String>> =
+        clients.of(key.keepAlive, key.tls).connectAsync(StringCodec.UTF8, uri(key, spec)).toCompletableFuture()
+
+    companion object {
+        /** Where and how a connection for [key] connects: the mapped address, credentials, database, TLS. */
+        fun uri(
+            key: Key,
+            spec: ConnSpec,
+        ): RedisURI {
+            val uri =
+                RedisURI
+                    .builder()
+                    .withHost(key.connectTo.host)
+                    .withPort(key.connectTo.port)
+                    .withDatabase(key.database)
+                    .withTimeout(spec.commandTimeout)
+            when {
+                key.username != null -> uri.withAuthentication(key.username, key.password.orEmpty())
+                key.password != null -> uri.withPassword(key.password.toCharArray())
+            }
+            key.clientName?.let { uri.withClientName(it) }
+            key.tls?.let { uri.withSsl(true).withVerifyPeer(verifyMode(it)) }
+            return uri.build()
         }
-        key.clientName?.let { uri.withClientName(it) }
-        key.tls?.let { uri.withSsl(true).withVerifyPeer(verifyMode(it)) }
-        return clients.of(key.keepAlive, key.tls).connectAsync(StringCodec.UTF8, uri.build()).toCompletableFuture()
     }
 }

@@ -45,7 +45,13 @@ internal enum class Failure(
         private fun ofConnectionError(message: String): Failure =
             when {
                 REJECTED_UNSENT.any { message.startsWith(it) } -> NOT_CONNECTED
+
+                // "Connection closed", and "Connection disconnected" for commands queued as the channel went away
+                // (sent or not: Lettuce does not say), so they may have run.
                 message.contains("closed", ignoreCase = true) -> CONNECTION_LOST
+
+                message.contains("disconnected", ignoreCase = true) -> CONNECTION_LOST
+
                 else -> OTHER
             }
 

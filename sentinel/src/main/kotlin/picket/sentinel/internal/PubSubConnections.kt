@@ -1,0 +1,83 @@
+package picket.sentinel.internal
+
+import io.lettuce.core.RedisChannelHandler
+import io.lettuce.core.RedisConnectionStateListener
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
+import io.lettuce.core.resource.ClientResources
+import io.lettuce.core.resource.DefaultClientResources
+import kotlinx.coroutines.future.await
+import picket.core.ConnSpec
+import picket.core.NodeConnectionException
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
+
+/**
+ * Pub/sub connections, each its own, on I/O threads of their own: a listener whose buffer is full stops reading
+ * (it holds its I/O thread), which must never stall the connections that `withConn` blocks run on. Each connection
+ * can be watched for its close.
+ */
+internal class PubSubConnections {
+    private val watchers = ConcurrentHashMap<RedisChannelHandler<*, *>, () -> Unit>()
+    private val listener =
+        object : RedisConnectionStateListener {
+            override fun onRedisDisconnected(connection: RedisChannelHandler<*, *>) {
+                watchers.remove(connection)?.invoke()
+            }
+        }
+    private val resources: ClientResources by lazy {
+        DefaultClientResources
+            .builder()
+            .ioThreadPoolSize(IO_THREADS)
+            .computationThreadPoolSize(1)
+            .build()
+    }
+    private val clients by lazy { Clients(resources, listener) }
+
+    @Volatile
+    private var used = false
+
+    /**
+     * A new pub/sub connection for [key]; [onClosed] runs once when it closes for any reason.
+     *
+     * @throws NodeConnectionException if it cannot be made within the spec's connect timeout.
+     */
+    suspend fun open(
+        key: DataConnections.Key,
+        spec: ConnSpec,
+        onClosed: () -> Unit,
+    ): StatefulRedisPubSubConnection<String, String> {
+        used = true
+        val future =
+            clients
+                .of(key.keepAlive, key.tls)
+                .connectPubSubAsync(StringCodec.UTF8, DataConnections.uri(key, spec))
+                .toCompletableFuture()
+        val connection =
+            try {
+                bounded(spec.connectTimeout, "subscribing on ${key.address}") { future.copy().await() }
+            } catch (e: kotlinx.coroutines.CancellationException) {
+                future.thenAccept { it.closeAsync() }
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                future.thenAccept { it.closeAsync() }
+                throw NodeConnectionException(key.address, spec.target(), e)
+            }
+        watchers[connection as RedisChannelHandler<*, *>] = onClosed
+        // Closed before the watch was in place: nobody would be told.
+        if (!connection.isOpen && watchers.remove(connection) != null) onClosed()
+        return connection
+    }
+
+    fun shutdown(seconds: Long) {
+        if (!used) return
+        clients.shutdown(seconds)
+        resources.shutdown(0, seconds, TimeUnit.SECONDS)
+    }
+
+    private companion object {
+        const val IO_THREADS = 2
+    }
+}
