@@ -64,6 +64,29 @@ object Inspect {
             line.split(" ").let { "name=$name" in it && it.any { f -> f.startsWith("flags=") && 'P' in f } }
         }
 
+    /** Kills the pub/sub connections named [name] on [node]; returns how many. */
+    fun killSubscribers(
+        node: RedisNode,
+        name: String,
+    ): Int =
+        on(node) { redis ->
+            val ids =
+                redis
+                    .clientList()
+                    .lines()
+                    .map { it.split(" ") }
+                    .filter { fields ->
+                        "name=$name" in fields && fields.any { it.startsWith("flags=") && 'P' in it }
+                    }.map { fields -> fields.first { it.startsWith("id=") }.removePrefix("id=").toLong() }
+            ids.forEach {
+                redis.clientKill(
+                    io.lettuce.core.KillArgs.Builder
+                        .id(it),
+                )
+            }
+            ids.size
+        }
+
     /** Connections named [name] on [node]. */
     fun clientsNamed(
         node: RedisNode,

@@ -251,6 +251,34 @@ class PubSubSpec :
             shouldThrow<PicketClosedException> { listener.psubscribe("p*") }
         }
 
+        test("a direct listener (host and port) subscribes there, and reconnects there when its connection is killed") {
+            val master = topology.awaitMaster(masterName)
+            val direct = ConnSpec(host = master.host, port = master.port, clientName = "ps-direct")
+            val received = CopyOnWriteArrayList<String>()
+            val signals = Signals()
+            val listener =
+                picket.listen(
+                    direct,
+                    mapOf(
+                        Topic.channel("direct") to { m ->
+                            received += m.payload
+                        },
+                    ),
+                    ListenerOptions(onSignal = signals),
+                )
+            try {
+                signals.await<PubSubSignal.Connected>().address shouldBe master.asAddress
+                picket.publish(direct, "direct", "one") shouldBe 1L
+                Inspect.killSubscribers(master, "ps-direct") shouldBe 1
+                signals.await<PubSubSignal.Disconnected>().reason shouldBe "the connection closed"
+                signals.await<PubSubSignal.Resumed>().address shouldBe master.asAddress
+                picket.publish(direct, "direct", "two") shouldBe 1L
+                within(5) { received shouldBe listOf("one", "two") }
+            } finally {
+                listener.close()
+            }
+        }
+
         test("a listener on a replica gets what is published on the master") {
             val master = topology.awaitMaster(masterName)
             val received = CompletableDeferred<PubSubMessage>()
