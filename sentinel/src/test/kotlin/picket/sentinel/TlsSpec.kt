@@ -7,9 +7,13 @@ import io.kotest.core.test.Enabled
 import io.kotest.core.test.TestCase
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
+import io.lettuce.core.pubsub.RedisPubSubAdapter
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.ConnSpec
+import picket.core.InternalPicketApi
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
@@ -19,6 +23,7 @@ import picket.testkit.TlsFiles
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import picket.testkit.TopologyTls
+import java.util.concurrent.TimeUnit
 
 /**
  * TLS to data nodes and sentinels, each trusted for its own authority, with client certificates required and host
@@ -27,6 +32,7 @@ import picket.testkit.TopologyTls
  * shown to fail where the group connects by IP address instead. Skipped, with the reason, where the redis-server
  * binary was built without TLS.
  */
+@OptIn(InternalPicketApi::class)
 class TlsSpec :
     FunSpec({
         val unsupported = RedisBinary.locate().tlsUnsupportedReason
@@ -88,6 +94,32 @@ class TlsSpec :
                 log.close()
                 topology.awaitMaster(masterName, notEqualTo = old)
             }
+
+        test("pub/sub connections go over TLS too").config(enabledOrReasonIf = enabled) {
+            topology!!.awaitMaster(masterName)
+            val received = CompletableDeferred<String>()
+            val attachment = picket.openPubSub(spec("tls")) {}
+            try {
+                attachment.connection.addListener(
+                    object : RedisPubSubAdapter<String, String>() {
+                        override fun message(
+                            channel: String,
+                            message: String,
+                        ) {
+                            received.complete(message)
+                        }
+                    },
+                )
+                attachment.connection
+                    .async()
+                    .subscribe("tls-news")
+                    .get(5, TimeUnit.SECONDS)
+                picket.withConn(spec("tls")) { publish("tls-news", "sealed") } shouldBe 1L
+                withTimeout(5_000) { received.await() } shouldBe "sealed"
+            } finally {
+                attachment.connection.close()
+            }
+        }
 
         test("each kind of node is trusted for its own authority only").config(enabledOrReasonIf = enabled) {
             topology!!.awaitMaster(masterName)
