@@ -20,7 +20,7 @@ import java.util.function.Consumer
  * val listener = picket.listen(spec, mapOf(Topic.channel("orders") to { m -> println(m.payload) }))
  * ```
  *
- * @throws picket.core.PicketClosedException if [this] Picket is closed.
+ * On a closed Picket the listener never connects.
  */
 @JvmOverloads
 public fun Picket.listen(
@@ -87,31 +87,12 @@ public object PubSub {
      */
     @JvmStatic
     @JvmOverloads
-    @Suppress("SpreadOperator") // (P)SUBSCRIBE take varargs; the arrays are made here, once
     public fun listen(
         picket: Picket,
         spec: ConnSpec,
         handlers: Map<Topic, Consumer<PubSubMessage>>,
         options: ListenerOptions = ListenerOptions(),
-    ): PubSubListener {
-        val listener = picket.listen(spec, emptyMap(), options)
-        handlers.forEach { (topic, handler) -> listener.setBlockingHandler(topic, handler) }
-        val channels =
-            handlers.keys
-                .filterIsInstance<Topic.Channel>()
-                .map { it.name }
-                .toTypedArray()
-        val patterns =
-            handlers.keys
-                .filterIsInstance<Topic.Pattern>()
-                .map { it.name }
-                .toTypedArray()
-        runBlocking {
-            listener.subscribe(*channels)
-            listener.psubscribe(*patterns)
-        }
-        return listener
-    }
+    ): PubSubListener = picket.listen(spec, handlers.mapValues { (_, handler) -> blockingHandler(handler) }, options)
 
     /** [publish] for Java, on the calling thread. */
     @JvmStatic

@@ -10,6 +10,8 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.trySendBlocking
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.future.await
@@ -23,6 +25,7 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.FailoverOutcome
 import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
 import picket.core.PicketEvent
@@ -99,6 +102,16 @@ public class PubSubListener internal constructor(
     @Volatile
     private var failedAttempts = 0
 
+    /** When delivery started waiting for room in a full buffer (SUSPEND), as nanoTime; 0 when it is not waiting. */
+    @Volatile
+    private var blockedSince = 0L
+
+    /** Switches of this listener's master seen, and where the last one went: a switch during a reconnect counts. */
+    private val switches = AtomicLong()
+
+    @Volatile
+    private var lastSwitchTo: Address? = null
+
     @Volatile
     private var lastVerifiedAt: Instant = Instant.now()
 
@@ -132,8 +145,9 @@ public class PubSubListener internal constructor(
         synchronized(channels) { Subscriptions(channels.toSet(), patterns.toSet()) }
 
     /**
-     * Subscribes to [names] (channels) and returns once the server confirmed, or at once while reconnecting (the
-     * subscription is then made on the next connection).
+     * Subscribes to [names] (channels) and returns once the server confirmed; or, while the listener is
+     * reconnecting, when the connection is lost meanwhile or no confirmation comes within the spec's command
+     * timeout, once the change is recorded: the next connection subscribes to it ([subscriptions] shows it).
      *
      * @throws picket.core.InvalidSpecException if a name is empty; nothing is subscribed then.
      * @throws PicketClosedException if the listener is closed.
@@ -211,8 +225,7 @@ public class PubSubListener internal constructor(
             null
         }
 
-    private fun blocking(handler: Consumer<PubSubMessage>): MessageHandler =
-        { message -> withContext(Dispatchers.IO) { handler.accept(message) } }
+    private fun blocking(handler: Consumer<PubSubMessage>): MessageHandler = blockingHandler(handler)
 
     private suspend fun change(
         topics: List<Topic>,
@@ -241,11 +254,11 @@ public class PubSubListener internal constructor(
                         (if (add) commands.psubscribe(*patternNames) else commands.punsubscribe(*patternNames)).await()
                     }
                 }
-            } catch (e: CancellationException) {
-                throw e
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
+                // Lettuce cancels commands of a connection it closes; the caller was not cancelled.
+                e.failIfOwnCancellation()
                 // The connection is going: the next one subscribes to what is wanted now.
                 log.debug(e) { "subscription change on ${attachment.address} deferred to the next connection" }
             }
@@ -253,7 +266,7 @@ public class PubSubListener internal constructor(
     }
 
     private fun signal(signal: PubSubSignal) {
-        signalQueue.trySend(signal)
+        if (options.onSignal != null) signalQueue.trySend(signal)
     }
 
     private fun tell(signal: PubSubSignal) {
@@ -274,12 +287,23 @@ public class PubSubListener internal constructor(
                 if (event.masterName == spec.masterName) failoverStartedAt = Instant.now()
             }
 
+            is PicketEvent.FailoverEnded -> {
+                // An aborted or timed-out failover moved nothing: it bounds no later gap.
+                if (event.masterName == spec.masterName && event.outcome != FailoverOutcome.SWITCHED) {
+                    failoverStartedAt = null
+                }
+            }
+
             is PicketEvent.SwitchMaster -> {
                 // A replica subscription goes on across a switch: its node stays a replica of the new master.
                 val following = current?.address
                 val ours = event.masterName == spec.masterName && spec.readFrom == ReadFrom.Master
-                if (ours && (following == null || following == event.oldAddress)) {
-                    wake.trySend("${event.masterName} switched to ${event.newAddress}")
+                if (ours) {
+                    lastSwitchTo = event.newAddress
+                    switches.incrementAndGet()
+                    if (following == null || following == event.oldAddress) {
+                        wake.trySend("${event.masterName} switched to ${event.newAddress}")
+                    }
                 }
             }
 
@@ -296,14 +320,27 @@ public class PubSubListener internal constructor(
         when (options.overflow) {
             // Holding the I/O thread stops reading the socket: the server buffers, nothing is lost while connected.
             ListenerOptions.Overflow.SUSPEND -> {
-                buffer.trySendBlocking(message)
+                blockedSince = System.nanoTime()
+                try {
+                    buffer.trySendBlocking(message)
+                } finally {
+                    blockedSince = 0L
+                }
             }
 
             ListenerOptions.Overflow.DROP_OLDEST -> {
-                buffer.tryReceive().getOrNull()?.let { oldest ->
-                    signal(PubSubSignal.Dropped(oldest, droppedCount.incrementAndGet()))
-                }
-                buffer.trySend(message)
+                dropOldestFor(message)
+            }
+        }
+    }
+
+    /** Drops the oldest buffered messages, counted and signalled, until [message] fits. */
+    private fun dropOldestFor(message: PubSubMessage) {
+        while (true) {
+            val sent = buffer.trySend(message)
+            if (sent.isSuccess || sent.isClosed) return
+            buffer.tryReceive().getOrNull()?.let { oldest ->
+                signal(PubSubSignal.Dropped(oldest, droppedCount.incrementAndGet()))
             }
         }
     }
@@ -363,6 +400,7 @@ public class PubSubListener internal constructor(
         var previous: Address? = null
         var gapStart: Instant? = null
         while (scope.isActive && !closed.get()) {
+            val switchesBefore = switches.get()
             val attachment =
                 try {
                     open() ?: continue
@@ -372,10 +410,12 @@ public class PubSubListener internal constructor(
                 }
             val reason =
                 try {
-                    serve(attachment, previous, gapStart)
+                    serve(attachment, previous, gapStart, switchesBefore)
                 } finally {
                     current = null
                     attemptToken = null
+                    // A replaced connection delivers nothing more, even from an I/O thread still holding a message.
+                    attachment.connection.removeListener(adapter)
                     attachment.connection.closeAsync()
                 }
             if (closed.get()) return
@@ -398,13 +438,13 @@ public class PubSubListener internal constructor(
         attemptToken = token
         return try {
             picket.openPubSub(spec) { if (attemptToken === token) wake.trySend("the connection closed") }
-        } catch (e: CancellationException) {
-            throw e
         } catch (e: PicketClosedException) {
             throw e
         } catch (
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
+            // Lettuce cancels commands of a connection it closes; only the listener's own cancellation ends it.
+            e.failIfOwnCancellation()
             failedAttempts++
             val wait = backoff(failedAttempts)
             signal(PubSubSignal.ReconnectFailed(failedAttempts, e, wait))
@@ -418,12 +458,14 @@ public class PubSubListener internal constructor(
         attachment: PubSubAttachment,
         previous: Address?,
         gapStart: Instant?,
+        switchesBefore: Long,
     ): String =
         try {
             attachment.connection.addListener(adapter)
-            subscribeAll(attachment)
+            val sentAt = subscribeAll(attachment, switchesBefore)
             val resumedAt = Instant.now()
-            lastVerifiedAt = resumedAt
+            // Everything published after the server took the SUBSCRIBE arrives: the next gap starts no later.
+            lastVerifiedAt = sentAt
             failoverStartedAt = null
             failedAttempts = 0
             if (previous == null || gapStart == null) {
@@ -432,19 +474,29 @@ public class PubSubListener internal constructor(
                 signal(PubSubSignal.Resumed(attachment.address, previous, gapStart, resumedAt))
             }
             watch(attachment)
-        } catch (e: CancellationException) {
-            throw e
         } catch (
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
+            // Lettuce cancels commands of a connection it closes; only the listener's own cancellation ends it.
+            e.failIfOwnCancellation()
             if (closed.get()) "the listener closed" else "subscribing failed: ${e.message}"
         }
 
-    /** Subscribes [attachment] to everything wanted, then makes it current; under [lock], so no change is missed. */
-    private suspend fun subscribeAll(attachment: PubSubAttachment) {
+    /**
+     * Subscribes [attachment] to everything wanted, then makes it current; under [lock], so no change is missed.
+     * Returns when the subscriptions were sent.
+     *
+     * @throws IllegalStateException if the master switched to another node since [switchesBefore] was read (the
+     *   connection may be on the old master), or the subscriptions were not confirmed in time.
+     */
+    private suspend fun subscribeAll(
+        attachment: PubSubAttachment,
+        switchesBefore: Long,
+    ): Instant =
         lock.withLock {
             val (wantedChannels, wantedPatterns) = subscriptions()
             val commands = attachment.connection.async()
+            val sentAt = Instant.now()
             val done =
                 withTimeoutOrNull(spec.commandTimeout.toMillis()) {
                     if (wantedChannels.isNotEmpty()) commands.subscribe(*wantedChannels.toTypedArray()).await()
@@ -452,12 +504,16 @@ public class PubSubListener internal constructor(
                     true
                 }
             check(done == true) { "no subscription confirmed within ${spec.commandTimeout.toMillis()} ms" }
-            // Stale wake-ups (a switch seen before this connection was made) are dropped; a close since is not.
-            wake.tryReceive()
+            if (switches.get() != switchesBefore) {
+                val to = lastSwitchTo
+                check(to == attachment.address) { "the master switched to $to while subscribing" }
+                // The switch went to this very node: its wake-up is stale.
+                wake.tryReceive()
+            }
             check(attachment.connection.isOpen) { "the connection closed while subscribing" }
             current = attachment
+            sentAt
         }
-    }
 
     /** Returns why [attachment] must be replaced: a switch, its close, or a PING left unanswered. */
     private suspend fun watch(attachment: PubSubAttachment): String {
@@ -470,13 +526,14 @@ public class PubSubListener internal constructor(
             val answered =
                 try {
                     withTimeoutOrNull(options.pingTimeout.toMillis()) { commands.ping().await() } != null
-                } catch (e: CancellationException) {
-                    throw e
                 } catch (
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
+                    e.failIfOwnCancellation()
                     return "PING failed: ${e.message}"
                 }
+            // A full buffer holds the I/O thread that would read the reply: the connection is delivering, not dead.
+            if (!answered && blockedSince != 0L) continue
             if (!answered) return "no PING reply within ${options.pingTimeout.toMillis()} ms"
             lastVerifiedAt = sentAt
         }
@@ -504,4 +561,16 @@ public class PubSubListener internal constructor(
     private companion object {
         const val MAX_SHIFT = 20
     }
+}
+
+/** A Java [handler] as a [MessageHandler], run on an I/O thread. */
+internal fun blockingHandler(handler: Consumer<PubSubMessage>): MessageHandler =
+    { message -> withContext(Dispatchers.IO) { handler.accept(message) } }
+
+/**
+ * Rethrows if this is the caller's own cancellation. Lettuce also cancels the commands of a connection it closes:
+ * that is a failure of the connection, to be handled as such.
+ */
+private suspend fun Exception.failIfOwnCancellation() {
+    if (this is CancellationException) currentCoroutineContext().ensureActive()
 }

@@ -102,6 +102,8 @@ class PubSubSpec :
                 listener.fallback = { m -> seen += "fallback:${m.channel}:${m.payload}" }
                 picket.publish(spec, "h.one", "1")
                 picket.publish(spec, "h.two", "2")
+                // Handled before the handler goes: a message still buffered would reach the fallback.
+                within(5) { seen.last() shouldBe "fallback:h.two:2" }
                 listener.removeHandler(Topic.channel("h.one")) shouldBe true
                 picket.publish(spec, "h.one", "3")
                 within(5) { seen shouldBe listOf("after", "replaced:1", "fallback:h.two:2", "fallback:h.one:3") }
@@ -128,9 +130,12 @@ class PubSubSpec :
             Inspect.patterns(master) shouldBe 1L
             Inspect.subscribersNamed(master, "ps-close") shouldBe 1
             listener.close()
-            Inspect.subscribers(master, "c.one") shouldBe 0L
-            Inspect.patterns(master) shouldBe 0L
-            Inspect.subscribersNamed(master, "ps-close") shouldBe 0
+            // close() waited for the connection to close; the server may take a moment to drop it.
+            within(5) {
+                Inspect.subscribers(master, "c.one") shouldBe 0L
+                Inspect.patterns(master) shouldBe 0L
+                Inspect.subscribersNamed(master, "ps-close") shouldBe 0
+            }
             // What remains is the spec's shared connection, which resolving the master checked ROLE on.
             Inspect.clientsNamed(master, "ps-close") shouldBe 1
             shouldThrow<PicketClosedException> { listener.subscribe("c.two") }
@@ -165,14 +170,29 @@ class PubSubSpec :
             val listener =
                 picket.listen(
                     spec,
-                    mapOf(Topic.channel("fast") to { _ -> received.incrementAndGet() }),
-                    ListenerOptions(bufferSize = 64, onSignal = signals),
+                    mapOf(
+                        Topic.channel("fast") to { m ->
+                            // Stalls twice, past the PING timeout, with the buffer full: back-pressure on the socket.
+                            if (m.payload == "1000" || m.payload == "30000") delay(800)
+                            received.incrementAndGet()
+                        },
+                    ),
+                    ListenerOptions(
+                        bufferSize = 64,
+                        pingInterval = Duration.ofMillis(200),
+                        pingTimeout = Duration.ofMillis(300),
+                        onSignal = signals,
+                    ),
                 )
             try {
                 signals.await<PubSubSignal.Connected>()
-                picket.withConn(spec) { (0 until count).forEach { publish("fast", "$it") } }
+                picket
+                    .pipeline(spec) { (0 until count).forEach { n -> add { it.publish("fast", "$n") } } }
+                    .toSet() shouldBe setOf(1L)
                 within(30) { received.get() shouldBe count }
                 listener.dropped shouldBe 0L
+                // A full buffer is not a dead connection: the listener never replaced it.
+                signals.ofType<PubSubSignal.Disconnected>().shouldBeEmpty()
             } finally {
                 listener.close()
             }

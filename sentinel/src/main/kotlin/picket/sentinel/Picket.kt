@@ -452,6 +452,24 @@ public class Picket : AutoCloseable {
         return PubSubAttachment(address, pubSubConnections.open(key, spec, onClosed))
     }
 
+    /**
+     * For Picket's own modules (locks): [withConn], telling [block] Sentinel's config-epoch of the master it runs on
+     * — the epoch that came with that master's address — or null where there is none (direct specs, replicas) or it
+     * is not known yet (just after a switch, until the sentinels are asked).
+     */
+    @InternalPicketApi
+    public suspend fun <T> withConnOnEpoch(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.(epoch: Long?) -> T,
+    ): T {
+        checkOpen()
+        return engine.execute(spec) { lease ->
+            val commands = lease.connection.picketCommands(lease.tracker)
+            val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
+            withContext(context) { commands.block(lease.entry?.configEpoch) }
+        }
+    }
+
     /** Closes every subscription and connection; blocks running now fail, later ones get [PicketClosedException]. */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return

@@ -68,8 +68,11 @@ internal class DedicatedPool(
             healthy = true
             return result
         } finally {
-            if (connection != null) giveBack(pool, connection, healthy)
-            pool.permits.release()
+            try {
+                if (connection != null) giveBack(pool, connection, healthy)
+            } finally {
+                pool.permits.release()
+            }
         }
     }
 

@@ -446,8 +446,11 @@ internal class GroupResolver(
     private suspend fun roleOf(entry: MasterEntry): String {
         val (key, connection) =
             connections.anyOpen(entry.address) ?: run {
+                // Never verified (a switch made it): the credentials and TLS a block of this group used last.
+                val template =
+                    (state.masters.values + state.lastEntries.values).firstNotNullOfOrNull { it.verifiedWith }
                 val key =
-                    entry.verifiedWith ?: DataConnections.Key(
+                    entry.verifiedWith ?: template?.copy(address = entry.address) ?: DataConnections.Key(
                         entry.address,
                         null,
                         null,

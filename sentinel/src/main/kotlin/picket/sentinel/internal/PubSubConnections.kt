@@ -9,6 +9,7 @@ import io.lettuce.core.resource.DefaultClientResources
 import kotlinx.coroutines.future.await
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
+import picket.core.PicketClosedException
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 
@@ -37,6 +38,9 @@ internal class PubSubConnections {
     @Volatile
     private var used = false
 
+    @Volatile
+    private var closed = false
+
     /**
      * A new pub/sub connection for [key]; [onClosed] runs once when it closes for any reason.
      *
@@ -47,12 +51,13 @@ internal class PubSubConnections {
         spec: ConnSpec,
         onClosed: () -> Unit,
     ): StatefulRedisPubSubConnection<String, String> {
-        used = true
         val future =
-            clients
-                .of(key.keepAlive, key.tls)
-                .connectPubSubAsync(StringCodec.UTF8, DataConnections.uri(key, spec))
-                .toCompletableFuture()
+            synchronized(this) {
+                // Checked with shutdown's lock held: no client or resources are made after it.
+                if (closed) throw PicketClosedException()
+                used = true
+                clients.of(key.keepAlive, key.tls)
+            }.connectPubSubAsync(StringCodec.UTF8, DataConnections.uri(key, spec)).toCompletableFuture()
         val connection =
             try {
                 bounded(spec.connectTimeout, "subscribing on ${key.address}") { future.copy().await() }
@@ -72,7 +77,10 @@ internal class PubSubConnections {
     }
 
     fun shutdown(seconds: Long) {
-        if (!used) return
+        synchronized(this) {
+            closed = true
+            if (!used) return
+        }
         clients.shutdown(seconds)
         resources.shutdown(0, seconds, TimeUnit.SECONDS)
     }

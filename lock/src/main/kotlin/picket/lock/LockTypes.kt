@@ -1,0 +1,99 @@
+package picket.lock
+
+import picket.core.Durability
+import picket.core.InvalidSpecException
+import picket.core.PicketException
+import java.time.Duration
+import java.time.Instant
+
+/**
+ * A lock held: its [name], the [owner] token that proves it (random per acquisition), the [fencingToken] a
+ * protected resource can compare, and its expiry as the server computed it.
+ *
+ * @property fencingToken strictly increasing per lock name, also across failovers: Sentinel's config-epoch of the
+ *   master that granted it in the high bits (`epoch shl 40`), a per-name counter on that master in the low 40.
+ * @property serverTime the master's clock (`TIME`) when it granted or last extended the lease.
+ * @property holdFor how long the lease lasts from [serverTime] unless extended.
+ */
+public data class LockLease(
+    public val name: String,
+    public val owner: String,
+    public val fencingToken: Long,
+    public val serverTime: Instant,
+    public val holdFor: Duration,
+) {
+    /** When the lease expires, by the master's clock, unless extended. */
+    public val expiresAt: Instant get() = serverTime.plus(holdFor)
+
+    // The owner token is a secret of the holder: shown shortened.
+    override fun toString(): String =
+        "LockLease($name, owner=${owner.take(OWNER_SHOWN)}…, fencingToken=$fencingToken, expiresAt=$expiresAt)"
+
+    private companion object {
+        const val OWNER_SHOWN = 8
+    }
+}
+
+/** Who holds a lock now, as [Locks.holder] sees it. */
+public data class LockHolder(
+    public val name: String,
+    public val fencingToken: Long,
+    /** How long the lease lasts unless extended, by the server's count. */
+    public val remaining: Duration,
+)
+
+/**
+ * How [Locks] keys its locks, waits and protects blocks.
+ *
+ * @property prefix put before every key and channel; a hash tag (`{locks}:`) is allowed. See lock/README.md for the
+ *   key layout.
+ * @property watchdog whether [Locks.withLock] extends the lease while the block runs (every third of the hold
+ *   time) and cancels the block with [LockLostException] when it cannot.
+ * @property pollInterval the longest a waiter sleeps between two attempts when no release wakes it (a release
+ *   wakes the longest-waiting waiter at once, through pub/sub); the sleep is also bounded by the lock's expiry.
+ * @property acquireDurability confirmation of each acquisition by the replicas (`WAIT`) before the lease is handed
+ *   out; [Durability.None] by default.
+ * @throws InvalidSpecException if [pollInterval] is not positive.
+ */
+public data class LockOptions
+    @JvmOverloads
+    constructor(
+        public val prefix: String = DEFAULT_PREFIX,
+        public val watchdog: Boolean = true,
+        public val pollInterval: Duration = Duration.ofMillis(DEFAULT_POLL_MS),
+        public val acquireDurability: Durability = Durability.None,
+    ) {
+        init {
+            if (pollInterval.isNegative || pollInterval.isZero) {
+                throw InvalidSpecException("lock pollInterval is $pollInterval, must be > 0")
+            }
+        }
+
+        public companion object {
+            /** `picket:lock:`. */
+            public const val DEFAULT_PREFIX: String = "picket:lock:"
+            private const val DEFAULT_POLL_MS = 500L
+        }
+    }
+
+/** The lock [name] could not be acquired within [waited]; it was held by another owner. */
+public class LockNotAcquiredException(
+    public val name: String,
+    public val waited: Duration,
+) : PicketException("lock '$name' not acquired within ${waited.toMillis()} ms: held by another owner")
+
+/**
+ * The lease on [name] was lost ([reason]): it expired without being extended, or was deleted or taken over. A
+ * block protected by it is cancelled with this exception; at release it says the block may have run unprotected.
+ */
+public class LockLostException(
+    public val name: String,
+    public val reason: String,
+    cause: Throwable? = null,
+) : PicketException("lock '$name' lost: $reason", cause)
+
+/** A release or extension of [name] by someone who does not hold it; refused, nothing changed. */
+public class NotLockOwnerException(
+    public val name: String,
+    action: String,
+) : PicketException("lock '$name' is held by another owner: $action refused")
