@@ -94,17 +94,26 @@ public class Locks
         ): LockLease? {
             validate(name, holdFor, waitFor)
             val deadline = System.nanoTime() + waitFor.toNanos()
-            attempt(name, holdFor).let { (lease, _) -> if (lease != null || waitFor.isZero) return lease }
+            // A caller does not overtake this instance's waiters: it queues behind them (a wait of 0 is one attempt).
+            if (waitFor.isZero || waiters[name].isNullOrEmpty()) {
+                attempt(name, holdFor).let { (lease, _) -> if (lease != null || waitFor.isZero) return lease }
+            }
             val waiter = Waiter()
             startWaiting(name, waiter)
             try {
+                var pollDue = false
                 while (true) {
-                    val (lease, ttl) = attempt(name, holdFor)
-                    if (lease != null) return lease
+                    // The first waiter tries when woken by a release or its poll; the others only on their poll.
+                    var ttl = options.pollInterval.toMillis()
+                    if (pollDue || waiters[name]?.peekFirst() === waiter) {
+                        val (lease, holderTtl) = attempt(name, holdFor)
+                        if (lease != null) return lease
+                        ttl = holderTtl
+                    }
                     val remaining = deadline - System.nanoTime()
                     if (remaining <= 0) return null
                     val sleep = minOf(remaining / NANOS_PER_MS, options.pollInterval.toMillis(), ttl.coerceAtLeast(1))
-                    withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.signal.await() }
+                    pollDue = withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.signal.await() } == null
                     if (waiter.signal.isCompleted) waiter.signal = CompletableDeferred()
                 }
             } finally {

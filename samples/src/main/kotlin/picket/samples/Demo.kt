@@ -2,6 +2,9 @@ package picket.samples
 
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
@@ -10,6 +13,7 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
 import picket.core.PicketException
+import picket.lock.locks
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubSignal
 import picket.pubsub.Topic
@@ -70,6 +74,7 @@ object Demo {
         println("read from a replica: GET greeting -> ${read.first} (the node says it is '${read.second}')")
 
         pairPipelineTransaction(picket, spec.copy(durability = Durability.None))
+        contend(picket, spec.copy(durability = Durability.None))
 
         // Pub/sub: a listener on a channel and a pattern, which follows the failover below by itself.
         val news = News(picket, spec)
@@ -114,6 +119,29 @@ object Demo {
         } catch (e: PicketException) {
             println("typed error: ${e::class.simpleName}: ${e.message}")
         }
+    }
+
+    /** Two workers contending for one lock, each printing the fencing tokens it receives. */
+    private suspend fun contend(
+        picket: Picket,
+        spec: ConnSpec,
+    ) {
+        val tokens = java.util.concurrent.ConcurrentLinkedQueue<String>()
+        picket.locks(spec).use { locks ->
+            coroutineScope {
+                listOf("A", "B").forEach { worker ->
+                    launch {
+                        repeat(3) {
+                            locks.withLock("invoice", Duration.ofSeconds(5), Duration.ofSeconds(5)) { lease ->
+                                tokens += "$worker:${lease.fencingToken}"
+                                delay(20)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        println("lock: two workers, 3 turns each, in the order they held it (worker:fencing token): $tokens")
     }
 
     /** A pub/sub listener on `news` and `news.*`, before and after the failover. */

@@ -63,6 +63,16 @@ class SamplesSpec :
             // As in ParkingSpec: a block that took its connection just before the leader's +selected-slave can be
             // answered by the old master after the promotion.
             lost.toInt() shouldBeLessThanOrEqual 2
+            val lock = lines.single { it.startsWith("lock: two workers") }
+            val turns =
+                Regex(
+                    "([AB]):(\\d+)",
+                ).findAll(lock).map { it.groupValues[1] to it.groupValues[2].toLong() }.toList()
+            turns shouldHaveSize 6
+            turns.count { it.first == "A" } shouldBe 3
+            // Waiters of one instance are served in arrival order: the workers take turns.
+            turns.map { it.first }.zipWithNext().forEach { (a, b) -> b shouldNotBe a }
+            turns.map { it.second }.zipWithNext().forEach { (a, b) -> b shouldBeGreaterThan a }
             lines.single { it.startsWith("pubsub: PUBLISH news ->") } shouldBe
                 "pubsub: PUBLISH news -> 1 receiver(s); got channel news: before the failover"
             lines.single { it.startsWith("pubsub: PUBLISH news.sport") } shouldBe
@@ -105,6 +115,17 @@ class SamplesSpec :
                     "subscriptions: Subscriptions(channels=[alerts, audit], patterns=[metrics.*])",
                 )
             lines.count { it.startsWith("signal: subscribed to ") } shouldBe 3
+        }
+
+        test("the Java lock sample runs withLock, sees a held lock refused, releases, and tokens increase") {
+            val lines = captureOutput { LockFromJava.main(emptyArray()) }
+            lines.single { it.startsWith("withLock ran") } shouldMatch Regex("withLock ran with fencing token \\d+")
+            lines shouldContainAll
+                listOf(
+                    "second caller: lock 'report' not acquired within 100 ms: held by another owner",
+                    "released: true",
+                    "token increased: true",
+                )
         }
 
         test("the Java TLS sample writes and reads over TLS, or says why the binary cannot") {
