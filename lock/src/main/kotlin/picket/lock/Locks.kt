@@ -101,23 +101,33 @@ public class Locks
             val waiter = Waiter()
             startWaiting(name, waiter)
             try {
-                var pollDue = false
-                while (true) {
-                    // The first waiter tries when woken by a release or its poll; the others only on their poll.
-                    var ttl = options.pollInterval.toMillis()
-                    if (pollDue || waiters[name]?.peekFirst() === waiter) {
-                        val (lease, holderTtl) = attempt(name, holdFor)
-                        if (lease != null) return lease
-                        ttl = holderTtl
-                    }
-                    val remaining = deadline - System.nanoTime()
-                    if (remaining <= 0) return null
-                    val sleep = minOf(remaining / NANOS_PER_MS, options.pollInterval.toMillis(), ttl.coerceAtLeast(1))
-                    pollDue = withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.signal.await() } == null
-                    if (waiter.signal.isCompleted) waiter.signal = CompletableDeferred()
-                }
+                return waitIn(name, holdFor, deadline, waiter)
             } finally {
                 stopWaiting(name, waiter)
+            }
+        }
+
+        /** [waiter]'s turns until it holds [name] or [deadline] (nanoTime) passes. */
+        private suspend fun waitIn(
+            name: String,
+            holdFor: Duration,
+            deadline: Long,
+            waiter: Waiter,
+        ): LockLease? {
+            var pollDue = false
+            while (true) {
+                // The first waiter tries when woken by a release or its poll; the others only on their poll.
+                var ttl = options.pollInterval.toMillis()
+                if (pollDue || waiters[name]?.peekFirst() === waiter) {
+                    val (lease, holderTtl) = attempt(name, holdFor)
+                    if (lease != null) return lease
+                    ttl = holderTtl
+                }
+                val remaining = deadline - System.nanoTime()
+                if (remaining <= 0) return null
+                val sleep = minOf(remaining / NANOS_PER_MS, options.pollInterval.toMillis(), ttl.coerceAtLeast(1))
+                pollDue = withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.signal.await() } == null
+                if (waiter.signal.isCompleted) waiter.signal = CompletableDeferred()
             }
         }
 

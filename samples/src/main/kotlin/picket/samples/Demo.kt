@@ -69,8 +69,7 @@ object Demo {
             )
 
         println("write on the master: SET greeting -> " + picket.withConn(spec) { set("greeting", "hello") })
-        val replicaSpec = spec.preferReplica()
-        val read = picket.withConn(replicaSpec) { get("greeting") to role().first() }
+        val read = picket.withConn(spec.preferReplica()) { get("greeting") to role().first() }
         println("read from a replica: GET greeting -> ${read.first} (the node says it is '${read.second}')")
 
         pairPipelineTransaction(picket, spec.copy(durability = Durability.None))
