@@ -72,7 +72,10 @@ public class PubSubListener internal constructor(
     private val options: ListenerOptions,
 ) : AutoCloseable {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-pubsub"))
-    private val handlers = ConcurrentHashMap(handlers)
+
+    // By name, one map per kind: finding a message's handler creates nothing.
+    private val channelHandlers = ConcurrentHashMap<String, MessageHandler>()
+    private val patternHandlers = ConcurrentHashMap<String, MessageHandler>()
     private val channels = LinkedHashSet<String>()
     private val patterns = LinkedHashSet<String>()
 
@@ -180,7 +183,7 @@ public class PubSubListener internal constructor(
         topic: Topic,
         handler: MessageHandler,
     ) {
-        handlers[topic] = handler
+        handlersOf(topic)[topic.name] = handler
     }
 
     /** Sets or replaces the handler of [topic] with a Java [handler], run on an I/O thread. */
@@ -188,11 +191,14 @@ public class PubSubListener internal constructor(
         topic: Topic,
         handler: Consumer<PubSubMessage>,
     ) {
-        handlers[topic] = blocking(handler)
+        handlersOf(topic)[topic.name] = blocking(handler)
     }
 
     /** Removes the handler of [topic]; its messages go to the [fallback] from now on. */
-    public fun removeHandler(topic: Topic): Boolean = handlers.remove(topic) != null
+    public fun removeHandler(topic: Topic): Boolean = handlersOf(topic).remove(topic.name) != null
+
+    private fun handlersOf(topic: Topic): ConcurrentHashMap<String, MessageHandler> =
+        if (topic is Topic.Channel) channelHandlers else patternHandlers
 
     /** Sets the [fallback] handler from Java (null: none). */
     public fun setBlockingFallback(handler: Consumer<PubSubMessage>?) {
@@ -347,7 +353,11 @@ public class PubSubListener internal constructor(
 
     private suspend fun dispatch() {
         for (message in buffer) {
-            val handler = handlers[message.topic] ?: fallback ?: continue
+            val pattern = message.pattern
+            val handler =
+                (if (pattern == null) channelHandlers[message.channel] else patternHandlers[pattern])
+                    ?: fallback
+                    ?: continue
             try {
                 handler(message)
             } catch (e: CancellationException) {
@@ -546,7 +556,8 @@ public class PubSubListener internal constructor(
 
     // Last in the class: the coroutines it starts use every property above, which must be set by then.
     init {
-        handlers.keys.forEach { topic ->
+        handlers.forEach { (topic, handler) ->
+            handlersOf(topic)[topic.name] = handler
             when (topic) {
                 is Topic.Channel -> channels += topic.name
                 is Topic.Pattern -> patterns += topic.name
