@@ -11,12 +11,14 @@ import kotlin.system.exitProcess
 
 /**
  * The benchmark command (docs/BENCHMARKS.md): starts one topology with the test kit's defaults (1 master, 2
- * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds, the pipeline rounds and the
- * failover runs on it, prints the report and writes it to `--report-dir`, and stops every process it started.
+ * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds, the pipeline rounds, the
+ * pub/sub rounds and failovers and the failover runs on it, prints the report and writes it to `--report-dir`, and
+ * stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,failover`, `--faults=manual,kill`,
- * `--after-switch-ms=N`, `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of 2,000).
+ * for investigations: `--only=connections,throughput,pipeline,pubsub,failover`, `--faults=manual,kill`,
+ * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
+ * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`.
  */
 object Bench {
     @JvmStatic
@@ -34,6 +36,9 @@ object Bench {
         options["rounds"]?.let { settings = settings.copy(throughputRounds = it.toInt()) }
         options["pipeline-rounds"]?.let { settings = settings.copy(pipelineRounds = it.toInt()) }
         options["pipeline-commands"]?.let { settings = settings.copy(pipelineCommands = it.toInt()) }
+        options["pubsub-rounds"]?.let { settings = settings.copy(pubsubRounds = it.toInt()) }
+        options["pubsub-messages"]?.let { settings = settings.copy(pubsubMessages = it.toInt()) }
+        options["pubsub-failovers"]?.let { settings = settings.copy(pubsubFailovers = it.toInt()) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
         val results = run(settings) { println("[bench] $it") }
@@ -69,6 +74,7 @@ object Bench {
                         val connections = ConnectionsBench(topology, inspect, settings, progress)
                         val throughput = ThroughputBench(topology, settings, progress)
                         val pipelines = PipelineBench(topology, settings, progress)
+                        val pubsub = PubSubBench(topology, events, settings, progress)
                         val failover = FailoverBench(topology, inspect, events, settings, progress)
                         Results(
                             started = started,
@@ -78,6 +84,7 @@ object Bench {
                             connections = if (Settings.CONNECTIONS in wanted) connections.run() else null,
                             throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
                             pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
+                            pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),
                         ).also { machine.loadAfter = Machine.load() }

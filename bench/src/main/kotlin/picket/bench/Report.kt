@@ -14,6 +14,8 @@ object Report {
     const val PICKET_PIPELINE = "Picket pipeline"
     const val LETTUCE_PIPELINE = "Lettuce, auto-flush off"
     const val REDIS_BENCHMARK_PIPELINE = "redis-benchmark -c 1"
+    const val PICKET_PUBSUB = "Picket listener"
+    const val LETTUCE_PUBSUB = "Lettuce pub/sub"
 
     /** Picket default / Picket without parking or loss tracking: their cost on a healthy topology. */
     const val FEATURE_COST_TARGET = 0.97
@@ -26,6 +28,12 @@ object Report {
     /** Picket / plain Lettuce, for `withConn` and, the same target, for `pipeline` at each depth. */
     const val THROUGHPUT_TARGET = 0.95
 
+    /** Picket listener / plain Lettuce pub/sub, messages received per second from one publisher. */
+    const val PUBSUB_TARGET = 0.9
+
+    /** A listener subscribed again on the new master at most this many ms after its instance's `SwitchMaster`. */
+    const val RESUBSCRIBE_TARGET_MS = 100.0
+
     fun markdown(results: Results): String {
         val md = Markdown()
         run(md, results)
@@ -33,6 +41,7 @@ object Report {
         results.connections?.let { connections(md, it) }
         results.throughput?.let { throughput(md, it) }
         results.pipeline?.let { PipelineReport(it).write(md) }
+        results.pubsub?.let { PubSubReport(it).write(md) }
         return md.toString()
     }
 
@@ -105,6 +114,10 @@ object Report {
         md.line(
             "- pipelines: ${s.pipelineRounds} rounds of ${fmtOps(s.pipelineCommands.toDouble())} SETs per client " +
                 "and depth (${PipelineBench.DEPTHS.joinToString(" and ")}), one uncounted pass of each first",
+        )
+        md.line(
+            "- pub/sub: ${s.pubsubRounds} rounds of ${fmtOps(s.pubsubMessages.toDouble())} messages per " +
+                "subscriber, one uncounted pass of each first; ${s.pubsubFailovers} manual failovers under a listener",
         )
         md.line()
     }

@@ -56,6 +56,7 @@ class Results(
     val connections: List<ConnectionsPhase>?,
     val throughput: ThroughputResult?,
     val pipeline: PipelineResult?,
+    val pubsub: PubSubResult?,
     val failovers: List<FailoverRun>?,
     val duration: Duration,
 )

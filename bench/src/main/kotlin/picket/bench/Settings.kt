@@ -4,7 +4,7 @@ import java.time.Duration
 
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
-    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [FAILOVER]. */
+    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [FAILOVER]. */
     val benchmarks: Set<String> = ALL,
     /** The faults of each failover run, in this order. */
     val faults: List<Fault> = Fault.entries,
@@ -43,13 +43,20 @@ data class Settings(
      * measurement of about 1 to 3 s on the documented machine, long against one window and the timer.
      */
     val pipelineCommands: Int,
+    /** Rounds of the pub/sub throughput benchmark (each: both subscribers once), after one warm-up pass. */
+    val pubsubRounds: Int,
+    /** Messages per pub/sub measurement: about 1 to 3 s on the documented machine. */
+    val pubsubMessages: Int,
+    /** Manual failovers under a Picket listener, each timed from `+switch-master` to the listener resubscribed. */
+    val pubsubFailovers: Int,
 ) {
     companion object {
         const val CONNECTIONS = "connections"
         const val THROUGHPUT = "throughput"
         const val PIPELINE = "pipeline"
+        const val PUBSUB = "pubsub"
         const val FAILOVER = "failover"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, FAILOVER)
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, FAILOVER)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -69,11 +76,15 @@ data class Settings(
                 redisBenchmarkRequests = 200_000,
                 pipelineRounds = 5,
                 pipelineCommands = 400_000,
+                pubsubRounds = 5,
+                pubsubMessages = 200_000,
+                pubsubFailovers = 3,
             )
 
         /**
          * One failover of each kind, one short throughput round, one round of short pipelines (two windows at the
-         * deepest): checks the machinery, not the figures.
+         * deepest), one round of 20,000 pub/sub messages and one failover under a listener: checks the machinery, not
+         * the figures.
          */
         fun smoke(): Settings =
             Settings(
@@ -93,6 +104,9 @@ data class Settings(
                 redisBenchmarkRequests = 10_000,
                 pipelineRounds = 1,
                 pipelineCommands = 2_000,
+                pubsubRounds = 1,
+                pubsubMessages = 20_000,
+                pubsubFailovers = 1,
             )
     }
 }

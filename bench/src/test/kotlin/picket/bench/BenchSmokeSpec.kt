@@ -3,22 +3,26 @@ package picket.bench
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.collections.shouldNotBeEmpty
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.doubles.shouldBeLessThan
 import io.kotest.matchers.doubles.shouldBeLessThanOrEqual
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 
 /**
  * A very short run of every benchmark (one failover of each kind, one 1-second throughput round, one round of
- * 2,000-SET pipelines), so that the benchmarks never rot. It checks that the measuring machinery yields sane
+ * 2,000-SET pipelines, one round of 20,000 pub/sub messages and one failover under a listener), so that the
+ * benchmarks never rot. It checks that the measuring machinery yields sane
  * values, never how fast anything is.
  */
 class BenchSmokeSpec :
@@ -72,6 +76,28 @@ class BenchSmokeSpec :
                     .roundRatios(PipelineBench.REDIS_BENCHMARK_DEPTH, Report.REDIS_BENCHMARK_PIPELINE)
                     .single() shouldBeGreaterThan 0.0
             }
+
+            val pubsub = results.pubsub.shouldNotBeNull()
+            // Each subscriber once; every message arrived, or the run would have failed.
+            pubsub.rounds.map { it.client } shouldContainExactlyInAnyOrder
+                listOf(Report.PICKET_PUBSUB, Report.LETTUCE_PUBSUB)
+            pubsub.rounds.forEach {
+                it.messages shouldBe Settings.smoke().pubsubMessages
+                it.messagesPerSecond shouldBeGreaterThan 0.0
+            }
+            val pubsubReport = PubSubReport(pubsub)
+            pubsubReport.roundRatios().single() shouldBeGreaterThan 0.0
+            pubsub.resubscribes shouldHaveSize Settings.smoke().pubsubFailovers
+            pubsub.resubscribes.forEach { run ->
+                run.newMaster shouldNotBe run.oldMaster
+                run.failoverToSwitchMs shouldBeGreaterThan 0.0
+                // Resubscribed after the switch (the switch wakes the listener), within the bench's resume timeout.
+                run.switchToResumedMs shouldBeGreaterThan 0.0
+                run.switchToResumedMs shouldBeLessThan 30_000.0
+                run.gapMs shouldBeGreaterThan 0.0
+                run.reason.shouldNotBeNull()
+            }
+            pubsubReport.switchToResumedMs().second.shouldNotBeNull() shouldBeGreaterThan 0.0
 
             val failovers = results.failovers.shouldNotBeNull()
             failovers.map { it.fault } shouldBe listOf(Fault.MANUAL, Fault.KILL)
@@ -131,6 +157,8 @@ class BenchSmokeSpec :
             report shouldContain "## 2. Sentinel connections held per process in steady state"
             report shouldContain "## 3. Throughput"
             report shouldContain "## 4. Pipelines"
+            report shouldContain "## 5. Pub/sub, one publisher to one subscriber"
+            report shouldContain "| `SwitchMaster` → `Resumed` |"
             report.lines().filter { it.startsWith("| ") }.shouldNotBeEmpty()
         }
     })
