@@ -19,6 +19,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
@@ -216,6 +217,46 @@ class LocksSpec :
             shouldThrow<InvalidSpecException> { locks.acquire("x", second, Duration.ofMillis(-1)) }.message shouldBe
                 "lock 'x' waitFor is PT-0.001S, must be >= 0"
             shouldThrow<InvalidSpecException> { LockOptions(pollInterval = Duration.ZERO) }
+        }
+
+        test("a holder paused past its expiry has its block cancelled with lock lost") {
+            val master = topology.awaitMaster(masterName)
+            val reached = CompletableDeferred<Unit>()
+            val began = System.nanoTime()
+            val lost =
+                shouldThrow<LockLostException> {
+                    locks.withLock("paused", Duration.ofMillis(600), Duration.ZERO) {
+                        // The master stops answering (shorter than down-after: no failover): no extension succeeds.
+                        topology.pause(master)
+                        try {
+                            reached.complete(Unit)
+                            delay(1_500)
+                        } finally {
+                            topology.resume(master)
+                        }
+                        "not reached"
+                    }
+                }
+            reached.isCompleted shouldBe true
+            lost.message shouldContain "not extended within its hold time"
+            Duration.ofNanos(System.nanoTime() - began) shouldBeLessThan Duration.ofSeconds(10)
+            eventually(10.seconds) { locks.holder("paused").shouldBeNull() }
+        }
+
+        test("a durable acquisition is on the replicas before the lease is handed out") {
+            val durable = picket.locks(spec, LockOptions(acquireDurability = Durability.allReplicas(second)))
+            try {
+                val lease = durable.acquire("durable", Duration.ofSeconds(10), Duration.ZERO).shouldNotBeNull()
+                val master = topology.awaitMaster(masterName)
+                topology.dataNodes(masterName).filter { it != master }.forEach { replica ->
+                    picket.withConn(ConnSpec(host = replica.host, port = replica.port)) {
+                        hget("picket:lock:durable", "counter")
+                    } shouldBe "${lease.fencingToken and 0xFFFFFFFFFFL}"
+                }
+                durable.release(lease) shouldBe true
+            } finally {
+                durable.close()
+            }
         }
 
         test("fencing tokens never go backwards across a manual failover and a kill -9 failover") {

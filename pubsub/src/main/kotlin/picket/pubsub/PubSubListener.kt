@@ -105,6 +105,10 @@ public class PubSubListener internal constructor(
     @Volatile
     private var failedAttempts = 0
 
+    /** Messages received from the server, for liveness: a connection that delivers is alive. */
+    @Volatile
+    private var delivered = 0L
+
     /** When delivery started waiting for room in a full buffer (SUSPEND), as nanoTime; 0 when it is not waiting. */
     @Volatile
     private var blockedSince = 0L
@@ -321,6 +325,8 @@ public class PubSubListener internal constructor(
 
     /** Called by Lettuce on its I/O thread: buffers the message, or applies the overflow policy. */
     private fun deliver(message: PubSubMessage) {
+        // One writer (the connection's I/O thread): a plain volatile increment is enough.
+        delivered++
         val sent = buffer.trySend(message)
         if (sent.isSuccess || sent.isClosed) return
         when (options.overflow) {
@@ -533,6 +539,7 @@ public class PubSubListener internal constructor(
                 return it.getOrNull() ?: "the listener closed"
             }
             val sentAt = Instant.now()
+            val deliveredBefore = delivered
             val answered =
                 try {
                     withTimeoutOrNull(options.pingTimeout.toMillis()) { commands.ping().await() } != null
@@ -542,8 +549,9 @@ public class PubSubListener internal constructor(
                     e.failIfOwnCancellation()
                     return "PING failed: ${e.message}"
                 }
-            // A full buffer holds the I/O thread that would read the reply: the connection is delivering, not dead.
-            if (!answered && blockedSince != 0L) continue
+            // The reply may wait behind messages the server sent first, or behind a full buffer holding the I/O
+            // thread: a connection that delivered meanwhile, or is waiting to, is alive. (No new gap bound, though.)
+            if (!answered && (delivered != deliveredBefore || blockedSince != 0L)) continue
             if (!answered) return "no PING reply within ${options.pingTimeout.toMillis()} ms"
             lastVerifiedAt = sentAt
         }

@@ -248,7 +248,8 @@ class PubSubSpec :
                 noticedIn shouldBeLessThan Duration.ofMillis(1_500)
                 val resumed = signals.await<PubSubSignal.Resumed>(seconds = 20)
                 resumed.address shouldBe master.asAddress
-                picket.publish(spec, "live", "again") shouldBe 1L
+                // The old connection was closed while the master was paused: the server drops it once it runs again.
+                within(5) { picket.publish(spec, "live", "again") shouldBe 1L }
             } finally {
                 listener.close()
             }
