@@ -12,13 +12,15 @@ import kotlin.system.exitProcess
 /**
  * The benchmark command (docs/BENCHMARKS.md): starts one topology with the test kit's defaults (1 master, 2
  * replicas, 3 sentinels), runs the sentinel-connection count, the throughput rounds, the pipeline rounds, the
- * pub/sub rounds and failovers and the failover runs on it, prints the report and writes it to `--report-dir`, and
- * stops every process it started.
+ * pub/sub rounds and failovers, the lock rounds (Picket against Redisson) and the failover runs on it, prints the
+ * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,failover`, `--faults=manual,kill`,
+ * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,failover`, `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
- * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`.
+ * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
+ * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
+ * `--lock-hold-ms=N` (the contended measurement).
  */
 object Bench {
     @JvmStatic
@@ -39,6 +41,7 @@ object Bench {
         options["pubsub-rounds"]?.let { settings = settings.copy(pubsubRounds = it.toInt()) }
         options["pubsub-messages"]?.let { settings = settings.copy(pubsubMessages = it.toInt()) }
         options["pubsub-failovers"]?.let { settings = settings.copy(pubsubFailovers = it.toInt()) }
+        settings = lockOptions(settings, options)
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
         val results = run(settings) { println("[bench] $it") }
@@ -51,6 +54,20 @@ object Bench {
         println("[bench] report written to ${file.absolutePath}")
         // Netty's and Lettuce's threads are shut down; exit explicitly all the same, so that exec:exec never hangs.
         exitProcess(0)
+    }
+
+    /** [settings] with the lock benchmark's options applied. */
+    private fun lockOptions(
+        settings: Settings,
+        options: Map<String, String>,
+    ): Settings {
+        var result = settings
+        options["lock-rounds"]?.let { result = result.copy(lockRounds = it.toInt()) }
+        options["lock-duration-ms"]?.let { result = result.copy(lockDuration = Duration.ofMillis(it.toLong())) }
+        options["lock-waiters"]?.let { result = result.copy(lockWaiters = it.toInt()) }
+        options["lock-handoffs"]?.let { result = result.copy(lockHandoffs = it.toInt()) }
+        options["lock-hold-ms"]?.let { result = result.copy(lockHold = Duration.ofMillis(it.toLong())) }
+        return result
     }
 
     /** Runs every benchmark on one fresh topology and returns the figures; [progress] gets one line per step. */
@@ -75,6 +92,7 @@ object Bench {
                         val throughput = ThroughputBench(topology, settings, progress)
                         val pipelines = PipelineBench(topology, settings, progress)
                         val pubsub = PubSubBench(topology, events, settings, progress)
+                        val lock = LockBench(topology, events, settings, progress)
                         val failover = FailoverBench(topology, inspect, events, settings, progress)
                         Results(
                             started = started,
@@ -85,6 +103,7 @@ object Bench {
                             throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
                             pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
                             pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
+                            lock = if (Settings.LOCK in wanted) lock.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),
                         ).also { machine.loadAfter = Machine.load() }

@@ -16,6 +16,8 @@ object Report {
     const val REDIS_BENCHMARK_PIPELINE = "redis-benchmark -c 1"
     const val PICKET_PUBSUB = "Picket listener"
     const val LETTUCE_PUBSUB = "Lettuce pub/sub"
+    const val PICKET_LOCK = "Picket Locks"
+    const val REDISSON_LOCK = "Redisson RLock"
 
     /** Picket default / Picket without parking or loss tracking: their cost on a healthy topology. */
     const val FEATURE_COST_TARGET = 0.97
@@ -34,6 +36,9 @@ object Report {
     /** A listener subscribed again on the new master at most this many ms after its instance's `SwitchMaster`. */
     const val RESUBSCRIBE_TARGET_MS = 100.0
 
+    /** Picket / Redisson, uncontended acquire-and-release pairs per second: above this (ahead of Redisson). */
+    const val LOCK_TARGET = 1.0
+
     fun markdown(results: Results): String {
         val md = Markdown()
         run(md, results)
@@ -42,6 +47,7 @@ object Report {
         results.throughput?.let { throughput(md, it) }
         results.pipeline?.let { PipelineReport(it).write(md) }
         results.pubsub?.let { PubSubReport(it).write(md) }
+        results.lock?.let { LockReport(it).write(md) }
         return md.toString()
     }
 
@@ -118,6 +124,11 @@ object Report {
         md.line(
             "- pub/sub: ${s.pubsubRounds} rounds of ${fmtOps(s.pubsubMessages.toDouble())} messages per " +
                 "subscriber, one uncounted pass of each first; ${s.pubsubFailovers} manual failovers under a listener",
+        )
+        md.line(
+            "- locks: ${s.lockRounds} rounds of ${s.lockDuration.toMillis()} ms uncontended acquire-and-release per " +
+                "client, then ${fmtOps(s.lockHandoffs.toDouble())} hand-offs between ${s.lockWaiters} callers " +
+                "holding ${s.lockHold.toMillis()} ms each, one uncounted pass of each first",
         )
         md.line()
     }

@@ -3,6 +3,7 @@ package picket.bench
 import java.io.File
 import java.time.Duration
 import java.time.OffsetDateTime
+import kotlin.math.ceil
 
 /** Where the figures were measured. */
 class Machine(
@@ -57,6 +58,7 @@ class Results(
     val throughput: ThroughputResult?,
     val pipeline: PipelineResult?,
     val pubsub: PubSubResult?,
+    val lock: LockResult?,
     val failovers: List<FailoverRun>?,
     val duration: Duration,
 )
@@ -67,4 +69,14 @@ fun median(values: List<Double>): Double? {
     val sorted = values.sorted()
     val mid = sorted.size / 2
     return if (sorted.size % 2 == 1) sorted[mid] else (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** The [p]-quantile of [values] by nearest rank (the smallest value with at least p of them at or below it). */
+fun percentile(
+    values: List<Double>,
+    p: Double,
+): Double? {
+    if (values.isEmpty()) return null
+    val sorted = values.sorted()
+    return sorted[(ceil(p * sorted.size).toInt() - 1).coerceIn(0, sorted.size - 1)]
 }

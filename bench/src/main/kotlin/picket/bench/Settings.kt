@@ -4,7 +4,9 @@ import java.time.Duration
 
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
-    /** Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [FAILOVER]. */
+    /**
+     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [FAILOVER].
+     */
     val benchmarks: Set<String> = ALL,
     /** The faults of each failover run, in this order. */
     val faults: List<Fault> = Fault.entries,
@@ -49,14 +51,25 @@ data class Settings(
     val pubsubMessages: Int,
     /** Manual failovers under a Picket listener, each timed from `+switch-master` to the listener resubscribed. */
     val pubsubFailovers: Int,
+    /** Rounds of the lock benchmark (each: both clients uncontended, then both contended), after one warm-up pass. */
+    val lockRounds: Int,
+    /** Each uncontended lock measurement counts acquire-and-release pairs of one caller for this long. */
+    val lockDuration: Duration,
+    /** Callers taking the same lock in turn in the contended measurement (coroutines for Picket, threads else). */
+    val lockWaiters: Int,
+    /** Hand-offs timed per contended measurement, from one holder's release to the next holder's acquire. */
+    val lockHandoffs: Int,
+    /** How long each holder of the contended lock keeps it before releasing. */
+    val lockHold: Duration,
 ) {
     companion object {
         const val CONNECTIONS = "connections"
         const val THROUGHPUT = "throughput"
         const val PIPELINE = "pipeline"
         const val PUBSUB = "pubsub"
+        const val LOCK = "lock"
         const val FAILOVER = "failover"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, FAILOVER)
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, FAILOVER)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -79,12 +92,17 @@ data class Settings(
                 pubsubRounds = 5,
                 pubsubMessages = 200_000,
                 pubsubFailovers = 3,
+                lockRounds = 5,
+                lockDuration = Duration.ofSeconds(2),
+                lockWaiters = 16,
+                lockHandoffs = 2_000,
+                lockHold = Duration.ofMillis(1),
             )
 
         /**
          * One failover of each kind, one short throughput round, one round of short pipelines (two windows at the
-         * deepest), one round of 20,000 pub/sub messages and one failover under a listener: checks the machinery, not
-         * the figures.
+         * deepest), one round of 20,000 pub/sub messages and one failover under a listener, one round of 300 ms
+         * uncontended locking and 100 hand-offs between 16 waiters: checks the machinery, not the figures.
          */
         fun smoke(): Settings =
             Settings(
@@ -107,6 +125,11 @@ data class Settings(
                 pubsubRounds = 1,
                 pubsubMessages = 20_000,
                 pubsubFailovers = 1,
+                lockRounds = 1,
+                lockDuration = Duration.ofMillis(300),
+                lockWaiters = 16,
+                lockHandoffs = 100,
+                lockHold = Duration.ofMillis(1),
             )
     }
 }

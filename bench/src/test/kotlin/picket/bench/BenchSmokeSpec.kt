@@ -14,6 +14,7 @@ import io.kotest.matchers.doubles.shouldBeLessThanOrEqual
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
+import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
@@ -21,9 +22,9 @@ import io.kotest.matchers.string.shouldContain
 
 /**
  * A very short run of every benchmark (one failover of each kind, one 1-second throughput round, one round of
- * 2,000-SET pipelines, one round of 20,000 pub/sub messages and one failover under a listener), so that the
- * benchmarks never rot. It checks that the measuring machinery yields sane
- * values, never how fast anything is.
+ * 2,000-SET pipelines, one round of 20,000 pub/sub messages and one failover under a listener, one round of
+ * uncontended locking and of 100 lock hand-offs against Redisson), so that the benchmarks never rot. It checks
+ * that the measuring machinery yields sane values, never how fast anything is.
  */
 class BenchSmokeSpec :
     FunSpec({
@@ -99,6 +100,35 @@ class BenchSmokeSpec :
             }
             pubsubReport.switchToResumedMs().second.shouldNotBeNull() shouldBeGreaterThan 0.0
 
+            val lock = results.lock.shouldNotBeNull()
+            lock.redisson shouldNotBe "?"
+            // Each client once in each measurement.
+            lock.uncontended.map { it.client } shouldContainExactlyInAnyOrder
+                listOf(Report.PICKET_LOCK, Report.REDISSON_LOCK)
+            lock.uncontended.forEach {
+                it.pairs shouldBeGreaterThan 0L
+                it.pairsPerSecond shouldBeGreaterThan 0.0
+            }
+            lock.contended.map { it.client } shouldContainExactlyInAnyOrder
+                listOf(Report.PICKET_LOCK, Report.REDISSON_LOCK)
+            lock.contended.forEach { round ->
+                // Exactly the hand-offs wanted, each a release and an acquire apart, none a waiter's whole wait.
+                round.handoffsMs shouldHaveSize Settings.smoke().lockHandoffs
+                round.sameCaller shouldHaveSize Settings.smoke().lockHandoffs
+                round.toOtherCallerMs shouldHaveSize Settings.smoke().lockHandoffs - round.toSameCaller
+                round.handoffsMs.forEach {
+                    it shouldBeGreaterThan 0.0
+                    it shouldBeLessThan LockBench.WAIT_FOR.toMillis().toDouble()
+                }
+            }
+            val lockReport = LockReport(lock)
+            lockReport.roundRatios().single() shouldBeGreaterThan 0.0
+            for (client in listOf(Report.PICKET_LOCK, Report.REDISSON_LOCK)) {
+                val handoffs = lockReport.handoffsMs(client)
+                percentile(handoffs, LockBench.P50).shouldNotBeNull() shouldBeLessThanOrEqual
+                    percentile(handoffs, LockBench.P99).shouldNotBeNull()
+            }
+
             val failovers = results.failovers.shouldNotBeNull()
             failovers.map { it.fault } shouldBe listOf(Fault.MANUAL, Fault.KILL)
             failovers.forEach { run ->
@@ -159,6 +189,17 @@ class BenchSmokeSpec :
             report shouldContain "## 4. Pipelines"
             report shouldContain "## 5. Pub/sub, one publisher to one subscriber"
             report shouldContain "| `SwitchMaster` → `Resumed` |"
+            report shouldContain "## 6. Locks, Picket against Redisson's `RLock`"
+            report shouldContain "| p99 |"
             report.lines().filter { it.startsWith("| ") }.shouldNotBeEmpty()
+        }
+
+        test("percentiles take the nearest rank") {
+            val values = (100 downTo 1).map { it.toDouble() }
+            percentile(values, LockBench.P50) shouldBe 50.0
+            percentile(values, LockBench.P99) shouldBe 99.0
+            percentile(values, 1.0) shouldBe 100.0
+            percentile(listOf(7.0), LockBench.P99) shouldBe 7.0
+            percentile(emptyList(), LockBench.P50) shouldBe null
         }
     })
