@@ -121,7 +121,8 @@ public class Locks
                 if (pollDue || waiters[name]?.peekFirst() === waiter) {
                     val (lease, holderTtl) = attempt(name, holdFor)
                     if (lease != null) return lease
-                    ttl = holderTtl
+                    // A key without expiry (-1: not ours) must not turn waiting into polling every millisecond.
+                    if (holderTtl > 0) ttl = holderTtl
                 }
                 val remaining = deadline - System.nanoTime()
                 if (remaining <= 0) return null
