@@ -8,6 +8,7 @@ import io.lettuce.core.SslOptions
 import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.resource.ClientResources
+import kotlinx.coroutines.future.await
 import picket.core.KeepAlive
 import picket.core.Tls
 import java.time.Duration
@@ -101,3 +102,26 @@ internal class Clients(
 
 /** Lettuce's peer check for [tls]: the chain and the host name, or the chain only. */
 internal fun verifyMode(tls: Tls): SslVerifyMode = if (tls.verifyHostname) SslVerifyMode.FULL else SslVerifyMode.CA
+
+/**
+ * The connection [future] gives, within [spec]'s connect timeout; a connect that completes after a timeout or a
+ * cancellation is closed, never leaked.
+ *
+ * @throws picket.core.NodeConnectionException if it fails or times out.
+ */
+internal suspend fun <C : io.lettuce.core.api.StatefulConnection<*, *>> awaitConnect(
+    future: java.util.concurrent.CompletableFuture<C>,
+    key: DataConnections.Key,
+    spec: picket.core.ConnSpec,
+): C =
+    try {
+        bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
+    } catch (e: kotlinx.coroutines.CancellationException) {
+        future.thenAccept { it.closeAsync() }
+        throw e
+    } catch (
+        @Suppress("TooGenericExceptionCaught") e: Exception,
+    ) {
+        future.thenAccept { it.closeAsync() }
+        throw picket.core.NodeConnectionException(key.address, spec.target(), e)
+    }

@@ -155,20 +155,6 @@ internal class DedicatedPool(
         fun connector(
             connections: DataConnections,
         ): suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String> =
-            { key, spec ->
-                val future = connections.connect(key, spec)
-                try {
-                    bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
-                } catch (e: kotlinx.coroutines.CancellationException) {
-                    // A connect that completes after a cancellation or a timeout must not leak its connection.
-                    future.thenAccept { it.closeAsync() }
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    future.thenAccept { it.closeAsync() }
-                    throw NodeConnectionException(key.address, spec.target(), e)
-                }
-            }
+            { key, spec -> awaitConnect(connections.connect(key, spec), key, spec) }
     }
 }

@@ -58,18 +58,7 @@ internal class PubSubConnections {
                 used = true
                 clients.of(key.keepAlive, key.tls)
             }.connectPubSubAsync(StringCodec.UTF8, DataConnections.uri(key, spec)).toCompletableFuture()
-        val connection =
-            try {
-                bounded(spec.connectTimeout, "subscribing on ${key.address}") { future.copy().await() }
-            } catch (e: kotlinx.coroutines.CancellationException) {
-                future.thenAccept { it.closeAsync() }
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                future.thenAccept { it.closeAsync() }
-                throw NodeConnectionException(key.address, spec.target(), e)
-            }
+        val connection = awaitConnect(future, key, spec)
         watchers[connection as RedisChannelHandler<*, *>] = onClosed
         // Closed before the watch was in place: nobody would be told.
         if (!connection.isOpen && watchers.remove(connection) != null) onClosed()
