@@ -40,6 +40,8 @@ public data class LockHolder(
     public val fencingToken: Long,
     /** How long the lease lasts unless extended, by the server's count. */
     public val remaining: Duration,
+    /** Waiters queued for the lock, some of which may have stopped renewing their place (their process died). */
+    public val queued: Int = 0,
 )
 
 /**

@@ -1,10 +1,12 @@
 package picket.lock
 
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisNoScriptException
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
-import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.async
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.future.future
@@ -14,6 +16,7 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
@@ -21,6 +24,7 @@ import picket.core.PicketClosedException
 import picket.core.ReadFrom
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubListener
+import picket.pubsub.PubSubMessage
 import picket.pubsub.listen
 import picket.sentinel.Picket
 import java.time.Duration
@@ -31,7 +35,10 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedDeque
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicReference
 import java.util.function.Function
+
+private val log = KotlinLogging.logger {}
 
 /**
  * Distributed locks on the master of [spec]: leases with an owner token, a fencing token and a server-side expiry;
@@ -65,21 +72,33 @@ public class Locks
         private val acquireSpec = this.spec.withDurability(options.acquireDurability)
         private val closed = AtomicBoolean(false)
 
-        /** The waiters of each name, longest-waiting first; a release wakes the first. */
+        /** The waiters of each name, longest-waiting first: a `released` message wakes the first. */
         private val waiters = ConcurrentHashMap<String, ConcurrentLinkedDeque<Waiter>>()
+
+        /** The same waiters by owner token: a `granted` message hands its lease to the one it names. */
+        private val byOwner = ConcurrentHashMap<String, Waiter>()
         private val subscriptionLock = Mutex()
         private val listener: PubSubListener by lazy {
             picket.listen(this.spec, emptyMap(), ListenerOptions()).also { listener ->
-                listener.fallback = { message -> wakeFirst(message.channel) }
+                // On the connection's I/O thread: a grant reaches its waiter without a dispatch in between.
+                listener.interceptor = ::onMessage
             }
         }
 
         @Volatile
         private var listening = false
 
-        private class Waiter {
-            @Volatile
-            var signal = CompletableDeferred<Unit>()
+        /** One waiting [acquire]: its owner token is its place in the lock's queue on the server. */
+        private class Waiter(
+            val name: String,
+            val owner: String,
+            val holdFor: Duration,
+        ) {
+            /** Set by a `granted` message before [wake] is signalled. */
+            val granted = AtomicReference<LockLease?>()
+
+            /** Conflated: a wake-up signalled while the waiter is busy is kept for its next wait. */
+            val wake = Channel<Unit>(Channel.CONFLATED)
         }
 
         /**
@@ -94,41 +113,56 @@ public class Locks
         ): LockLease? {
             validate(name, holdFor, waitFor)
             val deadline = System.nanoTime() + waitFor.toNanos()
-            // A caller does not overtake this instance's waiters: it queues behind them (a wait of 0 is one attempt).
-            if (waitFor.isZero || waiters[name].isNullOrEmpty()) {
-                attempt(name, holdFor).let { (lease, _) -> if (lease != null || waitFor.isZero) return lease }
+            val owner = UUID.randomUUID().toString()
+            // First one attempt that does not queue up: an uncontended lock costs one script and no subscription.
+            attempt(name, owner, holdFor, Mode.TRY).let { (lease, _) ->
+                if (lease != null ||
+                    waitFor.isZero
+                ) {
+                    return lease
+                }
             }
-            val waiter = Waiter()
-            startWaiting(name, waiter)
+            val waiter = Waiter(name, owner, holdFor)
+            // Subscribed before queueing up: a hand-over to this waiter is published after it can be heard.
+            startWaiting(waiter)
             try {
-                return waitIn(name, holdFor, deadline, waiter)
+                // The deadline passed: leave the queue; a hand-over that came first is a lease taken while waiting.
+                return waitIn(waiter, deadline) ?: attempt(name, owner, holdFor, Mode.LEAVE).first
+            } catch (
+                // Cancelled or failed: leave the queue (what was handed over meanwhile goes on), then rethrow.
+                @Suppress("TooGenericExceptionCaught") e: Throwable,
+            ) {
+                withContext(NonCancellable) {
+                    withTimeoutOrNull(LEAVE_TIMEOUT_MS) {
+                        runCatching { attempt(name, owner, holdFor, Mode.LEAVE).first?.let { release(it) } }
+                    }
+                }
+                throw e
             } finally {
-                stopWaiting(name, waiter)
+                stopWaiting(waiter)
             }
         }
 
-        /** [waiter]'s turns until it holds [name] or [deadline] (nanoTime) passes. */
+        /**
+         * [waiter]'s turns until it holds its lock or [deadline] (nanoTime) passes: each renews its place in the
+         * queue (and takes a free lock at the queue's head), then sleeps until a hand-over or a release wakes it, or
+         * its poll is due.
+         */
         private suspend fun waitIn(
-            name: String,
-            holdFor: Duration,
-            deadline: Long,
             waiter: Waiter,
+            deadline: Long,
         ): LockLease? {
-            var pollDue = false
+            val poll = options.pollInterval.toMillis()
             while (true) {
-                // The first waiter tries when woken by a release or its poll; the others only on their poll.
-                var ttl = options.pollInterval.toMillis()
-                if (pollDue || waiters[name]?.peekFirst() === waiter) {
-                    val (lease, holderTtl) = attempt(name, holdFor)
-                    if (lease != null) return lease
-                    // A key without expiry (-1: not ours) must not turn waiting into polling every millisecond.
-                    if (holderTtl > 0) ttl = holderTtl
-                }
-                val remaining = deadline - System.nanoTime()
+                waiter.granted.get()?.let { return it }
+                val (lease, holderTtl) = attempt(waiter.name, waiter.owner, waiter.holdFor, Mode.QUEUE)
+                if (lease != null) return lease
+                val remaining = (deadline - System.nanoTime()) / NANOS_PER_MS
                 if (remaining <= 0) return null
-                val sleep = minOf(remaining / NANOS_PER_MS, options.pollInterval.toMillis(), ttl.coerceAtLeast(1))
-                pollDue = withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.signal.await() } == null
-                if (waiter.signal.isCompleted) waiter.signal = CompletableDeferred()
+                // A lease ending before the poll (its holder gone) is taken when it ends; -1 (no expiry: not a
+                // Picket lease) and -2 (none) leave the poll interval.
+                val sleep = minOf(remaining, poll, if (holderTtl > 0) holderTtl else poll)
+                withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.wake.receive() }
             }
         }
 
@@ -140,13 +174,14 @@ public class Locks
          */
         public suspend fun release(lease: LockLease): Boolean {
             val result =
-                picket.withConn(spec) {
-                    eval<Long>(
+                picket.withConnOnEpoch(spec) { epoch ->
+                    // Without a known epoch no hand-over: the waiters are woken and the next attempt grants.
+                    val known = if (epoch == null && !spec.isDirect) UNKNOWN_EPOCH else (epoch ?: 0L)
+                    run<Long>(
                         Scripts.RELEASE,
                         ScriptOutputType.INTEGER,
-                        arrayOf(lockKey(lease.name)),
-                        lease.owner,
-                        channel(lease.name),
+                        lockKeys(lease.name),
+                        arrayOf(lease.owner, channel(lease.name), known.toString()),
                     )
                 }
             return when (result) {
@@ -170,12 +205,11 @@ public class Locks
             val reply =
                 picket
                     .withConn(spec) {
-                        eval<List<Any>>(
+                        run<List<Any>>(
                             Scripts.EXTEND,
                             ScriptOutputType.MULTI,
                             arrayOf(lockKey(lease.name)),
-                            lease.owner,
-                            holdFor.toMillis().toString(),
+                            arrayOf(lease.owner, holdFor.toMillis().toString()),
                         )
                     }.orEmpty()
             return when (reply.firstOrNull()) {
@@ -191,10 +225,20 @@ public class Locks
             val reply =
                 picket
                     .withConn(spec) {
-                        eval<List<Any>>(Scripts.HOLDER, ScriptOutputType.MULTI, arrayOf(lockKey(name)))
+                        run<List<Any>>(
+                            Scripts.HOLDER,
+                            ScriptOutputType.MULTI,
+                            arrayOf(lockKey(name), queueKey(name)),
+                            emptyArray(),
+                        )
                     }.orEmpty()
             if (reply.isEmpty()) return null
-            return LockHolder(name, token(reply[0] as Long, reply[1] as Long), Duration.ofMillis(reply[2] as Long))
+            return LockHolder(
+                name,
+                token(reply[0] as Long, reply[1] as Long),
+                Duration.ofMillis(reply[2] as Long),
+                (reply[3] as Long).toInt(),
+            )
         }
 
         /**
@@ -369,38 +413,51 @@ public class Locks
             }
         }
 
-        /** One attempt: the lease, or null and how long the current holder's lease lasts (ms). */
+        /** What an attempt does besides taking a free lock. */
+        private enum class Mode(
+            val code: String,
+        ) {
+            /** Nothing: one attempt. */
+            TRY("0"),
+
+            /** Queue up (or renew this waiter's place). */
+            QUEUE("1"),
+
+            /** Leave the queue (a lease handed over already is returned). */
+            LEAVE("2"),
+        }
+
+        /** One attempt by [owner]: the lease, or null and how long the current holder's lease lasts (ms). */
         private suspend fun attempt(
             name: String,
+            owner: String,
             holdFor: Duration,
+            mode: Mode,
         ): Pair<LockLease?, Long> {
-            if (closed.get()) throw PicketClosedException()
-            val owner = UUID.randomUUID().toString()
+            if (closed.get() && mode != Mode.LEAVE) throw PicketClosedException()
+            val alive = options.pollInterval.toMillis() * ALIVE_POLLS
             repeat(EPOCH_ATTEMPTS) {
                 val reply =
                     picket.withConnOnEpoch(acquireSpec) { epoch ->
                         // A sentinel spec's master without a known epoch yet (just switched to): ask again shortly.
                         if (epoch == null && !spec.isDirect) return@withConnOnEpoch null
-                        eval<List<Any>>(
+                        run<List<Any>>(
                             Scripts.ACQUIRE,
                             ScriptOutputType.MULTI,
-                            arrayOf(lockKey(name), fenceKey(name)),
-                            owner,
-                            holdFor.toMillis().toString(),
-                            (epoch ?: 0L).toString(),
+                            lockKeys(name),
+                            arrayOf(
+                                owner,
+                                holdFor.toMillis().toString(),
+                                (epoch ?: 0L).toString(),
+                                mode.code,
+                                alive.toString(),
+                                channel(name),
+                            ),
                         )
                     }
                 if (reply != null) {
                     return if (reply[0] == 1L) {
-                        val lease =
-                            LockLease(
-                                name,
-                                owner,
-                                token(reply[1] as Long, reply[2] as Long),
-                                instant(reply[3], reply[4]),
-                                holdFor,
-                            )
-                        lease to 0L
+                        lease(name, owner, holdFor, reply[1], reply[2], reply[3], reply[4]) to 0L
                     } else {
                         null to (reply[1] as Long)
                     }
@@ -410,44 +467,78 @@ public class Locks
             throw LockLostException(name, "Sentinel's config-epoch of the master stayed unknown; not acquired")
         }
 
-        private suspend fun startWaiting(
-            name: String,
-            waiter: Waiter,
-        ) {
+        /** [script] by its SHA-1, loaded with `EVAL` the first time a server does not know it. */
+        @Suppress("SpreadOperator") // Lettuce takes the arguments as varargs; a few strings copied per script.
+        private suspend fun <T> Commands<String, String>.run(
+            script: Scripts.Script,
+            type: ScriptOutputType,
+            keys: Array<String>,
+            args: Array<String>,
+        ): T? =
+            try {
+                evalsha(script.sha, type, keys, *args)
+            } catch (e: RedisNoScriptException) {
+                log.debug { "script ${script.sha} not loaded on this node (${e.message}): sending it" }
+                eval(script.text, type, keys, *args)
+            }
+
+        /** Takes [message] on the pub/sub connection's I/O thread: a grant to its waiter, a release to the first. */
+        private fun onMessage(message: PubSubMessage): Boolean {
+            val channel = message.channel
+            if (!channel.startsWith(options.prefix) || !channel.endsWith(RELEASED)) return false
+            val parts = message.payload.split(' ')
+            if (parts[0] == GRANTED && parts.size == GRANT_PARTS) {
+                val waiter = byOwner[parts[1]] ?: return true
+                val numbers = parts.drop(2).map { it.toLongOrNull() ?: return true }
+                val lease =
+                    lease(waiter.name, waiter.owner, waiter.holdFor, numbers[0], numbers[1], numbers[2], numbers[3])
+                waiter.granted.compareAndSet(null, lease)
+                waiter.wake.trySend(Unit)
+            } else {
+                val name = channel.removePrefix(options.prefix).removeSuffix(RELEASED)
+                waiters[name]?.peekFirst()?.wake?.trySend(Unit)
+            }
+            return true
+        }
+
+        private suspend fun startWaiting(waiter: Waiter) {
             subscriptionLock.withLock {
-                val queue = waiters.computeIfAbsent(name) { ConcurrentLinkedDeque() }
+                byOwner[waiter.owner] = waiter
+                val queue = waiters.computeIfAbsent(waiter.name) { ConcurrentLinkedDeque() }
                 queue.addLast(waiter)
                 if (queue.size == 1) {
                     listening = true
-                    listener.subscribe(channel(name))
+                    listener.subscribe(channel(waiter.name))
+                    // A listener still connecting (the first wait, or after a failover) has only recorded it:
+                    // wait for the connection, so a hand-over right after queueing up is heard. Not connected in
+                    // time, the waiter queues up all the same and finds a hand-over on its poll.
+                    if (!listener.isConnected) listener.awaitConnected(spec.commandTimeout)
                 }
             }
         }
 
-        private suspend fun stopWaiting(
-            name: String,
-            waiter: Waiter,
-        ) {
-            subscriptionLock.withLock {
-                val queue = waiters[name] ?: return
-                queue.remove(waiter)
-                if (queue.isEmpty()) {
-                    waiters.remove(name)
-                    if (!closed.get()) runCatching { listener.unsubscribe(channel(name)) }
+        private suspend fun stopWaiting(waiter: Waiter) {
+            withContext(NonCancellable) {
+                subscriptionLock.withLock {
+                    byOwner.remove(waiter.owner)
+                    val queue = waiters[waiter.name] ?: return@withLock
+                    queue.remove(waiter)
+                    if (queue.isEmpty()) {
+                        waiters.remove(waiter.name)
+                        if (!closed.get()) runCatching { listener.unsubscribe(channel(waiter.name)) }
+                    }
                 }
             }
-            // A release meant for this waiter wakes the next one.
-            if (waiter.signal.isCompleted) wakeFirst(channel(name))
-        }
-
-        private fun wakeFirst(channel: String) {
-            val name = channel.removePrefix(options.prefix).removeSuffix(RELEASED)
-            waiters[name]?.firstOrNull()?.signal?.complete(Unit)
+            // A `released` wake-up meant for this waiter goes to the next one.
+            if (waiter.wake.tryReceive().isSuccess) waiters[waiter.name]?.peekFirst()?.wake?.trySend(Unit)
         }
 
         private fun lockKey(name: String) = options.prefix + name
 
-        private fun fenceKey(name: String) = options.prefix + name + FENCE
+        private fun queueKey(name: String) = options.prefix + name + QUEUE
+
+        private fun lockKeys(name: String) =
+            arrayOf(lockKey(name), options.prefix + name + FENCE, queueKey(name), options.prefix + name + WAITING)
 
         private fun channel(name: String) = options.prefix + name + RELEASED
 
@@ -465,7 +556,16 @@ public class Locks
 
         private companion object {
             const val FENCE = ":fence"
+            const val QUEUE = ":queue"
+            const val WAITING = ":waiting"
             const val RELEASED = ":released"
+            const val GRANTED = "granted"
+            const val GRANT_PARTS = 6
+            const val UNKNOWN_EPOCH = -1L
+
+            /** A waiter that has not renewed its place for this many poll intervals is skipped by hand-overs. */
+            const val ALIVE_POLLS = 3L
+            const val LEAVE_TIMEOUT_MS = 1_000L
             const val THIRDS = 3
             const val NANOS_PER_MS = 1_000_000L
             const val EPOCH_ATTEMPTS = 50
@@ -476,6 +576,17 @@ public class Locks
                 epoch: Long,
                 counter: Long,
             ): Long = (epoch shl EPOCH_SHIFT) or counter
+
+            fun lease(
+                name: String,
+                owner: String,
+                holdFor: Duration,
+                epoch: Any,
+                counter: Any,
+                seconds: Any,
+                micros: Any,
+            ): LockLease =
+                LockLease(name, owner, token(epoch as Long, counter as Long), instant(seconds, micros), holdFor)
 
             fun instant(
                 seconds: Any,

@@ -115,23 +115,66 @@ class LocksSpec :
             }.message shouldBe "lock 'wait' not acquired within 100 ms: held by another owner"
             locks.withLockOrNull("wait", second, Duration.ofMillis(100)) { "never" }.shouldBeNull()
 
-            coroutineScope {
-                val waiting = CompletableDeferred<Unit>()
-                val waiter =
-                    async {
-                        waiting.complete(Unit)
-                        locks.acquire("wait", second, Duration.ofSeconds(10))
-                    }
-                waiting.await()
-                // Longer than the poll interval (500 ms), so only the release message can explain a prompt wake.
-                delay(700)
-                val released = System.nanoTime()
-                locks.release(held) shouldBe true
-                val lease = waiter.await().shouldNotBeNull()
-                val wokeIn = Duration.ofNanos(System.nanoTime() - released)
-                println("a waiter acquired the lock ${wokeIn.toMillis()} ms after its release")
-                wokeIn shouldBeLessThan Duration.ofMillis(200)
-                locks.release(lease) shouldBe true
+            // A poll interval of a minute: only the hand-over's message can explain a prompt wake.
+            val patient = picket.locks(spec, LockOptions(pollInterval = Duration.ofSeconds(60)))
+            try {
+                coroutineScope {
+                    val waiter = async { patient.acquire("wait", second, Duration.ofSeconds(10)) }
+                    eventually(10.seconds) { locks.holder("wait")!!.queued shouldBe 1 }
+                    val released = System.nanoTime()
+                    locks.release(held) shouldBe true
+                    val lease = waiter.await().shouldNotBeNull()
+                    val wokeIn = Duration.ofNanos(System.nanoTime() - released)
+                    println("a waiter acquired the lock ${wokeIn.toMillis()} ms after its release")
+                    wokeIn shouldBeLessThan Duration.ofMillis(200)
+                    lease.fencingToken shouldBeGreaterThan held.fencingToken
+                    locks.holder("wait")!!.queued shouldBe 0
+                    patient.release(lease) shouldBe true
+                }
+            } finally {
+                patient.close()
+            }
+        }
+
+        test("waiters of several instances are served in arrival order; one that left or died is skipped") {
+            val instances = (1..3).map { Picket().also { it.setSentinelGroups("main" to topology.sentinelGroup()) } }
+            val perInstance = instances.map { it.locks(spec) }
+            try {
+                val held = locks.acquire("fifo", Duration.ofSeconds(10), Duration.ZERO).shouldNotBeNull()
+                // A waiter whose process died: its entry is in the queue, and it renews it no more.
+                picket.withConn(spec) {
+                    rpush("picket:lock:fifo:queue", "ghost")
+                    hset("picket:lock:fifo:waiting", "ghost", "10000:1")
+                }
+                val order = java.util.concurrent.ConcurrentLinkedQueue<String>()
+                coroutineScope {
+                    val callers = listOf("A1" to 0, "B1" to 1, "C1" to 2, "A2" to 0, "B2" to 1)
+                    val jobs =
+                        callers.mapIndexed { i, (caller, instance) ->
+                            val job =
+                                launch {
+                                    perInstance[instance].withLock("fifo", second, Duration.ofSeconds(20)) {
+                                        order += caller
+                                    }
+                                }
+                            // Each queued before the next arrives; the ghost counts too.
+                            eventually(10.seconds) { locks.holder("fifo")!!.queued shouldBe i + 2 }
+                            job
+                        }
+                    // One that gives up leaves the queue at once.
+                    val quitter = launch { perInstance[2].acquire("fifo", second, Duration.ofSeconds(20)) }
+                    eventually(10.seconds) { locks.holder("fifo")!!.queued shouldBe 7 }
+                    quitter.cancel()
+                    eventually(10.seconds) { locks.holder("fifo")!!.queued shouldBe 6 }
+                    locks.release(held) shouldBe true
+                    jobs.forEach { it.join() }
+                }
+                order.toList() shouldBe listOf("A1", "B1", "C1", "A2", "B2")
+                locks.holder("fifo").shouldBeNull()
+                picket.withConn(spec) { exists("picket:lock:fifo:queue", "picket:lock:fifo:waiting") } shouldBe 0L
+            } finally {
+                perInstance.forEach { it.close() }
+                instances.forEach { it.close() }
             }
         }
 
@@ -181,10 +224,8 @@ class LocksSpec :
                 picket
                     .withConn(ConnSpec(host = master.host, port = master.port)) { info("commandstats") }!!
                     .lines()
-                    .firstOrNull { it.startsWith("cmdstat_eval:") }
-                    ?.substringAfter("calls=")
-                    ?.substringBefore(",")
-                    ?.toLong() ?: 0L
+                    .filter { it.startsWith("cmdstat_eval:") || it.startsWith("cmdstat_evalsha:") }
+                    .sumOf { it.substringAfter("calls=").substringBefore(",").toLong() }
             val before = evals()
             locks.acquire("crowd", second, Duration.ZERO).shouldBeNull()
             evals() - before shouldBe 1L
@@ -195,7 +236,8 @@ class LocksSpec :
                     (1..100).map {
                         launch { locks.acquire("crowd", second, Duration.ofSeconds(3)) }
                     }
-                delay(200)
+                // Every waiter queued (each on the server, none holding a connection) before the GETs are timed.
+                eventually(10.seconds) { locks.holder("crowd")!!.queued shouldBe 100 }
                 var slowest = Duration.ZERO
                 repeat(200) {
                     val begin = System.nanoTime()
@@ -288,7 +330,8 @@ class LocksSpec :
                                 }
                             }
                         }
-                    delay(500)
+                    // The loop runs before the fault.
+                    eventually(10.seconds) { taken shouldBeGreaterThan 20 }
                     if (fault == "manual") topology.failover(masterName) else topology.kill(old)
                     topology.awaitMaster(masterName, notEqualTo = old)
                     val before = taken

@@ -126,6 +126,14 @@ public class PubSubListener internal constructor(
     @Volatile
     public var fallback: MessageHandler? = null
 
+    /**
+     * Sees every message first, on the connection's I/O thread, before it is buffered: returning true consumes it.
+     * For Picket's own modules (the lock module wakes its waiters here, without a dispatch); it must not block.
+     */
+    @InternalPicketApi
+    @Volatile
+    public var interceptor: ((PubSubMessage) -> Boolean)? = null
+
     private val eventHandle: AutoCloseable
 
     /**
@@ -323,10 +331,25 @@ public class PubSubListener internal constructor(
         }
     }
 
+    /** Whether the [interceptor] consumed [message]; one that throws is signalled and the message buffered. */
+    private fun intercepted(message: PubSubMessage): Boolean {
+        val interceptor = interceptor ?: return false
+        return try {
+            interceptor(message)
+        } catch (
+            // Nothing may escape onto Lettuce's I/O thread.
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            signal(PubSubSignal.HandlerFailed(message, e))
+            false
+        }
+    }
+
     /** Called by Lettuce on its I/O thread: buffers the message, or applies the overflow policy. */
     private fun deliver(message: PubSubMessage) {
         // One writer (the connection's I/O thread): a plain volatile increment is enough.
         delivered++
+        if (intercepted(message)) return
         val sent = buffer.trySend(message)
         if (sent.isSuccess || sent.isClosed) return
         when (options.overflow) {
