@@ -94,10 +94,12 @@ class LockReport(
                 "Redisson ${result.waiters} threads sharing one client (`tryLock(10, 10, SECONDS)`). A *hand-off* " +
                 "runs from the stamp a holder takes just before it calls release to the next holder's acquire " +
                 "returning; the first ${result.waiters} acquisitions of each measurement, while the callers arrive, " +
-                "are not timed. Both clients wake a waiter through pub/sub on release, but `RLock` is not fair: the " +
-                "caller that has just released may take the lock again before the woken waiter does (a hand-off " +
-                "*back to the caller that released*, with no wake-up in it), while Picket serves the waiters of one " +
-                "`Locks` in arrival order and the releasing caller queues behind them. Percentiles (nearest rank) " +
+                "are not timed. Redisson's release publishes on the lock's channel and a woken waiter tries its " +
+                "acquire script, but `RLock` is not fair: the caller that has just released may take the lock again " +
+                "before the woken waiter does (a hand-off *back to the caller that released*, with no wake-up in " +
+                "it). Picket's waiters queue up on the server in arrival order; its release script makes the first " +
+                "live waiter the owner and publishes that waiter's lease, which the waiter takes with no acquire " +
+                "round trip, and the releasing caller queues behind the others. Percentiles (nearest rank) " +
                 "over the hand-offs of all $rounds rounds together; the target is Picket below Redisson in both, " +
                 "over all hand-offs. The last two rows take only the hand-offs to another caller: a waiter woken.",
         )

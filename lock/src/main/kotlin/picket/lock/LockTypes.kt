@@ -51,8 +51,10 @@ public data class LockHolder(
  *   key layout.
  * @property watchdog whether [Locks.withLock] extends the lease while the block runs (every third of the hold
  *   time) and cancels the block with [LockLostException] when it cannot.
- * @property pollInterval the longest a waiter sleeps between two attempts when no release wakes it (a release
- *   wakes the longest-waiting waiter at once, through pub/sub); the sleep is also bounded by the lock's expiry.
+ * @property pollInterval the longest a waiter sleeps between two attempts, each of which renews its place in the
+ *   lock's queue (a release hands the lock to the first waiter at once, through pub/sub; a poll finds a hand-over
+ *   whose message was missed); a place not renewed for 3 intervals is given up. The sleep is also bounded by the
+ *   lock's expiry.
  * @property acquireDurability confirmation of each acquisition by the replicas (`WAIT`) before the lease is handed
  *   out; [Durability.None] by default.
  * @throws InvalidSpecException if [pollInterval] is not positive.

@@ -42,8 +42,9 @@ private val log = KotlinLogging.logger {}
 
 /**
  * Distributed locks on the master of [spec]: leases with an owner token, a fencing token and a server-side expiry;
- * [withLock] with a watchdog; waiting that wakes on release (one pub/sub subscription per [Locks] for the names
- * being waited on) and holds no shared connection.
+ * [withLock] with a watchdog; waiting in arrival order in a queue on the server, to which the release script hands
+ * the lock over (heard through one pub/sub subscription per [Locks] for the names being waited on), holding no
+ * shared connection.
  *
  * ```kotlin
  * Locks(picket, spec).use { locks ->
