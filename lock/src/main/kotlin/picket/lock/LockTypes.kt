@@ -96,6 +96,19 @@ public class LockLostException(
     cause: Throwable? = null,
 ) : PicketException("lock '$name' lost: $reason", cause)
 
+/**
+ * [name] was not tried: the master was just switched to and Sentinel's config-epoch of it stayed unknown for
+ * [waited]. A fencing token must be above every token of the old master, which only the new epoch guarantees, so
+ * no lease is granted without it; the epoch is known once the sentinels confirm the switch.
+ */
+public class FencingEpochUnknownException(
+    public val name: String,
+    public val waited: Duration,
+) : PicketException(
+        "lock '$name' not acquired: the new master's config-epoch, which its fencing token needs, stayed unknown for " +
+            "${waited.toMillis()} ms",
+    )
+
 /** A release or extension of [name] by someone who does not hold it; refused, nothing changed. */
 public class NotLockOwnerException(
     public val name: String,

@@ -4,8 +4,13 @@ import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.RedisNoScriptException
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
+import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
@@ -18,6 +23,7 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Commands
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
@@ -79,6 +85,7 @@ public class Locks
         /** The same waiters by owner token: a `granted` message hands its lease to the one it names. */
         private val byOwner = ConcurrentHashMap<String, Waiter>()
         private val subscriptionLock = Mutex()
+        private val background = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-locks"))
         private val listener: PubSubListener by lazy {
             picket.listen(this.spec, emptyMap(), ListenerOptions()).also { listener ->
                 // On the connection's I/O thread: a grant reaches its waiter without a dispatch in between.
@@ -94,6 +101,7 @@ public class Locks
             val name: String,
             val owner: String,
             val holdFor: Duration,
+            val waitFor: Duration,
         ) {
             /** Set by a `granted` message before [wake] is signalled. */
             val granted = AtomicReference<LockLease?>()
@@ -105,7 +113,8 @@ public class Locks
         /**
          * Acquires [name] for [holdFor], waiting at most [waitFor] (0: exactly one attempt); null if it stayed held.
          *
-         * @throws InvalidSpecException if [name] is blank, [holdFor] is not positive or [waitFor] is negative.
+         * @throws InvalidSpecException if [name] is blank, [holdFor] is under 1 ms or [waitFor] is negative.
+         * @throws FencingEpochUnknownException if the master was just switched to and its epoch stayed unknown.
          */
         public suspend fun acquire(
             name: String,
@@ -115,33 +124,49 @@ public class Locks
             validate(name, holdFor, waitFor)
             val deadline = System.nanoTime() + waitFor.toNanos()
             val owner = UUID.randomUUID().toString()
-            // First one attempt that does not queue up: an uncontended lock costs one script and no subscription.
-            attempt(name, owner, holdFor, Mode.TRY).let { (lease, _) ->
-                if (lease != null ||
-                    waitFor.isZero
-                ) {
-                    return lease
-                }
-            }
-            val waiter = Waiter(name, owner, holdFor)
-            // Subscribed before queueing up: a hand-over to this waiter is published after it can be heard.
-            startWaiting(waiter)
+            var waiter: Waiter? = null
             try {
+                // First one attempt that does not queue up: an uncontended lock costs one script and no subscription.
+                val first = firstAttempt(name, owner, holdFor, waitFor.isZero)
+                if (first != null || waitFor.isZero) return first
+                waiter = Waiter(name, owner, holdFor, waitFor)
+                // Subscribed before queueing up: a hand-over to this waiter is published after it can be heard.
+                startWaiting(waiter)
                 // The deadline passed: leave the queue; a hand-over that came first is a lease taken while waiting.
-                return waitIn(waiter, deadline) ?: attempt(name, owner, holdFor, Mode.LEAVE).first
+                return waitIn(waiter, deadline) ?: attempt(name, owner, holdFor, Mode.LEAVE).lease
             } catch (
-                // Cancelled or failed: leave the queue (what was handed over meanwhile goes on), then rethrow.
+                // Cancelled or failed (a durable acquisition not confirmed, a lost connection): leave the queue and
+                // release what was granted meanwhile, so that it goes on to the next waiter; then rethrow.
                 @Suppress("TooGenericExceptionCaught") e: Throwable,
             ) {
                 withContext(NonCancellable) {
                     withTimeoutOrNull(LEAVE_TIMEOUT_MS) {
-                        runCatching { attempt(name, owner, holdFor, Mode.LEAVE).first?.let { release(it) } }
+                        runCatching { attempt(name, owner, holdFor, Mode.LEAVE).lease?.let { release(it) } }
                     }
                 }
                 throw e
             } finally {
-                stopWaiting(waiter)
+                waiter?.let { stopWaiting(it) }
             }
+        }
+
+        /**
+         * The attempt that does not queue up. While the master's config-epoch is unknown (just switched to) it asks
+         * again for up to a second when it is the only attempt ([only]), then fails; otherwise the waiting goes on.
+         */
+        private suspend fun firstAttempt(
+            name: String,
+            owner: String,
+            holdFor: Duration,
+            only: Boolean,
+        ): LockLease? {
+            repeat(EPOCH_ATTEMPTS) {
+                val outcome = attempt(name, owner, holdFor, Mode.TRY)
+                if (!outcome.epochUnknown) return outcome.lease
+                if (!only) return null
+                delay(EPOCH_WAIT_MS)
+            }
+            throw FencingEpochUnknownException(name, Duration.ofMillis(EPOCH_ATTEMPTS * EPOCH_WAIT_MS))
         }
 
         /**
@@ -154,16 +179,30 @@ public class Locks
             deadline: Long,
         ): LockLease? {
             val poll = options.pollInterval.toMillis()
+            // A hand-over whose message was missed (the listener reconnecting) is found before it expires unused.
+            val handOverCheck = (waiter.holdFor.toMillis() / 2).coerceAtLeast(1)
+            val durable = options.acquireDurability != Durability.None
             while (true) {
-                waiter.granted.get()?.let { return it }
-                val (lease, holderTtl) = attempt(waiter.name, waiter.owner, waiter.holdFor, Mode.QUEUE)
-                if (lease != null) return lease
+                // A durable waiter confirms a hand-over with its own attempt: the grant is written, then WAITed for.
+                if (!durable) waiter.granted.get()?.let { return it }
+                val outcome = attempt(waiter.name, waiter.owner, waiter.holdFor, Mode.QUEUE)
+                outcome.lease?.let { return it }
                 val remaining = (deadline - System.nanoTime()) / NANOS_PER_MS
-                if (remaining <= 0) return null
+                if (remaining <= 0) {
+                    if (outcome.epochUnknown) {
+                        throw FencingEpochUnknownException(waiter.name, waiter.waitFor)
+                    }
+                    return null
+                }
                 // A lease ending before the poll (its holder gone) is taken when it ends; -1 (no expiry: not a
                 // Picket lease) and -2 (none) leave the poll interval.
-                val sleep = minOf(remaining, poll, if (holderTtl > 0) holderTtl else poll)
-                withTimeoutOrNull(sleep.coerceAtLeast(1)) { waiter.wake.receive() }
+                val holderTtl = outcome.holderTtl
+                val sleep =
+                    when {
+                        outcome.epochUnknown -> EPOCH_WAIT_MS
+                        else -> minOf(poll, handOverCheck, if (holderTtl > 0) holderTtl else poll)
+                    }
+                withTimeoutOrNull(minOf(sleep, remaining).coerceAtLeast(1)) { waiter.wake.receive() }
             }
         }
 
@@ -301,13 +340,14 @@ public class Locks
             lease: LockLease,
             holdFor: Duration,
         ): CompletableFuture<LockLease> =
-            kotlinx.coroutines.CoroutineScope(kotlinx.coroutines.Dispatchers.Default).future {
+            CoroutineScope(Dispatchers.Default).future {
                 extend(lease, holdFor)
             }
 
         /** Closes the wake-up subscription; leases held stay until released or expired. */
         override fun close() {
             if (!closed.compareAndSet(false, true)) return
+            background.cancel()
             if (listening) listener.close()
         }
 
@@ -428,44 +468,45 @@ public class Locks
             LEAVE("2"),
         }
 
-        /** One attempt by [owner]: the lease, or null and how long the current holder's lease lasts (ms). */
+        /** What one attempt found: the lease, or how long the holder's lease lasts (ms), or no known epoch. */
+        private class Outcome(
+            val lease: LockLease?,
+            val holderTtl: Long,
+            val epochUnknown: Boolean = false,
+        )
+
+        /** One attempt by [owner], on the master (a leave needs no epoch and no durability: it never grants). */
         private suspend fun attempt(
             name: String,
             owner: String,
             holdFor: Duration,
             mode: Mode,
-        ): Pair<LockLease?, Long> {
+        ): Outcome {
             if (closed.get() && mode != Mode.LEAVE) throw PicketClosedException()
             val alive = options.pollInterval.toMillis() * ALIVE_POLLS
-            repeat(EPOCH_ATTEMPTS) {
-                val reply =
-                    picket.withConnOnEpoch(acquireSpec) { epoch ->
-                        // A sentinel spec's master without a known epoch yet (just switched to): ask again shortly.
-                        if (epoch == null && !spec.isDirect) return@withConnOnEpoch null
-                        run<List<Any>>(
-                            Scripts.ACQUIRE,
-                            ScriptOutputType.MULTI,
-                            lockKeys(name),
-                            arrayOf(
-                                owner,
-                                holdFor.toMillis().toString(),
-                                (epoch ?: 0L).toString(),
-                                mode.code,
-                                alive.toString(),
-                                channel(name),
-                            ),
-                        )
-                    }
-                if (reply != null) {
-                    return if (reply[0] == 1L) {
-                        lease(name, owner, holdFor, reply[1], reply[2], reply[3], reply[4]) to 0L
-                    } else {
-                        null to (reply[1] as Long)
-                    }
-                }
-                delay(EPOCH_WAIT_MS)
+            val reply =
+                picket.withConnOnEpoch(if (mode == Mode.LEAVE) spec else acquireSpec) { epoch ->
+                    // A sentinel spec's master without a known epoch yet (just switched to) grants nothing.
+                    if (epoch == null && !spec.isDirect && mode != Mode.LEAVE) return@withConnOnEpoch null
+                    run<List<Any>>(
+                        Scripts.ACQUIRE,
+                        ScriptOutputType.MULTI,
+                        lockKeys(name),
+                        arrayOf(
+                            owner,
+                            holdFor.toMillis().toString(),
+                            (epoch ?: 0L).toString(),
+                            mode.code,
+                            alive.toString(),
+                            channel(name),
+                        ),
+                    )
+                } ?: return Outcome(null, 0L, epochUnknown = true)
+            return if (reply[0] == 1L) {
+                Outcome(lease(name, owner, holdFor, reply[1], reply[2], reply[3], reply[4]), 0L)
+            } else {
+                Outcome(null, reply[1] as Long)
             }
-            throw LockLostException(name, "Sentinel's config-epoch of the master stayed unknown; not acquired")
         }
 
         /** [script] by its SHA-1, loaded with `EVAL` the first time a server does not know it. */
@@ -510,28 +551,32 @@ public class Locks
                 if (queue.size == 1) {
                     listening = true
                     listener.subscribe(channel(waiter.name))
-                    // A listener still connecting (the first wait, or after a failover) has only recorded it:
-                    // wait for the connection, so a hand-over right after queueing up is heard. Not connected in
-                    // time, the waiter queues up all the same and finds a hand-over on its poll.
-                    if (!listener.isConnected) listener.awaitConnected(spec.commandTimeout)
                 }
             }
+            // A listener still connecting (the first wait, or after a failover) has only recorded the channel: wait
+            // for the connection, so a hand-over right after queueing up is heard. Not connected in time, the
+            // waiter queues up all the same and finds a hand-over on its next attempt.
+            if (!listener.isConnected) listener.awaitConnected(spec.commandTimeout)
         }
 
-        private suspend fun stopWaiting(waiter: Waiter) {
-            withContext(NonCancellable) {
-                subscriptionLock.withLock {
-                    byOwner.remove(waiter.owner)
-                    val queue = waiters[waiter.name] ?: return@withLock
-                    queue.remove(waiter)
-                    if (queue.isEmpty()) {
-                        waiters.remove(waiter.name)
-                        if (!closed.get()) runCatching { listener.unsubscribe(channel(waiter.name)) }
+        /** Not suspending: a waiter that got its lease returns at once; the unsubscribing happens behind it. */
+        private fun stopWaiting(waiter: Waiter) {
+            byOwner.remove(waiter.owner)
+            val queue = waiters[waiter.name] ?: return
+            queue.remove(waiter)
+            // A `released` wake-up meant for this waiter goes to the next one.
+            if (waiter.wake.tryReceive().isSuccess) queue.peekFirst()?.wake?.trySend(Unit)
+            if (queue.isEmpty() && !closed.get()) {
+                background.launch {
+                    subscriptionLock.withLock {
+                        // Under the lock that adds waiters: a waiter that came meanwhile keeps the subscription.
+                        if (waiters[waiter.name]?.isEmpty() == true) {
+                            waiters.remove(waiter.name)
+                            runCatching { listener.unsubscribe(channel(waiter.name)) }
+                        }
                     }
                 }
             }
-            // A `released` wake-up meant for this waiter goes to the next one.
-            if (waiter.wake.tryReceive().isSuccess) waiters[waiter.name]?.peekFirst()?.wake?.trySend(Unit)
         }
 
         private fun lockKey(name: String) = options.prefix + name
@@ -549,8 +594,9 @@ public class Locks
             waitFor: Duration,
         ) {
             if (name.isBlank()) throw InvalidSpecException("lock name is blank")
-            if (holdFor.isNegative || holdFor.isZero) {
-                throw InvalidSpecException("lock '$name' holdFor is $holdFor, must be > 0")
+            // Expiries are whole milliseconds on the server: PEXPIRE 0 would delete the lease at once.
+            if (holdFor < Duration.ofMillis(1)) {
+                throw InvalidSpecException("lock '$name' holdFor is $holdFor, must be at least 1 ms")
             }
             if (waitFor.isNegative) throw InvalidSpecException("lock '$name' waitFor is $waitFor, must be >= 0")
         }

@@ -19,16 +19,16 @@ internal object Scripts {
 local lock, fence, queue, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function head()
+local function head(self)
   while true do
     local w = redis.call('LINDEX', queue, 0)
     if not w then return nil end
     local e = redis.call('HGET', waiting, w)
-    if e then
-      local sep = string.find(e, ':', 1, true)
-      if tonumber(string.sub(e, sep + 1)) >= now then return w, string.sub(e, 1, sep - 1) end
-      redis.call('HDEL', waiting, w)
-    end
+    local sep = e and string.find(e, ':', 1, true)
+    local alive = sep and tonumber(string.sub(e, sep + 1))
+    -- The caller is alive whatever its entry says (a renewal that came late).
+    if alive and (alive >= now or w == self) then return w, string.sub(e, 1, sep - 1) end
+    if e then redis.call('HDEL', waiting, w) end
     redis.call('LPOP', queue)
   end
 end
@@ -45,7 +45,7 @@ local function grant(to, hold, epochArg)
   return stored, counter
 end
 local function handOver(channel, epochArg)
-  local w, hold = head()
+  local w, hold = head(nil)
   if not w then return false end
   redis.call('LPOP', queue)
   redis.call('HDEL', waiting, w)
@@ -68,6 +68,9 @@ end
 local owner, mode = ARGV[1], tonumber(ARGV[4])
 local holder = redis.call('HGET', lock, 'owner')
 if holder == owner then
+  -- Handed over earlier. A write, so that a durable caller's WAIT covers the hand-over too.
+  local pttl = redis.call('PTTL', lock)
+  if pttl > 0 then redis.call('PEXPIRE', lock, pttl) end
   local f = redis.call('HMGET', lock, 'epoch', 'counter', 'sec', 'usec')
   return {1, tonumber(f[1]), tonumber(f[2]), tonumber(f[3]), tonumber(f[4])}
 end
@@ -76,7 +79,7 @@ if mode == 2 then
   return {0, redis.call('PTTL', lock)}
 end
 if not holder then
-  local w = head()
+  local w = head(owner)
   if not w or w == owner then
     if w then
       redis.call('LPOP', queue)

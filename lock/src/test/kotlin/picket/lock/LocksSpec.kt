@@ -119,7 +119,8 @@ class LocksSpec :
             val patient = picket.locks(spec, LockOptions(pollInterval = Duration.ofSeconds(60)))
             try {
                 coroutineScope {
-                    val waiter = async { patient.acquire("wait", second, Duration.ofSeconds(10)) }
+                    // Its hold of a minute keeps its check for a missed hand-over (every half hold) out of the way.
+                    val waiter = async { patient.acquire("wait", Duration.ofSeconds(60), Duration.ofSeconds(10)) }
                     eventually(10.seconds) { locks.holder("wait")!!.queued shouldBe 1 }
                     val released = System.nanoTime()
                     locks.release(held) shouldBe true
@@ -255,7 +256,7 @@ class LocksSpec :
             shouldThrow<InvalidSpecException> { locks.acquire(" ", second, second) }.message shouldBe
                 "lock name is blank"
             shouldThrow<InvalidSpecException> { locks.acquire("x", Duration.ZERO, second) }.message shouldBe
-                "lock 'x' holdFor is PT0S, must be > 0"
+                "lock 'x' holdFor is PT0S, must be at least 1 ms"
             shouldThrow<InvalidSpecException> { locks.acquire("x", second, Duration.ofMillis(-1)) }.message shouldBe
                 "lock 'x' waitFor is PT-0.001S, must be >= 0"
             shouldThrow<InvalidSpecException> { LockOptions(pollInterval = Duration.ZERO) }
@@ -296,6 +297,44 @@ class LocksSpec :
                     } shouldBe "${lease.fencingToken and 0xFFFFFFFFFFL}"
                 }
                 durable.release(lease) shouldBe true
+
+                // Handed over by a release that did not wait for the replicas: the waiter confirms it before it
+                // returns.
+                val held = locks.acquire("durable", Duration.ofSeconds(10), Duration.ZERO).shouldNotBeNull()
+                coroutineScope {
+                    val waiter = async { durable.acquire("durable", Duration.ofSeconds(10), Duration.ofSeconds(10)) }
+                    eventually(10.seconds) { locks.holder("durable")!!.queued shouldBe 1 }
+                    locks.release(held) shouldBe true
+                    val handed = waiter.await().shouldNotBeNull()
+                    handed.fencingToken shouldBeGreaterThan held.fencingToken
+                    val master = topology.awaitMaster(masterName)
+                    topology.dataNodes(masterName).filter { it != master }.forEach { replica ->
+                        picket.withConn(ConnSpec(host = replica.host, port = replica.port)) {
+                            hget("picket:lock:durable", "owner")
+                        } shouldBe handed.owner
+                    }
+                    durable.release(handed) shouldBe true
+
+                    // A replica that cannot confirm (paused): the hand-over is not taken; the waiter fails with the
+                    // durability error and gives the lock on (here: free again).
+                    val again = locks.acquire("durable", Duration.ofSeconds(10), Duration.ZERO).shouldNotBeNull()
+                    val replica = topology.dataNodes(masterName).first { it != master }
+                    val refused =
+                        async {
+                            shouldThrow<picket.core.DurabilityException> {
+                                durable.acquire("durable", Duration.ofSeconds(10), Duration.ofSeconds(10))
+                            }
+                        }
+                    eventually(10.seconds) { locks.holder("durable")!!.queued shouldBe 1 }
+                    topology.pause(replica)
+                    try {
+                        locks.release(again) shouldBe true
+                        refused.await().message shouldContain "confirmed by 1 of 2 required replicas"
+                    } finally {
+                        topology.resume(replica)
+                    }
+                    eventually(10.seconds) { locks.holder("durable").shouldBeNull() }
+                }
             } finally {
                 durable.close()
             }
