@@ -16,11 +16,11 @@ import kotlin.system.exitProcess
  * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,failover`, `--faults=manual,kill`,
+ * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,failover`, `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
- * `--lock-hold-ms=N` (the contended measurement).
+ * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`.
  */
 object Bench {
     @JvmStatic
@@ -56,7 +56,7 @@ object Bench {
         exitProcess(0)
     }
 
-    /** [settings] with the lock benchmark's options applied. */
+    /** [settings] with the lock and queue benchmarks' options applied. */
     private fun lockOptions(
         settings: Settings,
         options: Map<String, String>,
@@ -67,6 +67,8 @@ object Bench {
         options["lock-waiters"]?.let { result = result.copy(lockWaiters = it.toInt()) }
         options["lock-handoffs"]?.let { result = result.copy(lockHandoffs = it.toInt()) }
         options["lock-hold-ms"]?.let { result = result.copy(lockHold = Duration.ofMillis(it.toLong())) }
+        options["mq-rounds"]?.let { result = result.copy(mqRounds = it.toInt()) }
+        options["mq-messages"]?.let { result = result.copy(mqMessages = it.toInt()) }
         return result
     }
 
@@ -93,6 +95,7 @@ object Bench {
                         val pipelines = PipelineBench(topology, settings, progress)
                         val pubsub = PubSubBench(topology, events, settings, progress)
                         val lock = LockBench(topology, events, settings, progress)
+                        val mq = MqBench(topology, events, settings, progress)
                         val failover = FailoverBench(topology, inspect, events, settings, progress)
                         Results(
                             started = started,
@@ -104,6 +107,7 @@ object Bench {
                             pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
                             pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
                             lock = if (Settings.LOCK in wanted) lock.run() else null,
+                            mq = if (Settings.MQ in wanted) mq.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),
                         ).also { machine.loadAfter = Machine.load() }

@@ -48,6 +48,7 @@ object Report {
         results.pipeline?.let { PipelineReport(it).write(md) }
         results.pubsub?.let { PubSubReport(it).write(md) }
         results.lock?.let { LockReport(it).write(md) }
+        results.mq?.let { MqReport(it).write(md) }
         return md.toString()
     }
 

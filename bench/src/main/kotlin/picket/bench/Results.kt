@@ -61,6 +61,8 @@ class Results(
     val lock: LockResult?,
     val failovers: List<FailoverRun>?,
     val duration: Duration,
+    /** The queue benchmark (`--only=mq`); null when not run. */
+    val mq: MqResult? = null,
 )
 
 /** The median of [values], or null if there are none. */

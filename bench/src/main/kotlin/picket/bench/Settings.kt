@@ -5,7 +5,8 @@ import java.time.Duration
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
     /**
-     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [FAILOVER].
+     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [MQ],
+     * [FAILOVER].
      */
     val benchmarks: Set<String> = ALL,
     /** The faults of each failover run, in this order. */
@@ -61,6 +62,14 @@ data class Settings(
     val lockHandoffs: Int,
     /** How long each holder of the contended lock keeps it before releasing. */
     val lockHold: Duration,
+    /** Rounds of the queue benchmark (each: every client once), after one warm-up pass of a quarter the messages. */
+    val mqRounds: Int = 3,
+    /** Messages per queue measurement (enqueue → handled → acknowledged). */
+    val mqMessages: Int = 20_000,
+    /** Handlers of the consumer, and enqueues the producer keeps in flight. */
+    val mqHandlers: Int = 32,
+    /** How long the master's command rate is counted, without and with an idle worker. */
+    val mqIdleWindow: Duration = Duration.ofSeconds(10),
 ) {
     companion object {
         const val CONNECTIONS = "connections"
@@ -69,7 +78,8 @@ data class Settings(
         const val PUBSUB = "pubsub"
         const val LOCK = "lock"
         const val FAILOVER = "failover"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, FAILOVER)
+        const val MQ = "mq"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, FAILOVER)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -106,6 +116,8 @@ data class Settings(
          */
         fun smoke(): Settings =
             Settings(
+                // The queue benchmark is run by hand only (the suite's time budget).
+                benchmarks = ALL - MQ,
                 failoverRuns = 1,
                 beforeFault = Duration.ofMillis(500),
                 afterSwitch = Duration.ofSeconds(3),

@@ -141,6 +141,7 @@ object Demo {
             }
         }
         println("lock: two workers, 3 turns each, in the order they held it (worker:fencing token): $tokens")
+        Jobs(picket, spec).run() // the message queue's part: mq's own file, kept out of tour()'s length
     }
 
     /** A pub/sub listener on `news` and `news.*`, before and after the failover. */

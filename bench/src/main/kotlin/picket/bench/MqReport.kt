@@ -1,0 +1,81 @@
+package picket.bench
+
+import picket.bench.MqBench.Companion.PICKET
+import picket.bench.MqBench.Companion.PLAIN
+import picket.bench.MqBench.Companion.REDISSON
+
+/**
+ * The queue section of the report: end-to-end messages per second of Picket's queue against a plain
+ * LPUSH/BLMOVE/LREM loop (the reference) and Redisson's blocking queue in the same pattern, every round, and the
+ * server's command rate of an idle worker.
+ */
+class MqReport(
+    private val result: MqResult,
+) {
+    fun write(md: Markdown) {
+        md.line(
+            "## 7. Message queue, one producer and one consumer of ${result.handlers} handlers, master ${result.node}",
+        )
+        md.line()
+        md.line(
+            "End to end: ${fmtOps(result.messages.toDouble())} messages enqueued (the producer keeps " +
+                "${result.handlers} in flight), handled and acknowledged, timed from the first enqueue to the last " +
+                "acknowledgement. *$PICKET*: `picket.queues(spec)`, `enqueue` and a `worker` of ${result.handlers} " +
+                "handlers (default `WorkerOptions` otherwise: leases, retries, Lua scripts on the master). " +
+                "*$PLAIN*: plain Lettuce, LPUSH; ${result.handlers} connections each looping BLMOVE into a " +
+                "processing list and LREM once handled (at-least-once, no leases, no retries). *$REDISSON*: Redisson " +
+                "${result.redisson}, `RBlockingQueue.addAsync`; ${result.handlers} threads looping " +
+                "`pollLastAndOfferFirstTo(processing)` and `RList.remove` (the same guarantee as the plain loop). " +
+                "Medians over the rounds, after one uncounted pass of each.",
+        )
+        md.line()
+        val picket = median(rates(PICKET))
+        val plain = median(rates(PLAIN))
+        val redisson = median(rates(REDISSON))
+        md.table(
+            listOf(
+                ">$PICKET (msg/s)",
+                ">$PLAIN (msg/s)",
+                ">$REDISSON (msg/s)",
+                ">Picket / plain",
+                ">Picket / Redisson",
+                "targets: ≥ 0.8 of plain, ahead of Redisson",
+            ),
+            listOf(
+                listOf(
+                    fmtOps(picket),
+                    fmtOps(plain),
+                    fmtOps(redisson),
+                    fmtRatio(ratio(picket, plain)),
+                    fmtRatio(ratio(picket, redisson)),
+                    yes((ratio(picket, plain) ?: 0.0) >= PLAIN_TARGET) + " / " +
+                        yes((ratio(picket, redisson) ?: 0.0) > 1.0),
+                ),
+            ),
+        )
+        md.line()
+        md.table(
+            listOf(">round", "client", ">msg/s", ">seconds"),
+            result.rounds.map { listOf("${it.round}", it.client, fmtOps(it.perSecond), fmt(it.seconds)) },
+        )
+        md.line()
+        md.line(
+            "Idle worker (${result.handlers} handlers, default idle backoff 50 ms doubling to 2 s): the master " +
+                "served ${fmt(result.idleBaseline)} commands/s without it (the sentinels' PING and INFO) and " +
+                "${fmt(result.idleWithWorker)} with it, over ${result.idleWindow.seconds} s each; the worker's " +
+                "window counted ${result.idleWorkerCalls}.",
+        )
+        md.line()
+    }
+
+    private fun rates(client: String): List<Double> = result.rounds.filter { it.client == client }.map { it.perSecond }
+
+    private fun ratio(
+        a: Double?,
+        b: Double?,
+    ): Double? = if (a != null && b != null && b > 0) a / b else null
+
+    private companion object {
+        const val PLAIN_TARGET = 0.8
+    }
+}

@@ -1,0 +1,284 @@
+package picket.mq
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.LMoveArgs
+import io.lettuce.core.ScriptOutputType
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.runInterruptible
+import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.core.ReadFrom
+import picket.mq.internal.Scripts
+import picket.mq.internal.run
+import picket.sentinel.Picket
+import java.time.Duration
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.function.Function
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * A durable listener for any Redis list that producers fill with plain `LPUSH`, from any client (`redis-cli LPUSH
+ * jobs hello`): TwiceRedis's `Listener`, done better. Each message is moved atomically to a processing list
+ * ([processingList]), handed to the handler, and removed from the processing list only once the handler returned; a
+ * handler that throws runs again, and after [ListListenerOptions.maxAttempts] runs the message moves to
+ * [deadList]. Follows the master through Picket's resolver; while Redis is down it keeps trying with capped backoff.
+ *
+ * ```kotlin
+ * val listener = ListListener(picket, spec, "jobs") { message -> process(message); message }
+ * launch { listener.listen() }   // until listener.stop()
+ * ```
+ *
+ * Java: [ListListener.blocking], [listenBlocking], [getMessageBlocking].
+ *
+ * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's command
+ *   timeout.
+ */
+public class ListListener
+    @JvmOverloads
+    constructor(
+        private val picket: Picket,
+        spec: ConnSpec,
+        /** The list producers `LPUSH` to. */
+        public val list: String,
+        public val options: ListListenerOptions = ListListenerOptions(),
+        private val handler: suspend (String) -> String? = LOG_AND_RETURN,
+    ) {
+        /** The listener works on the master, whatever the spec reads from. */
+        public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
+
+        /** Where messages wait while they are handled: the list's name and [ListListenerOptions.processingSuffix]. */
+        public val processingList: String = list + options.processingSuffix
+
+        /** Where messages go whose handler failed every attempt. */
+        public val deadList: String = list + options.deadSuffix
+
+        private val listening = AtomicBoolean(false)
+
+        @Volatile
+        private var stopped = CompletableDeferred<Unit>()
+
+        init {
+            if (list.isBlank()) throw InvalidSpecException("list name is blank")
+            if (options.readTime >= spec.commandTimeout) {
+                throw InvalidSpecException(
+                    "list listener readTime ${options.readTime.toMillis()} ms must be below the spec's " +
+                        "commandTimeout ${spec.commandTimeout.toMillis()} ms, or every idle read would time out",
+                )
+            }
+        }
+
+        /** True while [listen] runs. */
+        public val isListening: Boolean get() = listening.get()
+
+        /**
+         * Handles messages for as long as it runs: first those left in the processing list (by a listener that
+         * crashed), then each new one, waiting at most [ListListenerOptions.readTime] per read. Redis failing (down,
+         * a failover, a paused master) makes it back off and try again, for any length of time; after that it
+         * recovers the processing list again (a message moved just before the failure is not lost) and carries on.
+         * Returns once [stop] is called, within the read time (after the message being handled, if any).
+         *
+         * @throws IllegalStateException if this listener is already listening.
+         */
+        public suspend fun listen() {
+            check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
+            if (stopped.isCompleted) stopped = CompletableDeferred()
+            try {
+                loop()
+            } finally {
+                listening.set(false)
+            }
+        }
+
+        /** [listen] for Java, on the calling thread, until [stop]. */
+        public fun listenBlocking(): Unit = runBlocking { listen() }
+
+        /** Ends [listen] within the read time; a listener stopped can listen again. */
+        public fun stop() {
+            stopped.complete(Unit)
+        }
+
+        /**
+         * One message, handled, without waiting: the handler's result, or null when the list is empty.
+         *
+         * @throws MessageDeadLetteredException if the handler failed on it every attempt (it is in [deadList] now).
+         * @throws picket.core.PicketException or Lettuce's exception when Redis fails, never null for an error.
+         */
+        public suspend fun getMessage(): String? {
+            val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
+            return message?.let { process(it) }
+        }
+
+        /** [getMessage] for Java. */
+        public fun getMessageBlocking(): String? = runBlocking { getMessage() }
+
+        /**
+         * Handles every message in the processing list now, oldest first; returns how many. [listen] does this at
+         * start and after Redis failed.
+         */
+        public suspend fun recover(): Int {
+            val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
+            left.forEach { message ->
+                try {
+                    process(message)
+                } catch (e: MessageDeadLetteredException) {
+                    log.debug { e.message }
+                }
+            }
+            if (left.isNotEmpty()) signal(ListSignal.Recovered(left.size))
+            return left.size
+        }
+
+        private suspend fun loop() {
+            var recover = true
+            var failures = 0
+            var downSince = 0L
+            while (!stopped.isCompleted) {
+                try {
+                    if (recover) recover()
+                    recover = false
+                    val message =
+                        picket.withDedicatedConn(spec) {
+                            blmove(
+                                list,
+                                processingList,
+                                LMoveArgs.Builder.rightLeft(),
+                                options.readTime.toMillis() / MS,
+                            )
+                        }
+                    if (failures > 0) {
+                        signal(ListSignal.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
+                        failures = 0
+                    }
+                    if (message != null) process(message)
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (e: MessageDeadLetteredException) {
+                    log.debug { e.message }
+                } catch (
+                    // Redis down, a failover, a paused master: back off and try again, for as long as it lasts.
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    if (failures++ == 0) downSince = System.nanoTime()
+                    recover = true
+                    val wait = backoff(failures)
+                    signal(ListSignal.ConnectionFailed(e, failures, wait))
+                    pause(wait)
+                }
+            }
+        }
+
+        /** Runs the handler on [message] (again on failure), then removes it from the processing list. */
+        private suspend fun process(message: String): String? {
+            var attempt = 1
+            while (true) {
+                val result =
+                    try {
+                        handler(message)
+                    } catch (e: CancellationException) {
+                        throw e
+                    } catch (
+                        // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it).
+                        @Suppress("TooGenericExceptionCaught") e: Exception,
+                    ) {
+                        if (attempt >= options.maxAttempts) {
+                            settle {
+                                run<Long>(
+                                    Scripts.LIST_DEAD_LETTER,
+                                    ScriptOutputType.INTEGER,
+                                    arrayOf(processingList, deadList),
+                                    message,
+                                )
+                            }
+                            signal(ListSignal.DeadLettered(message, attempt, e, deadList))
+                            throw MessageDeadLetteredException(list, deadList, message, attempt, e)
+                        }
+                        val wait = options.retryBackoff.multipliedBy(1L shl (attempt - 1).coerceAtMost(SHIFT_CAP))
+                        signal(ListSignal.Retrying(message, attempt, e, wait))
+                        delay(wait.toMillis())
+                        attempt++
+                        continue
+                    }
+                settle { lrem(processingList, -1, message) }
+                return result
+            }
+        }
+
+        /**
+         * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
+         * unless the listener is stopped: then the message stays in the processing list for the next recovery.
+         */
+        private suspend fun settle(block: suspend picket.core.Commands<String, String>.() -> Any?) {
+            var failures = 0
+            while (true) {
+                try {
+                    picket.withConn(spec.copy(idempotent = true)) { block() }
+                    return
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    failures++
+                    val wait = backoff(failures)
+                    signal(ListSignal.ConnectionFailed(e, failures, wait))
+                    if (stopped.isCompleted) throw e
+                    pause(wait)
+                }
+            }
+        }
+
+        private fun backoff(failures: Int): Duration =
+            minOf(
+                options.reconnectMin.multipliedBy(1L shl (failures - 1).coerceAtMost(SHIFT_CAP)),
+                options.reconnectMax,
+            )
+
+        /** Waits [wait], or less if stopped. */
+        private suspend fun pause(wait: Duration) {
+            withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
+        }
+
+        private fun signal(signal: ListSignal) {
+            val listener = options.onSignal ?: return
+            try {
+                listener.onSignal(signal)
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.warn(e) { "a list listener's signal listener threw on $signal" }
+            }
+        }
+
+        override fun toString(): String = "ListListener(${spec.target()}, list=$list, processing=$processingList)"
+
+        public companion object {
+            private const val MS = 1000.0
+            private const val SHIFT_CAP = 16
+
+            /** The default handler: logs the message and returns it (TwiceRedis's). */
+            public val LOG_AND_RETURN: suspend (String) -> String? = { message ->
+                log.info { "list message: $message" }
+                message
+            }
+
+            /** A listener for Java: [handler] runs on a thread of the I/O dispatcher and may block. */
+            @JvmStatic
+            @JvmOverloads
+            public fun blocking(
+                picket: Picket,
+                spec: ConnSpec,
+                list: String,
+                handler: Function<String, String?>,
+                options: ListListenerOptions = ListListenerOptions(),
+            ): ListListener =
+                ListListener(picket, spec, list, options) { message ->
+                    runInterruptible(Dispatchers.IO) { handler.apply(message) }
+                }
+        }
+    }

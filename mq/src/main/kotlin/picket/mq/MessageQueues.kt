@@ -1,0 +1,347 @@
+package picket.mq
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.runInterruptible
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.core.ReadFrom
+import picket.mq.internal.EnqueueArgs
+import picket.mq.internal.Events
+import picket.mq.internal.QueueKeys
+import picket.mq.internal.QueueOps
+import picket.sentinel.Picket
+import java.time.Duration
+import java.util.UUID
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.function.Function
+
+/**
+ * Durable message queues on the master of [spec] (carmine's message queue, done better): [enqueue] with
+ * de-duplication, delays and durable confirmation; [worker]s with concurrent handlers, leases, retries with backoff
+ * and a dead-letter list; status and admin. Every state change is one Lua script on the master, timed by the master's
+ * clock; mq/README.md gives the key layout and the scripts.
+ *
+ * ```kotlin
+ * val queues = picket.queues(spec)
+ * val id = queues.enqueue("mail", "hello").id
+ * val worker = queues.worker("mail", WorkerOptions(concurrency = 8)) { delivery ->
+ *     send(delivery.message)
+ *     HandlerResult.success()
+ * }
+ * ```
+ *
+ * Java: `new MessageQueues<>(picket, spec, MessageCodec.STRING)`, `enqueueBlocking`, `enqueueAsync`, `blockingWorker`
+ * and the `…Blocking` admin calls. Holds no connection of its own: close its workers.
+ *
+ * @property prefix put before every key; mq/README.md lists the keys.
+ * @throws InvalidSpecException if [prefix] is blank.
+ */
+@Suppress("TooManyFunctions") // each capability has a Kotlin (suspend) and a Java (blocking or future) form here
+public class MessageQueues<T>
+    @JvmOverloads
+    constructor(
+        public val picket: Picket,
+        spec: ConnSpec,
+        public val codec: MessageCodec<T>,
+        public val prefix: String = DEFAULT_PREFIX,
+    ) {
+        /** Queues live on the master, whatever the spec reads from. */
+        public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
+        internal val ops = QueueOps(picket, this.spec, prefix)
+        internal val events = Events()
+        private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
+
+        init {
+            if (prefix.isBlank()) throw InvalidSpecException("queue key prefix is blank")
+        }
+
+        /**
+         * Queues [message] on [queue] and returns its id and what was done ([EnqueueOutcome]): with a caller-chosen
+         * id ([EnqueueOptions.id]) a message already waiting, in flight, recently done or dead is not queued again
+         * unless the options say so.
+         *
+         * @throws InvalidSpecException if [queue] is blank or holds `{` or `}`.
+         * @throws picket.core.DurabilityException if durable and the replicas did not confirm in time: the message
+         *   was queued on the master all the same, and may or may not survive a failover.
+         */
+        @JvmOverloads
+        public suspend fun enqueue(
+            queue: String,
+            message: T,
+            options: EnqueueOptions = EnqueueOptions.DEFAULT,
+        ): EnqueueResult {
+            val keys = keys(queue)
+            val id = options.id ?: UUID.randomUUID().toString()
+            val args =
+                EnqueueArgs(
+                    options.delay.toMillis(),
+                    options.visibilityTimeout?.toMillis() ?: 0L,
+                    options.update,
+                    options.requeue,
+                    options.debounce,
+                    chosen = options.id != null,
+                )
+            val on = options.durability?.let { spec.withDurability(it) } ?: spec
+            val (outcome, _) = ops.enqueue(keys, id, codec.encode(message), args, on)
+            val result = EnqueueResult(id, EnqueueOutcome.valueOf(outcome.uppercase()))
+            events.emit(QueueEvent.Enqueued(queue, id, result.outcome))
+            if (result.outcome == EnqueueOutcome.ADDED || result.outcome == EnqueueOutcome.UPDATED) {
+                localWakes[queue]?.forEach { it() }
+            }
+            return result
+        }
+
+        /** [enqueue] for Java, on the calling thread. */
+        @JvmOverloads
+        public fun enqueueBlocking(
+            queue: String,
+            message: T,
+            options: EnqueueOptions = EnqueueOptions.DEFAULT,
+        ): EnqueueResult = runBlocking { enqueue(queue, message, options) }
+
+        /** [enqueue] for Java, as a future. */
+        @JvmOverloads
+        public fun enqueueAsync(
+            queue: String,
+            message: T,
+            options: EnqueueOptions = EnqueueOptions.DEFAULT,
+        ): CompletableFuture<EnqueueResult> = async { enqueue(queue, message, options) }
+
+        /**
+         * A worker of [queue] that runs [handler] on each delivery, [WorkerOptions.concurrency] at a time; started
+         * unless [start] is false ([Worker.start]). Stop it with [Worker.stop].
+         *
+         * @throws InvalidSpecException if [queue] is blank or holds `{` or `}`.
+         */
+        @JvmOverloads
+        public fun worker(
+            queue: String,
+            options: WorkerOptions = WorkerOptions(),
+            start: Boolean = true,
+            handler: suspend (Delivery<T>) -> HandlerResult,
+        ): Worker<T> {
+            keys(queue)
+            return Worker(this, queue, options, handler).also { if (start) it.start() }
+        }
+
+        /**
+         * [worker] for Java: [handler] runs on a thread of the I/O dispatcher and may block; a null result is an
+         * error ([InvalidHandlerResultException]), retried like an exception.
+         */
+        @JvmOverloads
+        public fun blockingWorker(
+            queue: String,
+            options: WorkerOptions,
+            handler: Function<Delivery<T>, HandlerResult?>,
+            start: Boolean = true,
+        ): Worker<T> {
+            keys(queue)
+            val run: suspend (
+                Delivery<T>,
+            ) -> HandlerResult? = { d -> runInterruptible(Dispatchers.IO) { handler.apply(d) } }
+            return Worker(this, queue, options, run).also { if (start) it.start() }
+        }
+
+        /** Counts of [queue] by state, totals, and the age of its oldest ready message. */
+        public suspend fun status(queue: String): QueueStatus {
+            val s = ops.status(keys(queue))
+            return QueueStatus(
+                queue,
+                ready = s[1],
+                delayed = s[2],
+                inFlight = s[3],
+                recentlyDone = s[4],
+                dead = s[5],
+                oldestReadyAge = s[6].takeIf { it >= 0 }?.let { Duration.ofMillis(it) },
+                enqueued = s[7],
+                done = s[8],
+                retried = s[9],
+                deadLettered = s[10],
+                redelivered = s[11],
+                serverTime = QueueOps.instant(s[0]),
+            )
+        }
+
+        /** [status] for Java. */
+        public fun statusBlocking(queue: String): QueueStatus = runBlocking { status(queue) }
+
+        /**
+         * Message [id] of [queue]: where it is, its content (decoded; null once done, or if the codec cannot decode
+         * it), attempts, times and last error. Null if the queue has no message with that id.
+         */
+        public suspend fun messageStatus(
+            queue: String,
+            id: String,
+        ): MessageInfo<T>? {
+            val (_, f) = ops.message(keys(queue), id)
+            val state = f["state"] ?: return null
+            return MessageInfo(
+                queue,
+                id,
+                STATES.getValue(state),
+                f["payload"]?.let { runCatching { codec.decode(it) }.getOrNull() },
+                f["attempts"]?.toInt() ?: 0,
+                f["created"]?.let { QueueOps.instant(it.toLong()) },
+                f["due"]?.takeIf { state == "queued" || state == "delayed" }?.let { QueueOps.instant(it.toLong()) },
+                f["deadline"]?.let { QueueOps.instant(it.toLong()) },
+                f["error"],
+                f["rerun"] == "1",
+            )
+        }
+
+        /** [messageStatus] for Java. */
+        public fun messageStatusBlocking(
+            queue: String,
+            id: String,
+        ): MessageInfo<T>? = runBlocking { messageStatus(queue, id) }
+
+        /** The dead letters of [queue], newest first, [count] from index [start]. */
+        @JvmOverloads
+        public suspend fun deadLetters(
+            queue: String,
+            start: Long = 0,
+            count: Int = DEFAULT_PAGE,
+        ): List<DeadLetter<T>> {
+            if (start < 0 || count < 1) throw InvalidSpecException("dead letters from $start, count $count: bad range")
+            return ops.deadLetters(keys(queue), start, count).map { f ->
+                DeadLetter(
+                    queue,
+                    f[0] as String,
+                    (f[1] as String).let { runCatching { codec.decode(it) }.getOrNull() },
+                    (f[2] as Long).toInt(),
+                    f[3] as String,
+                    QueueOps.instant(f[4] as Long),
+                    QueueOps.instant(f[5] as Long),
+                )
+            }
+        }
+
+        /** [deadLetters] for Java. */
+        @JvmOverloads
+        public fun deadLettersBlocking(
+            queue: String,
+            start: Long = 0,
+            count: Int = DEFAULT_PAGE,
+        ): List<DeadLetter<T>> = runBlocking { deadLetters(queue, start, count) }
+
+        /**
+         * Moves the dead letters [ids] of [queue] back to the ready list, attempts reset (the last error is kept).
+         * Returns how many were dead and are queued again.
+         */
+        public suspend fun requeueDead(
+            queue: String,
+            ids: Collection<String>,
+        ): Long {
+            if (ids.isEmpty()) return 0
+            return ops.requeueDead(keys(queue), ids.toList()).also {
+                if (it >
+                    0
+                ) {
+                    localWakes[queue]?.forEach { w -> w() }
+                }
+            }
+        }
+
+        /** Moves every dead letter of [queue] back to the ready list, oldest first; returns how many. */
+        public suspend fun requeueAllDead(queue: String): Long =
+            ops.requeueDead(keys(queue), emptyList()).also { if (it > 0) localWakes[queue]?.forEach { w -> w() } }
+
+        /** [requeueDead] for Java. */
+        public fun requeueDeadBlocking(
+            queue: String,
+            ids: Collection<String>,
+        ): Long = runBlocking { requeueDead(queue, ids) }
+
+        /** [requeueAllDead] for Java. */
+        public fun requeueAllDeadBlocking(queue: String): Long = runBlocking { requeueAllDead(queue) }
+
+        /** The names of the queues that have had a message enqueued under this [prefix] and were not cleared since. */
+        public suspend fun queueNames(): Set<String> = ops.queueNames()
+
+        /** [queueNames] for Java. */
+        public fun queueNamesBlocking(): Set<String> = runBlocking { queueNames() }
+
+        /**
+         * **Deletes [queue] and every message in it**, waiting, in flight, done and dead, and its totals: what is
+         * deleted cannot be had back. Handlers running now find their lease gone when they finish. One script: on a
+         * queue of millions of messages it holds the master for a while.
+         */
+        public suspend fun clearQueueDeletingAllMessages(queue: String): ClearedQueue {
+            val c = ops.clear(keys(queue))
+            return ClearedQueue(queue, c[0], c[1], c[2], c[3], c[4])
+        }
+
+        /** [clearQueueDeletingAllMessages] for Java. */
+        public fun clearQueueDeletingAllMessagesBlocking(queue: String): ClearedQueue =
+            runBlocking { clearQueueDeletingAllMessages(queue) }
+
+        /** Registers [listener] for the events of every queue of this instance; closing the handle unregisters it. */
+        public fun registerListener(listener: QueueListener): AutoCloseable = events.register(listener)
+
+        /** Wakes this process's idle workers of [queue] on enqueues made here (other processes wake by pub/sub). */
+        internal fun onLocalEnqueue(
+            queue: String,
+            wake: () -> Unit,
+        ): AutoCloseable {
+            val list = localWakes.computeIfAbsent(queue) { CopyOnWriteArrayList() }
+            list += wake
+            return AutoCloseable { list -= wake }
+        }
+
+        internal fun keys(queue: String): QueueKeys {
+            if (queue.isBlank()) throw InvalidSpecException("queue name is blank")
+            if ('{' in queue || '}' in queue) {
+                throw InvalidSpecException("queue name '$queue' holds '{' or '}' (the keys' hash tag is the name)")
+            }
+            return ops.keys(queue)
+        }
+
+        private fun <R> async(block: suspend () -> R): CompletableFuture<R> =
+            CoroutineScope(Dispatchers.Default).future { block() }
+
+        override fun toString(): String = "MessageQueues(${spec.target()}, prefix=$prefix, codec=$codec)"
+
+        public companion object {
+            /** `picket:mq:`. */
+            public const val DEFAULT_PREFIX: String = "picket:mq:"
+            private const val DEFAULT_PAGE = 100
+            private val STATES =
+                mapOf(
+                    "queued" to MessageState.QUEUED,
+                    "delayed" to MessageState.DELAYED,
+                    "inflight" to MessageState.IN_FLIGHT,
+                    "done" to MessageState.DONE,
+                    "dead" to MessageState.DEAD,
+                )
+        }
+    }
+
+/** String message queues on [spec]'s master. */
+public fun Picket.queues(spec: ConnSpec): MessageQueues<String> = MessageQueues(this, spec, MessageCodec.STRING)
+
+/** Message queues on [spec]'s master with [codec]. */
+public fun <T> Picket.queues(
+    spec: ConnSpec,
+    codec: MessageCodec<T>,
+): MessageQueues<T> = MessageQueues(this, spec, codec)
+
+/** Queues [message] on [queue] of [spec]'s master: [MessageQueues.enqueue] with strings. */
+public suspend fun Picket.enqueue(
+    spec: ConnSpec,
+    queue: String,
+    message: String,
+    options: EnqueueOptions = EnqueueOptions.DEFAULT,
+): EnqueueResult = queues(spec).enqueue(queue, message, options)
+
+/** A started worker of [queue] on [spec]'s master: [MessageQueues.worker] with strings. */
+public fun Picket.worker(
+    spec: ConnSpec,
+    queue: String,
+    options: WorkerOptions = WorkerOptions(),
+    handler: suspend (Delivery<String>) -> HandlerResult,
+): Worker<String> = queues(spec).worker(queue, options, handler = handler)

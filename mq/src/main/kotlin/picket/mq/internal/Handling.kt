@@ -1,0 +1,257 @@
+package picket.mq.internal
+
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withTimeoutOrNull
+import picket.mq.Delivery
+import picket.mq.HandlerResult
+import picket.mq.InvalidHandlerResultException
+import picket.mq.LeaseLostException
+import picket.mq.MessageQueues
+import picket.mq.MetricsRecorder
+import picket.mq.QueueEvent
+import picket.mq.WorkerOptions
+import java.time.Duration
+import java.time.Instant
+
+/** How one handling ended, before it is recorded on the master. */
+private sealed class Outcome {
+    class Returned(
+        val result: HandlerResult?,
+    ) : Outcome()
+
+    class Threw(
+        val error: Exception,
+    ) : Outcome()
+
+    /** The lease's deadline passed first: the handler was cancelled. */
+    data object Expired : Outcome()
+}
+
+/** The local end of a lease, on the monotonic clock, moved by extensions. */
+private class LocalLease(
+    @Volatile var deadlineNanos: Long,
+)
+
+/** Runs a worker's handler on one taken message and records the result with the lease's token. */
+internal class Handling<T>(
+    private val queues: MessageQueues<T>,
+    private val keys: QueueKeys,
+    private val options: WorkerOptions,
+    private val handler: suspend (Delivery<T>) -> HandlerResult?,
+) {
+    val metrics = MetricsRecorder()
+    private val queue = keys.queue
+
+    /**
+     * Handles [taken], which came in [reply]; [sentAt] is when the take was sent (the lease is counted from then, so
+     * the local deadline is never later than the master's), [receivedAt] when its reply arrived.
+     */
+    suspend fun handle(
+        taken: Taken,
+        reply: TakeReply,
+        sentAt: Long,
+        receivedAt: Long,
+    ) {
+        val token = reply.token
+        val lease = LocalLease(sentAt + Duration.ofMillis(taken.deadline - reply.now).toNanos())
+        val started = System.nanoTime()
+        metrics.timeToHandler(
+            Duration.ofMillis((reply.now - taken.due).coerceAtLeast(0)).toNanos() + started - receivedAt,
+        )
+        val outcome = guarded(lease) { handler(delivery(taken, reply, token, lease)) }
+        val handlingNanos = System.nanoTime() - started
+        metrics.handlingTime(handlingNanos)
+        settle(taken, token, outcome, Duration.ofMillis((reply.now - taken.due).coerceAtLeast(0)), handlingNanos)
+    }
+
+    private fun delivery(
+        taken: Taken,
+        reply: TakeReply,
+        token: String,
+        lease: LocalLease,
+    ): Delivery<T> =
+        Delivery(
+            queue,
+            taken.id,
+            queues.codec.decode(taken.payload),
+            taken.attempt,
+            Duration.ofMillis((reply.now - taken.created).coerceAtLeast(0)),
+            QueueOps.instant(taken.deadline),
+            reply.readyLeft,
+            taken.lastError,
+        ) { delivery, duration ->
+            val sent = System.nanoTime()
+            val (deadline, now) =
+                queues.ops.extend(keys, taken.id, token, duration.toMillis())
+                    ?: throw LeaseLostException(queue, taken.id)
+            lease.deadlineNanos = maxOf(lease.deadlineNanos, sent + Duration.ofMillis(deadline - now).toNanos())
+            QueueOps.instant(deadline).also { delivery.leaseDeadline = it }
+        }
+
+    /** Runs [work] until it ends or the lease's deadline passes (then cancels it). */
+    private suspend fun guarded(
+        lease: LocalLease,
+        work: suspend () -> HandlerResult?,
+    ): Outcome =
+        coroutineScope {
+            val running =
+                async {
+                    try {
+                        Outcome.Returned(work())
+                    } catch (e: CancellationException) {
+                        throw e
+                    } catch (
+                        // Whatever the handler (or the codec) threw is the delivery's error, retried by the policy.
+                        @Suppress("TooGenericExceptionCaught") e: Exception,
+                    ) {
+                        Outcome.Threw(e)
+                    }
+                }
+            while (true) {
+                val remaining = lease.deadlineNanos - System.nanoTime()
+                if (remaining <= 0) {
+                    running.cancel()
+                    return@coroutineScope Outcome.Expired
+                }
+                val done =
+                    withTimeoutOrNull(Duration.ofNanos(remaining).toMillis().coerceAtLeast(1)) { running.await() }
+                if (done != null) return@coroutineScope done
+            }
+            @Suppress("UNREACHABLE_CODE")
+            Outcome.Expired
+        }
+
+    private suspend fun settle(
+        taken: Taken,
+        token: String,
+        outcome: Outcome,
+        waited: Duration,
+        handlingNanos: Long,
+    ) {
+        val result: HandlerResult =
+            when (outcome) {
+                Outcome.Expired -> {
+                    metrics.leasesLost.incrementAndGet()
+                    queues.events.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = true))
+                    return
+                }
+
+                is Outcome.Threw -> {
+                    metrics.exceptions.incrementAndGet()
+                    HandlerResult.Retry(null, describe(outcome.error))
+                }
+
+                is Outcome.Returned -> {
+                    outcome.result ?: run {
+                        metrics.unknownResults.incrementAndGet()
+                        val error = InvalidHandlerResultException(queue, taken.id, "null")
+                        HandlerResult.Retry(null, describe(error))
+                    }
+                }
+            }
+        queues.events.emit(
+            QueueEvent.Handled(queue, taken.id, taken.attempt, result, waited, Duration.ofNanos(handlingNanos)),
+        )
+        when (result) {
+            is HandlerResult.Success -> {
+                succeed(taken, token, result)
+            }
+
+            is HandlerResult.Retry -> {
+                fail(
+                    taken,
+                    token,
+                    result.backoff ?: options.retry.backoff(taken.attempt),
+                    result.reason,
+                    false,
+                )
+            }
+
+            is HandlerResult.Failure -> {
+                fail(taken, token, Duration.ZERO, result.reason, true)
+            }
+        }
+    }
+
+    private suspend fun succeed(
+        taken: Taken,
+        token: String,
+        result: HandlerResult.Success,
+    ) {
+        val keep = result.keepIdFor?.toMillis() ?: -1L
+        val reply =
+            recording { queues.ops.ack(keys, taken.id, token, keep, options.keepChosenIdsFor.toMillis()) }
+                ?: return
+        if (reply == 0L) lost(taken) else metrics.succeeded.incrementAndGet()
+    }
+
+    private suspend fun fail(
+        taken: Taken,
+        token: String,
+        backoff: Duration,
+        error: String,
+        deadNow: Boolean,
+    ) {
+        val reply =
+            recording {
+                queues.ops.retry(keys, taken.id, token, backoff.toMillis(), error, options.retry.maxAttempts, deadNow)
+            } ?: return
+        when (reply) {
+            1L -> {
+                metrics.retried.incrementAndGet()
+                queues.events.emit(QueueEvent.Retried(queue, taken.id, taken.attempt, backoff, error))
+            }
+
+            2L -> {
+                metrics.deadLettered.incrementAndGet()
+                queues.events.emit(QueueEvent.DeadLettered(queue, taken.id, taken.attempt, error))
+            }
+
+            else -> {
+                lost(taken)
+            }
+        }
+    }
+
+    private fun lost(taken: Taken) {
+        metrics.leasesLost.incrementAndGet()
+        queues.events.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = false))
+    }
+
+    /**
+     * Runs [record] (an acknowledgement), again with backoff when Redis fails, for a few attempts: after that the
+     * lease decides (the message is delivered again). Null if it never succeeded.
+     */
+    private suspend fun <R> recording(record: suspend () -> R): R? {
+        var wait = FIRST_RETRY_MS
+        repeat(RECORD_ATTEMPTS) { attempt ->
+            try {
+                return record()
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                val last = attempt == RECORD_ATTEMPTS - 1
+                queues.events.emit(
+                    QueueEvent.WorkerError(queue, e, if (last) Duration.ZERO else Duration.ofMillis(wait)),
+                )
+                if (last) return null
+                delay(wait)
+                wait = minOf(wait * 2, MAX_RETRY_MS)
+            }
+        }
+        return null
+    }
+
+    private companion object {
+        const val FIRST_RETRY_MS = 100L
+        const val MAX_RETRY_MS = 2_000L
+        const val RECORD_ATTEMPTS = 8
+
+        fun describe(e: Exception): String = "${e::class.qualifiedName}: ${e.message}"
+    }
+}

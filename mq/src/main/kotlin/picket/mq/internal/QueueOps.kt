@@ -1,0 +1,285 @@
+package picket.mq.internal
+
+import io.lettuce.core.ScriptOutputType
+import kotlinx.coroutines.flow.toList
+import picket.core.ConnSpec
+import picket.sentinel.Picket
+import java.time.Instant
+
+/** One taken message, as the take script returns it (times in the master's ms). */
+internal class Taken(
+    val id: String,
+    val payload: String,
+    val attempt: Int,
+    val created: Long,
+    val deadline: Long,
+    val lastError: String?,
+    val due: Long,
+)
+
+/** The take script's reply. */
+internal class TakeReply(
+    /** The lease token of every message taken. */
+    val token: String,
+    val now: Long,
+    val readyLeft: Long,
+    /** Ms until the next delayed or leased message is due; -1: none (only when nothing was taken or is ready). */
+    val nextDueMs: Long,
+    val redelivered: List<String>,
+    val deadLettered: List<String>,
+    val taken: List<Taken>,
+)
+
+/** The scripts of one queue store, run on [spec]'s master through [picket]. */
+internal class QueueOps(
+    private val picket: Picket,
+    private val spec: ConnSpec,
+    private val prefix: String,
+) {
+    /** Acknowledgements and extensions check the lease first: running one twice changes nothing more. */
+    private val idempotent = spec.copy(idempotent = true)
+    val registry: String = prefix + "queues"
+
+    fun keys(queue: String): QueueKeys = QueueKeys(prefix, queue)
+
+    suspend fun enqueue(
+        keys: QueueKeys,
+        id: String,
+        payload: String,
+        args: EnqueueArgs,
+        on: ConnSpec,
+    ): Pair<String, Long> {
+        val reply =
+            picket.withConn(on) {
+                run<List<Any>>(
+                    Scripts.ENQUEUE,
+                    ScriptOutputType.MULTI,
+                    keys.all + registry,
+                    keys.messagePrefix,
+                    id,
+                    payload,
+                    args.delayMs.toString(),
+                    args.visibilityMs.toString(),
+                    flag(args.update),
+                    flag(args.requeue),
+                    flag(args.debounce),
+                    keys.wakeChannel,
+                    keys.queue,
+                    flag(args.chosen),
+                )
+            }!!
+        return reply[0] as String to reply[1] as Long
+    }
+
+    suspend fun take(
+        keys: QueueKeys,
+        count: Int,
+        token: String,
+        visibilityMs: Long,
+        maxAttempts: Int,
+    ): TakeReply {
+        val r =
+            picket.withConn(spec) {
+                run<List<Any>>(
+                    Scripts.TAKE,
+                    ScriptOutputType.MULTI,
+                    keys.all,
+                    keys.messagePrefix,
+                    token,
+                    count.toString(),
+                    visibilityMs.toString(),
+                    maxAttempts.toString(),
+                )
+            }!!
+        val redelivered = (r[HEAD] as Long).toInt()
+        val dead = (r[HEAD + 1] as Long).toInt()
+        val ids = r.subList(HEAD + 2, HEAD + 2 + redelivered + dead).map { it as String }
+        val taken =
+            r.drop(HEAD + 2 + redelivered + dead).chunked(TAKEN_FIELDS).map { f ->
+                Taken(
+                    f[0] as String,
+                    f[1] as String,
+                    (f[2] as Long).toInt(),
+                    f[3] as Long,
+                    f[4] as Long,
+                    (f[5] as String).ifEmpty { null },
+                    f[6] as Long,
+                )
+            }
+        return TakeReply(
+            token,
+            r[0] as Long,
+            r[1] as Long,
+            r[2] as Long,
+            ids.take(redelivered),
+            ids.drop(redelivered),
+            taken,
+        )
+    }
+
+    /** 1 done, 2 queued again, 0 lease lost. */
+    suspend fun ack(
+        keys: QueueKeys,
+        id: String,
+        token: String,
+        keepMs: Long,
+        keepChosenMs: Long,
+    ): Long =
+        first(
+            picket.withConn(idempotent) {
+                run<List<Any>>(
+                    Scripts.ACK,
+                    ScriptOutputType.MULTI,
+                    keys.all,
+                    keys.messagePrefix,
+                    id,
+                    token,
+                    keepMs.toString(),
+                    keys.wakeChannel,
+                    keepChosenMs.toString(),
+                )
+            },
+        )
+
+    /** 1 retry scheduled, 2 dead-lettered, 0 lease lost. */
+    suspend fun retry(
+        keys: QueueKeys,
+        id: String,
+        token: String,
+        backoffMs: Long,
+        error: String,
+        maxAttempts: Int,
+        deadNow: Boolean,
+    ): Long =
+        first(
+            picket.withConn(idempotent) {
+                run<List<Any>>(
+                    Scripts.RETRY,
+                    ScriptOutputType.MULTI,
+                    keys.all,
+                    keys.messagePrefix,
+                    id,
+                    token,
+                    backoffMs.toString(),
+                    error,
+                    maxAttempts.toString(),
+                    flag(deadNow),
+                )
+            },
+        )
+
+    /** The new deadline (master ms) and the master's now, or null if the lease was lost. */
+    suspend fun extend(
+        keys: QueueKeys,
+        id: String,
+        token: String,
+        ms: Long,
+    ): Pair<Long, Long>? {
+        val r =
+            picket.withConn(idempotent) {
+                run<List<Any>>(
+                    Scripts.EXTEND,
+                    ScriptOutputType.MULTI,
+                    keys.all,
+                    keys.messagePrefix,
+                    id,
+                    token,
+                    ms.toString(),
+                )
+            }!!
+        return if (r[0] == 1L) r[2] as Long to r[1] as Long else null
+    }
+
+    suspend fun status(keys: QueueKeys): List<Long> =
+        picket
+            .withConn(spec) {
+                run<List<Any>>(Scripts.STATUS, ScriptOutputType.MULTI, keys.all, keys.messagePrefix)
+            }!!
+            .map { it as Long }
+
+    /** The master's now, and the message's fields (empty if unknown). */
+    suspend fun message(
+        keys: QueueKeys,
+        id: String,
+    ): Pair<Long, Map<String, String>> {
+        val r =
+            picket.withConn(spec) {
+                run<List<Any>>(Scripts.MESSAGE, ScriptOutputType.MULTI, emptyArray(), keys.message(id))
+            }!!
+        val fields = r.drop(1).chunked(2).associate { (k, v) -> k.toString() to v.toString() }
+        return r[0] as Long to fields
+    }
+
+    suspend fun deadLetters(
+        keys: QueueKeys,
+        start: Long,
+        count: Int,
+    ): List<List<Any>> =
+        picket
+            .withConn(spec) {
+                run<List<Any>>(
+                    Scripts.DEAD_LETTERS,
+                    ScriptOutputType.MULTI,
+                    keys.all,
+                    keys.messagePrefix,
+                    start.toString(),
+                    count.toString(),
+                )
+            }!!
+            .drop(1)
+            .chunked(DEAD_FIELDS)
+
+    @Suppress("SpreadOperator") // the ids given, once
+    suspend fun requeueDead(
+        keys: QueueKeys,
+        ids: List<String>,
+    ): Long =
+        picket.withConn(spec) {
+            run<Long>(
+                Scripts.REQUEUE_DEAD,
+                ScriptOutputType.INTEGER,
+                keys.all,
+                keys.messagePrefix,
+                keys.wakeChannel,
+                *ids.toTypedArray(),
+            )
+        }!!
+
+    suspend fun clear(keys: QueueKeys): List<Long> =
+        picket
+            .withConn(spec) {
+                run<List<Any>>(
+                    Scripts.CLEAR,
+                    ScriptOutputType.MULTI,
+                    keys.all + registry,
+                    keys.messagePrefix,
+                    keys.queue,
+                )
+            }!!
+            .map { it as Long }
+
+    suspend fun queueNames(): Set<String> = picket.withConn(spec) { smembers(registry).toList().toSet() }
+
+    private fun first(reply: List<Any>?): Long = reply!![0] as Long
+
+    private fun flag(value: Boolean) = if (value) "1" else "0"
+
+    companion object {
+        /** now, ready left, next due, #redelivered, #dead. */
+        private const val HEAD = 3
+        private const val TAKEN_FIELDS = 7
+        const val DEAD_FIELDS = 6
+
+        fun instant(ms: Long): Instant = Instant.ofEpochMilli(ms)
+    }
+}
+
+/** The options of one enqueue, as the script takes them. */
+internal class EnqueueArgs(
+    val delayMs: Long,
+    val visibilityMs: Long,
+    val update: Boolean,
+    val requeue: Boolean,
+    val debounce: Boolean,
+    val chosen: Boolean,
+)

@@ -1,0 +1,207 @@
+package picket.mq
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainExactly
+import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.comparables.shouldBeLessThan
+import io.kotest.matchers.ints.shouldBeInRange
+import io.kotest.matchers.nulls.shouldBeNull
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldStartWith
+import io.kotest.matchers.types.shouldBeInstanceOf
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeout
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.core.NodeConnectionException
+import picket.sentinel.Picket
+import picket.testkit.TopologyConfig
+import picket.testkit.TopologyExtension
+import java.net.ServerSocket
+import java.time.Duration
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.time.Duration.Companion.seconds
+
+/** The list listener on a real topology, fed by plain LPUSH from another client. */
+class ListListenerSpec :
+    FunSpec({
+        val topology = install(TopologyExtension()) { replicasPerMaster = 1 }
+        val picket = Picket()
+        picket.setSentinelGroups("main" to topology.sentinelGroup())
+        val spec = ConnSpec(sentinelGroup = "main", masterName = TopologyConfig.DEFAULT_MASTER_NAME)
+        afterSpec { picket.close() }
+
+        fun lpush(
+            list: String,
+            vararg messages: String,
+        ) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.lpush(list, *messages) }
+
+        fun llen(list: String) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(list) }
+
+        test("messages pushed with a plain LPUSH are handled in order and leave the processing list") {
+            withTimeout(30.seconds) {
+                val seen = CopyOnWriteArrayList<String>()
+                val listener = ListListener(picket, spec, "jobs") { m -> m.also { seen += it } }
+                coroutineScope {
+                    val job = launch { listener.listen() }
+                    lpush("jobs", *(1..100).map { "job-$it" }.toTypedArray())
+                    within(10) { seen shouldHaveSize 100 }
+                    listener.stop()
+                    job.join()
+                }
+                seen shouldContainExactly (1..100).map { "job-$it" }
+                llen("jobs") shouldBe 0
+                llen("jobs:processing") shouldBe 0
+            }
+        }
+
+        test("getMessage returns a message or null at once; a Redis error is a typed error, not null") {
+            withTimeout(30.seconds) {
+                val listener = ListListener(picket, spec, "polled")
+                val began = System.nanoTime()
+                listener.getMessage().shouldBeNull()
+                Duration.ofNanos(System.nanoTime() - began) shouldBeLessThan Duration.ofMillis(500)
+                lpush("polled", "first", "second")
+                listener.getMessage() shouldBe "first"
+                listener.getMessage() shouldBe "second"
+                listener.getMessage().shouldBeNull()
+                llen("polled:processing") shouldBe 0
+
+                val port = ServerSocket(0).use { it.localPort }
+                val nowhere = ListListener(picket, ConnSpec(host = "127.0.0.1", port = port), "polled")
+                shouldThrow<NodeConnectionException> { nowhere.getMessage() }.message!! shouldStartWith
+                    "cannot connect to 127.0.0.1:$port for 127.0.0.1:$port"
+            }
+        }
+
+        test("a listener killed mid-message leaves it in the processing list; the next one handles it first") {
+            withTimeout(30.seconds) {
+                val taken = CompletableDeferred<String>()
+                val first = ListListener(picket, spec, "crash") { m -> taken.complete(m).let { awaitCancellation() } }
+                coroutineScope {
+                    val job = launch { first.listen() }
+                    lpush("crash", "half-done")
+                    taken.await() shouldBe "half-done"
+                    job.cancelAndJoin()
+                }
+                Raw.on(
+                    topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
+                ) { it.lrange("crash:processing", 0, -1) } shouldBe
+                    listOf("half-done")
+                lpush("crash", "next")
+
+                val seen = CopyOnWriteArrayList<String>()
+                val signals = CopyOnWriteArrayList<ListSignal>()
+                val second =
+                    ListListener(picket, spec, "crash", ListListenerOptions(onSignal = { signals += it })) { m ->
+                        m.also { seen += it }
+                    }
+                coroutineScope {
+                    val job = launch { second.listen() }
+                    within(10) { seen shouldHaveSize 2 }
+                    second.stop()
+                    job.join()
+                }
+                seen shouldContainExactly listOf("half-done", "next")
+                signals.filterIsInstance<ListSignal.Recovered>() shouldContainExactly listOf(ListSignal.Recovered(1))
+                llen("crash:processing") shouldBe 0
+            }
+        }
+
+        test("a handler that throws: the message is kept, retried, then dead-lettered") {
+            withTimeout(30.seconds) {
+                val signals = CopyOnWriteArrayList<ListSignal>()
+                val runs = CopyOnWriteArrayList<String>()
+                val options =
+                    ListListenerOptions(onSignal = { signals += it }).retries(3, Duration.ofMillis(50))
+                val listener =
+                    ListListener(picket, spec, "poison", options) { m ->
+                        runs += m
+                        require(m != "bad") { "cannot handle $m" }
+                        m
+                    }
+                coroutineScope {
+                    val job = launch { listener.listen() }
+                    lpush("poison", "bad", "good")
+                    within(10) { runs.count { it == "good" } shouldBe 1 }
+                    listener.stop()
+                    job.join()
+                }
+                runs shouldContainExactly listOf("bad", "bad", "bad", "good")
+                signals.filterIsInstance<ListSignal.Retrying>().map { it.attempt to it.backoff.toMillis() } shouldBe
+                    listOf(1 to 50L, 2 to 100L)
+                val dead = signals.filterIsInstance<ListSignal.DeadLettered>().single()
+                dead.attempts shouldBe 3
+                dead.error.message shouldBe "cannot handle bad"
+                Raw.on(
+                    topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
+                ) { it.lrange("poison:dead", 0, -1) } shouldBe
+                    listOf("bad")
+                llen("poison:processing") shouldBe 0
+
+                lpush("poison", "bad")
+                val e = shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                e.message shouldBe
+                    "the handler of list 'poison' failed 3 times; the message was moved to 'poison:dead': " +
+                    "IllegalArgumentException: cannot handle bad"
+                e.cause.shouldBeInstanceOf<IllegalArgumentException>()
+                llen("poison:dead") shouldBe 2
+            }
+        }
+
+        test("stop ends listen within the read time") {
+            withTimeout(30.seconds) {
+                val listener =
+                    ListListener(picket, spec, "quiet", ListListenerOptions(readTime = Duration.ofMillis(500)))
+                coroutineScope {
+                    val job = launch { listener.listen() }
+                    delay(700)
+                    listener.isListening shouldBe true
+                    val stopped = System.nanoTime()
+                    listener.stop()
+                    job.join()
+                    val took = Duration.ofNanos(System.nanoTime() - stopped)
+                    println("listen() returned ${took.toMillis()} ms after stop() (read time 500 ms)")
+                    took shouldBeLessThan Duration.ofMillis(800)
+                }
+            }
+        }
+
+        test("while Redis is down, start-up recovery backs off instead of spinning") {
+            withTimeout(30.seconds) {
+                val port = ServerSocket(0).use { it.localPort }
+                val signals = CopyOnWriteArrayList<ListSignal>()
+                val options = ListListenerOptions(reconnectMax = Duration.ofMillis(800), onSignal = { signals += it })
+                val listener = ListListener(picket, ConnSpec(host = "127.0.0.1", port = port), "down", options)
+                coroutineScope {
+                    val job = launch { listener.listen() }
+                    delay(2_000)
+                    listener.stop()
+                    job.join()
+                }
+                val failed = signals.filterIsInstance<ListSignal.ConnectionFailed>()
+                // 100, 200, 400, 800, 800 ms: about 5 attempts in 2 s, not thousands.
+                failed.size shouldBeInRange 3..7
+                failed.map { it.retryIn.toMillis() }.take(4) shouldBe listOf(100L, 200L, 400L, 800L)
+                failed.first().cause.shouldBeInstanceOf<NodeConnectionException>()
+            }
+        }
+
+        test("bad input gives typed errors") {
+            shouldThrow<InvalidSpecException> { ListListener(picket, spec, " ") }.message shouldBe "list name is blank"
+            shouldThrow<InvalidSpecException> {
+                ListListener(picket, spec.copy(commandTimeout = Duration.ofSeconds(1)), "l")
+            }.message shouldBe
+                "list listener readTime 1000 ms must be below the spec's commandTimeout 1000 ms, or every idle read " +
+                "would time out"
+            shouldThrow<InvalidSpecException> { ListListenerOptions(maxAttempts = 0) }.message shouldBe
+                "list listener maxAttempts is 0, must be >= 1"
+        }
+    })

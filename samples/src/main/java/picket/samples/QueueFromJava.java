@@ -1,0 +1,76 @@
+package picket.samples;
+
+import picket.core.Address;
+import picket.core.ConnSpec;
+import picket.mq.DeadLetter;
+import picket.mq.EnqueueOptions;
+import picket.mq.EnqueueResult;
+import picket.mq.HandlerResult;
+import picket.mq.ListListener;
+import picket.mq.MessageCodec;
+import picket.mq.MessageQueues;
+import picket.mq.QueueStatus;
+import picket.mq.RetryPolicy;
+import picket.mq.Worker;
+import picket.mq.WorkerOptions;
+import picket.sentinel.Picket;
+import picket.sentinel.SentinelGroup;
+import picket.testkit.Topology;
+import picket.testkit.TopologyConfig;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/** The message queue and the list listener from Java: enqueue, a blocking worker, dead letters, a plain LPUSH. */
+public final class QueueFromJava {
+    private QueueFromJava() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (Topology topology = Topology.start(TopologyConfig.builder().replicasPerMaster(1).build());
+             Picket picket = new Picket()) {
+            List<Address> sentinels = topology.getSentinels().stream()
+                    .map(node -> new Address(node.getHost(), node.getPort()))
+                    .collect(Collectors.toList());
+            picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
+            ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
+            MessageQueues<String> queues = new MessageQueues<>(picket, spec, MessageCodec.STRING);
+
+            EnqueueResult first = queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1"));
+            System.out.println("enqueue -> " + first.getOutcome());
+            System.out.println("again -> "
+                    + queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1")).getOutcome());
+            queues.enqueueBlocking("reports", "broken");
+
+            WorkerOptions options = new WorkerOptions()
+                    .concurrency(2)
+                    .retry(new RetryPolicy(2, Duration.ofMillis(50)));
+            Worker<String> worker = queues.blockingWorker("reports", options, delivery -> {
+                if (delivery.getMessage().equals("broken")) {
+                    throw new IllegalStateException("no template for " + delivery.getMessage());
+                }
+                System.out.println("handled " + delivery.getId() + " attempt " + delivery.getAttempt());
+                return HandlerResult.success();
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            QueueStatus status = queues.statusBlocking("reports");
+            while ((status.getDone() < 1 || status.getDead() < 1) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                status = queues.statusBlocking("reports");
+            }
+            System.out.println("worker drained: " + worker.stopBlocking(Duration.ofSeconds(5)));
+            System.out.println("status: done " + status.getDone() + ", dead " + status.getDead());
+            DeadLetter<String> dead = queues.deadLettersBlocking("reports").get(0);
+            System.out.println("dead letter: " + dead.getMessage() + " after " + dead.getAttempts() + " attempts: "
+                    + dead.getError());
+
+            // Any client can feed a list listener: here a plain LPUSH through withConnBlocking.
+            picket.withConnBlocking(spec, redis -> redis.lpush("inbox", "from redis-cli"));
+            ListListener listener = ListListener.blocking(picket, spec, "inbox", message -> message.toUpperCase());
+            System.out.println("getMessage -> " + listener.getMessageBlocking());
+            System.out.println("getMessage on an empty list -> " + listener.getMessageBlocking());
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package picket.samples
+
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldContainAll
+import java.io.ByteArrayOutputStream
+import java.io.PrintStream
+
+/** The message queue's Java sample runs here, so it never rots; the demo's queue part ([Jobs]) runs in SamplesSpec. */
+class MqSamplesSpec :
+    FunSpec({
+        test("the Java queue sample enqueues, de-duplicates, handles, dead-letters and listens to a plain list") {
+            val lines = captureOutput { QueueFromJava.main(emptyArray()) }
+            lines shouldContainAll
+                listOf(
+                    "enqueue -> ADDED",
+                    "again -> ALREADY_QUEUED",
+                    "handled report-1 attempt 1",
+                    "worker drained: true",
+                    "status: done 1, dead 1",
+                    "dead letter: broken after 2 attempts: java.lang.IllegalStateException: no template for broken",
+                    "getMessage -> FROM REDIS-CLI",
+                    "getMessage on an empty list -> null",
+                )
+        }
+    })
+
+private fun captureOutput(block: () -> Unit): List<String> {
+    val original = System.out
+    val buffer = ByteArrayOutputStream()
+    System.setOut(PrintStream(buffer, true, Charsets.UTF_8))
+    try {
+        block()
+    } finally {
+        System.setOut(original)
+    }
+    return buffer.toString(Charsets.UTF_8).lines().filter { it.isNotEmpty() }.also { lines ->
+        lines.forEach(original::println)
+    }
+}
