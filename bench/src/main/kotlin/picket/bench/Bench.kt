@@ -83,7 +83,7 @@ object Bench {
         // Its own client, event loops included: the sentinel events are the clock, and must not queue behind others.
         val watchClient = Inspect.client()
         try {
-            return Topology.start(TopologyConfig()).use { topology ->
+            return Topology.start(TopologyConfig(sentinelInfoPeriod = settings.sentinelInfoPeriod)).use { topology ->
                 val machine = Machine.describe("redis-server ${topology.binary.version} (${topology.binary.source})")
                 progress("topology started in ${topology.startupTime.toMillis()} ms: ${topology.nodes.joinToString()}")
                 val inspect = Inspect(inspectClient)
@@ -123,7 +123,9 @@ object Bench {
     private fun describe(topology: Topology): String =
         with(topology.config) {
             "1 master, $replicasPerMaster replicas, ${topology.sentinels.size} sentinels, quorum $quorum, " +
-                "down-after ${downAfter.toMillis()} ms, failover-timeout ${failoverTimeout.toMillis()} ms"
+                "down-after ${downAfter.toMillis()} ms, failover-timeout ${failoverTimeout.toMillis()} ms, " +
+                "sentinel INFO period " +
+                (sentinelInfoPeriod?.let { "${it.toMillis()} ms" } ?: "Sentinel's default (10 s)")
         }
 
     private val FILE_STAMP: DateTimeFormatter = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")

@@ -70,6 +70,11 @@ data class Settings(
     val mqHandlers: Int = 32,
     /** How long the master's command rate is counted, without and with an idle worker. */
     val mqIdleWindow: Duration = Duration.ofSeconds(10),
+    /**
+     * The sentinels' INFO period (`TopologyConfig.sentinelInfoPeriod`): null, Sentinel's own 10 s, for measurements
+     * (how long a demoted master keeps accepting writes depends on it); the smoke run takes the test kit's 1 s.
+     */
+    val sentinelInfoPeriod: Duration? = null,
 ) {
     companion object {
         const val CONNECTIONS = "connections"
@@ -142,6 +147,7 @@ data class Settings(
                 lockWaiters = 16,
                 lockHandoffs = 100,
                 lockHold = Duration.ofMillis(1),
+                sentinelInfoPeriod = Duration.ofSeconds(1),
             )
     }
 }

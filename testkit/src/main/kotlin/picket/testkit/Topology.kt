@@ -1,7 +1,12 @@
 package picket.testkit
 
 import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisCommandExecutionException
 import io.lettuce.core.RedisException
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.output.StatusOutput
+import io.lettuce.core.protocol.CommandArgs
+import io.lettuce.core.protocol.CommandType
 import picket.testkit.internal.Admin
 import picket.testkit.internal.Convergence
 import picket.testkit.internal.NodeConfigs
@@ -144,6 +149,7 @@ public class Topology private constructor(
         log.info { "restart $node" }
         node.process.launch(binary)
         awaitUp(node, timeout, retryOtherPort = false)
+        tune(node)
     }
 
     /** Pauses [node] with SIGSTOP: it keeps its connections open but answers nothing until [resume]. */
@@ -192,8 +198,9 @@ public class Topology private constructor(
      * live sentinel sees each of those replicas as a plain `slave` with its link ok (so that a failover triggered
      * right away can pick one).
      *
-     * After a manual failover the demoted master is converted to a replica only about ten seconds later, so this
-     * waits that long; after a kill -9 the dead node is not waited for.
+     * After a manual failover the demoted master is converted to a replica at the sentinels' next `INFO` to it, so
+     * this waits up to [TopologyConfig.sentinelInfoPeriod] (the kit's 1 s; Sentinel's default 10 s) more; after a
+     * kill -9 the dead node is not waited for.
      *
      * @throws TopologyException with the last reason it was not settled, after [timeout].
      */
@@ -279,6 +286,25 @@ public class Topology private constructor(
                 writeConfig(node)
                 node.process.launch(binary)
             }
+            tune(node)
+        }
+    }
+
+    /** Sets a sentinel's INFO period ([TopologyConfig.sentinelInfoPeriod]); not kept in its file, so at every start. */
+    private fun tune(node: RedisNode) {
+        val period = config.sentinelInfoPeriod ?: return
+        if (node.kind != NodeKind.SENTINEL) return
+        try {
+            admin.sentinel(node) { sentinel ->
+                sentinel.dispatch(
+                    CommandType.SENTINEL,
+                    StatusOutput(StringCodec.UTF8),
+                    CommandArgs(StringCodec.UTF8).add("DEBUG").add("info-period").add(period.toMillis()),
+                )
+            }
+        } catch (e: RedisCommandExecutionException) {
+            // Before Redis 7.0 there is no SENTINEL DEBUG: Sentinel's 10 s stays, settling just takes longer.
+            log.warn { "$node keeps its INFO period: ${e.message}" }
         }
     }
 

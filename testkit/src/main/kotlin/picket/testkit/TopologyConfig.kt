@@ -33,6 +33,12 @@ import java.time.Duration
  *   `announce-hostnames`, `announce-ip`), so every address Sentinel gives is `localhost:port`; nodes listen on
  *   `127.0.0.1` and, where it exists, `::1`.
  * @property tls every node on TLS only, with certificates the test kit generates ([Topology.tls]); null for TCP.
+ * @property sentinelInfoPeriod how often each sentinel sends `INFO` to the nodes it knows (`SENTINEL DEBUG
+ *   info-period`, Redis 7.0 and later; older sentinels keep their default with a warning). Sentinel's own default is
+ *   10 s: a manually demoted master is converted to a replica, and a restarted replica is seen as good, only at its
+ *   next `INFO`, up to 10 s later. The kit's 1 s makes [Topology.awaitMaster] return about 9 s sooner after a
+ *   failover; the failover itself (down-after, election, `+switch-master`) does not depend on it. Null keeps
+ *   Sentinel's default, for measurements where how long a demoted master still accepts writes matters.
  */
 public class TopologyConfig
 // A settings class: each parameter is a named, defaulted setting (Java uses the Builder).
@@ -52,6 +58,7 @@ public class TopologyConfig
         public val appendOnly: Boolean = false,
         public val tls: TopologyTls? = null,
         public val announceHostnames: Boolean = false,
+        public val sentinelInfoPeriod: Duration? = Duration.ofSeconds(1),
     ) {
         init {
             require(masterNames.isNotEmpty()) { "masterNames is empty: a topology needs at least one master" }
@@ -64,6 +71,9 @@ public class TopologyConfig
             require(sentinels == 0 || quorum in 1..sentinels) { "quorum is $quorum, must be in 1..$sentinels" }
             require(downAfter.toMillis() >= 1) { "downAfter is $downAfter, must be at least 1 ms" }
             require(failoverTimeout.toMillis() >= 1) { "failoverTimeout is $failoverTimeout, must be at least 1 ms" }
+            require(sentinelInfoPeriod == null || sentinelInfoPeriod.toMillis() >= 1) {
+                "sentinelInfoPeriod is $sentinelInfoPeriod, must be at least 1 ms (null: Sentinel's default)"
+            }
             require(!startTimeout.isNegative && !startTimeout.isZero) { "startTimeout is $startTimeout, must be > 0" }
             require(dataPassword == null || isConfigSafe(dataPassword)) {
                 "dataPassword must be non-empty, without white space or quotes (null for none)"
@@ -90,6 +100,7 @@ public class TopologyConfig
                 it.appendOnly = appendOnly
                 it.tls = tls
                 it.announceHostnames = announceHostnames
+                it.sentinelInfoPeriod = sentinelInfoPeriod
             }
 
         // Passwords are left out on purpose.
@@ -98,7 +109,7 @@ public class TopologyConfig
                 "quorum=$quorum, downAfter=$downAfter, failoverTimeout=$failoverTimeout, " +
                 "dataPassword=${dataPassword?.let { "***" }}, sentinelPassword=${sentinelPassword?.let { "***" }}, " +
                 "aclUser=$aclUser, binary=$binary, appendOnly=$appendOnly, tls=$tls, " +
-                "announceHostnames=$announceHostnames)"
+                "announceHostnames=$announceHostnames, sentinelInfoPeriod=$sentinelInfoPeriod)"
 
         /**
          * A mutable builder of [TopologyConfig], for Java and for [TopologyExtension]'s configuration block. Every
@@ -147,6 +158,9 @@ public class TopologyConfig
             /** See [TopologyConfig.announceHostnames]. */
             public var announceHostnames: Boolean = false
 
+            /** [TopologyConfig.sentinelInfoPeriod]. */
+            public var sentinelInfoPeriod: Duration? = Duration.ofSeconds(1)
+
             /** Sets [TopologyConfig.masterNames]. */
             public fun masterNames(vararg names: String): Builder = apply { masterNames = names.toList() }
 
@@ -189,6 +203,9 @@ public class TopologyConfig
             /** Sets [TopologyConfig.announceHostnames]. */
             public fun announceHostnames(enabled: Boolean): Builder = apply { announceHostnames = enabled }
 
+            /** Sets [TopologyConfig.sentinelInfoPeriod] (null: Sentinel's default). */
+            public fun sentinelInfoPeriod(period: Duration?): Builder = apply { sentinelInfoPeriod = period }
+
             /**
              * A validated [TopologyConfig].
              *
@@ -210,6 +227,7 @@ public class TopologyConfig
                     appendOnly,
                     tls,
                     announceHostnames,
+                    sentinelInfoPeriod,
                 )
         }
 

@@ -31,6 +31,7 @@ class TopologyConfigSpec :
                     .dataPassword("data")
                     .sentinelPassword("sent")
                     .aclUser(AclUser("app", "pw"))
+                    .sentinelInfoPeriod(null)
                     .build()
             val copy = config.toBuilder().build()
             copy.masterNames shouldBe listOf("a", "b")
@@ -42,6 +43,8 @@ class TopologyConfigSpec :
             copy.dataPassword shouldBe "data"
             copy.sentinelPassword shouldBe "sent"
             copy.aclUser?.username shouldBe "app"
+            copy.sentinelInfoPeriod shouldBe null
+            TopologyConfig().sentinelInfoPeriod shouldBe Duration.ofSeconds(1)
         }
 
         test("bad values are refused with a message naming the value") {
@@ -57,6 +60,8 @@ class TopologyConfigSpec :
                 .message shouldContain "quorum is 4, must be in 1..3"
             shouldThrow<IllegalArgumentException> { TopologyConfig(downAfter = Duration.ZERO) }
                 .message shouldContain "downAfter"
+            shouldThrow<IllegalArgumentException> { TopologyConfig(sentinelInfoPeriod = Duration.ZERO) }
+                .message shouldContain "sentinelInfoPeriod is PT0S, must be at least 1 ms"
             shouldThrow<IllegalArgumentException> { TopologyConfig(dataPassword = "has space") }
                 .message shouldContain "dataPassword"
             shouldThrow<IllegalArgumentException> { AclUser("bad name", "pw") }

@@ -13,6 +13,10 @@ import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.RedisCommandTimeoutException
 import io.lettuce.core.RedisConnectionException
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.output.ArrayOutput
+import io.lettuce.core.protocol.CommandArgs
+import io.lettuce.core.protocol.CommandType
 
 /** The default topology (1 master, 2 replicas, 3 sentinels) and every fault the test kit offers. */
 class TopologySpec :
@@ -27,6 +31,24 @@ class TopologySpec :
             topology.nodes.map { it.port }.toSet() shouldHaveSize 6
             topology.nodes.map { it.pid.shouldNotBeNull() }.toSet() shouldHaveSize 6
             topology.nodes.forEach { Clients.isAlive(it.pid!!) shouldBe true }
+            // Redis 7.0 and later: every sentinel sends INFO every second (the kit's sentinelInfoPeriod).
+            if (topology.binary.version
+                    .substringBefore('.')
+                    .toInt() >= 7
+            ) {
+                topology.sentinels.forEach { sentinel ->
+                    val debug =
+                        Clients.on(sentinel) {
+                            it.dispatch(
+                                CommandType.SENTINEL,
+                                ArrayOutput(StringCodec.UTF8),
+                                CommandArgs(StringCodec.UTF8).add("DEBUG"),
+                            )
+                        }
+                    val periods = debug.map { it.toString().lowercase() }.chunked(2).associate { it[0] to it[1] }
+                    periods["info-period"] shouldBe "1000"
+                }
+            }
         }
 
         test("roles are read from the nodes themselves") {
