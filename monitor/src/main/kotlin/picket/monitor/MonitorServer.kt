@@ -126,7 +126,8 @@ public class MonitorServer
                 } catch (e: java.util.concurrent.ExecutionException) {
                     failed(exchange, e.cause ?: e)
                 } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                    // The request thread must answer whatever happened, or the client waits for nothing.
+                    @Suppress("TooGenericExceptionCaught") e: Throwable,
                 ) {
                     failed(exchange, e)
                 }

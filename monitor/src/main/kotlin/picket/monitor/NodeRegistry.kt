@@ -15,8 +15,9 @@ private val log = KotlinLogging.logger {}
  *
  * Semantics, decided where the seed leaves them loose:
  * - **Several sources.** Each watcher reports through a sink of its own; a node is present while at least one source
- *   (a watcher, or [add] by hand) reports it, and it carries the description its latest report gave. A source that
- *   stops reporting a node (a watcher's [NodeSink.replaceAll] without it) removes only its own claim.
+ *   (a watcher, or [add] by hand) reports it, and it carries the description of the latest report that gives its
+ *   role (a list of addresses of unknown role does not hide what the sentinels say), or else of the latest report.
+ *   A source that stops reporting a node (a watcher's [NodeSink.replaceAll] without it) removes only its own claim.
  * - **Adding an id that exists** changes nothing but the description: same description, no event and `false`;
  *   another role, master name or group, an [RegistryEvent.Updated] and `false`. The node keeps its polling state
  *   (last INFO, interval).
@@ -116,7 +117,7 @@ public class NodeRegistry {
             val byId = claims.getOrPut(node.id) { LinkedHashMap() }
             byId.remove(source)
             byId[source] = node
-            put(node)
+            put(describe(byId))
         }
 
     private fun unclaim(
@@ -126,12 +127,11 @@ public class NodeRegistry {
         synchronized(lock) {
             val byId = claims[id] ?: return
             if (byId.remove(source) == null) return
-            val latest = byId.values.lastOrNull()
-            if (latest == null) {
+            if (byId.isEmpty()) {
                 claims.remove(id)
                 nodes.remove(id)?.let { emit(RegistryEvent.Removed(it)) }
             } else {
-                put(latest)
+                put(describe(byId))
             }
         }
     }
@@ -150,6 +150,10 @@ public class NodeRegistry {
             reported.forEach { claim(source, it) }
         }
     }
+
+    /** The description of a node from its claims: the latest that knows the role, else the latest. */
+    private fun describe(byId: Map<Any, MonitoredNode>): MonitoredNode =
+        byId.values.lastOrNull { it.role != Role.UNKNOWN } ?: byId.values.last()
 
     /** Makes [node] the description of its id; true if the id was not present. Under [lock]. */
     private fun put(node: MonitoredNode): Boolean {

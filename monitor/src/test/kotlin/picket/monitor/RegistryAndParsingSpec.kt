@@ -112,6 +112,10 @@ class RegistryAndParsingSpec :
             registry.node(node.id)!!.role shouldBe Role.REPLICA
             two.remove(node.id)
             registry.node(node.id)!!.role shouldBe Role.MASTER
+            // A report without the role does not hide one that has it.
+            two.add(MonitoredNode(node.address))
+            registry.node(node.id)!!.role shouldBe Role.MASTER
+            two.remove(node.id)
             one.replaceAll(emptyList())
             registry.node(node.id) shouldBe null
         }
