@@ -61,6 +61,7 @@ class Results(
     val lock: LockResult?,
     val failovers: List<FailoverRun>?,
     val duration: Duration,
+    val monitor: MonitorResult? = null,
 )
 
 /** The median of [values], or null if there are none. */

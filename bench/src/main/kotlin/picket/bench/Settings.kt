@@ -61,6 +61,12 @@ data class Settings(
     val lockHandoffs: Int,
     /** How long each holder of the contended lock keeps it before releasing. */
     val lockHold: Duration,
+    /** The monitor benchmark's standalone nodes, each polled once per [monitorInterval]. */
+    val monitorNodes: Int = 50,
+    val monitorInterval: Duration = Duration.ofSeconds(1),
+    /** Rounds of the monitor benchmark (each: both clients), and how long each measurement runs. */
+    val monitorRounds: Int = 2,
+    val monitorDuration: Duration = Duration.ofSeconds(20),
 ) {
     companion object {
         const val CONNECTIONS = "connections"
@@ -69,7 +75,8 @@ data class Settings(
         const val PUBSUB = "pubsub"
         const val LOCK = "lock"
         const val FAILOVER = "failover"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, FAILOVER)
+        const val MONITOR = "monitor"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, FAILOVER, MONITOR)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -106,6 +113,8 @@ data class Settings(
          */
         fun smoke(): Settings =
             Settings(
+                // The monitor benchmark starts 50 nodes of its own: not in the smoke run (suite time).
+                benchmarks = ALL - MONITOR,
                 failoverRuns = 1,
                 beforeFault = Duration.ofMillis(500),
                 afterSwitch = Duration.ofSeconds(3),
