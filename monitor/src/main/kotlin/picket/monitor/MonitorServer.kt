@@ -81,7 +81,7 @@ public class MonitorServer
         }
 
         private fun handle(exchange: HttpExchange) {
-            exchange.use {
+            try {
                 val path = exchange.requestURI.path
                 val method = exchange.requestMethod
                 try {
@@ -131,6 +131,8 @@ public class MonitorServer
                 ) {
                     failed(exchange, e)
                 }
+            } finally {
+                exchange.close()
             }
         }
 
