@@ -16,11 +16,12 @@ import kotlin.system.exitProcess
  * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,failover`, `--faults=manual,kill`,
+ * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,failover,monitor`, `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
- * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`.
+ * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--monitor-seconds=N`
+ * (each monitor measurement).
  */
 object Bench {
     @JvmStatic
@@ -42,6 +43,7 @@ object Bench {
         options["pubsub-messages"]?.let { settings = settings.copy(pubsubMessages = it.toInt()) }
         options["pubsub-failovers"]?.let { settings = settings.copy(pubsubFailovers = it.toInt()) }
         settings = lockOptions(settings, options)
+        options["monitor-seconds"]?.let { settings = settings.copy(monitorDuration = Duration.ofSeconds(it.toLong())) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
         val results = run(settings) { println("[bench] $it") }
@@ -109,6 +111,7 @@ object Bench {
                             lock = if (Settings.LOCK in wanted) lock.run() else null,
                             mq = if (Settings.MQ in wanted) mq.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
+                            monitor = if (Settings.MONITOR in wanted) MonitorBench(settings, progress).run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),
                         ).also { machine.loadAfter = Machine.load() }
                     }

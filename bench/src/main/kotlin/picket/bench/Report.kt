@@ -18,6 +18,8 @@ object Report {
     const val LETTUCE_PUBSUB = "Lettuce pub/sub"
     const val PICKET_LOCK = "Picket Locks"
     const val REDISSON_LOCK = "Redisson RLock"
+    const val PICKET_MONITOR = "Picket Monitor"
+    const val LETTUCE_INFO_LOOP = "Lettuce INFO loop"
 
     /** Picket default / Picket without parking or loss tracking: their cost on a healthy topology. */
     const val FEATURE_COST_TARGET = 0.97
@@ -49,6 +51,7 @@ object Report {
         results.pubsub?.let { PubSubReport(it).write(md) }
         results.lock?.let { LockReport(it).write(md) }
         results.mq?.let { MqReport(it).write(md) }
+        results.monitor?.let { MonitorReport(it).write(md) }
         return md.toString()
     }
 

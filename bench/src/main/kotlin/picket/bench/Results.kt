@@ -63,6 +63,7 @@ class Results(
     val duration: Duration,
     /** The queue benchmark (`--only=mq`); null when not run. */
     val mq: MqResult? = null,
+    val monitor: MonitorResult? = null,
 )
 
 /** The median of [values], or null if there are none. */

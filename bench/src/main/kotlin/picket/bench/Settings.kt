@@ -75,6 +75,12 @@ data class Settings(
      * (how long a demoted master keeps accepting writes depends on it); the smoke run takes the test kit's 1 s.
      */
     val sentinelInfoPeriod: Duration? = null,
+    /** The monitor benchmark's standalone nodes, each polled once per [monitorInterval]. */
+    val monitorNodes: Int = 50,
+    val monitorInterval: Duration = Duration.ofSeconds(1),
+    /** Rounds of the monitor benchmark (each: both clients), and how long each measurement runs. */
+    val monitorRounds: Int = 2,
+    val monitorDuration: Duration = Duration.ofSeconds(20),
 ) {
     companion object {
         const val CONNECTIONS = "connections"
@@ -84,7 +90,8 @@ data class Settings(
         const val LOCK = "lock"
         const val FAILOVER = "failover"
         const val MQ = "mq"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, FAILOVER)
+        const val MONITOR = "monitor"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, FAILOVER, MONITOR)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -121,8 +128,9 @@ data class Settings(
          */
         fun smoke(): Settings =
             Settings(
-                // The queue benchmark is run by hand only (the suite's time budget).
-                benchmarks = ALL - MQ,
+                // The queue and monitor benchmarks are run by hand only (the suite's time budget; the monitor's
+                // starts 50 nodes of its own).
+                benchmarks = ALL - MQ - MONITOR,
                 failoverRuns = 1,
                 beforeFault = Duration.ofMillis(500),
                 afterSwitch = Duration.ofSeconds(3),

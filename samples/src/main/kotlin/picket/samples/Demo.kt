@@ -48,6 +48,7 @@ object Demo {
         println("topology stopped: every process it started has exited")
     }
 
+    @Suppress("LongMethod") // the tour reads top to bottom, one part of the demo after another
     private fun tour(
         topology: Topology,
         picket: Picket,
@@ -78,6 +79,7 @@ object Demo {
         // Pub/sub: a listener on a channel and a pattern, which follows the failover below by itself.
         val news = News(picket, spec)
         news.before()
+        val monitorTable = MonitorTable(picket, topology).apply { before() }
 
         val status = picket.status("demo")
         val old = status.masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
@@ -98,6 +100,7 @@ object Demo {
                 "${(firstWrite - seen) / 1_000_000} ms after that",
         )
         news.after(plain)
+        monitorTable.use { it.after(switch.newAddress.toString()) }
         val parked = withTimeout(30.seconds) { ended.await() }
         val (acknowledged, errors) = loop.stop()
         val lost =

@@ -6,6 +6,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
 import io.lettuce.core.resource.DefaultClientResources
+import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
@@ -25,6 +26,7 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withContext
+import picket.core.Address
 import picket.core.Balancer
 import picket.core.Balancers
 import picket.core.Commands
@@ -433,6 +435,30 @@ public class Picket : AutoCloseable {
      * @throws SentinelGroupUnknownException if it is not declared.
      */
     public fun status(group: String): GroupStatus = group(group).status()
+
+    /**
+     * The declaration of [group], as given to [setSentinelGroups] or [addSentinelGroups]: its sentinels, credentials,
+     * timeouts, TLS and address mapping (its `toString()` hides the password).
+     *
+     * @throws SentinelGroupUnknownException if it is not declared.
+     */
+    public fun sentinelGroup(group: String): SentinelGroup = group(group).config
+
+    /**
+     * For Picket's own modules (the monitor): runs [block] on a short-lived connection to [sentinel] made with
+     * [group]'s credentials, timeouts, TLS and address mapping, closed afterwards, as resolution does.
+     *
+     * @throws SentinelGroupUnknownException if [group] is not declared.
+     */
+    @InternalPicketApi
+    public suspend fun <T> askSentinel(
+        group: String,
+        sentinel: Address,
+        block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
+    ): T {
+        checkOpen()
+        return queries.on(sentinel, group(group).config, block)
+    }
 
     /**
      * For Picket's own modules (pub/sub): resolves [spec] as [withConn] would (the ROLE-checked master, after any

@@ -124,7 +124,8 @@ internal class SentinelQueries(
         return sentinels.map { Address(it.getValue("ip"), it.getValue("port").toInt()) }
     }
 
-    private suspend fun <T> on(
+    /** Runs [block] on a new connection to [sentinel] with [group]'s settings, closed after it. */
+    suspend fun <T> on(
         sentinel: Address,
         group: SentinelGroup,
         block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,

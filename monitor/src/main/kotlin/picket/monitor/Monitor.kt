@@ -1,0 +1,219 @@
+package picket.monitor
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Semaphore
+import picket.core.PicketClosedException
+import picket.monitor.internal.EventBus
+import picket.monitor.internal.NodePoller
+import picket.monitor.internal.Queries
+import picket.sentinel.Picket
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionException
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicBoolean
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * Polls `INFO` of every node its [watchers] report, caches it, and answers queries about it: Picket's version of
+ * RedisLabs' `redis_info_provider`, on coroutines, finding its nodes through Sentinel.
+ *
+ * ```kotlin
+ * Monitor(picket, listOf(SentinelNodeWatcher(picket))).use { monitor ->
+ *     val masters = monitor.query(InfoQuery(role = Role.MASTER, keys = listOf("used_memory")))
+ *     MonitorServer(monitor, InetSocketAddress("127.0.0.1", 9121)).start()
+ * }
+ * ```
+ *
+ * Each node has one coroutine and one connection (a direct connection named [MonitorOptions.clientName], never
+ * shared with application blocks), its INFO is polled at an interval the [MonitorOptions.policy] adapts to its
+ * activity, at most [MonitorOptions.maxConcurrentPolls] at once. A slow or dead node delays no other: its poll fails
+ * after the command timeout and it is retried with a capped backoff, reported down with its last good INFO.
+ *
+ * Thread-safe. [close] stops the watchers and pollers and closes the monitor's connections' use (the connections
+ * belong to [picket], which closes them).
+ *
+ * @param supervisor gets every [MonitorEvent.Failure] (a watcher or poller that died), besides the listeners;
+ *   by default they are logged as errors.
+ */
+public class Monitor
+    @JvmOverloads
+    constructor(
+        private val picket: Picket,
+        watchers: List<NodeWatcher>,
+        public val options: MonitorOptions = MonitorOptions(),
+        private val supervisor: MonitorListener = MonitorListener { log.error(failureOf(it)) { "monitor: $it" } },
+    ) : AutoCloseable {
+        private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-monitor"))
+        private val bus = EventBus(scope)
+        private val permits = Semaphore(options.maxConcurrentPolls)
+        private val pollers = ConcurrentHashMap<String, NodePoller>()
+        private val closed = AtomicBoolean(false)
+
+        /** The live nodes: what the watchers report, and what is added by hand. */
+        public val registry: NodeRegistry = NodeRegistry()
+
+        private val queries = Queries(registry, pollers)
+        private val registryHandle: AutoCloseable = registry.registerListener(::onRegistryChange)
+
+        init {
+            watchers.forEach { watcher -> scope.launch { supervise(watcher) } }
+        }
+
+        /** Every node's state now, in the registry's order. */
+        public fun states(): List<NodeState> = registry.nodes().mapNotNull { pollers[it.id]?.state() }
+
+        /** The state of node [id] now, or null if it is not in the registry. */
+        public fun state(id: String): NodeState? = pollers[id]?.state()
+
+        /**
+         * Answers [query] from the cached INFO, without touching any node.
+         *
+         * @throws UnknownNodeException if a named node is not in the registry (and not [InfoQuery.allowPartial]).
+         * @throws NodeNotPolledException if a named node has no INFO yet (and not [InfoQuery.allowPartial]).
+         * @throws UnknownSectionException if a section is unknown.
+         */
+        public fun query(query: InfoQuery): InfoResult {
+            checkOpen()
+            return queries.answer(query)
+        }
+
+        /**
+         * Polls the nodes [query] concerns now, all at once (each within its timeouts), then answers it: the forced
+         * refresh. A node whose poll fails answers with its last good INFO and its age, like [query].
+         *
+         * @throws UnknownNodeException as [query] does; so do the other errors.
+         */
+        public suspend fun refresh(query: InfoQuery): InfoResult {
+            checkOpen()
+            val targets = queries.targets(query)
+            coroutineScope { targets.mapNotNull { it.poller }.map { async { it.pollNow() } }.awaitAll() }
+            return queries.answer(query)
+        }
+
+        /** [refresh] for Java, on the calling thread. */
+        public fun refreshBlocking(query: InfoQuery): InfoResult =
+            try {
+                refreshAsync(query).join()
+            } catch (e: CompletionException) {
+                throw e.cause ?: e
+            }
+
+        /** [refresh] for Java, as a future. */
+        public fun refreshAsync(query: InfoQuery): CompletableFuture<InfoResult> {
+            checkOpen()
+            return scope.future { refresh(query) }
+        }
+
+        /** The INFO sections a query may name: Redis's, and any other a polled node reported. */
+        public fun knownSections(): Set<String> = queries.knownSections()
+
+        /** Registers [listener] for every event from now on; closing the handle unregisters it. */
+        public fun registerListener(listener: MonitorListener): AutoCloseable = bus.register(listener)
+
+        /** The events from the moment of collection on, as a cold flow (unbounded buffer). */
+        public val events: Flow<MonitorEvent>
+            get() =
+                callbackFlow {
+                    val handle = bus.register { trySend(it) }
+                    awaitClose { handle.close() }
+                }.buffer(Channel.UNLIMITED)
+
+        /** Stops every watcher and poller. Queries after it throw [PicketClosedException]. */
+        override fun close() {
+            if (!closed.compareAndSet(false, true)) return
+            registryHandle.close()
+            pollers.values.forEach { it.stop() }
+            bus.close()
+            scope.cancel()
+        }
+
+        private fun onRegistryChange(event: RegistryEvent) {
+            if (closed.get()) return
+            when (event) {
+                is RegistryEvent.Added -> {
+                    pollers.computeIfAbsent(event.node.id) {
+                        NodePoller(event.node, picket, options, permits, ::emit).also { it.start(scope) }
+                    }
+                }
+
+                is RegistryEvent.Updated -> {
+                    pollers[event.node.id]?.node = event.node
+                }
+
+                is RegistryEvent.Removed -> {
+                    pollers.remove(event.node.id)?.stop()
+                }
+            }
+        }
+
+        private fun emit(event: MonitorEvent) {
+            bus.emit(event)
+            if (event is MonitorEvent.Failure) {
+                try {
+                    supervisor.onEvent(event)
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    log.warn(e) { "the monitor's supervisor threw on $event" }
+                }
+            }
+        }
+
+        /** Runs [watcher], restarting it with a capped backoff whenever it throws; its nodes stay meanwhile. */
+        private suspend fun supervise(watcher: NodeWatcher) {
+            val sink = registry.sink(Any())
+            var failures = 0
+            while (true) {
+                val started = System.nanoTime()
+                try {
+                    watcher.watch(sink)
+                    return
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    if (Duration.ofNanos(System.nanoTime() - started) > options.maxBackoff) failures = 0
+                    failures++
+                    val wait =
+                        Duration.ofMillis(
+                            minOf(
+                                options.coolOff.toMillis() shl (failures - 1).coerceAtMost(MAX_DOUBLINGS),
+                                options.maxBackoff.toMillis(),
+                            ),
+                        )
+                    emit(MonitorEvent.WatcherFailed(watcher, e, wait))
+                    delay(wait.toMillis())
+                }
+            }
+        }
+
+        private fun checkOpen() {
+            if (closed.get()) throw PicketClosedException()
+        }
+
+        private companion object {
+            const val MAX_DOUBLINGS = 16
+
+            fun failureOf(event: MonitorEvent): Throwable? = (event as? MonitorEvent.Failure)?.error
+        }
+    }

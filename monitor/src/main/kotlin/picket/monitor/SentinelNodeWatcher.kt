@@ -1,0 +1,183 @@
+package picket.monitor
+
+import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.output.ListOfMapsOutput
+import io.lettuce.core.protocol.CommandArgs
+import io.lettuce.core.protocol.CommandType
+import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.Address
+import picket.core.InternalPicketApi
+import picket.core.InvalidSpecException
+import picket.core.PicketEvent
+import picket.sentinel.Picket
+import java.time.Duration
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * Tracks every master, replica and sentinel of sentinel groups declared on [picket]: asks one sentinel of each
+ * group (`SENTINEL MASTERS`, then `SENTINEL REPLICAS` and `SENTINEL SENTINELS` of each master name) every
+ * [refreshEvery], and at once when Picket sees the group change (a switch, a failover's end, refreshed sentinels, a
+ * subscription back, an invalidated entry). So failovers are followed within one refresh of the switch, replicas
+ * added or removed and sentinels discovered within [refreshEvery].
+ *
+ * Roles are the sentinels' view: a killed master stays listed, as a replica of the new master flagged down, so the
+ * monitor keeps reporting it down with its last INFO. Each question is a short-lived connection made with the group's
+ * credentials, TLS and address mapping; sentinels are asked in the group's order (last good first) until one answers.
+ * A group none of whose sentinels answers keeps the nodes it had, and the watcher fails (and is restarted).
+ *
+ * ```kotlin
+ * Monitor(picket, listOf(SentinelNodeWatcher(picket)))
+ * ```
+ *
+ * @param groups the groups to follow; null for every group declared on [picket] at each refresh.
+ * @throws InvalidSpecException if [refreshEvery] is not positive.
+ */
+@OptIn(InternalPicketApi::class)
+public class SentinelNodeWatcher
+    @JvmOverloads
+    constructor(
+        private val picket: Picket,
+        private val groups: Set<String>? = null,
+        public val refreshEvery: Duration = DEFAULT_REFRESH,
+    ) : NodeWatcher {
+        init {
+            if (refreshEvery.isNegative || refreshEvery.isZero) {
+                throw InvalidSpecException("refreshEvery is $refreshEvery, must be > 0")
+            }
+        }
+
+        /** The last nodes seen of each group, kept when a group's sentinels cannot be reached. */
+        private val lastSeen = HashMap<String, List<MonitoredNode>>()
+
+        override suspend fun watch(sink: NodeSink) {
+            val changed = Channel<Unit>(Channel.CONFLATED)
+            val handle = picket.registerListener { event -> if (isChange(event)) changed.trySend(Unit) }
+            try {
+                while (true) {
+                    refresh(sink)
+                    withTimeoutOrNull(refreshEvery.toMillis()) { changed.receive() }
+                }
+            } finally {
+                handle.close()
+            }
+        }
+
+        /** Asks each group once and reports what it says; throws if a group could not be asked (after reporting). */
+        private suspend fun refresh(sink: NodeSink) {
+            val names = groups ?: picket.sentinelGroups()
+            val failures = LinkedHashMap<String, Throwable>()
+            for (group in names) {
+                try {
+                    lastSeen[group] = ask(group)
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    failures[group] = e
+                }
+            }
+            lastSeen.keys.retainAll(names)
+            sink.replaceAll(
+                lastSeen.values
+                    .flatten()
+                    .associateBy { it.id }
+                    .values,
+            )
+            if (failures.isNotEmpty()) {
+                throw SentinelWatchException(failures)
+            }
+        }
+
+        /** The nodes of [group] as the first sentinel that answers sees them. */
+        private suspend fun ask(group: String): List<MonitoredNode> {
+            val errors = LinkedHashMap<Address, Throwable>()
+            for (sentinel in picket.status(group).sentinels) {
+                try {
+                    return picket.askSentinel(group, sentinel) { commands -> nodesOf(group, sentinel, commands) }
+                } catch (e: CancellationException) {
+                    throw e
+                } catch (
+                    @Suppress("TooGenericExceptionCaught") e: Exception,
+                ) {
+                    log.debug { "sentinel $sentinel of group '$group' did not answer: ${e.message}" }
+                    errors[sentinel] = e
+                }
+            }
+            throw IllegalStateException(
+                "no sentinel answered: " + errors.entries.joinToString("; ") { (s, e) -> "$s: ${e.message}" },
+                errors.values.firstOrNull(),
+            )
+        }
+
+        private suspend fun nodesOf(
+            group: String,
+            sentinel: Address,
+            commands: RedisSentinelAsyncCommands<String, String>,
+        ): List<MonitoredNode> {
+            val nodes = LinkedHashMap<String, MonitoredNode>()
+            val sentinels = LinkedHashSet<Address>().apply { add(sentinel) }
+            for (master in commands.masters().await()) {
+                val name = master.getValue("name")
+                add(nodes, MonitoredNode(address(master), Role.MASTER, name, group))
+                commands.replicas(name).await().forEach {
+                    add(nodes, MonitoredNode(address(it), Role.REPLICA, name, group))
+                }
+                val args = CommandArgs(StringCodec.UTF8).add("SENTINELS").add(name)
+                commands
+                    .dispatch(CommandType.SENTINEL, ListOfMapsOutput(StringCodec.UTF8), args)
+                    .await()
+                    .forEach { sentinels += address(it) }
+            }
+            sentinels.forEach { add(nodes, MonitoredNode(it, Role.SENTINEL, null, group)) }
+            return nodes.values.toList()
+        }
+
+        /** Keeps the first description of an address (a master before a stale replica entry of itself). */
+        private fun add(
+            nodes: MutableMap<String, MonitoredNode>,
+            node: MonitoredNode,
+        ) {
+            nodes.putIfAbsent(node.id, node)
+        }
+
+        private fun address(fields: Map<String, String>): Address =
+            Address(fields.getValue("ip"), fields.getValue("port").toInt())
+
+        private fun isChange(event: PicketEvent): Boolean =
+            (groups == null || event.group in groups) &&
+                when (event) {
+                    is PicketEvent.SwitchMaster,
+                    is PicketEvent.FailoverEnded,
+                    is PicketEvent.SentinelsRefreshed,
+                    is PicketEvent.EntryInvalidated,
+                    -> true
+
+                    is PicketEvent.Subscribed -> event.resubscribed
+
+                    else -> false
+                }
+
+        override fun toString(): String = "SentinelNodeWatcher(groups=${groups ?: "all"}, refreshEvery=$refreshEvery)"
+
+        public companion object {
+            /** 5 s between refreshes without a change seen. */
+            @JvmField
+            public val DEFAULT_REFRESH: Duration = Duration.ofSeconds(5)
+        }
+    }
+
+/** Some groups' sentinels could not be asked; [failures] holds each group's cause. Their nodes were kept. */
+public class SentinelWatchException(
+    /** Each group's cause. */
+    public val failures: Map<String, Throwable>,
+) : MonitorException(
+        "sentinels of ${failures.keys.joinToString { "'$it'" }} could not be asked, their nodes are kept: " +
+            failures.entries.joinToString("; ") { (group, e) -> "$group: ${e.message}" },
+    )
