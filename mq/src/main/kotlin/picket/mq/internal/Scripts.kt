@@ -15,16 +15,18 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-    /** Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0; wakes idle workers. */
+    /**
+     * Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0, setting its state and
+     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty.
+     */
     private const val PLACE = """
-local function place(id, key, delay, channel)
+local function place(id, key, delay, channel, ...)
   if delay > 0 then
     redis.call('ZADD', KEYS[2], now + delay, id)
-    redis.call('HSET', key, 'state', 'delayed', 'due', now + delay)
+    redis.call('HSET', key, 'state', 'delayed', 'due', now + delay, ...)
   else
-    redis.call('LPUSH', KEYS[1], id)
-    redis.call('HSET', key, 'state', 'queued', 'due', now)
-    if redis.call('LLEN', KEYS[1]) == 1 then redis.call('PUBLISH', channel, 'ready') end
+    redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
+    if redis.call('LPUSH', KEYS[1], id) == 1 then redis.call('PUBLISH', channel, 'ready') end
   end
 end
 """
@@ -43,10 +45,11 @@ local key = ARGV[1] .. id
 local delay = tonumber(ARGV[4])
 local state = redis.call('HGET', key, 'state')
 local function add()
-  redis.call('DEL', key)
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', key, 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
-  place(id, key, delay, ARGV[9])
+  if state then
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[4], id)
+  end
+  place(id, key, delay, ARGV[9], 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
   redis.call('HINCRBY', KEYS[6], 'enqueued', 1)
   redis.call('SADD', KEYS[7], ARGV[10])
   return {'added', now}
@@ -181,19 +184,17 @@ return reply
 local prefix = ARGV[1]
 local reply = {now}
 local done, enqueued, retried, dead = 0, 0, 0, 0
-local function ack(id, key, keep)
-  local f = redis.call('HMGET', key, 'rerun', 'rerun_payload', 'rerun_delay', 'chosen')
+local function ack(id, key, keep, f)
   done = done + 1
-  if f[1] then
+  if f[4] then
     redis.call('HDEL', key, 'rerun', 'rerun_payload', 'rerun_delay', 'lease', 'deadline', 'error')
-    if f[2] then redis.call('HSET', key, 'payload', f[2]) end
-    redis.call('HSET', key, 'attempts', 0, 'created', now)
+    if f[5] then redis.call('HSET', key, 'payload', f[5]) end
     enqueued = enqueued + 1
-    place(id, key, tonumber(f[3] or '0'), ARGV[2])
+    place(id, key, tonumber(f[6] or '0'), ARGV[2], 'attempts', 0, 'created', now)
     return 2
   end
   if keep < 0 then
-    if f[4] == '1' then keep = tonumber(ARGV[3]) else keep = 0 end
+    if f[7] == '1' then keep = tonumber(ARGV[3]) else keep = 0 end
   end
   if keep > 0 then
     redis.call('HDEL', key, 'payload', 'lease', 'deadline')
@@ -224,12 +225,12 @@ local acked = false
 for i = 5, #ARGV, 5 do
   local kind, id = ARGV[i], ARGV[i + 1]
   local key = prefix .. id
-  local f = redis.call('HMGET', key, 'state', 'lease', 'attempts')
+  local f = redis.call('HMGET', key, 'state', 'lease', 'attempts', 'rerun', 'rerun_payload', 'rerun_delay', 'chosen')
   local outcome = 0
   if f[1] == 'inflight' and f[2] == ARGV[i + 2] then
     redis.call('ZREM', KEYS[3], id)
     if kind == 'a' then
-      outcome = ack(id, key, tonumber(ARGV[i + 3]))
+      outcome = ack(id, key, tonumber(ARGV[i + 3]), f)
       acked = true
     else
       outcome = retry(id, key, kind, tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(f[3]))
@@ -335,8 +336,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 then
     redis.call('HDEL', key, 'dead_at')
-    redis.call('HSET', key, 'attempts', 0)
-    place(id, key, 0, ARGV[2])
+    place(id, key, 0, ARGV[2], 'attempts', 0)
     n = n + 1
   end
 end
