@@ -88,11 +88,16 @@ class MqBench(
             for (round in 1..settings.mqRounds) {
                 val order = if (round % 2 == 1) clients else clients.reversed()
                 order.forEach { client ->
+                    val before = blocking { calls(inspect, master) }
                     val start = System.nanoTime()
                     client.run("r$round-${client.name.hashCode()}", settings.mqMessages)
                     val seconds = (System.nanoTime() - start) / NANOS_PER_SECOND
                     rounds += MqRound(round, client.name, settings.mqMessages, seconds)
-                    progress("mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s")
+                    val perMessage = perMessage(before, blocking { calls(inspect, master) }, settings.mqMessages)
+                    progress(
+                        "mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s; " +
+                            "commands per message on the master (scripts' own included): $perMessage",
+                    )
                 }
             }
             val (baseline, withWorker, calls) = idle(queues, inspect, master)
@@ -153,6 +158,19 @@ class MqBench(
                 }.filterValues { it > 0 }
         return delta.values.sum() * MS_PER_SECOND / window to delta
     }
+
+    /** Calls per message of each command between two `INFO commandstats`, the busiest first. */
+    private fun perMessage(
+        before: Map<String, Long>,
+        after: Map<String, Long>,
+        messages: Int,
+    ): String =
+        after
+            .mapValues { (k, v) -> v - (before[k] ?: 0) }
+            .filterValues { it * PER_MESSAGE_SHOWN >= messages }
+            .entries
+            .sortedByDescending { it.value }
+            .joinToString { "${it.key} ${fmt(it.value.toDouble() / messages)}" }
 
     private fun calls(
         inspect: Inspect,
@@ -267,6 +285,9 @@ class MqBench(
         private const val MS_PER_SECOND = 1000.0
         private const val IDLE_SETTLE_MS = 3_000L
         private const val POLL_MS = 200L
+
+        /** Commands called less than once per this many messages are left out of the progress line. */
+        private const val PER_MESSAGE_SHOWN = 100
 
         private fun config(master: RedisNode): Config =
             Config().apply { useSingleServer().setAddress("redis://${master.host}:${master.port}") }

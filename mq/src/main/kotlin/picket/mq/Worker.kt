@@ -17,6 +17,7 @@ import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.mq.internal.Handling
 import picket.mq.internal.QueueKeys
+import picket.mq.internal.Settler
 import picket.mq.internal.TakeReply
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubListener
@@ -64,7 +65,12 @@ public class Worker<T> internal constructor(
     private val state = AtomicReference(State.NEW)
     private val workerId = UUID.randomUUID().toString().take(ID_LENGTH)
     private val takes = AtomicLong()
-    private val handling = Handling(queues, keys, options, handler)
+    private val settler =
+        Settler(queues.ops, keys, options.keepChosenIdsFor.toMillis(), options.retry.maxAttempts)
+    private val handling = Handling(queues, keys, options, handler, settler)
+
+    /** Sends the handlers' acknowledgements and retries; apart from [scope] so that draining does not wait for it. */
+    private val settling = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-$queue-ack"))
     private var loop: kotlinx.coroutines.Job? = null
     private var wakeListener: PubSubListener? = null
     private var localWake: AutoCloseable? = null
@@ -95,6 +101,7 @@ public class Worker<T> internal constructor(
                 mapOf(Topic.channel(keys.wakeChannel) to { _ -> wake.trySend(Unit) }),
                 ListenerOptions(pingInterval = options.wakePingInterval),
             )
+        settler.start(settling)
         loop = scope.launch { run() }
         return this
     }
@@ -119,6 +126,8 @@ public class Worker<T> internal constructor(
         val drained = withTimeoutOrNull(drainTimeout.toMillis()) { handlers.joinAll() } != null
         scope.cancel()
         scope.coroutineContext[kotlinx.coroutines.Job]!!.join()
+        settling.cancel()
+        settling.coroutineContext[kotlinx.coroutines.Job]!!.join()
         state.set(State.STOPPED)
         return drained
     }

@@ -41,6 +41,7 @@ internal class Handling<T>(
     private val keys: QueueKeys,
     private val options: WorkerOptions,
     private val handler: suspend (Delivery<T>) -> HandlerResult?,
+    private val settler: Settler,
 ) {
     val metrics = MetricsRecorder()
     private val queue = keys.queue
@@ -183,8 +184,7 @@ internal class Handling<T>(
     ) {
         val keep = result.keepIdFor?.toMillis() ?: -1L
         val reply =
-            recording { queues.ops.ack(keys, taken.id, token, keep, options.keepChosenIdsFor.toMillis()) }
-                ?: return
+            recording { settler.settle(Settlement(Settlement.Kind.ACK, taken.id, token, keep, "")) } ?: return
         if (reply == 0L) lost(taken) else metrics.succeeded.incrementAndGet()
     }
 
@@ -197,7 +197,8 @@ internal class Handling<T>(
     ) {
         val reply =
             recording {
-                queues.ops.retry(keys, taken.id, token, backoff.toMillis(), error, options.retry.maxAttempts, deadNow)
+                val kind = if (deadNow) Settlement.Kind.DEAD else Settlement.Kind.RETRY
+                settler.settle(Settlement(kind, taken.id, token, backoff.toMillis(), error))
             } ?: return
         when (reply) {
             1L -> {
@@ -222,8 +223,9 @@ internal class Handling<T>(
     }
 
     /**
-     * Runs [record] (an acknowledgement), again with backoff when Redis fails, for a few attempts: after that the
-     * lease decides (the message is delivered again). Null if it never succeeded.
+     * Runs [record] (an acknowledgement or retry, sent in a batch by the [Settler]), again with backoff when Redis
+     * fails, for a few attempts: after that the lease decides (the message is delivered again). Null if it never
+     * succeeded.
      */
     private suspend fun <R> recording(record: suspend () -> R): R? {
         var wait = FIRST_RETRY_MS

@@ -117,56 +117,36 @@ internal class QueueOps(
         )
     }
 
-    /** 1 done, 2 queued again, 0 lease lost. */
-    suspend fun ack(
+    /**
+     * Records [handlings] in one script call, each checked against its own lease; the outcome of each, in order
+     * (see [Scripts.SETTLE]: for an acknowledgement 1 done, 2 queued again; for a retry 1 delayed, 2 dead-lettered;
+     * 0 lease lost).
+     */
+    @Suppress("SpreadOperator") // the batch's arguments, once
+    suspend fun settle(
         keys: QueueKeys,
-        id: String,
-        token: String,
-        keepMs: Long,
+        handlings: List<Settlement>,
         keepChosenMs: Long,
-    ): Long =
-        first(
-            picket.withConn(idempotent) {
-                run<List<Any>>(
-                    Scripts.ACK,
-                    ScriptOutputType.MULTI,
-                    keys.all,
-                    keys.messagePrefix,
-                    id,
-                    token,
-                    keepMs.toString(),
-                    keys.wakeChannel,
-                    keepChosenMs.toString(),
-                )
-            },
-        )
-
-    /** 1 retry scheduled, 2 dead-lettered, 0 lease lost. */
-    suspend fun retry(
-        keys: QueueKeys,
-        id: String,
-        token: String,
-        backoffMs: Long,
-        error: String,
         maxAttempts: Int,
-        deadNow: Boolean,
-    ): Long =
-        first(
+    ): List<Long> {
+        val args = ArrayList<String>(SETTLE_HEAD + handlings.size * Scripts.SETTLE_FIELDS)
+        args += keys.messagePrefix
+        args += keys.wakeChannel
+        args += keepChosenMs.toString()
+        args += maxAttempts.toString()
+        handlings.forEach { h ->
+            args += h.kind.code
+            args += h.id
+            args += h.token
+            args += h.ms.toString()
+            args += h.error
+        }
+        val reply =
             picket.withConn(idempotent) {
-                run<List<Any>>(
-                    Scripts.RETRY,
-                    ScriptOutputType.MULTI,
-                    keys.all,
-                    keys.messagePrefix,
-                    id,
-                    token,
-                    backoffMs.toString(),
-                    error,
-                    maxAttempts.toString(),
-                    flag(deadNow),
-                )
-            },
-        )
+                run<List<Any>>(Scripts.SETTLE, ScriptOutputType.MULTI, keys.all, *args.toTypedArray())
+            }!!
+        return reply.drop(1).map { it as Long }
+    }
 
     /** The new deadline (master ms) and the master's now, or null if the lease was lost. */
     suspend fun extend(
@@ -260,13 +240,12 @@ internal class QueueOps(
 
     suspend fun queueNames(): Set<String> = picket.withConn(spec) { smembers(registry).toList().toSet() }
 
-    private fun first(reply: List<Any>?): Long = reply!![0] as Long
-
     private fun flag(value: Boolean) = if (value) "1" else "0"
 
     companion object {
         /** now, ready left, next due, #redelivered, #dead. */
         private const val HEAD = 3
+        private const val SETTLE_HEAD = 4
         private const val TAKEN_FIELDS = 7
         const val DEAD_FIELDS = 6
 
@@ -283,3 +262,22 @@ internal class EnqueueArgs(
     val debounce: Boolean,
     val chosen: Boolean,
 )
+
+/** One handling's result, as [Scripts.SETTLE] records it. */
+internal class Settlement(
+    val kind: Kind,
+    val id: String,
+    val token: String,
+    /** Acknowledgement: ms to keep the id (0 forget, -1 the chosen-id time if chosen); retry: the backoff. */
+    val ms: Long,
+    /** A retry's or dead letter's error; empty for an acknowledgement. */
+    val error: String,
+) {
+    enum class Kind(
+        val code: String,
+    ) {
+        ACK("a"),
+        RETRY("r"),
+        DEAD("d"),
+    }
+}

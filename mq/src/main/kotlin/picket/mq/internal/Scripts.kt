@@ -6,22 +6,27 @@ package picket.mq.internal
  * hash is `ARGV[1] .. id` (every key of a queue shares the hash tag `{queue}`).
  */
 internal object Scripts {
+    /** Arguments per handling in [SETTLE]. */
+    const val SETTLE_FIELDS: Int = 5
+
     /** Milliseconds of the master's clock. */
     private const val NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-    /** Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0; wakes idle workers. */
+    /**
+     * Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0, setting its state and
+     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty.
+     */
     private const val PLACE = """
-local function place(id, key, delay, channel)
+local function place(id, key, delay, channel, ...)
   if delay > 0 then
     redis.call('ZADD', KEYS[2], now + delay, id)
-    redis.call('HSET', key, 'state', 'delayed', 'due', now + delay)
+    redis.call('HSET', key, 'state', 'delayed', 'due', now + delay, ...)
   else
-    redis.call('LPUSH', KEYS[1], id)
-    redis.call('HSET', key, 'state', 'queued', 'due', now)
-    if redis.call('LLEN', KEYS[1]) == 1 then redis.call('PUBLISH', channel, 'ready') end
+    redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
+    if redis.call('LPUSH', KEYS[1], id) == 1 then redis.call('PUBLISH', channel, 'ready') end
   end
 end
 """
@@ -40,10 +45,11 @@ local key = ARGV[1] .. id
 local delay = tonumber(ARGV[4])
 local state = redis.call('HGET', key, 'state')
 local function add()
-  redis.call('DEL', key)
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', key, 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
-  place(id, key, delay, ARGV[9])
+  if state then
+    redis.call('DEL', key)
+    redis.call('ZREM', KEYS[4], id)
+  end
+  place(id, key, delay, ARGV[9], 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
   redis.call('HINCRBY', KEYS[6], 'enqueued', 1)
   redis.call('SADD', KEYS[7], ARGV[10])
   return {'added', now}
@@ -160,73 +166,83 @@ return reply
         )
 
     /**
-     * KEYS: the queue's keys. ARGV: message prefix, id, lease token, ms to keep the id de-duplicated (0: forget it;
-     * -1: the next argument if the caller chose the id, else 0), wake channel, ms to keep a chosen id. Returns
-     * {1, now} done, {2, now} queued again (a requeue was asked while it ran), {0, now} when the lease is no longer
-     * this one's (it expired and was taken again, or the queue was cleared): nothing changed.
+     * Records the results of several handlings at once (the acknowledgements and retries that finished while the
+     * previous call was in flight), each checked against its own lease token as if it were alone.
+     *
+     * KEYS: the queue's keys. ARGV: message prefix, wake channel, ms to keep a chosen id, maximum attempts, then
+     * [SETTLE_FIELDS] per handling: kind ('a' acknowledge, 'r' retry, 'd' dead-letter now), id, lease token, ms (for
+     * 'a': ms to keep the id de-duplicated, 0: forget it, -1: the chosen-id time if the caller chose the id, else 0;
+     * for 'r': the backoff), error (retries). Returns {now, then one outcome per handling, in order}: for an
+     * acknowledgement 1 done, 2 queued again (a requeue was asked while it ran); for a retry 1 delayed for a retry, 2
+     * dead-lettered; 0 for either when the lease is no longer this one's (it expired and was taken again, or the queue
+     * was cleared): nothing changed for that message.
      */
-    val ACK: Script =
+    val SETTLE: Script =
         Script(
             NOW + PLACE +
                 """
-local id = ARGV[2]
-local key = ARGV[1] .. id
-local f = redis.call('HMGET', key, 'state', 'lease', 'rerun', 'rerun_payload', 'rerun_delay')
-if f[1] ~= 'inflight' or f[2] ~= ARGV[3] then return {0, now} end
-redis.call('ZREM', KEYS[3], id)
-redis.call('HINCRBY', KEYS[6], 'done', 1)
-if f[3] then
-  redis.call('HDEL', key, 'rerun', 'rerun_payload', 'rerun_delay', 'lease', 'deadline', 'error')
-  if f[4] then redis.call('HSET', key, 'payload', f[4]) end
-  redis.call('HSET', key, 'attempts', 0, 'created', now)
-  redis.call('HINCRBY', KEYS[6], 'enqueued', 1)
-  place(id, key, tonumber(f[5] or '0'), ARGV[5])
-  return {2, now}
+local prefix = ARGV[1]
+local reply = {now}
+local done, enqueued, retried, dead = 0, 0, 0, 0
+local function ack(id, key, keep, f)
+  done = done + 1
+  if f[4] then
+    redis.call('HDEL', key, 'rerun', 'rerun_payload', 'rerun_delay', 'lease', 'deadline', 'error')
+    if f[5] then redis.call('HSET', key, 'payload', f[5]) end
+    enqueued = enqueued + 1
+    place(id, key, tonumber(f[6] or '0'), ARGV[2], 'attempts', 0, 'created', now)
+    return 2
+  end
+  if keep < 0 then
+    if f[7] == '1' then keep = tonumber(ARGV[3]) else keep = 0 end
+  end
+  if keep > 0 then
+    redis.call('HDEL', key, 'payload', 'lease', 'deadline')
+    redis.call('HSET', key, 'state', 'done', 'done_at', now)
+    redis.call('PEXPIRE', key, keep)
+    redis.call('ZADD', KEYS[4], now + keep, id)
+  else
+    redis.call('DEL', key)
+  end
+  return 1
 end
-local keep = tonumber(ARGV[4])
-if keep < 0 then
-  if redis.call('HGET', key, 'chosen') == '1' then keep = tonumber(ARGV[6]) else keep = 0 end
+local function retry(id, key, kind, backoff, err, attempts)
+  redis.call('HDEL', key, 'lease', 'deadline')
+  if kind == 'd' or attempts >= tonumber(ARGV[4]) then
+    redis.call('HDEL', key, 'rerun', 'rerun_payload', 'rerun_delay')
+    redis.call('HSET', key, 'state', 'dead', 'error', err, 'dead_at', now)
+    redis.call('LPUSH', KEYS[5], id)
+    dead = dead + 1
+    return 2
+  end
+  local due = now + backoff
+  redis.call('HSET', key, 'state', 'delayed', 'error', err, 'due', due)
+  redis.call('ZADD', KEYS[2], due, id)
+  retried = retried + 1
+  return 1
 end
-if keep > 0 then
-  redis.call('HDEL', key, 'payload', 'lease', 'deadline')
-  redis.call('HSET', key, 'state', 'done', 'done_at', now)
-  redis.call('PEXPIRE', key, keep)
-  redis.call('ZADD', KEYS[4], now + keep, id)
-else
-  redis.call('DEL', key)
+local acked = false
+for i = 5, #ARGV, 5 do
+  local kind, id = ARGV[i], ARGV[i + 1]
+  local key = prefix .. id
+  local f = redis.call('HMGET', key, 'state', 'lease', 'attempts', 'rerun', 'rerun_payload', 'rerun_delay', 'chosen')
+  local outcome = 0
+  if f[1] == 'inflight' and f[2] == ARGV[i + 2] then
+    redis.call('ZREM', KEYS[3], id)
+    if kind == 'a' then
+      outcome = ack(id, key, tonumber(ARGV[i + 3]), f)
+      acked = true
+    else
+      outcome = retry(id, key, kind, tonumber(ARGV[i + 3]), ARGV[i + 4], tonumber(f[3]))
+    end
+  end
+  table.insert(reply, outcome)
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-return {1, now}
-""",
-        )
-
-    /**
-     * KEYS: the queue's keys. ARGV: message prefix, id, lease token, backoff ms, error, maximum attempts, '1' to
-     * dead-letter now. Returns {1, now} delayed for a retry, {2, now} dead-lettered, {0, now} lease no longer this
-     * one's.
-     */
-    val RETRY: Script =
-        Script(
-            NOW +
-                """
-local id = ARGV[2]
-local key = ARGV[1] .. id
-local f = redis.call('HMGET', key, 'state', 'lease', 'attempts')
-if f[1] ~= 'inflight' or f[2] ~= ARGV[3] then return {0, now} end
-redis.call('ZREM', KEYS[3], id)
-redis.call('HDEL', key, 'lease', 'deadline')
-if ARGV[7] == '1' or tonumber(f[3]) >= tonumber(ARGV[6]) then
-  redis.call('HDEL', key, 'rerun', 'rerun_payload', 'rerun_delay')
-  redis.call('HSET', key, 'state', 'dead', 'error', ARGV[5], 'dead_at', now)
-  redis.call('LPUSH', KEYS[5], id)
-  redis.call('HINCRBY', KEYS[6], 'dead', 1)
-  return {2, now}
+if acked then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now) end
+for field, n in pairs({done = done, enqueued = enqueued, retried = retried, dead = dead}) do
+  if n > 0 then redis.call('HINCRBY', KEYS[6], field, n) end
 end
-local due = now + tonumber(ARGV[4])
-redis.call('HSET', key, 'state', 'delayed', 'error', ARGV[5], 'due', due)
-redis.call('ZADD', KEYS[2], due, id)
-redis.call('HINCRBY', KEYS[6], 'retried', 1)
-return {1, now}
+return reply
 """,
         )
 
@@ -320,8 +336,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. id
   if redis.call('EXISTS', key) == 1 then
     redis.call('HDEL', key, 'dead_at')
-    redis.call('HSET', key, 'attempts', 0)
-    place(id, key, 0, ARGV[2])
+    place(id, key, 0, ARGV[2], 'attempts', 0)
     n = n + 1
   end
 end
