@@ -6,7 +6,9 @@ import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withTimeoutOrNull
@@ -180,12 +182,13 @@ public class ListListener
                 val result =
                     try {
                         handler(message)
-                    } catch (e: CancellationException) {
-                        throw e
                     } catch (
-                        // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it).
+                        // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it); a
+                        // CancellationException too (the handler's own withTimeout), unless the listener was cancelled.
                         @Suppress("TooGenericExceptionCaught") e: Exception,
                     ) {
+                        @Suppress("InstanceOfCheckForException")
+                        if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                         if (attempt >= options.maxAttempts) {
                             settle {
                                 run<Long>(

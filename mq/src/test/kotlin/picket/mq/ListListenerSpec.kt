@@ -156,6 +156,28 @@ class ListListenerSpec :
             }
         }
 
+        test("a handler's own timeout (a CancellationException) is retried; listen goes on") {
+            withTimeout(30.seconds) {
+                val runs = CopyOnWriteArrayList<String>()
+                val options = ListListenerOptions().retries(3, Duration.ofMillis(10))
+                val listener =
+                    ListListener(picket, spec, "own-timeout", options) { m ->
+                        runs += m
+                        if (runs.size == 1) withTimeout(10) { awaitCancellation() }
+                        m
+                    }
+                coroutineScope {
+                    val job = launch { listener.listen() }
+                    lpush("own-timeout", "once slow", "next")
+                    within(10) { runs.count { it == "next" } shouldBe 1 }
+                    listener.stop()
+                    job.join()
+                }
+                runs shouldContainExactly listOf("once slow", "once slow", "next")
+                llen("own-timeout:processing") shouldBe 0
+            }
+        }
+
         test("stop ends listen within the read time") {
             withTimeout(30.seconds) {
                 val listener =

@@ -196,6 +196,51 @@ class MessageQueuesSpec :
             }
         }
 
+        test("a handler's own timeout is a failure that is retried; a shorter lease extension is kept locally too") {
+            withTimeout(30.seconds) {
+                // A CancellationException the handler throws itself (its own withTimeout) is retried like any other.
+                val attempts = CopyOnWriteArrayList<Int>()
+                val timedOut =
+                    queues.worker(
+                        "own-timeout",
+                        WorkerOptions(
+                            retry = RetryPolicy(maxAttempts = 3, initialBackoff = Duration.ofMillis(10), jitter = 0.0),
+                        ),
+                    ) { d ->
+                        attempts += d.attempt
+                        if (d.attempt == 1) withTimeout(10) { awaitCancellation() }
+                        HandlerResult.success()
+                    }
+                queues.enqueue("own-timeout", "slow once")
+                within(10) { queues.status("own-timeout").done shouldBe 1 }
+                timedOut.stop()
+                attempts shouldContainExactly listOf(1, 2)
+
+                // A handler that shortens its lease (10 s visibility, extended to 300 ms) and then hangs is cancelled
+                // at the shorter deadline: by then the master has given the message to whoever takes it next.
+                val cancelledAt = CompletableDeferred<Long>()
+                val started = CompletableDeferred<Long>()
+                val hanging =
+                    queues.worker("shorter", WorkerOptions(visibilityTimeout = Duration.ofSeconds(10))) { d ->
+                        if (d.attempt > 1) return@worker HandlerResult.success()
+                        d.extendLease(Duration.ofMillis(300))
+                        started.complete(System.nanoTime())
+                        try {
+                            awaitCancellation()
+                        } finally {
+                            cancelledAt.complete(System.nanoTime())
+                        }
+                    }
+                queues.enqueue("shorter", "hangs")
+                val begin = started.await()
+                val ranFor = Duration.ofNanos(cancelledAt.await() - begin)
+                println("a handler that shortened its lease to 300 ms was cancelled after ${ranFor.toMillis()} ms")
+                ranFor shouldBeLessThan Duration.ofSeconds(5)
+                within(10) { queues.status("shorter").done shouldBe 1 }
+                hanging.stop()
+            }
+        }
+
         test("failures are retried with backoff, then dead-lettered with the error; dead letters can be re-queued") {
             withTimeout(30.seconds) {
                 val attempts = ConcurrentHashMap<String, CopyOnWriteArrayList<Pair<Int, Long>>>()

@@ -53,7 +53,16 @@ internal class HttpQuery(
             return HttpQuery(query, JsonWriter(int64AsString = int64 == "string"))
         }
 
-        private fun decode(text: String): String = URLDecoder.decode(text, Charsets.UTF_8)
+        /** A malformed escape (`%zz`) is the request's fault: a 400 naming it, not a 500. */
+        private fun decode(text: String): String =
+            try {
+                URLDecoder.decode(text, Charsets.UTF_8)
+            } catch (
+                // Its message is all there is to keep: it goes into the 400's text.
+                @Suppress("SwallowedException") e: IllegalArgumentException,
+            ) {
+                throw InvalidSpecException("malformed percent-encoding in '$text': ${e.message}")
+            }
 
         private fun single(
             params: Map<String, List<String>>,

@@ -204,8 +204,12 @@ internal class NodePoller(
 
     private fun spec(): ConnSpec {
         val current = node
-        val group = current.group?.takeIf { current.role == Role.SENTINEL }?.let { picket.sentinelGroup(it) }
-        val address = group?.addressMapper?.map(current.address) ?: current.address
+        // Every node of a group is reached through the group's address mapping (Docker, NAT), as Picket reaches
+        // them; a sentinel also with the group's sentinel credentials and TLS, a data node with the monitor's own.
+        val declared =
+            current.group?.let { name -> runCatching { picket.sentinelGroup(name) }.getOrNull() }
+        val group = declared?.takeIf { current.role == Role.SENTINEL }
+        val address = declared?.addressMapper?.map(current.address) ?: current.address
         return ConnSpec(
             host = address.host,
             port = address.port,

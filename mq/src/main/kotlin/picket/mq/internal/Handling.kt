@@ -2,8 +2,12 @@ package picket.mq.internal
 
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.async
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.selects.select
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.mq.Delivery
 import picket.mq.HandlerResult
@@ -33,7 +37,10 @@ private sealed class Outcome {
 /** The local end of a lease, on the monotonic clock, moved by extensions. */
 private class LocalLease(
     @Volatile var deadlineNanos: Long,
-)
+) {
+    /** Signalled when the deadline moves (an extension), so the guard waits for the new one. */
+    val moved = Channel<Unit>(Channel.CONFLATED)
+}
 
 /** Runs a worker's handler on one taken message and records the result with the lease's token. */
 internal class Handling<T>(
@@ -88,7 +95,10 @@ internal class Handling<T>(
             val (deadline, now) =
                 queues.ops.extend(keys, taken.id, token, duration.toMillis())
                     ?: throw LeaseLostException(queue, taken.id)
-            lease.deadlineNanos = maxOf(lease.deadlineNanos, sent + Duration.ofMillis(deadline - now).toNanos())
+            // The server's new deadline, even when earlier than the old one (a shorter extension): a local deadline
+            // later than the master's would let a handler run on after another worker took the message over.
+            lease.deadlineNanos = sent + Duration.ofMillis(deadline - now).toNanos()
+            lease.moved.trySend(Unit)
             QueueOps.instant(deadline).also { delivery.leaseDeadline = it }
         }
 
@@ -102,12 +112,13 @@ internal class Handling<T>(
                 async {
                     try {
                         Outcome.Returned(work())
-                    } catch (e: CancellationException) {
-                        throw e
                     } catch (
-                        // Whatever the handler (or the codec) threw is the delivery's error, retried by the policy.
+                        // Whatever the handler (or the codec) threw is the delivery's error, retried by the policy;
+                        // a CancellationException too (its own withTimeout), unless this handling was cancelled.
                         @Suppress("TooGenericExceptionCaught") e: Exception,
                     ) {
+                        @Suppress("InstanceOfCheckForException")
+                        if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                         Outcome.Threw(e)
                     }
                 }
@@ -117,8 +128,14 @@ internal class Handling<T>(
                     running.cancel()
                     return@coroutineScope Outcome.Expired
                 }
+                // Until the handler ends, the deadline passes, or an extension moves it (earlier or later).
                 val done =
-                    withTimeoutOrNull(Duration.ofNanos(remaining).toMillis().coerceAtLeast(1)) { running.await() }
+                    withTimeoutOrNull(Duration.ofNanos(remaining).toMillis().coerceAtLeast(1)) {
+                        select {
+                            running.onAwait { it }
+                            lease.moved.onReceive { null }
+                        }
+                    }
                 if (done != null) return@coroutineScope done
             }
             @Suppress("UNREACHABLE_CODE")
