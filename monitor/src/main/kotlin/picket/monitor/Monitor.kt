@@ -19,6 +19,7 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Semaphore
+import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.PicketClosedException
 import picket.monitor.internal.EventBus
 import picket.monitor.internal.NodePoller
@@ -98,14 +99,19 @@ public class Monitor
 
         /**
          * Polls the nodes [query] concerns now, all at once (each within its timeouts), then answers it: the forced
-         * refresh. A node whose poll fails answers with its last good INFO and its age, like [query].
+         * refresh. A node whose poll fails, or does not finish within the connect and command timeouts (a paused
+         * node, or one whose scheduled poll is still running), answers with its last good INFO and its age, like
+         * [query]: one slow node bounds the refresh, it does not fail it.
          *
          * @throws UnknownNodeException as [query] does; so do the other errors.
          */
         public suspend fun refresh(query: InfoQuery): InfoResult {
             checkOpen()
             val targets = queries.targets(query)
-            coroutineScope { targets.mapNotNull { it.poller }.map { async { it.pollNow() } }.awaitAll() }
+            val bound = (options.connectTimeout + options.commandTimeout).toMillis()
+            coroutineScope {
+                targets.mapNotNull { it.poller }.map { async { withTimeoutOrNull(bound) { it.pollNow() } } }.awaitAll()
+            }
             return queries.answer(query)
         }
 

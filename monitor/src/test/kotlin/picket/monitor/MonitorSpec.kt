@@ -215,6 +215,16 @@ class MonitorSpec :
                 s.consecutiveFailures shouldBeGreaterThanOrEqual options.failureGrace
                 events.filterIsInstance<MonitorEvent.NodeDown>().map { it.node.id } shouldContainAll
                     listOf(paused.address)
+                // A forced refresh of every node is bounded by the timeouts, not failed by the paused one: the
+                // others answer fresh, the paused one with its last INFO and its growing age.
+                val began = System.nanoTime()
+                val refreshed = monitor.refresh(InfoQuery())
+                val took = Duration.ofNanos(System.nanoTime() - began)
+                took shouldBeLessThan options.connectTimeout + options.commandTimeout + Duration.ofSeconds(2)
+                refreshed[paused.address]!!.meta.down shouldBe true
+                others.filter { it.kind == NodeKind.DATA }.forEach { node ->
+                    refreshed[node.address]!!.meta.infoAge!! shouldBeLessThan took + Duration.ofMillis(500)
+                }
             } finally {
                 topology.resume(paused)
             }
