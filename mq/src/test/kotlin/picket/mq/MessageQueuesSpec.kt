@@ -5,6 +5,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.comparables.shouldBeGreaterThan
 import io.kotest.matchers.comparables.shouldBeGreaterThanOrEqualTo
 import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.longs.shouldBeLessThan
@@ -238,6 +239,43 @@ class MessageQueuesSpec :
                 ranFor shouldBeLessThan Duration.ofSeconds(5)
                 within(10) { queues.status("shorter").done shouldBe 1 }
                 hanging.stop()
+            }
+        }
+
+        test("a visibility timeout set at enqueue, an id kept after success for a while, and the bytes codec") {
+            withTimeout(30.seconds) {
+                // The message's own lease (2 s) wins over the worker's (60 s): its deadline says so.
+                val first = CompletableDeferred<Delivery<String>>()
+                val leased =
+                    queues.worker("own-lease") { d ->
+                        HandlerResult.success(Duration.ofSeconds(30)).also {
+                            first.complete(d)
+                        }
+                    }
+                val began = java.time.Instant.now()
+                queues.enqueue(
+                    "own-lease",
+                    "short",
+                    EnqueueOptions(id = "kept", visibilityTimeout = Duration.ofSeconds(2)),
+                )
+                val delivery = first.await()
+                val lease = Duration.between(began, delivery.leaseDeadline)
+                lease shouldBeGreaterThan Duration.ofMillis(1_000)
+                lease shouldBeLessThan Duration.ofSeconds(10)
+                within(10) { queues.status("own-lease").done shouldBe 1 }
+                // Success(keepIdFor = 30 s): the id stays de-duplicated, whatever the worker's default.
+                queues.enqueue("own-lease", "again", EnqueueOptions(id = "kept")).outcome shouldBe
+                    EnqueueOutcome.RECENTLY_DONE
+                leased.stop()
+
+                // Bytes go through unchanged, including ones that are not valid UTF-8.
+                val bytes = picket.queues(spec, MessageCodec.BYTES)
+                val payload = byteArrayOf(0, -1, -2, 127, 10, -128)
+                val got = CompletableDeferred<ByteArray>()
+                val raw = bytes.worker("bytes") { d -> HandlerResult.success().also { got.complete(d.message) } }
+                bytes.enqueue("bytes", payload)
+                got.await().toList() shouldBe payload.toList()
+                raw.stop()
             }
         }
 
