@@ -20,8 +20,8 @@ import kotlin.system.exitProcess
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
- * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--monitor-seconds=N`
- * (each monitor measurement).
+ * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--mq-warmup-ms=N`,
+ * `--monitor-seconds=N` (each monitor measurement).
  */
 object Bench {
     @JvmStatic
@@ -71,6 +71,7 @@ object Bench {
         options["lock-hold-ms"]?.let { result = result.copy(lockHold = Duration.ofMillis(it.toLong())) }
         options["mq-rounds"]?.let { result = result.copy(mqRounds = it.toInt()) }
         options["mq-messages"]?.let { result = result.copy(mqMessages = it.toInt()) }
+        options["mq-warmup-ms"]?.let { result = result.copy(mqWarmup = Duration.ofMillis(it.toLong())) }
         return result
     }
 

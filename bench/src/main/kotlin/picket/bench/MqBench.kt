@@ -22,6 +22,7 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
+import java.lang.management.ManagementFactory
 import java.time.Duration
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicLong
@@ -32,6 +33,9 @@ class MqRound(
     val client: String,
     val messages: Int,
     val seconds: Double,
+    /** CPU time per message, in microseconds: the master's `redis-server` (`INFO cpu`) and this benchmark's JVM. */
+    val serverMicros: Double,
+    val clientMicros: Double,
 ) {
     val perSecond: Double get() = messages / seconds
 }
@@ -83,22 +87,11 @@ class MqBench(
             val peer = blocking { Redisson.create(config(master)) }.also { redisson = it }
             val inspect = Inspect(lettuce)
             val clients = listOf(picketClient(queues), plainClient(lettuce, inspect, master), redissonClient(peer))
-            clients.forEach { it.run("warmup-${it.name.hashCode()}", settings.mqMessages / WARMUP_SHARE) }
+            clients.forEach { warmUp(it) }
             val rounds = mutableListOf<MqRound>()
             for (round in 1..settings.mqRounds) {
                 val order = if (round % 2 == 1) clients else clients.reversed()
-                order.forEach { client ->
-                    val before = blocking { calls(inspect, master) }
-                    val start = System.nanoTime()
-                    client.run("r$round-${client.name.hashCode()}", settings.mqMessages)
-                    val seconds = (System.nanoTime() - start) / NANOS_PER_SECOND
-                    rounds += MqRound(round, client.name, settings.mqMessages, seconds)
-                    val perMessage = perMessage(before, blocking { calls(inspect, master) }, settings.mqMessages)
-                    progress(
-                        "mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s; " +
-                            "commands per message on the master (scripts' own included): $perMessage",
-                    )
-                }
+                order.forEach { client -> rounds += measure(round, client, inspect, master) }
             }
             val (baseline, withWorker, calls) = idle(queues, inspect, master)
             return MqResult(
@@ -117,6 +110,45 @@ class MqBench(
             picket.close()
             lettuce.shutdown()
         }
+    }
+
+    /**
+     * Runs [client] uncounted for [Settings.mqWarmup]: each client warms up for the same time, not the same count,
+     * as the JIT needs time on every path (a deeper one, like Picket's leases and batching, more passes than a
+     * three-command loop).
+     */
+    private suspend fun warmUp(client: Client) {
+        val until = System.nanoTime() + settings.mqWarmup.toNanos()
+        var pass = 0
+        while (pass == 0 || System.nanoTime() < until) {
+            client.run("warmup-${pass++}-${client.name.hashCode()}", settings.mqMessages / WARMUP_SHARE)
+        }
+        progress("mq warm-up: ${client.name}, $pass passes of ${settings.mqMessages / WARMUP_SHARE} messages")
+    }
+
+    /** One counted run of [client]: its rate, and the CPU per message of the master and of this JVM. */
+    private suspend fun measure(
+        round: Int,
+        client: Client,
+        inspect: Inspect,
+        master: RedisNode,
+    ): MqRound {
+        val before = blocking { calls(inspect, master) }
+        val serverBefore = blocking { serverCpu(inspect, master) }
+        val clientBefore = clientCpu()
+        val start = System.nanoTime()
+        client.run("r$round-${client.name.hashCode()}", settings.mqMessages)
+        val seconds = (System.nanoTime() - start) / NANOS_PER_SECOND
+        val serverMicros =
+            (blocking { serverCpu(inspect, master) } - serverBefore) * MICROS_PER_SECOND / settings.mqMessages
+        val clientMicros = (clientCpu() - clientBefore) / NANOS_PER_MICRO / settings.mqMessages
+        val perMessage = perMessage(before, blocking { calls(inspect, master) }, settings.mqMessages)
+        progress(
+            "mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s; " +
+                "CPU per message: server ${fmt(serverMicros)} µs, client ${fmt(clientMicros)} µs; " +
+                "commands per message on the master (scripts' own included): $perMessage",
+        )
+        return MqRound(round, client.name, settings.mqMessages, seconds, serverMicros, clientMicros)
     }
 
     /** Commands per second on [master] without and with one idle worker, and the worker window's calls. */
@@ -171,6 +203,21 @@ class MqBench(
             .entries
             .sortedByDescending { it.value }
             .joinToString { "${it.key} ${fmt(it.value.toDouble() / messages)}" }
+
+    /** The master's CPU seconds so far, user and system (`INFO cpu`). */
+    private fun serverCpu(
+        inspect: Inspect,
+        master: RedisNode,
+    ): Double =
+        inspect
+            .on(master) { it.info("cpu") }
+            .lines()
+            .filter { it.startsWith("used_cpu_user:") || it.startsWith("used_cpu_sys:") }
+            .sumOf { it.substringAfter(":").trim().toDouble() }
+
+    /** This JVM's CPU nanoseconds so far, every thread (Picket's, Lettuce's, Redisson's, the benchmark's). */
+    private fun clientCpu(): Long =
+        (ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean).processCpuTime
 
     private fun calls(
         inspect: Inspect,
@@ -282,6 +329,8 @@ class MqBench(
         const val REDISSON = "Redisson queue"
         private const val WARMUP_SHARE = 4
         private const val NANOS_PER_SECOND = 1e9
+        private const val NANOS_PER_MICRO = 1e3
+        private const val MICROS_PER_SECOND = 1e6
         private const val MS_PER_SECOND = 1000.0
         private const val IDLE_SETTLE_MS = 3_000L
         private const val POLL_MS = 200L

@@ -54,10 +54,7 @@ class MqReport(
             ),
         )
         md.line()
-        md.table(
-            listOf(">round", "client", ">msg/s", ">seconds"),
-            result.rounds.map { listOf("${it.round}", it.client, fmtOps(it.perSecond), fmt(it.seconds)) },
-        )
+        roundsTable(md)
         md.line()
         md.line(
             "Idle worker (${result.handlers} handlers, default idle backoff 50 ms doubling to 2 s): the master " +
@@ -66,6 +63,22 @@ class MqReport(
                 "window counted ${result.idleWorkerCalls}.",
         )
         md.line()
+    }
+
+    private fun roundsTable(md: Markdown) {
+        md.table(
+            listOf(">round", "client", ">msg/s", ">seconds", ">server CPU µs/msg", ">client JVM CPU µs/msg"),
+            result.rounds.map {
+                listOf(
+                    "${it.round}",
+                    it.client,
+                    fmtOps(it.perSecond),
+                    fmt(it.seconds),
+                    fmt(it.serverMicros),
+                    fmt(it.clientMicros),
+                )
+            },
+        )
     }
 
     private fun rates(client: String): List<Double> = result.rounds.filter { it.client == client }.map { it.perSecond }

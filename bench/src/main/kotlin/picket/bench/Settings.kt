@@ -62,8 +62,10 @@ data class Settings(
     val lockHandoffs: Int,
     /** How long each holder of the contended lock keeps it before releasing. */
     val lockHold: Duration,
-    /** Rounds of the queue benchmark (each: every client once), after one warm-up pass of a quarter the messages. */
-    val mqRounds: Int = 3,
+    /** Rounds of the queue benchmark (each: every client once), after [mqWarmup] of each client. */
+    val mqRounds: Int = 5,
+    /** How long each client of the queue benchmark runs passes of a quarter the messages, uncounted, first. */
+    val mqWarmup: Duration = Duration.ofSeconds(5),
     /** Messages per queue measurement (enqueue → handled → acknowledged). */
     val mqMessages: Int = 20_000,
     /** Handlers of the consumer, and enqueues the producer keeps in flight. */

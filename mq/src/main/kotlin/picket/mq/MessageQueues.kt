@@ -1,15 +1,20 @@
 package picket.mq
 
+import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import picket.core.ConnSpec
+import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
+import picket.mq.internal.Batcher
 import picket.mq.internal.EnqueueArgs
 import picket.mq.internal.Events
+import picket.mq.internal.NewMessage
 import picket.mq.internal.QueueKeys
 import picket.mq.internal.QueueOps
 import picket.sentinel.Picket
@@ -56,6 +61,20 @@ public class MessageQueues<T>
         internal val events = Events()
         private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
 
+        /** Sends the enqueues that arrive while one is in flight together ([Batcher]); never cancelled. */
+        private val sending = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-enqueue"))
+        private val enqueuers = ConcurrentHashMap<Pair<String, Durability?>, Batcher<NewMessage, String>>()
+
+        /** The batcher of [keys]' queue for one durability (a batch is confirmed by one `WAIT`). */
+        private fun enqueuers(
+            keys: QueueKeys,
+            durability: Durability?,
+        ): Batcher<NewMessage, String> =
+            enqueuers.computeIfAbsent(keys.queue to durability) {
+                val on = durability?.let { spec.withDurability(it) } ?: spec
+                Batcher(sending, MAX_ENQUEUE_BATCH) { batch -> ops.enqueue(keys, batch, on) }
+            }
+
         init {
             if (prefix.isBlank()) throw InvalidSpecException("queue key prefix is blank")
         }
@@ -86,8 +105,7 @@ public class MessageQueues<T>
                     options.debounce,
                     chosen = options.id != null,
                 )
-            val on = options.durability?.let { spec.withDurability(it) } ?: spec
-            val (outcome, _) = ops.enqueue(keys, id, codec.encode(message), args, on)
+            val outcome = enqueuers(keys, options.durability).submit(NewMessage(id, codec.encode(message), args))
             val result = EnqueueResult(id, EnqueueOutcome.valueOf(outcome.uppercase()))
             events.emit(QueueEvent.Enqueued(queue, id, result.outcome))
             if (result.outcome == EnqueueOutcome.ADDED || result.outcome == EnqueueOutcome.UPDATED) {
@@ -310,6 +328,9 @@ public class MessageQueues<T>
             /** `picket:mq:`. */
             public const val DEFAULT_PREFIX: String = "picket:mq:"
             private const val DEFAULT_PAGE = 100
+
+            /** Keeps one script short: about 7 commands per new message, so at most ~900 per call. */
+            private const val MAX_ENQUEUE_BATCH = 128
             private val STATES =
                 mapOf(
                     "queued" to MessageState.QUEUED,

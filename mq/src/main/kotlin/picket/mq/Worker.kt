@@ -65,12 +65,13 @@ public class Worker<T> internal constructor(
     private val state = AtomicReference(State.NEW)
     private val workerId = UUID.randomUUID().toString().take(ID_LENGTH)
     private val takes = AtomicLong()
-    private val settler =
-        Settler(queues.ops, keys, options.keepChosenIdsFor.toMillis(), options.retry.maxAttempts)
-    private val handling = Handling(queues, keys, options, handler, settler)
 
     /** Sends the handlers' acknowledgements and retries; apart from [scope] so that draining does not wait for it. */
     private val settling = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-$queue-ack"))
+    private val settler =
+        Settler(queues.ops, keys, options.keepChosenIdsFor.toMillis(), options.retry.maxAttempts, settling)
+    private val handling = Handling(queues, keys, options, handler, settler)
+
     private var loop: kotlinx.coroutines.Job? = null
     private var wakeListener: PubSubListener? = null
     private var localWake: AutoCloseable? = null
@@ -101,7 +102,6 @@ public class Worker<T> internal constructor(
                 mapOf(Topic.channel(keys.wakeChannel) to { _ -> wake.trySend(Unit) }),
                 ListenerOptions(pingInterval = options.wakePingInterval),
             )
-        settler.start(settling)
         loop = scope.launch { run() }
         return this
     }

@@ -14,7 +14,14 @@ import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldStartWith
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.output.StatusOutput
+import io.lettuce.core.protocol.CommandArgs
+import io.lettuce.core.protocol.CommandType
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
@@ -147,6 +154,47 @@ class MessageQueuesSpec :
                 val settles = (after["zremrangebyscore"] ?: 0) - (before["zremrangebyscore"] ?: 0)
                 println("$total handlings recorded in $settles acknowledging calls")
                 settles shouldBeLessThan total / 2L
+                queues.clearQueueDeletingAllMessages(q)
+            }
+        }
+
+        test("enqueues made while one is in flight are sent together, each with its own outcome") {
+            withTimeout(60.seconds) {
+                val q = "enqueue-batch"
+                val total = 300
+                val master = topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)
+                val before = Raw.commandCalls(master)
+                val results =
+                    coroutineScope {
+                        // The master holds every write for a moment: the first enqueue goes out alone and waits, the
+                        // others queue up behind it and go in the next calls, at most 128 per call.
+                        Raw.on(master) {
+                            it.dispatch(
+                                CommandType.CLIENT,
+                                StatusOutput(StringCodec.UTF8),
+                                CommandArgs(StringCodec.UTF8).add("PAUSE").add(PAUSE_MS).add("WRITE"),
+                            )
+                        }
+                        (0 until total)
+                            .map { i ->
+                                async(Dispatchers.Default) {
+                                    val id = if (i == 10 || i == 20) EnqueueOptions(id = "twice") else null
+                                    queues.enqueue(q, "m-$i", id ?: EnqueueOptions.DEFAULT)
+                                }
+                            }.awaitAll()
+                    }
+                val calls = (Raw.commandCalls(master)["evalsha"] ?: 0) - (before["evalsha"] ?: 0)
+                println("$total concurrent enqueues sent in $calls script calls")
+                calls shouldBeLessThan 10L
+                results.map { it.outcome }.groupingBy { it }.eachCount() shouldBe
+                    mapOf(EnqueueOutcome.ADDED to total - 1, EnqueueOutcome.ALREADY_QUEUED to 1)
+                results.map { it.id }.toSet() shouldHaveSize total - 1
+                val status = queues.status(q)
+                listOf(status.ready, status.enqueued) shouldBe listOf(total - 1L, total - 1L)
+                // A lone enqueue goes at once, alone.
+                val lone = Raw.commandCalls(master)["evalsha"] ?: 0
+                queues.enqueue(q, "alone").outcome shouldBe EnqueueOutcome.ADDED
+                (Raw.commandCalls(master)["evalsha"] ?: 0) - lone shouldBe 1L
                 queues.clearQueueDeletingAllMessages(q)
             }
         }
@@ -531,3 +579,6 @@ class MessageQueuesSpec :
             }
         }
     })
+
+/** How long the batching spec holds the master's writes (`CLIENT PAUSE … WRITE`). */
+private const val PAUSE_MS = 500L

@@ -42,33 +42,35 @@ internal class QueueOps(
 
     fun keys(queue: String): QueueKeys = QueueKeys(prefix, queue)
 
+    /**
+     * Queues [messages] of one queue in one script call on [on]'s master and returns their outcomes, in order (see
+     * [Scripts.ENQUEUE]).
+     */
+    @Suppress("SpreadOperator") // the batch's arguments, once
     suspend fun enqueue(
         keys: QueueKeys,
-        id: String,
-        payload: String,
-        args: EnqueueArgs,
+        messages: List<NewMessage>,
         on: ConnSpec,
-    ): Pair<String, Long> {
+    ): List<String> {
+        val args = ArrayList<String>(ENQUEUE_HEAD + messages.size * Scripts.ENQUEUE_FIELDS)
+        args += keys.messagePrefix
+        args += keys.wakeChannel
+        args += keys.queue
+        messages.forEach { m ->
+            args += m.id
+            args += m.payload
+            args += m.args.delayMs.toString()
+            args += m.args.visibilityMs.toString()
+            args += flag(m.args.update)
+            args += flag(m.args.requeue)
+            args += flag(m.args.debounce)
+            args += flag(m.args.chosen)
+        }
         val reply =
             picket.withConn(on) {
-                run<List<Any>>(
-                    Scripts.ENQUEUE,
-                    ScriptOutputType.MULTI,
-                    keys.all + registry,
-                    keys.messagePrefix,
-                    id,
-                    payload,
-                    args.delayMs.toString(),
-                    args.visibilityMs.toString(),
-                    flag(args.update),
-                    flag(args.requeue),
-                    flag(args.debounce),
-                    keys.wakeChannel,
-                    keys.queue,
-                    flag(args.chosen),
-                )
+                run<List<Any>>(Scripts.ENQUEUE, ScriptOutputType.MULTI, keys.all + registry, *args.toTypedArray())
             }!!
-        return reply[0] as String to reply[1] as Long
+        return reply.drop(1).map { it as String }
     }
 
     suspend fun take(
@@ -246,12 +248,20 @@ internal class QueueOps(
         /** now, ready left, next due, #redelivered, #dead. */
         private const val HEAD = 3
         private const val SETTLE_HEAD = 4
+        private const val ENQUEUE_HEAD = 3
         private const val TAKEN_FIELDS = 7
         const val DEAD_FIELDS = 6
 
         fun instant(ms: Long): Instant = Instant.ofEpochMilli(ms)
     }
 }
+
+/** One message to queue: its id, its encoded payload and its options. */
+internal class NewMessage(
+    val id: String,
+    val payload: String,
+    val args: EnqueueArgs,
+)
 
 /** The options of one enqueue, as the script takes them. */
 internal class EnqueueArgs(

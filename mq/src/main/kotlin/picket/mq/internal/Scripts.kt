@@ -31,61 +31,78 @@ local function place(id, key, delay, channel, ...)
 end
 """
 
+    /** Arguments per message in [ENQUEUE]. */
+    const val ENQUEUE_FIELDS: Int = 8
+
     /**
-     * KEYS: the queue's keys, then the registry of queue names. ARGV: message prefix, id, payload, delay ms,
-     * visibility ms (0: the worker's), update, requeue, debounce (each '1' or '0'), wake channel, queue name, chosen
-     * ('1': the caller chose the id). Returns {outcome, now}.
+     * Queues one or more messages (the enqueues that arrived while the previous call was in flight), each as if it
+     * were alone. KEYS: the queue's keys, then the registry of queue names. ARGV: message prefix, wake channel, queue
+     * name, then [ENQUEUE_FIELDS] per message: id, payload, delay ms, visibility ms (0: the worker's), update,
+     * requeue, debounce (each '1' or '0'), chosen ('1': the caller chose the id; else the id is a new random one and
+     * no message can have it yet). Returns {now, then one outcome per message, in order}.
      */
     val ENQUEUE: Script =
         Script(
             NOW + PLACE +
                 """
-local id = ARGV[2]
-local key = ARGV[1] .. id
-local delay = tonumber(ARGV[4])
-local state = redis.call('HGET', key, 'state')
-local function add()
-  if state then
-    redis.call('DEL', key)
-    redis.call('ZREM', KEYS[4], id)
+local prefix, channel = ARGV[1], ARGV[2]
+local added = 0
+local function enqueue(id, payload, delay, vt, update, requeue, debounce, chosen)
+  local key = prefix .. id
+  local state = false
+  if chosen == '1' then state = redis.call('HGET', key, 'state') end
+  local function add()
+    if state then
+      redis.call('DEL', key)
+      redis.call('ZREM', KEYS[4], id)
+    end
+    place(id, key, delay, channel, 'payload', payload, 'attempts', 0, 'created', now, 'vt', vt, 'chosen', chosen)
+    added = added + 1
+    return 'added'
   end
-  place(id, key, delay, ARGV[9], 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
-  redis.call('HINCRBY', KEYS[6], 'enqueued', 1)
-  redis.call('SADD', KEYS[7], ARGV[10])
-  return {'added', now}
-end
-if not state then return add() end
-if state == 'done' then
-  if ARGV[7] == '1' then return add() end
-  return {'recently_done', now}
-end
-if state == 'dead' then
-  if ARGV[7] == '1' then
-    redis.call('LREM', KEYS[5], 0, id)
-    return add()
+  if not state then return add() end
+  if state == 'done' then
+    if requeue == '1' then return add() end
+    return 'recently_done'
   end
-  return {'dead', now}
-end
-if state == 'inflight' then
-  if ARGV[7] == '1' then
-    redis.call('HSET', key, 'rerun', 1, 'rerun_delay', delay)
-    if ARGV[6] == '1' then redis.call('HSET', key, 'rerun_payload', ARGV[3]) end
-    return {'requeue_scheduled', now}
+  if state == 'dead' then
+    if requeue == '1' then
+      redis.call('LREM', KEYS[5], 0, id)
+      return add()
+    end
+    return 'dead'
   end
-  return {'in_flight', now}
+  if state == 'inflight' then
+    if requeue == '1' then
+      redis.call('HSET', key, 'rerun', 1, 'rerun_delay', delay)
+      if update == '1' then redis.call('HSET', key, 'rerun_payload', payload) end
+      return 'requeue_scheduled'
+    end
+    return 'in_flight'
+  end
+  local changed = false
+  if update == '1' then
+    redis.call('HSET', key, 'payload', payload)
+    changed = true
+  end
+  if debounce == '1' then
+    if state == 'queued' then redis.call('LREM', KEYS[1], 0, id) else redis.call('ZREM', KEYS[2], id) end
+    place(id, key, delay, channel)
+    changed = true
+  end
+  if changed then return 'updated' end
+  return 'already_queued'
 end
-local changed = false
-if ARGV[6] == '1' then
-  redis.call('HSET', key, 'payload', ARGV[3])
-  changed = true
+local reply = {now}
+for i = 4, #ARGV, 8 do
+  table.insert(reply, enqueue(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+    ARGV[i + 6], ARGV[i + 7]))
 end
-if ARGV[8] == '1' then
-  if state == 'queued' then redis.call('LREM', KEYS[1], 0, id) else redis.call('ZREM', KEYS[2], id) end
-  place(id, key, delay, ARGV[9])
-  changed = true
+if added > 0 then
+  redis.call('HINCRBY', KEYS[6], 'enqueued', added)
+  redis.call('SADD', KEYS[7], ARGV[3])
 end
-if changed then return {'updated', now} end
-return {'already_queued', now}
+return reply
 """,
         )
 
