@@ -62,8 +62,8 @@ public class ListListener
 
         private val listening = AtomicBoolean(false)
 
-        @Volatile
-        private var stopped = CompletableDeferred<Unit>()
+        /** Completed by [stop], for good: a stopped listener does not listen again. */
+        private val stopped = CompletableDeferred<Unit>()
 
         init {
             if (list.isBlank()) throw InvalidSpecException("list name is blank")
@@ -83,13 +83,14 @@ public class ListListener
          * crashed), then each new one, waiting at most [ListListenerOptions.readTime] per read. Redis failing (down,
          * a failover, a paused master) makes it back off and try again, for any length of time; after that it
          * recovers the processing list again (a message moved just before the failure is not lost) and carries on.
-         * Returns once [stop] is called, within the read time (after the message being handled, if any).
+         * Returns once [stop] is called, within the read time (after the message being handled, if any); at once,
+         * without reading, if [stop] was called before (even before this call: a stop is never lost to a race with the
+         * start).
          *
          * @throws IllegalStateException if this listener is already listening.
          */
         public suspend fun listen() {
             check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
-            if (stopped.isCompleted) stopped = CompletableDeferred()
             try {
                 loop()
             } finally {
@@ -100,7 +101,10 @@ public class ListListener
         /** [listen] for Java, on the calling thread, until [stop]. */
         public fun listenBlocking(): Unit = runBlocking { listen() }
 
-        /** Ends [listen] within the read time; a listener stopped can listen again. */
+        /**
+         * Ends [listen] within the read time, or, called before [listen], makes it return at once. A stopped listener
+         * stays stopped (like a [Worker]): make another one to listen again.
+         */
         public fun stop() {
             stopped.complete(Unit)
         }

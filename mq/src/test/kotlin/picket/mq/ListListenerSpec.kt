@@ -38,20 +38,27 @@ class ListListenerSpec :
         val spec = ConnSpec(sentinelGroup = "main", masterName = TopologyConfig.DEFAULT_MASTER_NAME)
         afterSpec { picket.close() }
 
+        // Producers push with redis-cli where the machine has one (next to redis-server or on the PATH): the
+        // embedded-redis artifact ships only redis-server, and then a plain Lettuce client pushes instead.
+        println(
+            redisCli?.let { "LPUSH with $it" }
+                ?: "no redis-cli next to redis-server nor on the PATH: LPUSH with Lettuce",
+        )
+
         fun lpush(
             list: String,
             vararg messages: String,
-        ) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.lpush(list, *messages) }
+        ) = lpush(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME), list, *messages)
 
         fun llen(list: String) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(list) }
 
-        test("messages pushed with a plain LPUSH are handled in order and leave the processing list") {
+        test("messages pushed with redis-cli LPUSH are handled in order and leave the processing list") {
             withTimeout(30.seconds) {
                 val seen = CopyOnWriteArrayList<String>()
                 val listener = ListListener(picket, spec, "jobs") { m -> m.also { seen += it } }
                 coroutineScope {
                     val job = launch { listener.listen() }
-                    lpush("jobs", *(1..100).map { "job-$it" }.toTypedArray())
+                    lpush("jobs", *(1..100).map { "job-$it" }.toTypedArray()) shouldBe 100L
                     within(10) { seen shouldHaveSize 100 }
                     listener.stop()
                     job.join()
@@ -193,6 +200,23 @@ class ListListenerSpec :
                     println("listen() returned ${took.toMillis()} ms after stop() (read time 500 ms)")
                     took shouldBeLessThan Duration.ofMillis(800)
                 }
+            }
+        }
+
+        test("stop before listen: listen returns at once without reading, and a stopped listener stays stopped") {
+            withTimeout(30.seconds) {
+                lpush("early", "untouched")
+                val heard = CopyOnWriteArrayList<String>()
+                val listener = ListListener(picket, spec, "early") { m -> m.also { heard += it } }
+                listener.stop()
+                val began = System.nanoTime()
+                listener.listen()
+                Duration.ofNanos(System.nanoTime() - began) shouldBeLessThan Duration.ofMillis(500)
+                listener.listen() // again: still stopped
+                listener.isListening shouldBe false
+                heard shouldBe emptyList()
+                llen("early") shouldBe 1
+                llen("early:processing") shouldBe 0
             }
         }
 
