@@ -17,6 +17,13 @@ internal class Taken(
     val due: Long,
 )
 
+/** The enqueue script's reply: its outcome, the master's time, the ready list's length after it (-1: not put in it). */
+internal data class EnqueueReply(
+    val outcome: String,
+    val now: Long,
+    val readyAfter: Long,
+)
+
 /** The take script's reply. */
 internal class TakeReply(
     /** The lease token of every message taken. */
@@ -48,7 +55,7 @@ internal class QueueOps(
         payload: String,
         args: EnqueueArgs,
         on: ConnSpec,
-    ): Pair<String, Long> {
+    ): EnqueueReply {
         val reply =
             picket.withConn(on) {
                 run<List<Any>>(
@@ -68,7 +75,7 @@ internal class QueueOps(
                     flag(args.chosen),
                 )
             }!!
-        return reply[0] as String to reply[1] as Long
+        return EnqueueReply(reply[0] as String, reply[1] as Long, reply[2] as Long)
     }
 
     suspend fun take(

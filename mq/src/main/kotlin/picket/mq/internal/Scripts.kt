@@ -17,24 +17,28 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
     /**
      * Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0, setting its state and
-     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty.
+     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty. Returns the
+     * ready list's length after it (from `LPUSH`), or -1 for a delayed message.
      */
     private const val PLACE = """
 local function place(id, key, delay, channel, ...)
   if delay > 0 then
     redis.call('ZADD', KEYS[2], now + delay, id)
     redis.call('HSET', key, 'state', 'delayed', 'due', now + delay, ...)
-  else
-    redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
-    if redis.call('LPUSH', KEYS[1], id) == 1 then redis.call('PUBLISH', channel, 'ready') end
+    return -1
   end
+  redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
+  local ready = redis.call('LPUSH', KEYS[1], id)
+  if ready == 1 then redis.call('PUBLISH', channel, 'ready') end
+  return ready
 end
 """
 
     /**
      * KEYS: the queue's keys, then the registry of queue names. ARGV: message prefix, id, payload, delay ms,
      * visibility ms (0: the worker's), update, requeue, debounce (each '1' or '0'), wake channel, queue name, chosen
-     * ('1': the caller chose the id). Returns {outcome, now}.
+     * ('1': the caller chose the id). Returns {outcome, now, the ready list's length after an enqueue that put the
+     * message in it (-1: it did not)}.
      */
     val ENQUEUE: Script =
         Script(
@@ -49,43 +53,44 @@ local function add()
     redis.call('DEL', key)
     redis.call('ZREM', KEYS[4], id)
   end
-  place(id, key, delay, ARGV[9], 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5], 'chosen', ARGV[11])
+  local ready = place(id, key, delay, ARGV[9], 'payload', ARGV[3], 'attempts', 0, 'created', now, 'vt', ARGV[5],
+    'chosen', ARGV[11])
   redis.call('HINCRBY', KEYS[6], 'enqueued', 1)
   redis.call('SADD', KEYS[7], ARGV[10])
-  return {'added', now}
+  return {'added', now, ready}
 end
 if not state then return add() end
 if state == 'done' then
   if ARGV[7] == '1' then return add() end
-  return {'recently_done', now}
+  return {'recently_done', now, -1}
 end
 if state == 'dead' then
   if ARGV[7] == '1' then
     redis.call('LREM', KEYS[5], 0, id)
     return add()
   end
-  return {'dead', now}
+  return {'dead', now, -1}
 end
 if state == 'inflight' then
   if ARGV[7] == '1' then
     redis.call('HSET', key, 'rerun', 1, 'rerun_delay', delay)
     if ARGV[6] == '1' then redis.call('HSET', key, 'rerun_payload', ARGV[3]) end
-    return {'requeue_scheduled', now}
+    return {'requeue_scheduled', now, -1}
   end
-  return {'in_flight', now}
+  return {'in_flight', now, -1}
 end
-local changed = false
+local changed, ready = false, -1
 if ARGV[6] == '1' then
   redis.call('HSET', key, 'payload', ARGV[3])
   changed = true
 end
 if ARGV[8] == '1' then
   if state == 'queued' then redis.call('LREM', KEYS[1], 0, id) else redis.call('ZREM', KEYS[2], id) end
-  place(id, key, delay, ARGV[9])
+  ready = place(id, key, delay, ARGV[9])
   changed = true
 end
-if changed then return {'updated', now} end
-return {'already_queued', now}
+if changed then return {'updated', now, ready} end
+return {'already_queued', now, -1}
 """,
         )
 
