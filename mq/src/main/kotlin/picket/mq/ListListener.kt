@@ -60,6 +60,12 @@ public class ListListener
         /** Where messages go whose handler failed every attempt. */
         public val deadList: String = list + options.deadSuffix
 
+        /**
+         * A hash of the attempts of messages that failed or were found in the processing list by a recovery: message
+         * to runs begun so far. A message handled at the first try never enters it.
+         */
+        public val attemptsHash: String = processingList + ATTEMPTS_SUFFIX
+
         private val listening = AtomicBoolean(false)
 
         /** Completed by [stop], for good: a stopped listener does not listen again. */
@@ -130,8 +136,15 @@ public class ListListener
         public suspend fun recover(): Int {
             val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
             left.forEach { message ->
+                // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
+                // message that kills its listener every time is dead-lettered after maxAttempts restarts.
+                val begun = picket.withConn(spec) { hincrby(attemptsHash, message, 1) } ?: 1L
                 try {
-                    process(message)
+                    if (begun >= options.maxAttempts) {
+                        deadLetter(message, begun.toInt(), interrupted(begun))
+                    } else {
+                        process(message, begun.toInt() + 1)
+                    }
                 } catch (e: MessageDeadLetteredException) {
                     log.debug { e.message }
                 }
@@ -179,9 +192,15 @@ public class ListListener
             }
         }
 
-        /** Runs the handler on [message] (again on failure), then removes it from the processing list. */
-        private suspend fun process(message: String): String? {
-            var attempt = 1
+        /**
+         * Runs the handler on [message] (again on failure), from attempt [first], then removes it from the processing
+         * list (and its attempt count, if it has one).
+         */
+        private suspend fun process(
+            message: String,
+            first: Int = 1,
+        ): String? {
+            var attempt = first
             while (true) {
                 val result =
                     try {
@@ -193,28 +212,54 @@ public class ListListener
                     ) {
                         @Suppress("InstanceOfCheckForException")
                         if (e is CancellationException && !currentCoroutineContext().isActive) throw e
-                        if (attempt >= options.maxAttempts) {
-                            settle {
-                                run<Long>(
-                                    Scripts.LIST_DEAD_LETTER,
-                                    ScriptOutputType.INTEGER,
-                                    arrayOf(processingList, deadList),
-                                    message,
-                                )
-                            }
-                            signal(ListSignal.DeadLettered(message, attempt, e, deadList))
-                            throw MessageDeadLetteredException(list, deadList, message, attempt, e)
-                        }
+                        if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
                         val wait = options.retryBackoff.multipliedBy(1L shl (attempt - 1).coerceAtMost(SHIFT_CAP))
                         signal(ListSignal.Retrying(message, attempt, e, wait))
+                        // Kept on the master, so that a listener started after a crash goes on counting.
+                        settle { hset(attemptsHash, message, attempt.toString()) }
                         delay(wait.toMillis())
                         attempt++
                         continue
                     }
-                settle { lrem(processingList, -1, message) }
+                if (attempt == 1) {
+                    settle { lrem(processingList, -1, message) }
+                } else {
+                    settle {
+                        run<Long>(
+                            Scripts.LIST_DONE,
+                            ScriptOutputType.INTEGER,
+                            arrayOf(processingList, attemptsHash),
+                            message,
+                        )
+                    }
+                }
                 return result
             }
         }
+
+        /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
+        private suspend fun deadLetter(
+            message: String,
+            attempts: Int,
+            e: Throwable,
+        ): Nothing {
+            settle {
+                run<Long>(
+                    Scripts.LIST_DEAD_LETTER,
+                    ScriptOutputType.INTEGER,
+                    arrayOf(processingList, deadList, attemptsHash),
+                    message,
+                )
+            }
+            signal(ListSignal.DeadLettered(message, attempts, e, deadList))
+            throw MessageDeadLetteredException(list, deadList, message, attempts, e)
+        }
+
+        private fun interrupted(runs: Long) =
+            IllegalStateException(
+                "its handling was interrupted $runs times (the listener crashed, was stopped or lost Redis " +
+                    "mid-message)",
+            )
 
         /**
          * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
@@ -267,6 +312,9 @@ public class ListListener
         public companion object {
             private const val MS = 1000.0
             private const val SHIFT_CAP = 16
+
+            /** Appended to the processing list's name: [attemptsHash]. */
+            public const val ATTEMPTS_SUFFIX: String = ":attempts"
 
             /** The default handler: logs the message and returns it (TwiceRedis's). */
             public val LOG_AND_RETURN: suspend (String) -> String? = { message ->

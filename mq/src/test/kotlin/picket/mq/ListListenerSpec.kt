@@ -119,6 +119,49 @@ class ListListenerSpec :
                 seen shouldContainExactly listOf("half-done", "next")
                 signals.filterIsInstance<ListSignal.Recovered>() shouldContainExactly listOf(ListSignal.Recovered(1))
                 llen("crash:processing") shouldBe 0
+                Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) {
+                    it.exists(second.attemptsHash)
+                } shouldBe 0L
+            }
+        }
+
+        test("a message that kills its listener every time is dead-lettered after maxAttempts runs, across restarts") {
+            withTimeout(30.seconds) {
+                val master = { topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME) }
+                lpush("deadly", "kills its listener")
+                val signals = CopyOnWriteArrayList<ListSignal>()
+                var runs = 0
+                repeat(4) { restart ->
+                    val running = CompletableDeferred<Unit>()
+                    val options = ListListenerOptions(onSignal = { signals += it }).retries(3, Duration.ofMillis(10))
+                    val listener =
+                        ListListener(picket, spec, "deadly", options) { _ ->
+                            runs++
+                            running.complete(Unit)
+                            awaitCancellation() // the process dies mid-message
+                        }
+                    coroutineScope {
+                        val job = launch { listener.listen() }
+                        if (restart < 3) {
+                            running.await()
+                            job.cancelAndJoin()
+                            // The interrupted runs are counted on the master, next to the processing list.
+                            Raw.on(master()) { it.hget(listener.attemptsHash, "kills its listener") } shouldBe
+                                restart.takeIf { it > 0 }?.toString()
+                        } else {
+                            within(10) { llen("deadly:dead") shouldBe 1 }
+                            listener.stop()
+                            job.join()
+                        }
+                    }
+                }
+                runs shouldBe 3 // the fourth listener dead-lettered it without running it again
+                val dead = signals.filterIsInstance<ListSignal.DeadLettered>().single()
+                dead.attempts shouldBe 3
+                dead.error.message shouldBe
+                    "its handling was interrupted 3 times (the listener crashed, was stopped or lost Redis mid-message)"
+                llen("deadly:processing") shouldBe 0
+                Raw.on(master()) { it.exists("deadly:processing:attempts") } shouldBe 0L
             }
         }
 

@@ -372,13 +372,30 @@ return counts
 """,
         )
 
-    /** List listener, KEYS: processing list, dead list. ARGV: the message. Moves one occurrence; returns 1 or 0. */
+    /**
+     * List listener, KEYS: processing list, dead list, attempts hash. ARGV: the message. Moves one occurrence and
+     * forgets its attempt count; returns 1, or 0 if it was not in the processing list.
+     */
     val LIST_DEAD_LETTER: Script =
         Script(
             """
+redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[2], ARGV[1])
 return 1
+""",
+        )
+
+    /**
+     * List listener, KEYS: processing list, attempts hash. ARGV: the message. Removes one occurrence from the
+     * processing list and forgets its attempt count (for a message that failed or was recovered before: the others
+     * have none, and are removed with a plain `LREM`). Returns what `LREM` did.
+     */
+    val LIST_DONE: Script =
+        Script(
+            """
+redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('LREM', KEYS[1], -1, ARGV[1])
 """,
         )
 }
