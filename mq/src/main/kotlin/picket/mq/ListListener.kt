@@ -29,7 +29,9 @@ private val log = KotlinLogging.logger {}
  * jobs hello`): TwiceRedis's `Listener`, done better. Each message is moved atomically to a processing list
  * ([processingList]), handed to the handler, and removed from the processing list only once the handler returned; a
  * handler that throws runs again, and after [ListListenerOptions.maxAttempts] runs the message moves to
- * [deadList]. Follows the master through Picket's resolver; while Redis is down it keeps trying with capped backoff.
+ * [deadList]. Runs are counted on the master ([attemptsHash]) once one failed or was interrupted, so a message that
+ * crashes its listener every time is dead-lettered too, across restarts. Follows the master through Picket's
+ * resolver; while Redis is down it keeps trying with capped backoff.
  *
  * ```kotlin
  * val listener = ListListener(picket, spec, "jobs") { message -> process(message); message }
