@@ -29,7 +29,9 @@ private val log = KotlinLogging.logger {}
  * jobs hello`): TwiceRedis's `Listener`, done better. Each message is moved atomically to a processing list
  * ([processingList]), handed to the handler, and removed from the processing list only once the handler returned; a
  * handler that throws runs again, and after [ListListenerOptions.maxAttempts] runs the message moves to
- * [deadList]. Follows the master through Picket's resolver; while Redis is down it keeps trying with capped backoff.
+ * [deadList]. Runs are counted on the master ([attemptsHash]) once one failed or was interrupted, so a message that
+ * crashes its listener every time is dead-lettered too, across restarts. Follows the master through Picket's
+ * resolver; while Redis is down it keeps trying with capped backoff.
  *
  * ```kotlin
  * val listener = ListListener(picket, spec, "jobs") { message -> process(message); message }
@@ -60,10 +62,16 @@ public class ListListener
         /** Where messages go whose handler failed every attempt. */
         public val deadList: String = list + options.deadSuffix
 
+        /**
+         * A hash of the attempts of messages that failed or were found in the processing list by a recovery: message
+         * to runs begun so far. A message handled at the first try never enters it.
+         */
+        public val attemptsHash: String = processingList + ATTEMPTS_SUFFIX
+
         private val listening = AtomicBoolean(false)
 
-        @Volatile
-        private var stopped = CompletableDeferred<Unit>()
+        /** Completed by [stop], for good: a stopped listener does not listen again. */
+        private val stopped = CompletableDeferred<Unit>()
 
         init {
             if (list.isBlank()) throw InvalidSpecException("list name is blank")
@@ -83,13 +91,14 @@ public class ListListener
          * crashed), then each new one, waiting at most [ListListenerOptions.readTime] per read. Redis failing (down,
          * a failover, a paused master) makes it back off and try again, for any length of time; after that it
          * recovers the processing list again (a message moved just before the failure is not lost) and carries on.
-         * Returns once [stop] is called, within the read time (after the message being handled, if any).
+         * Returns once [stop] is called, within the read time (after the message being handled, if any); at once,
+         * without reading, if [stop] was called before (even before this call: a stop is never lost to a race with the
+         * start).
          *
          * @throws IllegalStateException if this listener is already listening.
          */
         public suspend fun listen() {
             check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
-            if (stopped.isCompleted) stopped = CompletableDeferred()
             try {
                 loop()
             } finally {
@@ -100,7 +109,10 @@ public class ListListener
         /** [listen] for Java, on the calling thread, until [stop]. */
         public fun listenBlocking(): Unit = runBlocking { listen() }
 
-        /** Ends [listen] within the read time; a listener stopped can listen again. */
+        /**
+         * Ends [listen] within the read time, or, called before [listen], makes it return at once. A stopped listener
+         * stays stopped (like a [Worker]): make another one to listen again.
+         */
         public fun stop() {
             stopped.complete(Unit)
         }
@@ -126,8 +138,15 @@ public class ListListener
         public suspend fun recover(): Int {
             val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
             left.forEach { message ->
+                // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
+                // message that kills its listener every time is dead-lettered after maxAttempts restarts.
+                val begun = picket.withConn(spec) { hincrby(attemptsHash, message, 1) } ?: 1L
                 try {
-                    process(message)
+                    if (begun >= options.maxAttempts) {
+                        deadLetter(message, begun.toInt(), interrupted(begun))
+                    } else {
+                        process(message, begun.toInt() + 1)
+                    }
                 } catch (e: MessageDeadLetteredException) {
                     log.debug { e.message }
                 }
@@ -175,9 +194,15 @@ public class ListListener
             }
         }
 
-        /** Runs the handler on [message] (again on failure), then removes it from the processing list. */
-        private suspend fun process(message: String): String? {
-            var attempt = 1
+        /**
+         * Runs the handler on [message] (again on failure), from attempt [first], then removes it from the processing
+         * list (and its attempt count, if it has one).
+         */
+        private suspend fun process(
+            message: String,
+            first: Int = 1,
+        ): String? {
+            var attempt = first
             while (true) {
                 val result =
                     try {
@@ -189,28 +214,54 @@ public class ListListener
                     ) {
                         @Suppress("InstanceOfCheckForException")
                         if (e is CancellationException && !currentCoroutineContext().isActive) throw e
-                        if (attempt >= options.maxAttempts) {
-                            settle {
-                                run<Long>(
-                                    Scripts.LIST_DEAD_LETTER,
-                                    ScriptOutputType.INTEGER,
-                                    arrayOf(processingList, deadList),
-                                    message,
-                                )
-                            }
-                            signal(ListSignal.DeadLettered(message, attempt, e, deadList))
-                            throw MessageDeadLetteredException(list, deadList, message, attempt, e)
-                        }
+                        if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
                         val wait = options.retryBackoff.multipliedBy(1L shl (attempt - 1).coerceAtMost(SHIFT_CAP))
                         signal(ListSignal.Retrying(message, attempt, e, wait))
+                        // Kept on the master, so that a listener started after a crash goes on counting.
+                        settle { hset(attemptsHash, message, attempt.toString()) }
                         delay(wait.toMillis())
                         attempt++
                         continue
                     }
-                settle { lrem(processingList, -1, message) }
+                if (attempt == 1) {
+                    settle { lrem(processingList, -1, message) }
+                } else {
+                    settle {
+                        run<Long>(
+                            Scripts.LIST_DONE,
+                            ScriptOutputType.INTEGER,
+                            arrayOf(processingList, attemptsHash),
+                            message,
+                        )
+                    }
+                }
                 return result
             }
         }
+
+        /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
+        private suspend fun deadLetter(
+            message: String,
+            attempts: Int,
+            e: Throwable,
+        ): Nothing {
+            settle {
+                run<Long>(
+                    Scripts.LIST_DEAD_LETTER,
+                    ScriptOutputType.INTEGER,
+                    arrayOf(processingList, deadList, attemptsHash),
+                    message,
+                )
+            }
+            signal(ListSignal.DeadLettered(message, attempts, e, deadList))
+            throw MessageDeadLetteredException(list, deadList, message, attempts, e)
+        }
+
+        private fun interrupted(runs: Long) =
+            IllegalStateException(
+                "its handling was interrupted $runs times (the listener crashed, was stopped or lost Redis " +
+                    "mid-message)",
+            )
 
         /**
          * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
@@ -263,6 +314,9 @@ public class ListListener
         public companion object {
             private const val MS = 1000.0
             private const val SHIFT_CAP = 16
+
+            /** Appended to the processing list's name: [attemptsHash]. */
+            public const val ATTEMPTS_SUFFIX: String = ":attempts"
 
             /** The default handler: logs the message and returns it (TwiceRedis's). */
             public val LOG_AND_RETURN: suspend (String) -> String? = { message ->

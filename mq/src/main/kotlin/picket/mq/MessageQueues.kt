@@ -11,8 +11,10 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
+import picket.mq.internal.BacklogWatches
 import picket.mq.internal.Batcher
 import picket.mq.internal.EnqueueArgs
+import picket.mq.internal.EnqueueReply
 import picket.mq.internal.Events
 import picket.mq.internal.NewMessage
 import picket.mq.internal.QueueKeys
@@ -59,17 +61,18 @@ public class MessageQueues<T>
         public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
         internal val ops = QueueOps(picket, this.spec, prefix)
         internal val events = Events()
+        internal val backlog = BacklogWatches(events)
         private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
 
         /** Sends the enqueues that arrive while one is in flight together ([Batcher]); never cancelled. */
         private val sending = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-enqueue"))
-        private val enqueuers = ConcurrentHashMap<Pair<String, Durability?>, Batcher<NewMessage, String>>()
+        private val enqueuers = ConcurrentHashMap<Pair<String, Durability?>, Batcher<NewMessage, EnqueueReply>>()
 
         /** The batcher of [keys]' queue for one durability (a batch is confirmed by one `WAIT`). */
         private fun enqueuers(
             keys: QueueKeys,
             durability: Durability?,
-        ): Batcher<NewMessage, String> =
+        ): Batcher<NewMessage, EnqueueReply> =
             enqueuers.computeIfAbsent(keys.queue to durability) {
                 val on = durability?.let { spec.withDurability(it) } ?: spec
                 Batcher(sending, MAX_ENQUEUE_BATCH) { batch -> ops.enqueue(keys, batch, on) }
@@ -105,9 +108,10 @@ public class MessageQueues<T>
                     options.debounce,
                     chosen = options.id != null,
                 )
-            val outcome = enqueuers(keys, options.durability).submit(NewMessage(id, codec.encode(message), args))
-            val result = EnqueueResult(id, EnqueueOutcome.valueOf(outcome.uppercase()))
+            val reply = enqueuers(keys, options.durability).submit(NewMessage(id, codec.encode(message), args))
+            val result = EnqueueResult(id, EnqueueOutcome.valueOf(reply.outcome.uppercase()))
             events.emit(QueueEvent.Enqueued(queue, id, result.outcome))
+            backlog.observe(queue, reply.readyAfter)
             if (result.outcome == EnqueueOutcome.ADDED || result.outcome == EnqueueOutcome.UPDATED) {
                 localWakes[queue]?.forEach { it() }
             }
@@ -168,6 +172,7 @@ public class MessageQueues<T>
         /** Counts of [queue] by state, totals, and the age of its oldest ready message. */
         public suspend fun status(queue: String): QueueStatus {
             val s = ops.status(keys(queue))
+            backlog.observe(queue, s[1])
             return QueueStatus(
                 queue,
                 ready = s[1],
@@ -297,6 +302,30 @@ public class MessageQueues<T>
         /** [clearQueueDeletingAllMessages] for Java. */
         public fun clearQueueDeletingAllMessagesBlocking(queue: String): ClearedQueue =
             runBlocking { clearQueueDeletingAllMessages(queue) }
+
+        /**
+         * Warns with a [QueueEvent.BacklogHigh] when more than [threshold] messages of [queue] are ready, once per
+         * crossing, until the handle is closed. Checked wherever this instance learns the ready list's length: every
+         * enqueue through it (the length its `LPUSH` returned: no extra command), every [status] call, and every poll
+         * of its workers. So a producer warns of a growing queue with no worker running at all; a monitoring process
+         * can call [status] on a timer. A worker with [WorkerOptions.backlogWarning] registers one while it runs.
+         * Delayed messages are not ready: they count once they fall due and a poll or status sees them.
+         *
+         * ```kotlin
+         * queues.warnBacklogAbove("mail", 10_000)
+         * queues.registerListener { if (it is QueueEvent.BacklogHigh) alert(it) }
+         * ```
+         *
+         * @throws InvalidSpecException if [queue] is not a valid name or [threshold] is negative.
+         */
+        public fun warnBacklogAbove(
+            queue: String,
+            threshold: Long,
+        ): AutoCloseable {
+            keys(queue)
+            if (threshold < 0) throw InvalidSpecException("backlog threshold is $threshold, must be >= 0")
+            return backlog.register(queue, threshold)
+        }
 
         /** Registers [listener] for the events of every queue of this instance; closing the handle unregisters it. */
         public fun registerListener(listener: QueueListener): AutoCloseable = events.register(listener)

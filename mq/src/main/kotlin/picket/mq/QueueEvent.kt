@@ -66,7 +66,10 @@ public sealed class QueueEvent {
         val expired: Boolean,
     ) : QueueEvent()
 
-    /** A poll saw [size] ready messages, more than [threshold] ([WorkerOptions.backlogWarning]). */
+    /**
+     * [size] messages were ready, more than [threshold] ([MessageQueues.warnBacklogAbove],
+     * [WorkerOptions.backlogWarning]), as an enqueue, a status call or a worker's poll saw; once per crossing.
+     */
     public data class BacklogHigh(
         override val queue: String,
         val size: Long,

@@ -75,9 +75,7 @@ public class Worker<T> internal constructor(
     private var loop: kotlinx.coroutines.Job? = null
     private var wakeListener: PubSubListener? = null
     private var localWake: AutoCloseable? = null
-
-    @Volatile
-    private var backlogHigh = false
+    private var backlogWatch: AutoCloseable? = null
 
     /** True between [start] and [stop]. */
     public val isRunning: Boolean get() = state.get() == State.RUNNING
@@ -96,6 +94,7 @@ public class Worker<T> internal constructor(
     public fun start(): Worker<T> {
         check(state.compareAndSet(State.NEW, State.RUNNING)) { "the worker of queue '$queue' was already started" }
         localWake = queues.onLocalEnqueue(queue) { wake.trySend(Unit) }
+        backlogWatch = options.backlogWarning?.let { queues.warnBacklogAbove(queue, it) }
         wakeListener =
             queues.picket.listen(
                 queues.spec,
@@ -121,6 +120,7 @@ public class Worker<T> internal constructor(
         takeLock.withLock { loop?.cancel() }
         loop?.join()
         localWake?.close()
+        backlogWatch?.close()
         wakeListener?.close()
         val handlers = scope.coroutineContext[kotlinx.coroutines.Job]!!.children.toList()
         val drained = withTimeoutOrNull(drainTimeout.toMillis()) { handlers.joinAll() } != null
@@ -223,18 +223,8 @@ public class Worker<T> internal constructor(
                 QueueEvent.DeadLettered(queue, it, options.retry.maxAttempts, "lease expired on the last attempt"),
             )
         }
-        backlog(reply.readyLeft)
+        queues.backlog.observe(queue, reply.readyLeft)
         return reply
-    }
-
-    private fun backlog(size: Long) {
-        val threshold = options.backlogWarning ?: return
-        if (size > threshold && !backlogHigh) {
-            backlogHigh = true
-            queues.events.emit(QueueEvent.BacklogHigh(queue, size, threshold))
-        } else if (size <= threshold) {
-            backlogHigh = false
-        }
     }
 
     private fun jittered(ms: Long): Long {

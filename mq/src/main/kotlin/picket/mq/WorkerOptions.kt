@@ -23,8 +23,9 @@ import java.time.Duration
  *   succeeded, unless the handler says otherwise ([HandlerResult.Success.keepIdFor]). Random ids are forgotten at once.
  * @property drainTimeout how long [Worker.stop] waits for running handlers by default; those still running then are
  *   cancelled and their messages delivered again after their lease.
- * @property backlogWarning a [QueueEvent.BacklogHigh] is emitted when a poll sees more ready messages than this (once
- *   per crossing). Null: never.
+ * @property backlogWarning while the worker runs, a [QueueEvent.BacklogHigh] is emitted when more messages than this
+ *   are ready (once per crossing), as [MessageQueues.warnBacklogAbove] does: seen by its polls, and by the enqueues
+ *   and [MessageQueues.status] calls of the same [MessageQueues]. Null: none of its own.
  * @property wakePingInterval how often the wake-up subscription is checked for liveness.
  * @throws InvalidSpecException naming the first value out of range.
  */

@@ -38,20 +38,27 @@ class ListListenerSpec :
         val spec = ConnSpec(sentinelGroup = "main", masterName = TopologyConfig.DEFAULT_MASTER_NAME)
         afterSpec { picket.close() }
 
+        // Producers push with redis-cli where the machine has one (next to redis-server or on the PATH): the
+        // embedded-redis artifact ships only redis-server, and then a plain Lettuce client pushes instead.
+        println(
+            redisCli?.let { "LPUSH with $it" }
+                ?: "no redis-cli next to redis-server nor on the PATH: LPUSH with Lettuce",
+        )
+
         fun lpush(
             list: String,
             vararg messages: String,
-        ) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.lpush(list, *messages) }
+        ) = lpush(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME), list, *messages)
 
         fun llen(list: String) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(list) }
 
-        test("messages pushed with a plain LPUSH are handled in order and leave the processing list") {
+        test("messages pushed with redis-cli LPUSH are handled in order and leave the processing list") {
             withTimeout(30.seconds) {
                 val seen = CopyOnWriteArrayList<String>()
                 val listener = ListListener(picket, spec, "jobs") { m -> m.also { seen += it } }
                 coroutineScope {
                     val job = launch { listener.listen() }
-                    lpush("jobs", *(1..100).map { "job-$it" }.toTypedArray())
+                    lpush("jobs", *(1..100).map { "job-$it" }.toTypedArray()) shouldBe 100L
                     within(10) { seen shouldHaveSize 100 }
                     listener.stop()
                     job.join()
@@ -112,6 +119,49 @@ class ListListenerSpec :
                 seen shouldContainExactly listOf("half-done", "next")
                 signals.filterIsInstance<ListSignal.Recovered>() shouldContainExactly listOf(ListSignal.Recovered(1))
                 llen("crash:processing") shouldBe 0
+                Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) {
+                    it.exists(second.attemptsHash)
+                } shouldBe 0L
+            }
+        }
+
+        test("a message that kills its listener every time is dead-lettered after maxAttempts runs, across restarts") {
+            withTimeout(30.seconds) {
+                val master = { topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME) }
+                lpush("deadly", "kills its listener")
+                val signals = CopyOnWriteArrayList<ListSignal>()
+                var runs = 0
+                repeat(4) { restart ->
+                    val running = CompletableDeferred<Unit>()
+                    val options = ListListenerOptions(onSignal = { signals += it }).retries(3, Duration.ofMillis(10))
+                    val listener =
+                        ListListener(picket, spec, "deadly", options) { _ ->
+                            runs++
+                            running.complete(Unit)
+                            awaitCancellation() // the process dies mid-message
+                        }
+                    coroutineScope {
+                        val job = launch { listener.listen() }
+                        if (restart < 3) {
+                            running.await()
+                            job.cancelAndJoin()
+                            // The interrupted runs are counted on the master, next to the processing list.
+                            Raw.on(master()) { it.hget(listener.attemptsHash, "kills its listener") } shouldBe
+                                restart.takeIf { it > 0 }?.toString()
+                        } else {
+                            within(10) { llen("deadly:dead") shouldBe 1 }
+                            listener.stop()
+                            job.join()
+                        }
+                    }
+                }
+                runs shouldBe 3 // the fourth listener dead-lettered it without running it again
+                val dead = signals.filterIsInstance<ListSignal.DeadLettered>().single()
+                dead.attempts shouldBe 3
+                dead.error.message shouldBe
+                    "its handling was interrupted 3 times (the listener crashed, was stopped or lost Redis mid-message)"
+                llen("deadly:processing") shouldBe 0
+                Raw.on(master()) { it.exists("deadly:processing:attempts") } shouldBe 0L
             }
         }
 
@@ -193,6 +243,23 @@ class ListListenerSpec :
                     println("listen() returned ${took.toMillis()} ms after stop() (read time 500 ms)")
                     took shouldBeLessThan Duration.ofMillis(800)
                 }
+            }
+        }
+
+        test("stop before listen: listen returns at once without reading, and a stopped listener stays stopped") {
+            withTimeout(30.seconds) {
+                lpush("early", "untouched")
+                val heard = CopyOnWriteArrayList<String>()
+                val listener = ListListener(picket, spec, "early") { m -> m.also { heard += it } }
+                listener.stop()
+                val began = System.nanoTime()
+                listener.listen()
+                Duration.ofNanos(System.nanoTime() - began) shouldBeLessThan Duration.ofMillis(500)
+                listener.listen() // again: still stopped
+                listener.isListening shouldBe false
+                heard shouldBe emptyList()
+                llen("early") shouldBe 1
+                llen("early:processing") shouldBe 0
             }
         }
 

@@ -9,6 +9,7 @@ import picket.mq.HandlerResult;
 import picket.mq.ListListener;
 import picket.mq.MessageCodec;
 import picket.mq.MessageQueues;
+import picket.mq.QueueEvent;
 import picket.mq.QueueStatus;
 import picket.mq.RetryPolicy;
 import picket.mq.Worker;
@@ -37,12 +38,21 @@ public final class QueueFromJava {
             picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
             MessageQueues<String> queues = new MessageQueues<>(picket, spec, MessageCodec.STRING);
+            // Warned when more than one message is ready: checked at enqueue, so no worker needs to be running.
+            queues.registerListener(event -> {
+                if (event instanceof QueueEvent.BacklogHigh) {
+                    QueueEvent.BacklogHigh high = (QueueEvent.BacklogHigh) event;
+                    System.out.println("backlog: " + high.getSize() + " ready, above " + high.getThreshold());
+                }
+            });
+            AutoCloseable backlogWatch = queues.warnBacklogAbove("reports", 1);
 
             EnqueueResult first = queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1"));
             System.out.println("enqueue -> " + first.getOutcome());
             System.out.println("again -> "
                     + queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1")).getOutcome());
             queues.enqueueBlocking("reports", "broken");
+            backlogWatch.close();
 
             WorkerOptions options = new WorkerOptions()
                     .concurrency(2)

@@ -14,6 +14,7 @@ class MqSamplesSpec :
                 listOf(
                     "enqueue -> ADDED",
                     "again -> ALREADY_QUEUED",
+                    "backlog: 2 ready, above 1",
                     "handled report-1 attempt 1",
                     "worker drained: true",
                     "status: done 1, dead 1",

@@ -17,6 +17,13 @@ internal class Taken(
     val due: Long,
 )
 
+/** The enqueue script's reply: its outcome, the master's time, the ready list's length after it (-1: not put in it). */
+internal data class EnqueueReply(
+    val outcome: String,
+    val now: Long,
+    val readyAfter: Long,
+)
+
 /** The take script's reply. */
 internal class TakeReply(
     /** The lease token of every message taken. */
@@ -51,7 +58,7 @@ internal class QueueOps(
         keys: QueueKeys,
         messages: List<NewMessage>,
         on: ConnSpec,
-    ): List<String> {
+    ): List<EnqueueReply> {
         val args = ArrayList<String>(ENQUEUE_HEAD + messages.size * Scripts.ENQUEUE_FIELDS)
         args += keys.messagePrefix
         args += keys.wakeChannel
@@ -70,7 +77,8 @@ internal class QueueOps(
             picket.withConn(on) {
                 run<List<Any>>(Scripts.ENQUEUE, ScriptOutputType.MULTI, keys.all + registry, *args.toTypedArray())
             }!!
-        return reply.drop(1).map { it as String }
+        val now = reply[0] as Long
+        return (1 until reply.size step 2).map { i -> EnqueueReply(reply[i] as String, now, reply[i + 1] as Long) }
     }
 
     suspend fun take(

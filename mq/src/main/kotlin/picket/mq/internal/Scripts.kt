@@ -17,17 +17,20 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
     /**
      * Puts message `id` (hash `key`) in the ready list, or in the delayed set when `delay` > 0, setting its state and
-     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty.
+     * due time and any further field-value pairs given; wakes idle workers when the ready list was empty. Returns the
+     * ready list's length after it (from `LPUSH`), or -1 for a delayed message.
      */
     private const val PLACE = """
 local function place(id, key, delay, channel, ...)
   if delay > 0 then
     redis.call('ZADD', KEYS[2], now + delay, id)
     redis.call('HSET', key, 'state', 'delayed', 'due', now + delay, ...)
-  else
-    redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
-    if redis.call('LPUSH', KEYS[1], id) == 1 then redis.call('PUBLISH', channel, 'ready') end
+    return -1
   end
+  redis.call('HSET', key, 'state', 'queued', 'due', now, ...)
+  local ready = redis.call('LPUSH', KEYS[1], id)
+  if ready == 1 then redis.call('PUBLISH', channel, 'ready') end
+  return ready
 end
 """
 
@@ -39,7 +42,8 @@ end
      * were alone. KEYS: the queue's keys, then the registry of queue names. ARGV: message prefix, wake channel, queue
      * name, then [ENQUEUE_FIELDS] per message: id, payload, delay ms, visibility ms (0: the worker's), update,
      * requeue, debounce (each '1' or '0'), chosen ('1': the caller chose the id; else the id is a new random one and
-     * no message can have it yet). Returns {now, then one outcome per message, in order}.
+     * no message can have it yet). Returns {now, then per message, in order: its outcome, and the ready list's length
+     * after it if it was put in that list (-1: it was not)}.
      */
     val ENQUEUE: Script =
         Script(
@@ -56,47 +60,50 @@ local function enqueue(id, payload, delay, vt, update, requeue, debounce, chosen
       redis.call('DEL', key)
       redis.call('ZREM', KEYS[4], id)
     end
-    place(id, key, delay, channel, 'payload', payload, 'attempts', 0, 'created', now, 'vt', vt, 'chosen', chosen)
+    local ready = place(id, key, delay, channel, 'payload', payload, 'attempts', 0, 'created', now, 'vt', vt,
+      'chosen', chosen)
     added = added + 1
-    return 'added'
+    return 'added', ready
   end
   if not state then return add() end
   if state == 'done' then
     if requeue == '1' then return add() end
-    return 'recently_done'
+    return 'recently_done', -1
   end
   if state == 'dead' then
     if requeue == '1' then
       redis.call('LREM', KEYS[5], 0, id)
       return add()
     end
-    return 'dead'
+    return 'dead', -1
   end
   if state == 'inflight' then
     if requeue == '1' then
       redis.call('HSET', key, 'rerun', 1, 'rerun_delay', delay)
       if update == '1' then redis.call('HSET', key, 'rerun_payload', payload) end
-      return 'requeue_scheduled'
+      return 'requeue_scheduled', -1
     end
-    return 'in_flight'
+    return 'in_flight', -1
   end
-  local changed = false
+  local changed, ready = false, -1
   if update == '1' then
     redis.call('HSET', key, 'payload', payload)
     changed = true
   end
   if debounce == '1' then
     if state == 'queued' then redis.call('LREM', KEYS[1], 0, id) else redis.call('ZREM', KEYS[2], id) end
-    place(id, key, delay, channel)
+    ready = place(id, key, delay, channel)
     changed = true
   end
-  if changed then return 'updated' end
-  return 'already_queued'
+  if changed then return 'updated', ready end
+  return 'already_queued', -1
 end
 local reply = {now}
 for i = 4, #ARGV, 8 do
-  table.insert(reply, enqueue(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
-    ARGV[i + 6], ARGV[i + 7]))
+  local outcome, ready = enqueue(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+    ARGV[i + 6], ARGV[i + 7])
+  table.insert(reply, outcome)
+  table.insert(reply, ready)
 end
 if added > 0 then
   redis.call('HINCRBY', KEYS[6], 'enqueued', added)
@@ -384,13 +391,30 @@ return counts
 """,
         )
 
-    /** List listener, KEYS: processing list, dead list. ARGV: the message. Moves one occurrence; returns 1 or 0. */
+    /**
+     * List listener, KEYS: processing list, dead list, attempts hash. ARGV: the message. Moves one occurrence and
+     * forgets its attempt count; returns 1, or 0 if it was not in the processing list.
+     */
     val LIST_DEAD_LETTER: Script =
         Script(
             """
+redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[2], ARGV[1])
 return 1
+""",
+        )
+
+    /**
+     * List listener, KEYS: processing list, attempts hash. ARGV: the message. Removes one occurrence from the
+     * processing list and forgets its attempt count (for a message that failed or was recovered before: the others
+     * have none, and are removed with a plain `LREM`). Returns what `LREM` did.
+     */
+    val LIST_DONE: Script =
+        Script(
+            """
+redis.call('HDEL', KEYS[2], ARGV[1])
+return redis.call('LREM', KEYS[1], -1, ARGV[1])
 """,
         )
 }
