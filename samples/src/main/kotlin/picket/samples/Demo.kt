@@ -80,6 +80,7 @@ object Demo {
         val news = News(picket, spec)
         news.before()
         val monitorTable = MonitorTable(picket, topology).apply { before() }
+        val busDemo = BusDemo(picket, spec.copy(durability = Durability.None)).apply { before() }
 
         val status = picket.status("demo")
         val old = status.masters.getValue(TopologyConfig.DEFAULT_MASTER_NAME)
@@ -101,6 +102,7 @@ object Demo {
         )
         news.after(plain)
         monitorTable.use { it.after(switch.newAddress.toString()) }
+        busDemo.use { it.after() }
         val parked = withTimeout(30.seconds) { ended.await() }
         val (acknowledged, errors) = loop.stop()
         val lost =

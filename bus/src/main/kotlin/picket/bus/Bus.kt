@@ -1,0 +1,497 @@
+package picket.bus
+
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.async
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.runBlocking
+import picket.bus.internal.ArgsInvoker
+import picket.bus.internal.Core
+import picket.bus.internal.FunctionInvoker
+import picket.bus.internal.Json
+import picket.bus.internal.ParamEntry
+import picket.bus.internal.RegistryEntry
+import picket.bus.internal.Serving
+import picket.bus.internal.decode
+import picket.bus.internal.proxy
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.sentinel.Picket
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+import kotlin.reflect.KFunction
+import kotlin.reflect.KParameter
+import kotlin.reflect.jvm.javaMethod
+
+/**
+ * An RPC bus on the master of [spec] (the seed's `redis_bus.Bus`): services [register] functions, [serve] runs
+ * workers for them, and any instance of the same [name], in any process, discovers and [call]s them. Buses of one
+ * name share their [BusSettings] and their method registry, which live in Redis.
+ *
+ * ```kotlin
+ * val math = Bus(picket, "sample_playground", spec, prefix = "math_")
+ * math.register(::sum, cacheKey = "{a}/{b}")       // exposed as math_sum
+ * math.serve()                                       // workers for math_*
+ *
+ * val caller = Bus(picket, "sample_playground", spec)
+ * caller.call("math_sum", 1, 2)                      // 3, from any process
+ * ```
+ *
+ * Requests travel through Redis lists; bus/README.md gives the key layout, the wire format (JSON) and the guarantees.
+ * Close the bus when done: its registrations and workers leave the registry at once (a crashed one's leases expire
+ * within [BusSettings.lease]).
+ *
+ * @property prefix put before the name of a function registered without a method name, and the default pattern of
+ *   [serve] (the seed's "poor man's namespace").
+ * @throws InvalidSpecException if [name] is blank or holds `{` or `}`.
+ */
+@Suppress("TooManyFunctions") // each capability has a Kotlin (suspend) and a Java (blocking or future) form here
+public class Bus
+    @JvmOverloads
+    constructor(
+        public val picket: Picket,
+        public val name: String,
+        spec: ConnSpec,
+        public val prefix: String = "",
+        settings: BusSettings = BusSettings(),
+        keyPrefix: String = DEFAULT_KEY_PREFIX,
+    ) : AutoCloseable {
+        /** A bus on [Picket.default]. */
+        public constructor(name: String, spec: ConnSpec, prefix: String = "") : this(Picket.default, name, spec, prefix)
+
+        private val core = Core(picket, name, spec, keyPrefix, settings)
+
+        /** The spec the bus runs on (always its master). */
+        public val spec: ConnSpec get() = core.spec
+
+        /** This instance's id in the bus's keys (`proc:<id>`, `replies:<id>`) and leases. */
+        public val instanceId: String get() = core.instance
+
+        /** The settings in force: those stored in Redis by the first instance of this name. */
+        public suspend fun settings(): BusSettings = core.settings()
+
+        // ---- registering ----------------------------------------------------------------------------------------
+
+        /**
+         * Registers [function] as method [name] (default: [prefix] + the function's name), with its parameters' names
+         * and types read by reflection: a suspend or plain function, a bound member (`service::sum`) or a member of
+         * an `object`. Optional parameters keep their Kotlin defaults; [defaults] declares values callers should fill
+         * in (needed when the [cacheKey] template names an optional parameter). Idempotent for the same definition.
+         *
+         * @param cacheKey a template over the parameter names, e.g. `"{a}/{b}"`: results are cached under it.
+         * @param cacheTtl how long a cached result lives (null: the bus's [BusSettings.defaultCacheTtl]; zero: no
+         *   expiry).
+         * @return the method's name on the bus.
+         * @throws InvalidRegistrationException if the name is taken by a different definition with a live owner, the
+         *   template names an unknown parameter, a parameter has no name, …; nothing is stored then.
+         */
+        @JvmOverloads
+        public suspend fun register(
+            function: KFunction<*>,
+            name: String? = null,
+            cacheKey: String? = null,
+            cacheTtl: Duration? = null,
+            defaults: Map<String, Any?> = emptyMap(),
+        ): String {
+            val method = name ?: (prefix + function.name)
+            val values = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
+            val instance = receiver(method, function)
+            val params =
+                values.mapIndexed { i, p ->
+                    val paramName =
+                        p.name ?: throw InvalidRegistrationException(
+                            method,
+                            "parameter ${i + 1} has no name (compile Java with -parameters)",
+                        )
+                    val type = p.type.toString().removePrefix("kotlin.")
+                    when {
+                        defaults.containsKey(paramName) -> {
+                            ParamEntry(
+                                paramName,
+                                type,
+                                false,
+                                encodeDefault(method, paramName, defaults[paramName]),
+                                true,
+                            )
+                        }
+
+                        else -> {
+                            ParamEntry(paramName, type, required = !p.isOptional)
+                        }
+                    }
+                }
+            defaults.keys.firstOrNull { d -> params.none { it.name == d } }?.let {
+                throw InvalidRegistrationException(method, "defaults name '$it', which is not one of its parameters")
+            }
+            val source = function.javaMethod?.let { it.declaringClass.name + "." + it.name } ?: function.toString()
+            val entry =
+                RegistryEntry(
+                    method,
+                    params,
+                    function.returnType.toString().removePrefix("kotlin."),
+                    cacheKey,
+                    ttlMs(cacheKey, cacheTtl),
+                    source,
+                )
+            core.register(entry, FunctionInvoker(function, instance))
+            return method
+        }
+
+        /**
+         * Registers [function], which takes the call's [BusArgs], as the method [definition] describes (its name is
+         * used as given, without [prefix]).
+         *
+         * @throws InvalidRegistrationException as for the other form.
+         */
+        public suspend fun register(
+            definition: MethodDefinition,
+            function: suspend (BusArgs) -> Any?,
+        ): String {
+            val params =
+                definition.params.map { p ->
+                    if (p.hasDefault) {
+                        ParamEntry(p.name, p.type, false, encodeDefault(definition.name, p.name, p.default), true)
+                    } else {
+                        ParamEntry(p.name, p.type, p.required)
+                    }
+                }
+            val entry =
+                RegistryEntry(
+                    definition.name,
+                    params,
+                    definition.returns,
+                    definition.cacheKey,
+                    ttlMs(definition.cacheKey, definition.cacheTtl),
+                    "lambda",
+                )
+            core.register(entry, ArgsInvoker(function))
+            return definition.name
+        }
+
+        /** [register] for Java: [function] runs on an I/O thread and may block. */
+        public fun registerBlocking(
+            definition: MethodDefinition,
+            function: BusFunction,
+        ): String =
+            runBlocking {
+                register(definition) { args ->
+                    kotlinx.coroutines.runInterruptible(kotlinx.coroutines.Dispatchers.IO) { function.call(args) }
+                }
+            }
+
+        private fun ttlMs(
+            cacheKey: String?,
+            ttl: Duration?,
+        ): Long? {
+            if (cacheKey == null) return null
+            if (ttl != null && ttl.isNegative) throw InvalidSpecException("cacheTtl is $ttl, must be >= 0")
+            return when {
+                ttl == null -> Core.DEFAULT_TTL
+                ttl.isZero -> null
+                else -> ttl.toMillis()
+            }
+        }
+
+        private fun encodeDefault(
+            method: String,
+            param: String,
+            value: Any?,
+        ) = try {
+            Json.mapper.valueToTree<com.fasterxml.jackson.databind.JsonNode>(value) ?: Json.nodes.nullNode()
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: RuntimeException,
+        ) {
+            throw InvalidRegistrationException(
+                method,
+                "the default of '$param' cannot be encoded as JSON: ${e.message}",
+                cause = e,
+            )
+        }
+
+        private fun receiver(
+            method: String,
+            function: KFunction<*>,
+        ): Any? {
+            val receiver = function.parameters.firstOrNull { it.kind != KParameter.Kind.VALUE } ?: return null
+            val owner = (receiver.type.classifier as? kotlin.reflect.KClass<*>)
+            return owner?.objectInstance
+                ?: throw InvalidRegistrationException(
+                    method,
+                    "it needs a receiver of type ${receiver.type}: register a bound reference (instance::function)",
+                )
+        }
+
+        // ---- serving --------------------------------------------------------------------------------------------
+
+        /**
+         * Starts [concurrency] workers for this instance's registered methods that match the glob [pattern] (default:
+         * [prefix] + `*`): fair across methods, FIFO within one; each call's deadline is checked when it is taken.
+         * [debug] stops the workers at the first exception of a method and surfaces it ([BusServer.join] throws
+         * [DebugStopException]), as the seed drops into pdb: never in production (it logs so, loudly).
+         *
+         * @throws NothingToServeException if no method registered here matches.
+         */
+        @JvmOverloads
+        public suspend fun serve(
+            pattern: String = "$prefix*",
+            concurrency: Int = 1,
+            debug: Boolean = false,
+        ): BusServer {
+            if (concurrency < 1) throw InvalidSpecException("serve concurrency is $concurrency, must be >= 1")
+            val server = Serving(core, matching(pattern), concurrency, debug)
+            if (debug) warnDebug(pattern)
+            server.methods.forEach { core.served.merge(it, 1, Int::plus) }
+            core.servers += server
+            core.beat()
+            core.startBeating()
+            server.start()
+            return server
+        }
+
+        /** [serve] for Java. */
+        @JvmOverloads
+        public fun serveBlocking(
+            pattern: String = "$prefix*",
+            concurrency: Int = 1,
+            debug: Boolean = false,
+        ): BusServer = runBlocking { serve(pattern, concurrency, debug) }
+
+        /**
+         * Handles one call of the methods matching [pattern] that arrives within [timeout], then returns (true), or
+         * returns false if none came: for tests. With [debug], a method's exception is thrown here after the caller
+         * got it.
+         */
+        @JvmOverloads
+        public suspend fun serveOnce(
+            pattern: String = "$prefix*",
+            timeout: Duration = Duration.ofSeconds(5),
+            debug: Boolean = false,
+        ): Boolean {
+            val server = Serving(core, matching(pattern), 1, debug)
+            if (debug) warnDebug(pattern)
+            server.methods.forEach { core.served.merge(it, 1, Int::plus) }
+            return try {
+                core.beat()
+                server.once(timeout)
+            } finally {
+                server.methods.forEach { m -> core.served.computeIfPresent(m) { _, n -> if (n <= 1) null else n - 1 } }
+            }
+        }
+
+        private fun matching(pattern: String): List<String> {
+            core.checkOpen()
+            val glob = globRegex(pattern)
+            val methods =
+                core.owned.keys
+                    .filter { glob.matches(it) }
+                    .sorted()
+            if (methods.isEmpty()) throw NothingToServeException(name, pattern, core.owned.keys)
+            return methods
+        }
+
+        private fun warnDebug(pattern: String) {
+            log.warn {
+                "DEBUG MODE is on for bus '$name' ($pattern): the worker stops at the first exception of a method. " +
+                    "Never use it in production."
+            }
+        }
+
+        // ---- calling --------------------------------------------------------------------------------------------
+
+        /** Calls [method] with [args] by position and the bus's default timeout; the result as plain values. */
+        public suspend fun call(
+            method: String,
+            vararg args: Any?,
+        ): Any? = call(method, args.toList())
+
+        /**
+         * Calls [method] with [args] by position and [named] by name, waiting at most [timeout] (default: the bus's
+         * [BusSettings.defaultTimeout]); returns the result as plain values (numbers, strings, lists, maps, null).
+         * A cached result is returned without a worker being involved.
+         *
+         * @throws UnknownMethodException if no such method is registered.
+         * @throws InvalidArgumentsException for an unknown or extra argument, or a missing one.
+         * @throws ArgumentEncodingException for an argument that cannot be encoded.
+         * @throws RemoteException if the method threw on its worker.
+         * @throws NoWorkerException if no worker serves it, [CallTimeoutException] if none answered in time,
+         *   [WorkerLostException] if the worker running it died.
+         */
+        @JvmOverloads
+        public suspend fun call(
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): Any? = decode(method, core.call(method, args, named, timeout), Any::class.java)
+
+        /** [call] with the result decoded as [type]. */
+        @JvmOverloads
+        public suspend fun <T> call(
+            type: Class<T>,
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): T = decode(method, core.call(method, args, named, timeout), type)
+
+        /**
+         * Starts a call and returns its handle at once (the seed's `AsyncResult`): await its result as often as
+         * wanted. The call runs even if nobody awaits it; its errors are those of [call].
+         */
+        @JvmOverloads
+        public fun run(
+            method: String,
+            args: List<Any?> = emptyList(),
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): BusCall {
+            core.checkOpen()
+            return BusCall(
+                method,
+                core.scope.async(start = CoroutineStart.DEFAULT) { core.call(method, args, named, timeout) },
+            )
+        }
+
+        /** [call] for Java, on the calling thread. */
+        @JvmOverloads
+        public fun callBlocking(
+            method: String,
+            args: List<Any?> = emptyList(),
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): Any? = runBlocking { call(method, args, named, timeout) }
+
+        /** [call] for Java with the result decoded as [type], on the calling thread. */
+        @JvmOverloads
+        public fun <T> callBlocking(
+            type: Class<T>,
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): T = runBlocking { call(type, method, args, named, timeout) }
+
+        /** [call] for Java, as a future (completed exceptionally with the call's error). */
+        @JvmOverloads
+        public fun callAsync(
+            method: String,
+            args: List<Any?> = emptyList(),
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): CompletableFuture<Any?> = core.scope.future { call(method, args, named, timeout) }
+
+        /** [call] for Java as a future, with the result decoded as [type]. */
+        @JvmOverloads
+        public fun <T> callAsync(
+            type: Class<T>,
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?> = emptyMap(),
+            timeout: Duration? = null,
+        ): CompletableFuture<T> = core.scope.future { call(type, method, args, named, timeout) }
+
+        /**
+         * An implementation of interface [type] whose methods call bus methods named [prefix] + the method's name (or
+         * its [BusName]), arguments by position: suspend functions suspend, methods returning [CompletableFuture]
+         * call asynchronously, others block; results are decoded to the declared return types.
+         */
+        @JvmOverloads
+        public fun <T> proxy(
+            type: Class<T>,
+            prefix: String = "",
+        ): T = proxy(core, type, prefix)
+
+        // ---- discovery, cache, cleanup --------------------------------------------------------------------------
+
+        /** Every method registered on the bus (by any instance), with its parameters and live workers. */
+        public suspend fun methods(): List<MethodInfo> = core.methods()
+
+        /** [methods] for Java. */
+        public fun methodsBlocking(): List<MethodInfo> = runBlocking { methods() }
+
+        /** The method [method] as discovered now, or null if it is not registered. */
+        public suspend fun method(method: String): MethodInfo? = methods().firstOrNull { it.name == method }
+
+        /**
+         * Drops the cached result of [method] for these arguments (bound and completed with defaults as a call
+         * would); returns whether there was one.
+         *
+         * @throws InvalidArgumentsException if [method] has no cache, or the arguments do not fit.
+         */
+        public suspend fun clearCache(
+            method: String,
+            vararg args: Any?,
+        ): Boolean = core.clearCache(method, args.toList(), emptyMap())
+
+        /** [clearCache] with arguments by position and by name. */
+        public suspend fun clearCache(
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?>,
+        ): Boolean = core.clearCache(method, args, named)
+
+        /** [clearCache] for Java. */
+        @JvmOverloads
+        public fun clearCacheBlocking(
+            method: String,
+            args: List<Any?>,
+            named: Map<String, Any?> = emptyMap(),
+        ): Boolean = runBlocking { clearCache(method, args, named) }
+
+        /**
+         * Removes every key the bus stored (registry, settings, queues, replies, leases, cached results), found
+         * through the bus's index and cache sets, never with `KEYS`; returns how many keys were deleted. Run it when
+         * no service of the bus is running: a live one registers its methods again at its next heartbeat.
+         */
+        public suspend fun cleanup(): Long = core.cleanup()
+
+        /** [cleanup] for Java. */
+        public fun cleanupBlocking(): Long = runBlocking { cleanup() }
+
+        /**
+         * Stops this instance's workers (running calls get 10 s to finish), leaves the registry, fails pending calls.
+         */
+        override fun close() {
+            runBlocking { core.close(Duration.ofSeconds(DRAIN_SECONDS)) }
+        }
+
+        override fun toString(): String = "Bus($name, prefix='$prefix', instance=$instanceId)"
+
+        public companion object {
+            /** The default root of the bus's keys: `picket:bus:{name}:…`. */
+            public const val DEFAULT_KEY_PREFIX: String = "picket:bus:"
+            private const val DRAIN_SECONDS = 10L
+            private val log =
+                io.github.oshai.kotlinlogging.KotlinLogging
+                    .logger {}
+
+            internal fun globRegex(pattern: String): Regex =
+                Regex(
+                    pattern
+                        .map { c ->
+                            when (c) {
+                                '*' -> ".*"
+                                '?' -> "."
+                                else -> Regex.escape(c.toString())
+                            }
+                        }.joinToString(""),
+                )
+        }
+    }
+
+/** A bus named [name] on [spec]'s master; close it when done. */
+@JvmOverloads
+public fun Picket.bus(
+    name: String,
+    spec: ConnSpec,
+    prefix: String = "",
+    settings: BusSettings = BusSettings(),
+): Bus = Bus(this, name, spec, prefix, settings)
+
+/** [Bus.call] with the result decoded as [T]. */
+public suspend inline fun <reified T> Bus.callAs(
+    method: String,
+    vararg args: Any?,
+): T = call(T::class.java, method, args.toList())
+
+/** [Bus.proxy] for a reified interface type. */
+public inline fun <reified T> Bus.proxy(prefix: String = ""): T = proxy(T::class.java, prefix)

@@ -1,0 +1,68 @@
+package picket.bus.internal
+
+import com.fasterxml.jackson.databind.JsonNode
+import picket.bus.BusArgs
+import picket.bus.InvalidArgumentsException
+import java.lang.reflect.InvocationTargetException
+import kotlin.reflect.KFunction
+import kotlin.reflect.KParameter
+import kotlin.reflect.full.callSuspendBy
+import kotlin.reflect.jvm.isAccessible
+import kotlin.reflect.jvm.javaType
+
+/** Runs a registered function with a call's JSON arguments. */
+internal fun interface Invoker {
+    suspend fun invoke(
+        method: String,
+        args: Map<String, JsonNode>,
+    ): Any?
+}
+
+/** A Kotlin function (or a Java method seen through Kotlin reflection): arguments decoded to the parameters' types. */
+internal class FunctionInvoker(
+    private val function: KFunction<*>,
+    private val instance: Any?,
+) : Invoker {
+    private val params = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
+    private val instanceParam = function.parameters.firstOrNull { it.kind != KParameter.Kind.VALUE }
+
+    init {
+        runCatching { function.isAccessible = true }
+    }
+
+    override suspend fun invoke(
+        method: String,
+        args: Map<String, JsonNode>,
+    ): Any? {
+        val names = params.map { it.name }.toSet()
+        args.keys.firstOrNull { it !in names }?.let {
+            throw InvalidArgumentsException(method, "no parameter named '$it'")
+        }
+        val call = HashMap<KParameter, Any?>()
+        instanceParam?.let { call[it] = instance }
+        for (param in params) {
+            val node = args[param.name]
+            if (node == null) {
+                if (!param.isOptional) throw InvalidArgumentsException(method, "missing argument '${param.name}'")
+                continue
+            }
+            call[param] =
+                Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
+        }
+        return try {
+            function.callSuspendBy(call)
+        } catch (e: InvocationTargetException) {
+            throw e.targetException
+        }
+    }
+}
+
+/** A function of [BusArgs]. */
+internal class ArgsInvoker(
+    private val function: suspend (BusArgs) -> Any?,
+) : Invoker {
+    override suspend fun invoke(
+        method: String,
+        args: Map<String, JsonNode>,
+    ): Any? = function(BusArgs(method, args))
+}

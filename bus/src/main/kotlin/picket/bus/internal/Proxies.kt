@@ -1,0 +1,90 @@
+@file:Suppress("SpreadOperator") // Lettuce and reflection take varargs; a handful of values per call
+
+package picket.bus.internal
+
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.runBlocking
+import picket.bus.BusName
+import java.lang.reflect.InvocationHandler
+import java.lang.reflect.Method
+import java.lang.reflect.ParameterizedType
+import java.lang.reflect.Proxy
+import java.lang.reflect.Type
+import java.lang.reflect.WildcardType
+import java.util.concurrent.CompletableFuture
+import kotlin.coroutines.Continuation
+import kotlin.coroutines.intrinsics.startCoroutineUninterceptedOrReturn
+
+/**
+ * An implementation of interface [type] whose methods call the bus: a method named `f` calls [prefix] + `f` (or its
+ * [BusName]) with its arguments by position. A method returning [CompletableFuture] calls asynchronously, a Kotlin
+ * suspend function suspends, any other blocks; results are decoded to the declared return type.
+ */
+internal fun <T> proxy(
+    core: Core,
+    type: Class<T>,
+    prefix: String,
+): T {
+    require(type.isInterface) { "a bus proxy needs an interface, ${type.name} is not one" }
+    val handler =
+        InvocationHandler { self, method, rawArgs ->
+            val args = rawArgs?.toList().orEmpty()
+            when {
+                method.declaringClass == Any::class.java -> objectMethod(self, type, prefix, method, args)
+                method.isDefault -> InvocationHandler.invokeDefault(self, method, *args.toTypedArray())
+                else -> busCall(core, prefix, method, args)
+            }
+        }
+    return type.cast(Proxy.newProxyInstance(type.classLoader, arrayOf(type), handler))
+}
+
+private fun objectMethod(
+    self: Any,
+    type: Class<*>,
+    prefix: String,
+    method: Method,
+    args: List<Any?>,
+): Any? =
+    when (method.name) {
+        "toString" -> "BusProxy(${type.name}, prefix='$prefix')"
+        "hashCode" -> System.identityHashCode(self)
+        "equals" -> self === args.firstOrNull()
+        else -> throw UnsupportedOperationException(method.name)
+    }
+
+private fun busCall(
+    core: Core,
+    prefix: String,
+    method: Method,
+    args: List<Any?>,
+): Any? {
+    val name = method.getAnnotation(BusName::class.java)?.value ?: (prefix + method.name)
+    val continuation = args.lastOrNull() as? Continuation<*>
+    if (continuation != null && method.parameterTypes.lastOrNull() == Continuation::class.java) {
+        val resultType = continuationResult(method)
+        val arguments = args.dropLast(1)
+        val block: suspend () -> Any? = {
+            val node = core.call(name, arguments, emptyMap(), null)
+            if (resultType == Unit::class.java) Unit else decode<Any?>(name, node, resultType)
+        }
+        @Suppress("UNCHECKED_CAST")
+        return block.startCoroutineUninterceptedOrReturn(continuation as Continuation<Any?>)
+    }
+    if (method.returnType == CompletableFuture::class.java) {
+        val resultType =
+            (method.genericReturnType as? ParameterizedType)?.actualTypeArguments?.first() ?: Any::class.java
+        return core.scope.future { decode<Any?>(name, core.call(name, args, emptyMap(), null), resultType) }
+    }
+    val resultType = method.genericReturnType
+    return runBlocking {
+        val node = core.call(name, args, emptyMap(), null)
+        if (method.returnType == Void.TYPE) null else decode<Any?>(name, node, resultType)
+    }
+}
+
+/** `T` of a suspend function's `Continuation<? super T>` parameter. */
+private fun continuationResult(method: Method): Type {
+    val param = method.genericParameterTypes.last() as? ParameterizedType ?: return Any::class.java
+    val arg = param.actualTypeArguments.first()
+    return if (arg is WildcardType) arg.lowerBounds.firstOrNull() ?: arg.upperBounds.first() else arg
+}

@@ -1,0 +1,74 @@
+package picket.bus.internal
+
+import com.fasterxml.jackson.databind.JsonNode
+import io.github.oshai.kotlinlogging.KotlinLogging
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import picket.core.ConnSpec
+import picket.sentinel.Picket
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicBoolean
+
+private val log = KotlinLogging.logger {}
+
+/**
+ * The replies to one bus instance's calls: one coroutine reads the instance's reply list (`BLPOP` on a dedicated
+ * connection, then whatever else is there in one `LPOP`) and completes each pending call by its id. Replies for
+ * calls no longer pending (timed out, or a duplicate) are dropped.
+ */
+internal class Replies(
+    private val picket: Picket,
+    private val blockingSpec: ConnSpec,
+    private val key: String,
+    private val blockSeconds: Double,
+    private val scope: CoroutineScope,
+) {
+    val pending = ConcurrentHashMap<String, CompletableDeferred<JsonNode>>()
+    private val started = AtomicBoolean(false)
+    private var job: Job? = null
+
+    fun start() {
+        if (started.compareAndSet(false, true)) job = scope.launch { read() }
+    }
+
+    private suspend fun read() {
+        var backoff = MIN_BACKOFF_MS
+        while (scope.isActive) {
+            try {
+                picket.withDedicatedConn(blockingSpec) {
+                    val first = blpop(blockSeconds, key)
+                    if (first != null) {
+                        dispatch(first.value)
+                        if (pending.isNotEmpty()) lpop(key, DRAIN.toLong()).forEach(::dispatch)
+                    }
+                }
+                backoff = MIN_BACKOFF_MS
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.debug { "bus reply list $key: ${e.message}; reading again in $backoff ms" }
+                delay(backoff)
+                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+            }
+        }
+    }
+
+    private fun dispatch(text: String) {
+        val node = runCatching { Json.read(text) }.getOrNull() ?: return log.warn { "bus reply is not JSON: $text" }
+        val id = node.get("id")?.asText() ?: return
+        pending.remove(id)?.complete(node)
+    }
+
+    private companion object {
+        const val MIN_BACKOFF_MS = 50L
+        const val MAX_BACKOFF_MS = 1_000L
+        const val DRAIN = 256
+    }
+}

@@ -1,0 +1,67 @@
+package picket.bus
+
+import io.kotest.assertions.throwables.shouldThrow
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldStartWith
+import kotlinx.coroutines.withTimeout
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.core.InvalidSpecException
+import picket.sentinel.Picket
+import picket.sentinel.SentinelGroup
+import picket.testkit.TopologyExtension
+import java.time.Duration
+import kotlin.time.Duration.Companion.seconds
+
+/** A service as the runner finds it: an object exposing a bus with its methods registered. */
+object RunnerService {
+    lateinit var picket: Picket
+    lateinit var spec: ConnSpec
+
+    val bus: Bus by lazy {
+        Bus(picket, "runner", spec, prefix = "runner_").also { bus ->
+            kotlinx.coroutines.runBlocking {
+                bus.register(MathService()::sum)
+                bus.register(MathService()::divide)
+            }
+        }
+    }
+}
+
+/** The command-line runner, run in-process on its own topology (1 master, no replica). */
+class BusRunnerSpec :
+    FunSpec({
+        val topology = install(TopologyExtension()) { replicasPerMaster = 0 }
+        val picket = Picket()
+        picket.setSentinelGroups("main" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
+        val spec = ConnSpec(sentinelGroup = "main", masterName = "mymaster")
+        RunnerService.picket = picket
+        RunnerService.spec = spec
+        afterSpec {
+            RunnerService.bus.close()
+            picket.close()
+        }
+
+        test("the runner serves the bus an object exposes, like redis-bus rng.bus, and --debug stops at an exception") {
+            withTimeout(30.seconds) {
+                val caller = Bus(picket, "runner", spec)
+                val server = BusRunner.start(arrayOf("--concurrency", "2", "picket.bus.RunnerService.bus"))
+                server.methods shouldBe listOf("runner_divide", "runner_sum")
+                caller.call("runner_sum", 2, 3) shouldBe 5
+                server.stop(Duration.ofSeconds(5)) shouldBe true
+
+                val debug = BusRunner.start(arrayOf("--debug", "picket.bus.RunnerService"))
+                shouldThrow<RemoteException> { caller.call("runner_divide", 1, 0) }
+                shouldThrow<DebugStopException> { debug.join() }.method shouldBe "runner_divide"
+                caller.close()
+
+                shouldThrow<InvalidSpecException> { BusRunner.start(arrayOf("--bogus", "x")) }.message shouldBe
+                    "bus runner: unknown option --bogus"
+                shouldThrow<InvalidSpecException> { BusRunner.start(arrayOf("no.such.Thing.bus")) }
+                    .message!!
+                    .shouldStartWith("bus runner: no class named")
+            }
+        }
+    })

@@ -1,0 +1,86 @@
+package picket.samples;
+
+import picket.bus.Bus;
+import picket.bus.BusServer;
+import picket.bus.MethodDefinition;
+import picket.bus.MethodInfo;
+import picket.bus.RemoteException;
+import picket.core.Address;
+import picket.core.ConnSpec;
+import picket.sentinel.Picket;
+import picket.sentinel.SentinelGroup;
+import picket.testkit.Topology;
+import picket.testkit.TopologyConfig;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
+
+/** The RPC bus from Java: a service with explicit definitions, blocking and future calls, a typed proxy. */
+public final class BusFromJava {
+    private BusFromJava() {
+    }
+
+    /** What a caller declares to call the math service with types: its methods become bus calls. */
+    public interface MathApi {
+        int sum(int a, int b);
+
+        CompletableFuture<Integer> divide(int a, int b);
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (Topology topology = Topology.start(TopologyConfig.builder().replicasPerMaster(1).build());
+             Picket picket = new Picket()) {
+            List<Address> sentinels = topology.getSentinels().stream()
+                    .map(node -> new Address(node.getHost(), node.getPort()))
+                    .collect(Collectors.toList());
+            picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
+            ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
+
+            try (Bus service = new Bus(picket, "java_playground", spec, "math_");
+                 Bus caller = new Bus(picket, "java_playground", spec)) {
+                service.registerBlocking(
+                        MethodDefinition.builder("math_sum").param("a").param("b").cacheKey("{a}/{b}").build(),
+                        call -> call.getInt("a") + call.getInt("b"));
+                service.registerBlocking(
+                        MethodDefinition.builder("math_divide").param("a").param("b", 1).build(),
+                        call -> {
+                            int b = call.getInt("b");
+                            if (b == 0) {
+                                throw new ArithmeticException("cannot divide by zero");
+                            }
+                            return call.getInt("a") / b;
+                        });
+                BusServer server = service.serveBlocking("math_*", 2, false);
+
+                for (MethodInfo method : caller.methodsBlocking()) {
+                    System.out.println("discovered " + method.getName() + " " + method.getParams().stream()
+                            .map(p -> p.getName()).collect(Collectors.toList()));
+                }
+                System.out.println("sum -> " + caller.callBlocking("math_sum", List.of(2, 3)));
+                System.out.println("divide by default -> "
+                        + caller.callBlocking(Integer.class, "math_divide", List.of(7)));
+                System.out.println("divide async -> "
+                        + caller.callAsync("math_divide", List.of(), Map.of("a", 9, "b", 3)).get());
+                try {
+                    caller.callBlocking("math_divide", List.of(1, 0), Map.of(), Duration.ofSeconds(5));
+                } catch (RemoteException e) {
+                    System.out.println("remote error: " + e.getRemoteType() + ": " + e.getRemoteMessage());
+                }
+
+                MathApi math = caller.proxy(MathApi.class, "math_");
+                System.out.println("proxy sum -> " + math.sum(20, 22));
+                try {
+                    math.divide(1, 0).get();
+                } catch (ExecutionException e) {
+                    System.out.println("proxy future failed: " + e.getCause().getClass().getSimpleName());
+                }
+                System.out.println("server drained: " + server.stopBlocking(Duration.ofSeconds(5)));
+                System.out.println("cleanup deleted keys: " + (caller.cleanupBlocking() > 0));
+            }
+        }
+    }
+}
