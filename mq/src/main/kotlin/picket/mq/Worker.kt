@@ -16,6 +16,7 @@ import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.mq.internal.Handling
+import picket.mq.internal.LeaseReaper
 import picket.mq.internal.QueueKeys
 import picket.mq.internal.Settler
 import picket.mq.internal.TakeReply
@@ -70,7 +71,12 @@ public class Worker<T> internal constructor(
     private val settling = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-$queue-ack"))
     private val settler =
         Settler(queues.ops, keys, options.keepChosenIdsFor.toMillis(), options.retry.maxAttempts, settling)
-    private val handling = Handling(queues, keys, options, handler, settler)
+    private val reaper = LeaseReaper()
+
+    /** Runs the [reaper] while handlers run, draining included; apart from [scope] so that draining does not wait. */
+    private val reaping =
+        CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-$queue-leases"))
+    private val handling = Handling(queues, keys, options, handler, settler, reaper)
 
     private var loop: kotlinx.coroutines.Job? = null
     private var wakeListener: PubSubListener? = null
@@ -101,6 +107,7 @@ public class Worker<T> internal constructor(
                 mapOf(Topic.channel(keys.wakeChannel) to { _ -> wake.trySend(Unit) }),
                 ListenerOptions(pingInterval = options.wakePingInterval),
             )
+        reaping.launch { reaper.run() }
         loop = scope.launch { run() }
         return this
     }
@@ -128,6 +135,8 @@ public class Worker<T> internal constructor(
         scope.coroutineContext[kotlinx.coroutines.Job]!!.join()
         settling.cancel()
         settling.coroutineContext[kotlinx.coroutines.Job]!!.join()
+        reaping.cancel()
+        reaping.coroutineContext[kotlinx.coroutines.Job]!!.join()
         state.set(State.STOPPED)
         return drained
     }

@@ -1,14 +1,13 @@
 package picket.mq.internal
 
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
-import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.isActive
-import kotlinx.coroutines.selects.select
-import kotlinx.coroutines.withTimeoutOrNull
 import picket.mq.Delivery
 import picket.mq.HandlerResult
 import picket.mq.InvalidHandlerResultException
@@ -34,12 +33,10 @@ private sealed class Outcome {
     data object Expired : Outcome()
 }
 
-/** The local end of a lease, on the monotonic clock, moved by extensions. */
-private class LocalLease(
-    @Volatile var deadlineNanos: Long,
-) {
-    /** Signalled when the deadline moves (an extension), so the guard waits for the new one. */
-    val moved = Channel<Unit>(Channel.CONFLATED)
+/** The local end of a lease: its place in the [LeaseReaper], set before the handler starts, moved by extensions. */
+private class LocalLease {
+    @Volatile
+    var entry: LeaseReaper.Entry? = null
 }
 
 /** Runs a worker's handler on one taken message and records the result with the lease's token. */
@@ -49,6 +46,7 @@ internal class Handling<T>(
     private val options: WorkerOptions,
     private val handler: suspend (Delivery<T>) -> HandlerResult?,
     private val settler: Settler,
+    private val reaper: LeaseReaper,
 ) {
     val metrics = MetricsRecorder()
     private val queue = keys.queue
@@ -64,12 +62,13 @@ internal class Handling<T>(
         receivedAt: Long,
     ) {
         val token = reply.token
-        val lease = LocalLease(sentAt + Duration.ofMillis(taken.deadline - reply.now).toNanos())
+        val deadlineNanos = sentAt + Duration.ofMillis(taken.deadline - reply.now).toNanos()
+        val lease = LocalLease()
         val started = System.nanoTime()
         metrics.timeToHandler(
             Duration.ofMillis((reply.now - taken.due).coerceAtLeast(0)).toNanos() + started - receivedAt,
         )
-        val outcome = guarded(lease) { handler(delivery(taken, reply, token, lease)) }
+        val outcome = guarded(deadlineNanos, lease) { handler(delivery(taken, reply, token, lease)) }
         val handlingNanos = System.nanoTime() - started
         metrics.handlingTime(handlingNanos)
         settle(taken, token, outcome, Duration.ofMillis((reply.now - taken.due).coerceAtLeast(0)), handlingNanos)
@@ -97,19 +96,24 @@ internal class Handling<T>(
                     ?: throw LeaseLostException(queue, taken.id)
             // The server's new deadline, even when earlier than the old one (a shorter extension): a local deadline
             // later than the master's would let a handler run on after another worker took the message over.
-            lease.deadlineNanos = sent + Duration.ofMillis(deadline - now).toNanos()
-            lease.moved.trySend(Unit)
+            reaper.move(lease.entry!!, sent + Duration.ofMillis(deadline - now).toNanos())
             QueueOps.instant(deadline).also { delivery.leaseDeadline = it }
         }
 
-    /** Runs [work] until it ends or the lease's deadline passes (then cancels it). */
+    /**
+     * Runs [work] until it ends or the lease's deadline passes: then the [reaper] cancels it. The handler starts only
+     * once its lease is tracked, so an extension it makes always finds its entry.
+     */
     private suspend fun guarded(
+        deadlineNanos: Long,
         lease: LocalLease,
         work: suspend () -> HandlerResult?,
-    ): Outcome =
-        coroutineScope {
+    ): Outcome {
+        // Taken too late to run at all (the reply came after the lease's end).
+        if (deadlineNanos - System.nanoTime() <= 0) return Outcome.Expired
+        return coroutineScope {
             val running =
-                async {
+                async(start = CoroutineStart.LAZY) {
                     try {
                         Outcome.Returned(work())
                     } catch (
@@ -122,25 +126,20 @@ internal class Handling<T>(
                         Outcome.Threw(e)
                     }
                 }
-            while (true) {
-                val remaining = lease.deadlineNanos - System.nanoTime()
-                if (remaining <= 0) {
-                    running.cancel()
-                    return@coroutineScope Outcome.Expired
-                }
-                // Until the handler ends, the deadline passes, or an extension moves it (earlier or later).
-                val done =
-                    withTimeoutOrNull(Duration.ofNanos(remaining).toMillis().coerceAtLeast(1)) {
-                        select {
-                            running.onAwait { it }
-                            lease.moved.onReceive { null }
-                        }
-                    }
-                if (done != null) return@coroutineScope done
+            val entry = reaper.track(deadlineNanos, running)
+            lease.entry = entry
+            try {
+                running.await()
+            } catch (e: CancellationException) {
+                // The worker itself stopping is not an expiry.
+                currentCoroutineContext().ensureActive()
+                if (!entry.expired) throw e
+                Outcome.Expired
+            } finally {
+                reaper.untrack(entry)
             }
-            @Suppress("UNREACHABLE_CODE")
-            Outcome.Expired
         }
+    }
 
     private suspend fun settle(
         taken: Taken,
