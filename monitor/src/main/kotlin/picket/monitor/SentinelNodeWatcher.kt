@@ -23,8 +23,11 @@ private val log = KotlinLogging.logger {}
  * Tracks every master, replica and sentinel of sentinel groups declared on [picket]: asks one sentinel of each
  * group (`SENTINEL MASTERS`, then `SENTINEL REPLICAS` and `SENTINEL SENTINELS` of each master name) every
  * [refreshEvery], and at once when Picket sees the group change (a switch, a failover's end, refreshed sentinels, a
- * subscription back, an invalidated entry). So failovers are followed within one refresh of the switch, replicas
- * added or removed and sentinels discovered within [refreshEvery].
+ * subscription back, an invalidated entry) or one of the group's sentinels announces `+switch-master`, `+slave`,
+ * `+sentinel`, `+convert-to-slave` or `+role-change` (on Picket's own subscriptions, for every master name, whether a
+ * block uses it or not). So a failover is followed one sentinel question after the first `+switch-master`, a replica
+ * or sentinel added as soon as a sentinel announces it, and one removed (which Sentinel forgets only on
+ * `SENTINEL RESET`) within [refreshEvery].
  *
  * Roles are the sentinels' view: a killed master stays listed, as a replica of the new master flagged down, so the
  * monitor keeps reporting it down with its last INFO. Each question is a short-lived connection made with the group's
@@ -58,6 +61,12 @@ public class SentinelNodeWatcher
         override suspend fun watch(sink: NodeSink) {
             val changed = Channel<Unit>(Channel.CONFLATED)
             val handle = picket.registerListener { event -> if (isChange(event)) changed.trySend(Unit) }
+            // The sentinels' own announcements, for every master name: a switch of a master no block of this Picket
+            // uses gives no PicketEvent, and a replica or sentinel added gives none at all.
+            val announcements =
+                picket.registerAnnouncementListener { group, _, channel, _ ->
+                    if ((groups == null || group in groups) && channel in ANNOUNCEMENTS) changed.trySend(Unit)
+                }
             try {
                 while (true) {
                     refresh(sink)
@@ -65,6 +74,7 @@ public class SentinelNodeWatcher
                 }
             } finally {
                 handle.close()
+                announcements.close()
             }
         }
 
@@ -167,6 +177,10 @@ public class SentinelNodeWatcher
         override fun toString(): String = "SentinelNodeWatcher(groups=${groups ?: "all"}, refreshEvery=$refreshEvery)"
 
         public companion object {
+            /** The sentinels' announcements of a change of the nodes or their roles. */
+            private val ANNOUNCEMENTS =
+                setOf("+switch-master", "+slave", "+sentinel", "+convert-to-slave", "+role-change")
+
             /** 5 s between refreshes without a change seen. */
             @JvmField
             public val DEFAULT_REFRESH: Duration = Duration.ofSeconds(5)
