@@ -137,6 +137,7 @@ public class SentinelNodeWatcher
                 ) {
                     log.debug { "sentinel $sentinel of group '$group' did not answer: ${e.message}" }
                     errors[sentinel] = e
+                    announcedBy.remove(group, sentinel)
                 }
             }
             throw IllegalStateException(
