@@ -20,11 +20,12 @@ import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
-import picket.monitor.internal.EventBus
 import picket.monitor.internal.NodePoller
 import picket.monitor.internal.Queries
 import picket.sentinel.Picket
+import picket.sentinel.internal.ListenerBus
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
@@ -49,12 +50,13 @@ private val log = KotlinLogging.logger {}
  * activity, at most [MonitorOptions.maxConcurrentPolls] at once. A slow or dead node delays no other: its poll fails
  * after the command timeout and it is retried with a capped backoff, reported down with its last good INFO.
  *
- * Thread-safe. [close] stops the watchers and pollers and closes the monitor's connections' use (the connections
- * belong to [picket], which closes them).
+ * Thread-safe. [close] stops the watchers and pollers and closes the monitor's connections (a node removed from the
+ * registry has its connection closed at once).
  *
  * @param supervisor gets every [MonitorEvent.Failure] (a watcher or poller that died), besides the listeners;
  *   by default they are logged as errors.
  */
+@OptIn(InternalPicketApi::class)
 public class Monitor
     @JvmOverloads
     constructor(
@@ -64,7 +66,12 @@ public class Monitor
         private val supervisor: MonitorListener = MonitorListener { log.error(failureOf(it)) { "monitor: $it" } },
     ) : AutoCloseable {
         private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-monitor"))
-        private val bus = EventBus(scope)
+
+        // Not cancelled on close: its coroutine delivers what was emitted before, then ends and completes the flows.
+        private val bus =
+            ListenerBus<MonitorEvent, MonitorListener>(
+                CoroutineScope(SupervisorJob() + CoroutineName("picket-monitor-events")),
+            ) { listener, event -> listener.onEvent(event) }
         private val permits = Semaphore(options.maxConcurrentPolls)
         private val pollers = ConcurrentHashMap<String, NodePoller>()
         private val closed = AtomicBoolean(false)
@@ -76,7 +83,8 @@ public class Monitor
         private val registryHandle: AutoCloseable = registry.registerListener(::onRegistryChange)
 
         init {
-            watchers.forEach { watcher -> scope.launch { supervise(watcher) } }
+            // Each watcher reports as a source of its own, ranked in the order given (see NodeRegistry).
+            watchers.forEachIndexed { rank, watcher -> scope.launch { supervise(watcher, registry.sink(rank)) } }
         }
 
         /** Every node's state now, in the registry's order. */
@@ -135,21 +143,31 @@ public class Monitor
         /** Registers [listener] for every event from now on; closing the handle unregisters it. */
         public fun registerListener(listener: MonitorListener): AutoCloseable = bus.register(listener)
 
-        /** The events from the moment of collection on, as a cold flow (unbounded buffer). */
+        /**
+         * The events from the moment of collection on, as a cold flow (unbounded buffer). It completes when the
+         * monitor is closed, after the events emitted before; collected after [close], it is empty.
+         */
         public val events: Flow<MonitorEvent>
             get() =
                 callbackFlow {
                     val handle = bus.register { trySend(it) }
+                    launch {
+                        bus.awaitDrained()
+                        channel.close()
+                    }
                     awaitClose { handle.close() }
                 }.buffer(Channel.UNLIMITED)
 
-        /** Stops every watcher and poller. Queries after it throw [PicketClosedException]. */
+        /**
+         * Stops every watcher and poller and closes the monitor's connections to the nodes. [events] collectors
+         * complete once the events emitted before are delivered. Queries after it throw [PicketClosedException].
+         */
         override fun close() {
             if (!closed.compareAndSet(false, true)) return
             registryHandle.close()
+            scope.cancel()
             pollers.values.forEach { it.stop() }
             bus.close()
-            scope.cancel()
         }
 
         private fun onRegistryChange(event: RegistryEvent) {
@@ -185,8 +203,10 @@ public class Monitor
         }
 
         /** Runs [watcher], restarting it with a capped backoff whenever it throws; its nodes stay meanwhile. */
-        private suspend fun supervise(watcher: NodeWatcher) {
-            val sink = registry.sink(Any())
+        private suspend fun supervise(
+            watcher: NodeWatcher,
+            sink: NodeSink,
+        ) {
             var failures = 0
             while (true) {
                 val started = System.nanoTime()

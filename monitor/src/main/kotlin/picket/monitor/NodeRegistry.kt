@@ -15,9 +15,12 @@ private val log = KotlinLogging.logger {}
  *
  * Semantics, decided where the seed leaves them loose:
  * - **Several sources.** Each watcher reports through a sink of its own; a node is present while at least one source
- *   (a watcher, or [add] by hand) reports it, and it carries the description of the latest report that gives its
- *   role (a list of addresses of unknown role does not hide what the sentinels say), or else of the latest report.
- *   A source that stops reporting a node (a watcher's [NodeSink.replaceAll] without it) removes only its own claim.
+ *   (a watcher, or [add] by hand) reports it. Sources are ranked: by hand first, then the watchers in the order
+ *   given to the [Monitor]. A node carries the description of the highest-ranked source whose report gives its role
+ *   (a list of addresses of unknown role does not hide what the sentinels say), or else of the highest-ranked
+ *   report. So two watchers that disagree on a role do not make the description alternate: the first one's holds
+ *   until it stops reporting the node, and the other's report is kept for then. A source that stops reporting a
+ *   node (a watcher's [NodeSink.replaceAll] without it) removes only its own claim.
  * - **Adding an id that exists** changes nothing but the description: same description, no event and `false`;
  *   another role, master name or group, an [RegistryEvent.Updated] and `false`. The node keeps its polling state
  *   (last INFO, interval).
@@ -34,8 +37,8 @@ public class NodeRegistry {
     private val lock = Any()
     private val nodes = LinkedHashMap<String, MonitoredNode>()
 
-    /** Per node id, each source's latest description of it, in the order the sources last reported. */
-    private val claims = HashMap<String, LinkedHashMap<Any, MonitoredNode>>()
+    /** Per node id, each source's latest description of it. */
+    private val claims = HashMap<String, HashMap<Source, MonitoredNode>>()
     private val listeners = ArrayList<RegistryListener>()
 
     /**
@@ -93,9 +96,14 @@ public class NodeRegistry {
                 awaitClose { handle.close() }
             }.buffer(Channel.UNLIMITED)
 
-    /** A sink through which one source (a watcher) reports its nodes; its claims are its own. */
-    internal fun sink(source: Any): NodeSink =
-        object : NodeSink {
+    /**
+     * A sink through which one source (a watcher) reports its nodes; its claims are its own. Sources of a lower
+     * [rank] win over higher ones when their descriptions differ; by hand ranks above every sink.
+     */
+    internal fun sink(rank: Int): NodeSink {
+        require(rank >= 0) { "rank is $rank, must be >= 0" }
+        val source = Source(rank)
+        return object : NodeSink {
             override fun add(node: MonitoredNode) {
                 claim(source, node)
             }
@@ -108,20 +116,20 @@ public class NodeRegistry {
                 replace(source, nodes)
             }
         }
+    }
 
     private fun claim(
-        source: Any,
+        source: Source,
         node: MonitoredNode,
     ): Boolean =
         synchronized(lock) {
-            val byId = claims.getOrPut(node.id) { LinkedHashMap() }
-            byId.remove(source)
+            val byId = claims.getOrPut(node.id) { HashMap() }
             byId[source] = node
             put(describe(byId))
         }
 
     private fun unclaim(
-        source: Any,
+        source: Source,
         id: String,
     ) {
         synchronized(lock) {
@@ -137,7 +145,7 @@ public class NodeRegistry {
     }
 
     private fun replace(
-        source: Any,
+        source: Source,
         reported: Collection<MonitoredNode>,
     ) {
         synchronized(lock) {
@@ -151,9 +159,11 @@ public class NodeRegistry {
         }
     }
 
-    /** The description of a node from its claims: the latest that knows the role, else the latest. */
-    private fun describe(byId: Map<Any, MonitoredNode>): MonitoredNode =
-        byId.values.lastOrNull { it.role != Role.UNKNOWN } ?: byId.values.last()
+    /** The description of a node from its claims: the highest-ranked that knows the role, else the highest-ranked. */
+    private fun describe(byId: Map<Source, MonitoredNode>): MonitoredNode {
+        val ranked = byId.entries.sortedBy { it.key.rank }.map { it.value }
+        return ranked.firstOrNull { it.role != Role.UNKNOWN } ?: ranked.first()
+    }
 
     /** Makes [node] the description of its id; true if the id was not present. Under [lock]. */
     private fun put(node: MonitoredNode): Boolean {
@@ -182,8 +192,13 @@ public class NodeRegistry {
         }
     }
 
+    /** Who reports a node: by hand, or a watcher's sink; compared by identity. */
+    private class Source(
+        val rank: Int,
+    )
+
     private companion object {
-        /** The source of nodes added by hand. */
-        val MANUAL = Any()
+        /** The source of nodes added by hand: above every watcher. */
+        val MANUAL = Source(-1)
     }
 }

@@ -17,7 +17,10 @@ import java.time.Instant
  * @property consecutiveFailures failed polls since the last success.
  * @property down whether the node is declared down: at least [MonitorOptions.failureGrace] failures in a row.
  * @property polls successful polls since the node was added.
- * @property command the INFO argument the node is polled with: `everything`, or `all` where the server lacks it.
+ * @property command the INFO argument the node is polled with: `everything`, or `all` where the server lacks it or
+ *   refuses it.
+ * @property retryIn after a failed poll, the wait before the next attempt: [MonitorOptions.coolOff] doubled per
+ *   consecutive failure, capped at [MonitorOptions.maxBackoff]; null while the last poll succeeded.
  */
 public data class NodeState(
     public val node: MonitoredNode,
@@ -31,6 +34,7 @@ public data class NodeState(
     public val down: Boolean,
     public val polls: Long,
     public val command: String,
+    public val retryIn: Duration? = null,
 ) {
     /** The node's id, `host:port`. */
     public val id: String get() = node.id

@@ -16,6 +16,7 @@ import picket.core.InvalidSpecException
 import picket.core.PicketEvent
 import picket.sentinel.Picket
 import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
 
 private val log = KotlinLogging.logger {}
 
@@ -23,8 +24,12 @@ private val log = KotlinLogging.logger {}
  * Tracks every master, replica and sentinel of sentinel groups declared on [picket]: asks one sentinel of each
  * group (`SENTINEL MASTERS`, then `SENTINEL REPLICAS` and `SENTINEL SENTINELS` of each master name) every
  * [refreshEvery], and at once when Picket sees the group change (a switch, a failover's end, refreshed sentinels, a
- * subscription back, an invalidated entry). So failovers are followed within one refresh of the switch, replicas
- * added or removed and sentinels discovered within [refreshEvery].
+ * subscription back, an invalidated entry) or one of the group's sentinels announces `+switch-master`, `+slave`,
+ * `+sentinel`, `+convert-to-slave` or `+role-change` (on Picket's own subscriptions, for every master name, whether a
+ * block uses it or not). So a failover is followed one sentinel question after the first `+switch-master`, a replica
+ * or sentinel added as soon as a sentinel announces it, and one removed (which Sentinel forgets only on
+ * `SENTINEL RESET`) within [refreshEvery]. The sentinel that made the last announcement is asked first from then on
+ * (the others may not have switched yet); if it does not answer, the group's order goes on.
  *
  * Roles are the sentinels' view: a killed master stays listed, as a replica of the new master flagged down, so the
  * monitor keeps reporting it down with its last INFO. Each question is a short-lived connection made with the group's
@@ -55,9 +60,31 @@ public class SentinelNodeWatcher
         /** The last nodes seen of each group, kept when a group's sentinels cannot be reached. */
         private val lastSeen = HashMap<String, List<MonitoredNode>>()
 
+        /**
+         * Per group, the sentinel that announced the last change: it has made the change its own, so it is asked
+         * first from then on (another may not have switched yet, and would undo the change in the registry).
+         */
+        private val announcedBy = ConcurrentHashMap<String, Address>()
+
         override suspend fun watch(sink: NodeSink) {
             val changed = Channel<Unit>(Channel.CONFLATED)
-            val handle = picket.registerListener { event -> if (isChange(event)) changed.trySend(Unit) }
+            val handle =
+                picket.registerListener { event ->
+                    if (isChange(event)) {
+                        if (event is PicketEvent.SwitchMaster) event.sentinel?.let { announcedBy[event.group] = it }
+                        changed.trySend(Unit)
+                    }
+                }
+            // The sentinels' own announcements, for every master name: a switch of a master no block of this Picket
+            // uses gives no PicketEvent, and a replica or sentinel added gives none at all. The announcing sentinel
+            // has made the change its own: it is asked first (another may not have switched yet).
+            val announcements =
+                picket.registerAnnouncementListener { group, sentinel, channel, _ ->
+                    if ((groups == null || group in groups) && channel in ANNOUNCEMENTS) {
+                        announcedBy[group] = sentinel
+                        changed.trySend(Unit)
+                    }
+                }
             try {
                 while (true) {
                     refresh(sink)
@@ -65,6 +92,7 @@ public class SentinelNodeWatcher
                 }
             } finally {
                 handle.close()
+                announcements.close()
             }
         }
 
@@ -98,7 +126,8 @@ public class SentinelNodeWatcher
         /** The nodes of [group] as the first sentinel that answers sees them. */
         private suspend fun ask(group: String): List<MonitoredNode> {
             val errors = LinkedHashMap<Address, Throwable>()
-            for (sentinel in picket.status(group).sentinels) {
+            val order = (listOfNotNull(announcedBy[group]) + picket.status(group).sentinels).distinct()
+            for (sentinel in order) {
                 try {
                     return picket.askSentinel(group, sentinel) { commands -> nodesOf(group, sentinel, commands) }
                 } catch (e: CancellationException) {
@@ -108,6 +137,7 @@ public class SentinelNodeWatcher
                 ) {
                     log.debug { "sentinel $sentinel of group '$group' did not answer: ${e.message}" }
                     errors[sentinel] = e
+                    announcedBy.remove(group, sentinel)
                 }
             }
             throw IllegalStateException(
@@ -167,6 +197,10 @@ public class SentinelNodeWatcher
         override fun toString(): String = "SentinelNodeWatcher(groups=${groups ?: "all"}, refreshEvery=$refreshEvery)"
 
         public companion object {
+            /** The sentinels' announcements of a change of the nodes or their roles. */
+            private val ANNOUNCEMENTS =
+                setOf("+switch-master", "+slave", "+sentinel", "+convert-to-slave", "+role-change")
+
             /** 5 s between refreshes without a change seen. */
             @JvmField
             public val DEFAULT_REFRESH: Duration = Duration.ofSeconds(5)

@@ -6,6 +6,11 @@ import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisURI
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.codec.StringCodec
+import io.lettuce.core.output.ListOfMapsOutput
+import io.lettuce.core.output.StatusOutput
+import io.lettuce.core.protocol.CommandArgs
+import io.lettuce.core.protocol.CommandType
 import picket.core.Address
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
@@ -41,6 +46,67 @@ object Inspect {
         node: RedisNode,
         block: (RedisCommands<String, String>) -> T,
     ): T = client.connect(uri(node)).use { block(it.sync()) }
+
+    /** Sends `ACL <args>` to [node]. */
+    fun acl(
+        node: RedisNode,
+        vararg args: String,
+    ) {
+        on(node) { commands ->
+            val command = CommandArgs(StringCodec.UTF8)
+            args.forEach { command.add(it) }
+            commands.dispatch(CommandType.ACL, StatusOutput(StringCodec.UTF8), command)
+        }
+    }
+
+    /** Runs [block] on a connection to [node] authenticated as [username]. */
+    fun <T> asUser(
+        node: RedisNode,
+        username: String,
+        password: String,
+        block: (RedisCommands<String, String>) -> T,
+    ): T {
+        val uri =
+            RedisURI
+                .builder()
+                .withHost(node.host)
+                .withPort(node.port)
+                .withAuthentication(username, password)
+                .withTimeout(Duration.ofSeconds(2))
+                .build()
+        return client.connect(uri).use { block(it.sync()) }
+    }
+
+    /** The names of [node]'s clients (`CLIENT LIST`). */
+    fun clientNames(node: RedisNode): List<String> =
+        on(node) { commands ->
+            commands.clientList().lines().mapNotNull { line ->
+                line.split(' ').firstOrNull { it.startsWith("name=") }?.removePrefix("name=")
+            }
+        }
+
+    /** `SENTINEL RESET masterName` on [sentinel]: it forgets the replicas and sentinels it cannot see now. */
+    fun resetSentinel(
+        sentinel: RedisNode,
+        masterName: String,
+    ) {
+        client.connectSentinel(uri(sentinel)).use { it.sync().reset(masterName) }
+    }
+
+    /** How many other sentinels [sentinel] knows for [masterName]. */
+    fun otherSentinels(
+        sentinel: RedisNode,
+        masterName: String,
+    ): Int =
+        client.connectSentinel(uri(sentinel)).use { connection ->
+            connection
+                .sync()
+                .dispatch(
+                    CommandType.SENTINEL,
+                    ListOfMapsOutput(StringCodec.UTF8),
+                    CommandArgs(StringCodec.UTF8).add("SENTINELS").add(masterName),
+                ).size
+        }
 
     /** Every node's role as [sentinel] sees [masterName]'s group now, by id, sentinels included. */
     fun sentinelView(

@@ -4,8 +4,9 @@ package picket.monitor
  * A strict parser of Prometheus' text exposition format 0.0.4 (https://prometheus.io/docs/instrumenting/
  * exposition_formats/#text-based-format), for specs: `# HELP` and `# TYPE` lines, samples with optional labels
  * (escaped values), float values (`NaN`, `+Inf`, `-Inf` included) and optional timestamps. Anything else, a sample
- * of a family whose TYPE came after it, a duplicate TYPE or a repeated series fails with the line number. No Java
- * library on Maven Central parses this format; the format itself is written by Prometheus' own client.
+ * of a family whose TYPE came after it, a duplicate TYPE or a repeated series fails with the line number. Prometheus'
+ * own Java client writes the format but does not parse it; the parsers on Maven Central are forks of a 2016 scraper
+ * on a 2013 model artifact, unmaintained (see the module README), so this one stays.
  */
 object PromText {
     data class Sample(

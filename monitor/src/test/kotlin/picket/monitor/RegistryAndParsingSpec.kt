@@ -102,20 +102,43 @@ class RegistryAndParsingSpec :
                 listOf(RegistryEvent.Removed::class, RegistryEvent.Removed::class)
         }
 
-        test("several sources: a node stays while one source still reports it, with the latest description") {
+        test(
+            "several sources: a node stays while one source still reports it; conflicting roles do not alternate, " +
+                "the first-ranked source's description holds",
+        ) {
             val registry = NodeRegistry()
-            val one = registry.sink("one")
-            val two = registry.sink("two")
+            val events = CopyOnWriteArrayList<RegistryEvent>()
+            val one = registry.sink(0)
+            val two = registry.sink(1)
             val node = MonitoredNode(Address("10.0.0.1", 6379), Role.MASTER)
+            val other = node.copy(role = Role.REPLICA)
             one.replaceAll(listOf(node))
-            two.add(node.copy(role = Role.REPLICA))
-            registry.node(node.id)!!.role shouldBe Role.REPLICA
+            registry.registerListener { events += it }
+            // Two watchers that disagree, reporting in turn: the first-ranked one's role holds, no event at all.
+            repeat(3) {
+                two.replaceAll(listOf(other))
+                one.replaceAll(listOf(node))
+            }
+            registry.node(node.id) shouldBe node
+            events shouldBe listOf(RegistryEvent.Added(node, initial = true))
+            // When the first-ranked source stops reporting it, the other's description takes over: one Updated.
+            one.remove(node.id)
+            registry.node(node.id) shouldBe other
+            events.last() shouldBe RegistryEvent.Updated(other, node)
+            one.add(node)
+            registry.node(node.id) shouldBe node
+            // By hand ranks above every watcher.
+            val byHand = node.copy(masterName = "by-hand")
+            registry.add(byHand) shouldBe false
+            one.replaceAll(listOf(node))
+            registry.node(node.id) shouldBe byHand
+            registry.remove(node.id) shouldBe true
+            // A report without the role does not hide one that has it, whatever the ranks.
+            one.add(MonitoredNode(node.address))
+            two.add(other)
+            registry.node(node.id) shouldBe other
             two.remove(node.id)
-            registry.node(node.id)!!.role shouldBe Role.MASTER
-            // A report without the role does not hide one that has it.
-            two.add(MonitoredNode(node.address))
-            registry.node(node.id)!!.role shouldBe Role.MASTER
-            two.remove(node.id)
+            registry.node(node.id)!!.role shouldBe Role.UNKNOWN
             one.replaceAll(emptyList())
             registry.node(node.id) shouldBe null
         }

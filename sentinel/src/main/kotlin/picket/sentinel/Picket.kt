@@ -38,6 +38,7 @@ import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
 import picket.core.internal.picketCommands
+import picket.sentinel.internal.Announcements
 import picket.sentinel.internal.Clients
 import picket.sentinel.internal.DataConnections
 import picket.sentinel.internal.Engine
@@ -88,6 +89,7 @@ public class Picket : AutoCloseable {
     private val groupLock = Any()
     private val engine = Engine(::group, connections, bus)
     private val pubSubConnections = PubSubConnections()
+    private val announcements = Announcements()
     private val closed = AtomicBoolean(false)
 
     /**
@@ -496,6 +498,26 @@ public class Picket : AutoCloseable {
         }
     }
 
+    /**
+     * For Picket's own modules (the monitor): [listener] gets every announcement the group subscriptions receive
+     * (`+switch-master`, `+slave`, `+sentinel`, `+sdown`, …) as it arrives — its group, sentinel, channel and
+     * message — for every master name, used by a block or not, before Picket acts on it. It runs on the
+     * subscription's I/O thread: it must be fast and must not block; one that throws is logged. Closing the handle
+     * unregisters it.
+     */
+    @InternalPicketApi
+    public fun registerAnnouncementListener(
+        listener: (group: String, sentinel: Address, channel: String, message: String) -> Unit,
+    ): AutoCloseable = announcements.register(listener)
+
+    /**
+     * For Picket's own modules (the monitor): closes the connections, shared and dedicated, of specs with
+     * [connectionScope] ([ConnSpec.connectionScope]); the next block on such a spec connects again. Returns how many
+     * shared connections were closed.
+     */
+    @InternalPicketApi
+    public fun closeConnections(connectionScope: String): Int = connections.closeScope(connectionScope)
+
     /** Closes every subscription and connection; blocks running now fail, later ones get [PicketClosedException]. */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
@@ -520,7 +542,7 @@ public class Picket : AutoCloseable {
     private fun runtime(
         name: String,
         config: SentinelGroup,
-    ): GroupRuntime = GroupRuntime(name, config, clients, queries, connections, bus, scope)
+    ): GroupRuntime = GroupRuntime(name, config, clients, queries, connections, bus, scope, announcements)
 
     private fun validate(groups: Map<String, SentinelGroup>) {
         groups.keys.forEach { if (it.isBlank()) throw InvalidSpecException("a sentinel group name is blank") }

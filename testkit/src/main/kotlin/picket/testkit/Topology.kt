@@ -17,6 +17,7 @@ import java.net.InetSocketAddress
 import java.nio.file.Files
 import java.nio.file.Path
 import java.time.Duration
+import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicBoolean
 
 private val log = KotlinLogging.logger {}
@@ -69,6 +70,14 @@ public class Topology private constructor(
 
     /** Every node: data nodes, then sentinels. */
     public val nodes: List<RedisNode> = dataNodes + sentinels
+
+    private val extras = CopyOnWriteArrayList<RedisNode>()
+
+    /**
+     * Nodes started after [start] by [startReplica] and [startSentinel], in the order started: not in [nodes] or
+     * [dataNodes], not waited for by [awaitMaster], stopped by [close] like the others.
+     */
+    public val extraNodes: List<RedisNode> get() = extras.toList()
 
     /** The master names the sentinels monitor. */
     public val masterNames: List<String> get() = config.masterNames
@@ -152,6 +161,55 @@ public class Topology private constructor(
         tune(node)
     }
 
+    /**
+     * Starts one more data node, a replica of [masterName]'s current master (as the first live sentinel names it),
+     * and waits until it answers PING. The sentinels discover it through the master's INFO (`+slave`); to make them
+     * forget it after [stop] or [kill], send them `SENTINEL RESET`. It is listed in [extraNodes].
+     *
+     * @throws TopologyException if no sentinel names the master, or the node does not answer within [timeout].
+     */
+    @JvmOverloads
+    public fun startReplica(
+        masterName: String,
+        timeout: Duration = Duration.ofSeconds(30),
+    ): RedisNode {
+        val master = currentMaster(masterName)
+        return startExtra("$masterName-extra-${extras.size}", NodeKind.DATA, masterName, timeout) {
+            configs.writeData(it, master)
+        }
+    }
+
+    /**
+     * Starts one more sentinel, monitoring every master name at its current master (as the first live sentinel
+     * names it), and waits until it answers PING. The other sentinels discover it through the masters' hello channel
+     * (`+sentinel`); to make them forget it after [stop] or [kill], send them `SENTINEL RESET`. It is listed in
+     * [extraNodes].
+     *
+     * @throws TopologyException if no sentinel names a master, or the node does not answer within [timeout].
+     */
+    @JvmOverloads
+    public fun startSentinel(timeout: Duration = Duration.ofSeconds(30)): RedisNode {
+        val masters = masterNames.associateWith { currentMaster(it) }
+        return startExtra("sentinel-extra-${extras.size}", NodeKind.SENTINEL, null, timeout) {
+            configs.writeSentinel(it, masters)
+        }
+    }
+
+    private fun startExtra(
+        name: String,
+        kind: NodeKind,
+        masterName: String?,
+        timeout: Duration,
+        writeConfig: (RedisNode) -> Unit,
+    ): RedisNode {
+        check(!closed.get()) { "the topology is closed" }
+        val node = newNode(name, kind, masterName).also { extras += it }
+        log.info { "start extra $node" }
+        val began = System.nanoTime()
+        launch(listOf(node), { Duration.ofNanos(timeout.toNanos() - (System.nanoTime() - began)) }, writeConfig)
+        return node
+    }
+
     /** Pauses [node] with SIGSTOP: it keeps its connections open but answers nothing until [resume]. */
     public fun pause(node: RedisNode) {
         checkOwned(node)
@@ -231,10 +289,12 @@ public class Topology private constructor(
     /** Kills every node and deletes their folders; calling it again does nothing. */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
-        nodes.forEach { runCatching { it.process.kill() }.onFailure { e -> log.warn(e) { "could not kill $it" } } }
+        (nodes + extras).forEach {
+            runCatching { it.process.kill() }.onFailure { e -> log.warn(e) { "could not kill $it" } }
+        }
         admin.close()
         baseDir.toFile().deleteRecursively()
-        log.info { "topology stopped: ${nodes.size} nodes" }
+        log.info { "topology stopped: ${nodes.size + extras.size} nodes" }
     }
 
     override fun toString(): String = "Topology(${nodes.joinToString()}, $binary)"
@@ -250,7 +310,7 @@ public class Topology private constructor(
     }
 
     private fun checkOwned(node: RedisNode) {
-        require(node in nodes) { "$node is not a node of this topology" }
+        require(node in nodes || node in extras) { "$node is not a node of this topology" }
         check(!closed.get()) { "the topology is closed" }
     }
 

@@ -1,6 +1,7 @@
 package picket.monitor.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
+import io.lettuce.core.RedisCommandExecutionException
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -12,6 +13,7 @@ import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.sync.withPermit
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
+import picket.core.InternalPicketApi
 import picket.monitor.MonitorEvent
 import picket.monitor.MonitorOptions
 import picket.monitor.MonitoredNode
@@ -21,6 +23,7 @@ import picket.monitor.Role
 import picket.sentinel.Picket
 import java.time.Duration
 import java.time.Instant
+import java.util.concurrent.atomic.AtomicLong
 
 private val log = KotlinLogging.logger {}
 
@@ -28,6 +31,7 @@ private val log = KotlinLogging.logger {}
  * One node's poller: one coroutine, one connection (a direct spec of its own client name, so never shared with the
  * application's blocks), its INFO cache and its interval.
  */
+@OptIn(InternalPicketApi::class)
 internal class NodePoller(
     @Volatile var node: MonitoredNode,
     private val picket: Picket,
@@ -35,6 +39,9 @@ internal class NodePoller(
     private val permits: Semaphore,
     private val emit: (MonitorEvent) -> Unit,
 ) {
+    /** The scope of this poller's own connection, so that [stop] closes it (and no other). */
+    private val connectionScope = "${options.clientName}-${SEQUENCE.incrementAndGet()}"
+    private val permitBound = options.commandTimeout.toMillis() + BOUND_MARGIN_MS
     private val pollLock = Mutex()
     private val stateLock = Any()
     private var info: NodeInfo? = null
@@ -47,6 +54,7 @@ internal class NodePoller(
     private var failures = 0
     private var down = false
     private var polls = 0L
+    private var retryIn: Duration? = null
 
     @Volatile
     private var command = EVERYTHING
@@ -56,8 +64,10 @@ internal class NodePoller(
         job = scope.launch { loop() }
     }
 
+    /** Stops polling and closes the node's connection. */
     fun stop() {
         job?.cancel()
+        picket.closeConnections(connectionScope)
     }
 
     fun state(): NodeState =
@@ -74,6 +84,7 @@ internal class NodePoller(
                 down = down,
                 polls = polls,
                 command = command,
+                retryIn = retryIn,
             )
         }
 
@@ -94,28 +105,36 @@ internal class NodePoller(
                     emit(MonitorEvent.PollerFailed(node, e))
                     false
                 }
-            delay(if (ok) synchronized(stateLock) { interval }.toMillis() else backoff().toMillis())
+            delay(synchronized(stateLock) { if (ok) interval else retryIn ?: interval }.toMillis())
         }
     }
 
     private suspend fun poll(): Boolean =
         pollLock.withLock {
-            permits.withPermit {
-                val outcome = fetch()
-                outcome.fold(onSuccess = { succeeded(it) }, onFailure = { failed(it) })
-                outcome.isSuccess
-            }
+            val outcome = fetch()
+            outcome.fold(onSuccess = { succeeded(it) }, onFailure = { failed(it) })
+            outcome.isSuccess
         }
 
-    /** One INFO, falling back from `everything` to `all` for a server that does not know it (empty reply). */
+    /**
+     * One INFO, falling back from `everything` to `all` for a server that does not know it (an empty reply) or
+     * refuses it (an error reply: an ACL user allowed `INFO all` only, an old server).
+     *
+     * The node is connected to before a permit is taken ([Picket.withConn] connects, then runs the block): a node
+     * that does not accept connections, or drops packets, waits out its connect timeout without holding one. A
+     * permit is held only while an `INFO` is in flight on an open connection, at most [MonitorOptions.commandTimeout]
+     * (plus a margin); after a failed poll the connection is closed, so that a node that stopped answering is
+     * connected to afresh, again without a permit, on its next attempt.
+     */
     private suspend fun fetch(): Result<NodeInfo> {
         val bound = options.connectTimeout.toMillis() + options.commandTimeout.toMillis() + BOUND_MARGIN_MS
         return try {
-            var text = withTimeoutOrNull(bound) { picket.withConn(spec()) { info(command) } }
-            if (text != null && text.isBlank() && command == EVERYTHING) {
-                command = ALL
-                text = withTimeoutOrNull(bound) { picket.withConn(spec()) { info(command) } }
-            }
+            val text =
+                withTimeoutOrNull(bound) {
+                    picket.withConn(spec()) {
+                        permits.withPermit { withTimeoutOrNull(permitBound) { fetchText { info(it) } } }
+                    }
+                }
             when {
                 text == null -> Result.failure(PollTimeout("no INFO reply within $bound ms"))
                 text.isBlank() -> Result.failure(PollTimeout("empty INFO reply"))
@@ -127,7 +146,23 @@ internal class NodePoller(
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
             Result.failure(e)
+        }.also { if (it.isFailure) picket.closeConnections(connectionScope) }
+    }
+
+    /** `INFO <command>`, and `INFO all` at once if the server does not know `everything` or refuses it. */
+    private suspend fun fetchText(info: suspend (String) -> String?): String? {
+        if (command == EVERYTHING) {
+            val text =
+                try {
+                    info(EVERYTHING)
+                } catch (e: RedisCommandExecutionException) {
+                    log.info { "node ${node.id} refuses INFO everything (${e.message}): polled with INFO all" }
+                    null
+                }
+            if (!text.isNullOrBlank()) return text
+            command = ALL
         }
+        return info(ALL)
     }
 
     private fun succeeded(fresh: NodeInfo) {
@@ -154,6 +189,7 @@ internal class NodePoller(
             failingSince = null
             failures = 0
             down = false
+            retryIn = null
             polls++
         }
         recovered?.let {
@@ -174,6 +210,7 @@ internal class NodePoller(
             }
             failures++
             count = failures
+            retryIn = backoff(failures)
             if (!down && failures >= options.failureGrace) {
                 down = true
                 declared = MonitorEvent.NodeDown(node, text, failingSince!!)
@@ -195,10 +232,9 @@ internal class NodePoller(
         declared?.let(emit)
     }
 
-    /** The wait before the next attempt after failures: the cool-off, doubled per failure, capped. */
-    private fun backoff(): Duration {
-        val count = synchronized(stateLock) { failures }.coerceIn(1, MAX_DOUBLINGS)
-        val millis = options.coolOff.toMillis() shl (count - 1)
+    /** The wait before the next attempt after [count] failures: the cool-off, doubled per failure, capped. */
+    private fun backoff(count: Int): Duration {
+        val millis = options.coolOff.toMillis() shl (count.coerceIn(1, MAX_DOUBLINGS) - 1)
         return Duration.ofMillis(minOf(millis, options.maxBackoff.toMillis()))
     }
 
@@ -217,6 +253,7 @@ internal class NodePoller(
             password = if (group != null) group.password else options.password,
             tls = if (group != null) group.tls else options.tls,
             clientName = options.clientName,
+            connectionScope = connectionScope,
             connectTimeout = options.connectTimeout,
             commandTimeout = options.commandTimeout,
         )
@@ -231,6 +268,7 @@ internal class NodePoller(
         const val ALL = "all"
         private const val BOUND_MARGIN_MS = 500L
         private const val MAX_DOUBLINGS = 16
+        private val SEQUENCE = AtomicLong()
 
         /** A short description: the root cause's message, never a password (Lettuce omits them). */
         fun describe(error: Throwable): String {

@@ -20,10 +20,11 @@ internal class GroupRuntime(
     private val connections: DataConnections,
     bus: EventBus,
     parent: CoroutineScope,
+    announcements: Announcements = Announcements(),
 ) {
     private val scope = CoroutineScope(parent.coroutineContext + SupervisorJob(parent.coroutineContext[Job]))
     val resolver = GroupResolver(GroupState(name, config), queries, connections, bus, scope)
-    private val watcher = SentinelWatcher(resolver, clients, queries, bus, scope)
+    private val watcher = SentinelWatcher(resolver, clients, queries, bus, scope, announcements)
 
     init {
         resolver.onSentinelsLearnt = watcher::learnt

@@ -30,6 +30,7 @@ internal class SentinelWatcher(
     private val queries: SentinelQueries,
     private val bus: EventBus,
     private val scope: CoroutineScope,
+    private val announcements: Announcements = Announcements(),
 ) {
     private val state = resolver.state
     private val subscriptions = ConcurrentHashMap<Address, Job>()
@@ -166,6 +167,7 @@ internal class SentinelWatcher(
         channel: String,
         message: String,
     ) {
+        announcements.deliver(state.name, sentinel, channel, message)
         try {
             when (channel) {
                 "+switch-master" -> {
