@@ -1,7 +1,5 @@
 package picket.lock
 
-import io.github.oshai.kotlinlogging.KotlinLogging
-import io.lettuce.core.RedisNoScriptException
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
@@ -28,6 +26,7 @@ import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.core.ReadFrom
+import picket.core.internal.runScript
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubListener
 import picket.pubsub.PubSubMessage
@@ -43,8 +42,6 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicReference
 import java.util.function.Function
-
-private val log = KotlinLogging.logger {}
 
 /**
  * Distributed locks on the master of [spec]: leases with an owner token, a fencing token and a server-side expiry;
@@ -217,11 +214,13 @@ public class Locks
                 picket.withConnOnEpoch(spec) { epoch ->
                     // Without a known epoch no hand-over: the waiters are woken and the next attempt grants.
                     val known = if (epoch == null && !spec.isDirect) UNKNOWN_EPOCH else (epoch ?: 0L)
-                    run<Long>(
+                    runScript<Long>(
                         Scripts.RELEASE,
                         ScriptOutputType.INTEGER,
                         lockKeys(lease.name),
-                        arrayOf(lease.owner, channel(lease.name), known.toString()),
+                        lease.owner,
+                        channel(lease.name),
+                        known.toString(),
                     )
                 }
             return when (result) {
@@ -245,11 +244,12 @@ public class Locks
             val reply =
                 picket
                     .withConn(spec) {
-                        run<List<Any>>(
+                        runScript<List<Any>>(
                             Scripts.EXTEND,
                             ScriptOutputType.MULTI,
                             arrayOf(lockKey(lease.name)),
-                            arrayOf(lease.owner, holdFor.toMillis().toString()),
+                            lease.owner,
+                            holdFor.toMillis().toString(),
                         )
                     }.orEmpty()
             return when (reply.firstOrNull()) {
@@ -265,11 +265,10 @@ public class Locks
             val reply =
                 picket
                     .withConn(spec) {
-                        run<List<Any>>(
+                        runScript<List<Any>>(
                             Scripts.HOLDER,
                             ScriptOutputType.MULTI,
                             arrayOf(lockKey(name), queueKey(name)),
-                            emptyArray(),
                         )
                     }.orEmpty()
             if (reply.isEmpty()) return null
@@ -488,18 +487,16 @@ public class Locks
                 picket.withConnOnEpoch(if (mode == Mode.LEAVE) spec else acquireSpec) { epoch ->
                     // A sentinel spec's master without a known epoch yet (just switched to) grants nothing.
                     if (epoch == null && !spec.isDirect && mode != Mode.LEAVE) return@withConnOnEpoch null
-                    run<List<Any>>(
+                    runScript<List<Any>>(
                         Scripts.ACQUIRE,
                         ScriptOutputType.MULTI,
                         lockKeys(name),
-                        arrayOf(
-                            owner,
-                            holdFor.toMillis().toString(),
-                            (epoch ?: 0L).toString(),
-                            mode.code,
-                            alive.toString(),
-                            channel(name),
-                        ),
+                        owner,
+                        holdFor.toMillis().toString(),
+                        (epoch ?: 0L).toString(),
+                        mode.code,
+                        alive.toString(),
+                        channel(name),
                     )
                 } ?: return Outcome(null, 0L, epochUnknown = true)
             return if (reply[0] == 1L) {
@@ -508,21 +505,6 @@ public class Locks
                 Outcome(null, reply[1] as Long)
             }
         }
-
-        /** [script] by its SHA-1, loaded with `EVAL` the first time a server does not know it. */
-        @Suppress("SpreadOperator") // Lettuce takes the arguments as varargs; a few strings copied per script.
-        private suspend fun <T> Commands<String, String>.run(
-            script: Scripts.Script,
-            type: ScriptOutputType,
-            keys: Array<String>,
-            args: Array<String>,
-        ): T? =
-            try {
-                evalsha(script.sha, type, keys, *args)
-            } catch (e: RedisNoScriptException) {
-                log.debug { "script ${script.sha} not loaded on this node (${e.message}): sending it" }
-                eval(script.text, type, keys, *args)
-            }
 
         /** Takes [message] on the pub/sub connection's I/O thread: a grant to its waiter, a release to the first. */
         private fun onMessage(message: PubSubMessage): Boolean {

@@ -1,6 +1,6 @@
 package picket.lock
 
-import java.security.MessageDigest
+import picket.core.internal.LuaScript
 
 /**
  * The Lua scripts: every state change of a lock is one atomic script, sent by its SHA-1 (`EVALSHA`) once the server
@@ -61,8 +61,8 @@ end
      * it (granted now, or handed over earlier), else {0, pttl}. A free lock goes to the queue's first live waiter
      * before anyone else (who then queues behind, in mode 1).
      */
-    val ACQUIRE: Script =
-        Script(
+    val ACQUIRE: LuaScript =
+        LuaScript(
             COMMON +
                 """
 local owner, mode = ARGV[1], tonumber(ARGV[4])
@@ -108,8 +108,8 @@ return {0, redis.call('PTTL', lock)}
      * KEYS: lock, fence, queue, waiting. ARGV: owner, channel, epoch (-1: unknown, no hand-over: the waiters are
      * woken with `released` and the next attempt grants). Returns 1 released, 0 not held, -1 held by another.
      */
-    val RELEASE: Script =
-        Script(
+    val RELEASE: LuaScript =
+        LuaScript(
             COMMON +
                 """
 local holder = redis.call('HGET', lock, 'owner')
@@ -126,8 +126,8 @@ return 1
         )
 
     /** KEYS: lock. ARGV: owner, hold ms. Returns {1, sec, usec} extended, {0} not held, {-1} held by another. */
-    val EXTEND: Script =
-        Script(
+    val EXTEND: LuaScript =
+        LuaScript(
             """
 local holder = redis.call('HGET', KEYS[1], 'owner')
 if not holder then return {0} end
@@ -139,23 +139,12 @@ return {1, tonumber(t[1]), tonumber(t[2])}
         )
 
     /** KEYS: lock, queue. Returns {} when free, else {epoch, counter, pttl, queued}. */
-    val HOLDER: Script =
-        Script(
+    val HOLDER: LuaScript =
+        LuaScript(
             """
 local fields = redis.call('HMGET', KEYS[1], 'epoch', 'counter')
 if not fields[1] then return {} end
 return {tonumber(fields[1]), tonumber(fields[2]), redis.call('PTTL', KEYS[1]), redis.call('LLEN', KEYS[2])}
 """,
         )
-
-    /** A script's text and SHA-1, for `EVALSHA`. */
-    class Script(
-        val text: String,
-    ) {
-        val sha: String =
-            MessageDigest
-                .getInstance("SHA-1")
-                .digest(text.toByteArray(Charsets.UTF_8))
-                .joinToString("") { "%02x".format(it) }
-    }
 }

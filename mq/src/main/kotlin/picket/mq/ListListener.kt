@@ -15,8 +15,8 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
+import picket.core.internal.runScript
 import picket.mq.internal.Scripts
-import picket.mq.internal.run
 import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.atomic.AtomicBoolean
@@ -227,7 +227,7 @@ public class ListListener
                     settle { lrem(processingList, -1, message) }
                 } else {
                     settle {
-                        run<Long>(
+                        runScript<Long>(
                             Scripts.LIST_DONE,
                             ScriptOutputType.INTEGER,
                             arrayOf(processingList, attemptsHash),
@@ -246,7 +246,7 @@ public class ListListener
             e: Throwable,
         ): Nothing {
             settle {
-                run<Long>(
+                runScript<Long>(
                     Scripts.LIST_DEAD_LETTER,
                     ScriptOutputType.INTEGER,
                     arrayOf(processingList, deadList, attemptsHash),

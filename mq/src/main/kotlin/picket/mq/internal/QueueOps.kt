@@ -3,6 +3,7 @@ package picket.mq.internal
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.flow.toList
 import picket.core.ConnSpec
+import picket.core.internal.runScript
 import picket.sentinel.Picket
 import java.time.Instant
 
@@ -75,7 +76,7 @@ internal class QueueOps(
         }
         val reply =
             picket.withConn(on) {
-                run<List<Any>>(Scripts.ENQUEUE, ScriptOutputType.MULTI, keys.all + registry, *args.toTypedArray())
+                runScript<List<Any>>(Scripts.ENQUEUE, ScriptOutputType.MULTI, keys.all + registry, *args.toTypedArray())
             }!!
         val now = reply[0] as Long
         return (1 until reply.size step 2).map { i -> EnqueueReply(reply[i] as String, now, reply[i + 1] as Long) }
@@ -90,7 +91,7 @@ internal class QueueOps(
     ): TakeReply {
         val r =
             picket.withConn(spec) {
-                run<List<Any>>(
+                runScript<List<Any>>(
                     Scripts.TAKE,
                     ScriptOutputType.MULTI,
                     keys.all,
@@ -153,7 +154,7 @@ internal class QueueOps(
         }
         val reply =
             picket.withConn(idempotent) {
-                run<List<Any>>(Scripts.SETTLE, ScriptOutputType.MULTI, keys.all, *args.toTypedArray())
+                runScript<List<Any>>(Scripts.SETTLE, ScriptOutputType.MULTI, keys.all, *args.toTypedArray())
             }!!
         return reply.drop(1).map { it as Long }
     }
@@ -167,7 +168,7 @@ internal class QueueOps(
     ): Pair<Long, Long>? {
         val r =
             picket.withConn(idempotent) {
-                run<List<Any>>(
+                runScript<List<Any>>(
                     Scripts.EXTEND,
                     ScriptOutputType.MULTI,
                     keys.all,
@@ -183,7 +184,7 @@ internal class QueueOps(
     suspend fun status(keys: QueueKeys): List<Long> =
         picket
             .withConn(spec) {
-                run<List<Any>>(Scripts.STATUS, ScriptOutputType.MULTI, keys.all, keys.messagePrefix)
+                runScript<List<Any>>(Scripts.STATUS, ScriptOutputType.MULTI, keys.all, keys.messagePrefix)
             }!!
             .map { it as Long }
 
@@ -194,7 +195,7 @@ internal class QueueOps(
     ): Pair<Long, Map<String, String>> {
         val r =
             picket.withConn(spec) {
-                run<List<Any>>(Scripts.MESSAGE, ScriptOutputType.MULTI, emptyArray(), keys.message(id))
+                runScript<List<Any>>(Scripts.MESSAGE, ScriptOutputType.MULTI, emptyArray(), keys.message(id))
             }!!
         val fields = r.drop(1).chunked(2).associate { (k, v) -> k.toString() to v.toString() }
         return r[0] as Long to fields
@@ -207,7 +208,7 @@ internal class QueueOps(
     ): List<List<Any>> =
         picket
             .withConn(spec) {
-                run<List<Any>>(
+                runScript<List<Any>>(
                     Scripts.DEAD_LETTERS,
                     ScriptOutputType.MULTI,
                     keys.all,
@@ -225,7 +226,7 @@ internal class QueueOps(
         ids: List<String>,
     ): Long =
         picket.withConn(spec) {
-            run<Long>(
+            runScript<Long>(
                 Scripts.REQUEUE_DEAD,
                 ScriptOutputType.INTEGER,
                 keys.all,
@@ -238,7 +239,7 @@ internal class QueueOps(
     suspend fun clear(keys: QueueKeys): List<Long> =
         picket
             .withConn(spec) {
-                run<List<Any>>(
+                runScript<List<Any>>(
                     Scripts.CLEAR,
                     ScriptOutputType.MULTI,
                     keys.all + registry,

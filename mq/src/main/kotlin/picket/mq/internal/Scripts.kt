@@ -1,5 +1,7 @@
 package picket.mq.internal
 
+import picket.core.internal.LuaScript
+
 /**
  * The Lua scripts of the queue: every state change is one atomic script, and every time is the master's (`TIME`).
  * Documented, with the key layout, in mq/README.md. Queue-level keys come in KEYS (see [QueueKeys.all]); a message's
@@ -45,8 +47,8 @@ end
      * no message can have it yet). Returns {now, then per message, in order: its outcome, and the ready list's length
      * after it if it was put in that list (-1: it was not)}.
      */
-    val ENQUEUE: Script =
-        Script(
+    val ENQUEUE: LuaScript =
+        LuaScript(
             NOW + PLACE +
                 """
 local prefix, channel = ARGV[1], ARGV[2]
@@ -120,8 +122,8 @@ return reply
      * #redelivered, #dead-lettered, their ids..., then 7 fields per taken message: id, payload, attempt, created,
      * lease deadline, last error, due}.
      */
-    val TAKE: Script =
-        Script(
+    val TAKE: LuaScript =
+        LuaScript(
             NOW +
                 """
 local prefix = ARGV[1]
@@ -201,8 +203,8 @@ return reply
      * dead-lettered; 0 for either when the lease is no longer this one's (it expired and was taken again, or the queue
      * was cleared): nothing changed for that message.
      */
-    val SETTLE: Script =
-        Script(
+    val SETTLE: LuaScript =
+        LuaScript(
             NOW + PLACE +
                 """
 local prefix = ARGV[1]
@@ -271,8 +273,8 @@ return reply
         )
 
     /** KEYS: the queue's keys. ARGV: message prefix, id, lease token, ms. Returns {1, now, deadline} or {0, now}. */
-    val EXTEND: Script =
-        Script(
+    val EXTEND: LuaScript =
+        LuaScript(
             NOW +
                 """
 local key = ARGV[1] .. ARGV[2]
@@ -289,8 +291,8 @@ return {1, now, deadline}
      * KEYS: the queue's keys. ARGV: message prefix. Returns {now, ready, delayed, in flight, recently done, dead, age
      * of the oldest ready message in ms (-1: none), enqueued, done, retried, dead-lettered, redelivered}.
      */
-    val STATUS: Script =
-        Script(
+    val STATUS: LuaScript =
+        LuaScript(
             NOW +
                 """
 local oldest = -1
@@ -307,8 +309,8 @@ return {now, redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.ca
         )
 
     /** KEYS: none. ARGV: the message's key. Returns {now, field, value, ...} (only {now} if unknown). */
-    val MESSAGE: Script =
-        Script(
+    val MESSAGE: LuaScript =
+        LuaScript(
             NOW +
                 """
 local reply = {now}
@@ -321,8 +323,8 @@ return reply
      * KEYS: the queue's keys. ARGV: message prefix, first index, count. Returns {now, then 6 fields per dead letter,
      * newest first: id, payload, attempts, error, dead_at, created}.
      */
-    val DEAD_LETTERS: Script =
-        Script(
+    val DEAD_LETTERS: LuaScript =
+        LuaScript(
             NOW +
                 """
 local reply = {now}
@@ -341,8 +343,8 @@ return reply
      * KEYS: the queue's keys. ARGV: message prefix, wake channel, then the ids to re-queue (none: every dead letter).
      * Each goes back to the ready list with its attempt count reset and its last error kept. Returns how many.
      */
-    val REQUEUE_DEAD: Script =
-        Script(
+    val REQUEUE_DEAD: LuaScript =
+        LuaScript(
             NOW + PLACE +
                 """
 local ids = {}
@@ -372,8 +374,8 @@ return n
      * KEYS: the queue's keys, then the registry of queue names. ARGV: message prefix, queue name. Deletes every
      * message and structure of the queue. Returns {ready, delayed, in flight, recently done, dead}: what was deleted.
      */
-    val CLEAR: Script =
-        Script(
+    val CLEAR: LuaScript =
+        LuaScript(
             """
 local counts = {}
 local function drop(ids)
@@ -395,8 +397,8 @@ return counts
      * List listener, KEYS: processing list, dead list, attempts hash. ARGV: the message. Moves one occurrence and
      * forgets its attempt count; returns 1, or 0 if it was not in the processing list.
      */
-    val LIST_DEAD_LETTER: Script =
-        Script(
+    val LIST_DEAD_LETTER: LuaScript =
+        LuaScript(
             """
 redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
@@ -410,8 +412,8 @@ return 1
      * processing list and forgets its attempt count (for a message that failed or was recovered before: the others
      * have none, and are removed with a plain `LREM`). Returns what `LREM` did.
      */
-    val LIST_DONE: Script =
-        Script(
+    val LIST_DONE: LuaScript =
+        LuaScript(
             """
 redis.call('HDEL', KEYS[2], ARGV[1])
 return redis.call('LREM', KEYS[1], -1, ARGV[1])

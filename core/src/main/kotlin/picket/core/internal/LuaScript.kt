@@ -1,15 +1,17 @@
-package picket.mq.internal
+package picket.core.internal
 
 import io.lettuce.core.RedisNoScriptException
 import io.lettuce.core.ScriptOutputType
 import picket.core.Commands
+import picket.core.InternalPicketApi
 import java.security.MessageDigest
 
-/** A Lua script and its SHA-1, run with `EVALSHA` and loaded with `EVAL` where the node does not have it yet. */
-internal class Script(
-    val text: String,
+/** A Lua script and its SHA-1, run with `EVALSHA` and sent with `EVAL` where the node does not have it yet. */
+@InternalPicketApi
+public class LuaScript(
+    public val text: String,
 ) {
-    val sha: String =
+    public val sha: String =
         MessageDigest
             .getInstance("SHA-1")
             .digest(text.toByteArray(Charsets.UTF_8))
@@ -18,11 +20,12 @@ internal class Script(
 
 /**
  * Runs [script] by its digest; a node that does not know it (a new master after a failover, `SCRIPT FLUSH`) gets the
- * text once. Neither call can run the script twice: `NOSCRIPT` means it did not run.
+ * text once, with `EVAL`, and keeps it. Neither call can run the script twice: `NOSCRIPT` means it did not run.
  */
-@Suppress("SpreadOperator") // the script's arguments, a handful each
-internal suspend fun <T> Commands<String, String>.run(
-    script: Script,
+@InternalPicketApi
+@Suppress("SpreadOperator") // Lettuce takes the arguments as varargs: copied once per call
+public suspend fun <T> Commands<String, String>.runScript(
+    script: LuaScript,
     type: ScriptOutputType,
     keys: Array<String>,
     vararg args: String,
@@ -30,7 +33,7 @@ internal suspend fun <T> Commands<String, String>.run(
     try {
         evalsha(script.sha, type, keys, *args)
     } catch (
-        // NOSCRIPT: the script did not run; it runs now, by its text, and the node keeps it.
+        // NOSCRIPT: the script did not run; it runs now, by its text.
         @Suppress("SwallowedException") e: RedisNoScriptException,
     ) {
         eval(script.text, type, keys, *args)
