@@ -18,8 +18,8 @@ private val log = KotlinLogging.logger {}
 
 /**
  * The replies to one bus instance's calls: one coroutine reads the instance's reply list (`BLPOP` on a dedicated
- * connection it holds, then whatever else is there in one `LPOP`) and completes each pending call by its id. Replies for
- * calls no longer pending (timed out, or a duplicate) are dropped.
+ * connection it holds, then whatever else is there in one `LPOP`) and completes each pending call by its id.
+ * Replies for calls no longer pending (timed out, or a duplicate) are dropped.
  */
 internal class Replies(
     private val picket: Picket,
