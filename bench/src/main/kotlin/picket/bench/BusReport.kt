@@ -19,8 +19,10 @@ class BusReport(
         )
         md.line()
         md.line(
-            "Round trips: ${fmtOps(result.calls.toDouble())} calls of a method that returns its 16-byte-or-so " +
-                "string argument, the caller keeping ${result.concurrency} in flight, timed from the first call to " +
+            "Round trips: ${fmtOps(
+                result.calls.toDouble(),
+            )} calls of a method that returns its short string argument " +
+                "(`v-<n>`), the caller keeping ${result.concurrency} in flight, timed from the first call to " +
                 "the last answer; latency per call, from its start to its answer. *$PICKET*: a service `Bus` " +
                 "(`register(EchoService::echo)`, `serve(concurrency = ${result.workers})`) and a caller `Bus`, each " +
                 "on its own Picket, `call(String::class.java, \"bench_echo\", listOf(value))` (default settings: " +
@@ -72,7 +74,7 @@ class BusReport(
     /** Medians over the rounds of each client's latencies and CPU per call. */
     private fun latencyTable(md: Markdown) {
         md.table(
-            listOf(">client", ">p50 ms", ">p99 ms", ">server CPU µs/call", ">client JVM CPU µs/call"),
+            listOf("client", ">p50 ms", ">p99 ms", ">server CPU µs/call", ">client JVM CPU µs/call"),
             listOf(PICKET, PLAIN, REDISSON).map { client ->
                 val rounds = result.rounds.filter { it.client == client }
                 listOf(
