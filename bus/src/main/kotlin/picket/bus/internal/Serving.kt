@@ -68,23 +68,40 @@ internal class Serving(
      * [Scripts.START]). A reply that could not be sent is sent again with the next step ([REPLY_ATTEMPTS] in all).
      */
     private suspend fun takeLoop(n: Int) {
+        val outbox = Outbox()
+        try {
+            serveLoop(n, outbox)
+        } finally {
+            // Stopped or cancelled with a reply not yet sent: send it (a duplicate, if its step did run, is harmless).
+            outbox.finished?.let { withContext(NonCancellable) { reply(it) } }
+        }
+    }
+
+    /** The reply a worker has yet to send (with its next step). */
+    private class Outbox {
+        var finished: Finished? = null
+    }
+
+    private suspend fun serveLoop(
+        n: Int,
+        outbox: Outbox,
+    ) {
         var turn = n
         var backoff = MIN_BACKOFF_MS
-        var finished: Finished? = null
         while (!stopping.get()) {
             try {
                 core.picket.withDedicatedConn(core.blockingSpec) {
                     while (!stopping.get()) {
                         val order = List(queues.size) { queues[(it + turn) % queues.size] }
                         turn++
-                        val taken = step(order, finished)
-                        finished = null
+                        val taken = step(order, outbox.finished)
+                        outbox.finished = null
                         backoff = MIN_BACKOFF_MS
                         val call =
                             taken ?: brpop(core.blockSeconds, *order.toTypedArray())?.let { popped ->
                                 start(byQueue.getValue(popped.key), popped.value)
                             } ?: continue
-                        finished = handle(call)
+                        outbox.finished = handle(call)
                     }
                 }
             } catch (e: CancellationException) {
@@ -93,12 +110,11 @@ internal class Serving(
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
                 log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
-                finished = finished?.retried()
+                outbox.finished = outbox.finished?.retried()
                 delay(backoff)
                 backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
             }
         }
-        finished?.let { withContext(NonCancellable) { reply(it) } }
     }
 
     /** Ends [finished] (if any) and takes the next call without blocking: a [Scripts.STEP]. */
