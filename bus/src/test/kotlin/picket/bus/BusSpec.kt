@@ -17,6 +17,7 @@ import io.lettuce.core.ScanCursor
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
@@ -202,6 +203,32 @@ class BusSpec :
                 // Fair: the queues' order rotates per take, so b1 runs before a2 whatever the rotation.
                 (recorder.seen.indexOf("b1") < recorder.seen.indexOf("a2")) shouldBe true
                 picket.withConn(spec) { llen(root + "proc:" + service.instanceId) } shouldBe 0L
+            }
+        }
+
+        test("an idle worker blocks on BRPOP alone: no step script (no RPOP) while nothing is queued") {
+            withTimeout(30.seconds) {
+                val service = bus("idle", prefix = "idle_")
+                service.register(MathService()::sum)
+                service.serve(concurrency = 2)
+                bus("idle").call("idle_sum", 1, 2) shouldBe 3
+
+                // Only the step script pops with RPOP on this topology (every bus of the spec is idle by now).
+                suspend fun rpops(): Long =
+                    picket
+                        .withConn(spec) { info("commandstats") }
+                        .orEmpty()
+                        .lines()
+                        .firstOrNull { it.startsWith("cmdstat_rpop:") }
+                        ?.substringAfter("calls=")
+                        ?.substringBefore(",")
+                        ?.toLong() ?: 0L
+                // Once the call's step and one BRPOP (1 s) are over, a 2.5 s window sees no RPOP at all.
+                eventually(15.seconds) {
+                    val before = rpops()
+                    delay(2_500)
+                    rpops() shouldBe before
+                }
             }
         }
 

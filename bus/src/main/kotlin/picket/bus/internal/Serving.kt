@@ -91,16 +91,17 @@ internal class Serving(
         while (!stopping.get()) {
             try {
                 core.picket.withDedicatedConn(core.blockingSpec) {
+                    // After a BRPOP that timed out, nothing to send and nothing queued: block again without a step.
+                    var idle = false
                     while (!stopping.get()) {
                         val order = List(queues.size) { queues[(it + turn) % queues.size] }
                         turn++
-                        val taken = step(order, outbox.finished)
+                        val taken = if (idle && outbox.finished == null) null else step(order, outbox.finished)
                         outbox.finished = null
                         backoff = MIN_BACKOFF_MS
-                        val call =
-                            taken ?: brpop(core.blockSeconds, *order.toTypedArray())?.let { popped ->
-                                start(byQueue.getValue(popped.key), popped.value)
-                            } ?: continue
+                        val popped = if (taken == null) brpop(core.blockSeconds, *order.toTypedArray()) else null
+                        idle = taken == null && popped == null
+                        val call = taken ?: popped?.let { start(byQueue.getValue(it.key), it.value) } ?: continue
                         outbox.finished = handle(call)
                     }
                 }
