@@ -16,12 +16,13 @@ import kotlin.system.exitProcess
  * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,failover,monitor`, `--faults=manual,kill`,
+ * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,bus,failover,monitor`,
+ * `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
  * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--mq-warmup-ms=N`,
- * `--monitor-seconds=N` (each monitor measurement).
+ * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement).
  */
 object Bench {
     @JvmStatic
@@ -72,6 +73,9 @@ object Bench {
         options["mq-rounds"]?.let { result = result.copy(mqRounds = it.toInt()) }
         options["mq-messages"]?.let { result = result.copy(mqMessages = it.toInt()) }
         options["mq-warmup-ms"]?.let { result = result.copy(mqWarmup = Duration.ofMillis(it.toLong())) }
+        options["bus-rounds"]?.let { result = result.copy(busRounds = it.toInt()) }
+        options["bus-calls"]?.let { result = result.copy(busCalls = it.toInt()) }
+        options["bus-warmup-ms"]?.let { result = result.copy(busWarmup = Duration.ofMillis(it.toLong())) }
         return result
     }
 
@@ -99,6 +103,7 @@ object Bench {
                         val pubsub = PubSubBench(topology, events, settings, progress)
                         val lock = LockBench(topology, events, settings, progress)
                         val mq = MqBench(topology, events, settings, progress)
+                        val bus = BusBench(topology, events, settings, progress)
                         val failover = FailoverBench(topology, inspect, events, settings, progress)
                         Results(
                             started = started,
@@ -111,6 +116,7 @@ object Bench {
                             pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
                             lock = if (Settings.LOCK in wanted) lock.run() else null,
                             mq = if (Settings.MQ in wanted) mq.run() else null,
+                            bus = if (Settings.BUS in wanted) bus.run() else null,
                             failovers = if (Settings.FAILOVER in wanted) failover.run() else null,
                             monitor = if (Settings.MONITOR in wanted) MonitorBench(settings, progress).run() else null,
                             duration = Duration.ofNanos(System.nanoTime() - begin),

@@ -51,6 +51,7 @@ object Report {
         results.pubsub?.let { PubSubReport(it).write(md) }
         results.lock?.let { LockReport(it).write(md) }
         results.mq?.let { MqReport(it).write(md) }
+        results.bus?.let { BusReport(it).write(md) }
         results.monitor?.let { MonitorReport(it).write(md) }
         return md.toString()
     }

@@ -48,6 +48,7 @@ class Machine(
 }
 
 /** Everything one run of the benchmark command measured. */
+@Suppress("LongParameterList") // one figure set per benchmark, each null when not run
 class Results(
     val started: OffsetDateTime,
     val settings: Settings,
@@ -64,6 +65,8 @@ class Results(
     /** The queue benchmark (`--only=mq`); null when not run. */
     val mq: MqResult? = null,
     val monitor: MonitorResult? = null,
+    /** The bus benchmark (`--only=bus`); null when not run. */
+    val bus: BusResult? = null,
 )
 
 /** The median of [values], or null if there are none. */

@@ -5,7 +5,7 @@ import java.time.Duration
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
     /**
-     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [MQ],
+     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [MQ], [BUS],
      * [FAILOVER].
      */
     val benchmarks: Set<String> = ALL,
@@ -72,6 +72,15 @@ data class Settings(
     val mqHandlers: Int = 32,
     /** How long the master's command rate is counted, without and with an idle worker. */
     val mqIdleWindow: Duration = Duration.ofSeconds(10),
+    /** Rounds of the bus benchmark (each: every client once), after [busWarmup] of each client. */
+    val busRounds: Int = 5,
+    /** How long each client of the bus benchmark runs passes of a quarter the calls, uncounted, first. */
+    val busWarmup: Duration = Duration.ofSeconds(5),
+    /** Round-trip calls per bus measurement. */
+    val busCalls: Int = 20_000,
+    /** Calls the one caller keeps in flight, and the workers serving them. */
+    val busConcurrency: Int = 64,
+    val busWorkers: Int = 4,
     /**
      * The sentinels' INFO period (`TopologyConfig.sentinelInfoPeriod`): null, Sentinel's own 10 s, for measurements
      * (how long a demoted master keeps accepting writes depends on it); the smoke run takes the test kit's 1 s.
@@ -93,7 +102,8 @@ data class Settings(
         const val FAILOVER = "failover"
         const val MQ = "mq"
         const val MONITOR = "monitor"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, FAILOVER, MONITOR)
+        const val BUS = "bus"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, BUS, FAILOVER, MONITOR)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -130,9 +140,9 @@ data class Settings(
          */
         fun smoke(): Settings =
             Settings(
-                // The queue and monitor benchmarks are run by hand only (the suite's time budget; the monitor's
+                // The queue, bus and monitor benchmarks are run by hand only (the suite's time budget; the monitor's
                 // starts 50 nodes of its own).
-                benchmarks = ALL - MQ - MONITOR,
+                benchmarks = ALL - MQ - BUS - MONITOR,
                 failoverRuns = 1,
                 beforeFault = Duration.ofMillis(500),
                 afterSwitch = Duration.ofSeconds(3),

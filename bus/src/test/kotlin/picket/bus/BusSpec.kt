@@ -17,6 +17,7 @@ import io.lettuce.core.ScanCursor
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
@@ -148,6 +149,86 @@ class BusSpec :
                 val results = coroutineScope { (1..2).map { async { caller.call("math_square", 7) } }.awaitAll() }
                 results shouldBe listOf(49, 49)
                 service.squareCalls.get() shouldBe 1
+            }
+        }
+
+        test("a busy worker takes queued calls one step each: expired ones dropped, FIFO per method, fair, recorded") {
+            withTimeout(60.seconds) {
+                val service = bus("step", prefix = "rec_")
+                val gate = Gate()
+                val recorder = Recorder()
+                service.register(gate::hold)
+                service.register(recorder::a)
+                service.register(recorder::b)
+                val server = service.serve(concurrency = 1)
+                val caller = bus("step")
+                val root = "picket:bus:{step}:"
+
+                suspend fun queued(
+                    method: String,
+                    length: Long,
+                ) = eventually(10.seconds) { picket.withConn(spec) { llen(root + "q:" + method) } shouldBe length }
+                val first = caller.run("rec_hold", emptyList())
+                gate.entered.receive()
+                // Queued behind the held call: one whose caller gives up first, then a, b and another held call.
+                val expired = caller.run("rec_a", listOf(0), timeout = Duration.ofMillis(300))
+                queued("rec_a", 1)
+                val calls = mutableListOf<BusCall>()
+                for (n in 1..3) {
+                    calls += caller.run("rec_a", listOf(n))
+                    queued("rec_a", n + 1L)
+                }
+                for (n in 1..2) {
+                    calls += caller.run("rec_b", listOf(n))
+                    queued("rec_b", n.toLong())
+                }
+                val second = caller.run("rec_hold", emptyList())
+                queued("rec_hold", 1)
+                shouldThrow<CallTimeoutException> { expired.await() }
+
+                gate.release.send(Unit)
+                first.await() shouldBe "held"
+                // The second held call was taken by a step: recorded as running on the instance while it runs.
+                gate.entered.receive()
+                val running = picket.withConn(spec) { lrange(root + "proc:" + service.instanceId, 0, -1) }
+                running.size shouldBe 1
+                running.single() shouldContain "\"method\":\"rec_hold\""
+                gate.release.send(Unit)
+                second.await() shouldBe "held"
+                calls.map { it.await() } shouldBe listOf(1, 2, 3, 1, 2)
+
+                server.skipped shouldBe 1L
+                recorder.seen.filter { it.startsWith("a") } shouldBe listOf("a1", "a2", "a3")
+                recorder.seen.filter { it.startsWith("b") } shouldBe listOf("b1", "b2")
+                // Fair: the queues' order rotates per take, so b1 runs before a2 whatever the rotation.
+                (recorder.seen.indexOf("b1") < recorder.seen.indexOf("a2")) shouldBe true
+                picket.withConn(spec) { llen(root + "proc:" + service.instanceId) } shouldBe 0L
+            }
+        }
+
+        test("an idle worker blocks on BRPOP alone: no step script (no RPOP) while nothing is queued") {
+            withTimeout(30.seconds) {
+                val service = bus("idle", prefix = "idle_")
+                service.register(MathService()::sum)
+                service.serve(concurrency = 2)
+                bus("idle").call("idle_sum", 1, 2) shouldBe 3
+
+                // Only the step script pops with RPOP on this topology (every bus of the spec is idle by now).
+                suspend fun rpops(): Long =
+                    picket
+                        .withConn(spec) { info("commandstats") }
+                        .orEmpty()
+                        .lines()
+                        .firstOrNull { it.startsWith("cmdstat_rpop:") }
+                        ?.substringAfter("calls=")
+                        ?.substringBefore(",")
+                        ?.toLong() ?: 0L
+                // Once the call's step and one BRPOP (1 s) are over, a 2.5 s window sees no RPOP at all.
+                eventually(15.seconds) {
+                    val before = rpops()
+                    delay(2_500)
+                    rpops() shouldBe before
+                }
             }
         }
 

@@ -1,6 +1,7 @@
 package picket.bus
 
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.delay
 import java.time.Instant
 import java.util.UUID
@@ -87,4 +88,31 @@ interface MathApi {
         a: Int,
         b: Int,
     ): java.util.concurrent.CompletableFuture<Int>
+}
+
+/** A call that runs until released, one release per call, to keep a worker busy while calls queue up. */
+class Gate {
+    val entered = Channel<Unit>(Channel.UNLIMITED)
+    val release = Channel<Unit>(Channel.UNLIMITED)
+
+    suspend fun hold(): String {
+        entered.send(Unit)
+        release.receive()
+        return "held"
+    }
+}
+
+/** Records the order in which its two methods ran. */
+class Recorder {
+    val seen = java.util.concurrent.CopyOnWriteArrayList<String>()
+
+    fun a(n: Int): Int {
+        seen += "a$n"
+        return n
+    }
+
+    fun b(n: Int): Int {
+        seen += "b$n"
+        return n
+    }
 }

@@ -18,8 +18,8 @@ private val log = KotlinLogging.logger {}
 
 /**
  * The replies to one bus instance's calls: one coroutine reads the instance's reply list (`BLPOP` on a dedicated
- * connection, then whatever else is there in one `LPOP`) and completes each pending call by its id. Replies for
- * calls no longer pending (timed out, or a duplicate) are dropped.
+ * connection it holds, then whatever else is there in one `LPOP`) and completes each pending call by its id.
+ * Replies for calls no longer pending (timed out, or a duplicate) are dropped.
  */
 internal class Replies(
     private val picket: Picket,
@@ -40,14 +40,18 @@ internal class Replies(
         var backoff = MIN_BACKOFF_MS
         while (scope.isActive) {
             try {
+                // One connection held for as long as it reads: given back after each read, it would be reset
+                // (UNWATCH + SELECT) before the next one, a round trip more per read.
                 picket.withDedicatedConn(blockingSpec) {
-                    val first = blpop(blockSeconds, key)
-                    if (first != null) {
-                        dispatch(first.value)
-                        if (pending.isNotEmpty()) lpop(key, DRAIN.toLong()).forEach(::dispatch)
+                    while (scope.isActive) {
+                        val first = blpop(blockSeconds, key)
+                        backoff = MIN_BACKOFF_MS
+                        if (first != null) {
+                            dispatch(first.value)
+                            if (pending.isNotEmpty()) lpop(key, DRAIN.toLong()).forEach(::dispatch)
+                        }
                     }
                 }
-                backoff = MIN_BACKOFF_MS
             } catch (e: CancellationException) {
                 throw e
             } catch (

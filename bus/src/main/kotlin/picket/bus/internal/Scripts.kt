@@ -165,6 +165,76 @@ internal object Scripts {
         )
 
     /**
+     * A worker's step, on its dedicated connection: first ends the calls it finished (each as [REPLY] does), then
+     * takes the next call without blocking. KEYS: proc, queues… (in the worker's rotated order). ARGV: retention ms,
+     * most expired requests to drop in one go, number of replies, then per reply: request, reply list, reply, cache
+     * key ('' for none), cached set, value, ttl ms (0: none). Pops the first queue with a request (`RPOP`: FIFO
+     * within a method); a request whose caller's deadline passed is dropped and the next one taken; a request
+     * cached meanwhile is returned with the cached value; any other is recorded as running (`proc`) before it is
+     * returned. Returns {dropped, 0} (nothing queued), {dropped, 1, queue index, request} (run it),
+     * {dropped, 2, queue index, request, cached value} (reply with it) or {dropped, 3, queue index, request} (no
+     * deadline: malformed).
+     */
+    val STEP =
+        Script(
+            NOW +
+                """
+                local proc = KEYS[1]
+                local retention = tonumber(ARGV[1])
+                local a = 4
+                for _ = 1, tonumber(ARGV[3]) do
+                  redis.call('LREM', proc, 1, ARGV[a])
+                  redis.call('LPUSH', ARGV[a + 1], ARGV[a + 2])
+                  redis.call('PEXPIRE', ARGV[a + 1], retention)
+                  if ARGV[a + 3] ~= '' then
+                    local ttl = tonumber(ARGV[a + 6])
+                    if ttl > 0 then
+                      redis.call('SET', ARGV[a + 3], ARGV[a + 5], 'PX', ttl)
+                      redis.call('ZADD', ARGV[a + 4], now + ttl, ARGV[a + 3])
+                    else
+                      redis.call('SET', ARGV[a + 3], ARGV[a + 5])
+                      redis.call('ZADD', ARGV[a + 4], '+inf', ARGV[a + 3])
+                    end
+                    redis.call('ZREMRANGEBYSCORE', ARGV[a + 4], '-inf', now)
+                  end
+                  a = a + 7
+                end
+                local dropped = 0
+                local most = tonumber(ARGV[2])
+                for q = 2, #KEYS do
+                  while true do
+                    local e = redis.call('RPOP', KEYS[q])
+                    if not e then break end
+                    local deadline = tonumber(string.match(e, '^{"deadline":(%d+)'))
+                    local req = nil
+                    if not deadline or string.find(e, '"cacheKey"', 1, true) then
+                      local ok, r = pcall(cjson.decode, e)
+                      if ok and type(r) == 'table' then
+                        req = r
+                        deadline = deadline or tonumber(r.deadline)
+                      end
+                    end
+                    if not deadline then return {dropped, 3, q - 1, e} end
+                    if now > deadline then
+                      dropped = dropped + 1
+                      if dropped >= most then return {dropped, 0} end
+                    else
+                      if req and type(req.cacheKey) == 'string' then
+                        local v = redis.call('GET', req.cacheKey)
+                        if v then return {dropped, 2, q - 1, e, v} end
+                      end
+                      redis.call('LPUSH', proc, e)
+                      local keep = deadline - now + retention
+                      if redis.call('PTTL', proc) < keep then redis.call('PEXPIRE', proc, keep) end
+                      return {dropped, 1, q - 1, e}
+                    end
+                  end
+                end
+                return {dropped, 0}
+                """.trimIndent(),
+        )
+
+    /**
      * KEYS: proc, reply list[, cache key, cached set]. ARGV: request, reply, retention ms[, value, ttl ms (0: none)].
      * Ends the call: out of proc, the reply pushed, the result cached.
      */

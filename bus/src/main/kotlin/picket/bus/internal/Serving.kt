@@ -62,39 +62,188 @@ internal class Serving(
         }
     }
 
+    /**
+     * One worker: on a dedicated connection held for as long as it works, a [Scripts.STEP] ends the call it
+     * finished and takes the next one in one round trip; only when nothing is queued does it block (`BRPOP`, then
+     * [Scripts.START]). A reply that could not be sent is sent again with the next step ([REPLY_ATTEMPTS] in all).
+     */
     private suspend fun takeLoop(n: Int) {
+        val outbox = Outbox()
+        try {
+            serveLoop(n, outbox)
+        } finally {
+            // Stopped or cancelled with a reply not yet sent: send it (a duplicate, if its step did run, is harmless).
+            outbox.finished?.let { withContext(NonCancellable) { reply(it) } }
+        }
+    }
+
+    /** The reply a worker has yet to send (with its next step). */
+    private class Outbox {
+        var finished: Finished? = null
+    }
+
+    private suspend fun serveLoop(
+        n: Int,
+        outbox: Outbox,
+    ) {
         var turn = n
         var backoff = MIN_BACKOFF_MS
         while (!stopping.get()) {
-            val order = List(queues.size) { queues[(it + turn) % queues.size] }
-            turn++
-            val popped =
-                try {
-                    core.picket
-                        .withDedicatedConn(core.blockingSpec) { brpop(core.blockSeconds, *order.toTypedArray()) }
-                        .also { backoff = MIN_BACKOFF_MS }
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
-                    delay(backoff)
-                    backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
-                    null
-                } ?: continue
-            handle(byQueue.getValue(popped.key), popped.value)
+            try {
+                core.picket.withDedicatedConn(core.blockingSpec) {
+                    // After a BRPOP that timed out, nothing to send and nothing queued: block again without a step.
+                    var idle = false
+                    while (!stopping.get()) {
+                        val order = List(queues.size) { queues[(it + turn) % queues.size] }
+                        turn++
+                        val taken = if (idle && outbox.finished == null) null else step(order, outbox.finished)
+                        outbox.finished = null
+                        backoff = MIN_BACKOFF_MS
+                        val popped = if (taken == null) brpop(core.blockSeconds, *order.toTypedArray()) else null
+                        idle = taken == null && popped == null
+                        val call = taken ?: popped?.let { start(byQueue.getValue(it.key), it.value) } ?: continue
+                        outbox.finished = handle(call)
+                    }
+                }
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
+                outbox.finished = outbox.finished?.retried()
+                delay(backoff)
+                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+            }
         }
+    }
+
+    /** Ends [finished] (if any) and takes the next call without blocking: a [Scripts.STEP]. */
+    private suspend fun picket.core.Commands<String, String>.step(
+        order: List<String>,
+        finished: Finished?,
+    ): Taken? {
+        val retention =
+            core
+                .settings()
+                .resultRetention
+                .toMillis()
+                .toString()
+        val args = ArrayList<String>(STEP_FIXED_ARGS + STEP_REPLY_ARGS)
+        args += retention
+        args += MOST_DROPPED.toString()
+        if (finished == null) {
+            args += "0"
+        } else {
+            args += "1"
+            args += finished.request.element
+            args += finished.request.replyTo
+            args += finished.reply
+            args += finished.cache?.key ?: ""
+            args += finished.cache?.set ?: ""
+            args += finished.cache?.json ?: ""
+            args += (finished.cache?.ttlMs ?: 0L).toString()
+        }
+        val keys = arrayOf(core.keys.proc(core.instance)) + order
+        val out = run<List<Any>>(Scripts.STEP, ScriptOutputType.MULTI, keys, *args.toTypedArray()).orEmpty()
+        val dropped = (out.firstOrNull() as? Long) ?: 0L
+        if (dropped > 0) {
+            skippedCount.addAndGet(dropped)
+            log.debug { "bus '${core.name}': skipped $dropped calls: their callers' deadlines passed" }
+        }
+        val kind = out.getOrNull(1) as? Long
+        if (kind == null || kind == 0L) return null
+        val method = byQueue.getValue(order[(out[2] as Long).toInt() - 1])
+        val element = out[3].toString()
+        val request = parse(element) ?: return malformed(method, element)
+        return when (kind) {
+            1L -> Taken(method, request, null)
+            2L -> Taken(method, request, out[4].toString())
+            else -> malformed(method, element)
+        }
+    }
+
+    /** After a `BRPOP`: the [Scripts.START] checks (deadline, cache meanwhile, recorded as running). */
+    private suspend fun picket.core.Commands<String, String>.start(
+        method: String,
+        element: String,
+    ): Taken? {
+        val request = parse(element) ?: return malformed(method, element)
+        val retention =
+            core
+                .settings()
+                .resultRetention
+                .toMillis()
+                .toString()
+        val started =
+            run<List<Any>>(
+                Scripts.START,
+                ScriptOutputType.MULTI,
+                listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
+                element,
+                request.deadline.toString(),
+                retention,
+            ).orEmpty()
+        return when (started.firstOrNull()) {
+            0L -> {
+                skippedCount.incrementAndGet()
+                log.debug {
+                    "bus '${core.name}': skipped call ${request.id} of '$method': its caller's deadline passed"
+                }
+                null
+            }
+
+            2L -> {
+                Taken(method, request, started[1].toString())
+            }
+
+            else -> {
+                Taken(method, request, null)
+            }
+        }
+    }
+
+    private fun malformed(
+        method: String,
+        element: String,
+    ): Taken? {
+        log.warn { "bus '${core.name}': dropped a malformed request on '$method': ${element.take(MALFORMED_SHOWN)}" }
+        return null
+    }
+
+    /** A call taken: run it, or reply with [cached] (a result cached while it was queued). */
+    private class Taken(
+        val method: String,
+        val request: Request,
+        val cached: String?,
+    )
+
+    /** A call ended: its reply (and the result to cache) to send; [attempts] sends have failed so far. */
+    private class Finished(
+        val request: Request,
+        val reply: String,
+        val cache: Cached?,
+        val attempts: Int = 0,
+    ) {
+        /** This reply after one more failed send, or null once it has failed [REPLY_ATTEMPTS] times. */
+        fun retried(): Finished? =
+            if (attempts + 1 < REPLY_ATTEMPTS) {
+                Finished(request, reply, cache, attempts + 1)
+            } else {
+                log.warn { "a bus reply could not be sent; its caller times out" }
+                null
+            }
     }
 
     /** Takes one call within [timeout] and handles it; false if none came. */
     suspend fun once(timeout: Duration): Boolean {
         val deadline = System.nanoTime() + timeout.toNanos()
         while (System.nanoTime() < deadline) {
-            val popped =
-                core.picket.withDedicatedConn(core.blockingSpec) { brpop(core.blockSeconds, *queues.toTypedArray()) }
-                    ?: continue
-            handle(byQueue.getValue(popped.key), popped.value)
+            val taken =
+                core.picket.withDedicatedConn(core.blockingSpec) {
+                    brpop(core.blockSeconds, *queues.toTypedArray())?.let { start(byQueue.getValue(it.key), it.value) }
+                } ?: continue
+            handle(taken)?.let { reply(it) }
             debugStop?.let { throw it.cause ?: it }
             return true
         }
@@ -125,57 +274,11 @@ internal class Serving(
         return Request(element, id, replyTo, deadline, node.get("cacheKey")?.takeUnless { it.isNull }?.asText(), args)
     }
 
-    private suspend fun handle(
-        method: String,
-        element: String,
-    ) {
-        val request =
-            parse(element)
-                ?: return log.warn {
-                    "bus '${core.name}': dropped a malformed request on '$method': ${element.take(
-                        200,
-                    )}"
-                }
-        val retention =
-            core
-                .settings()
-                .resultRetention
-                .toMillis()
-                .toString()
-        val started =
-            core.picket
-                .withConn(core.spec) {
-                    run<List<Any>>(
-                        Scripts.START,
-                        ScriptOutputType.MULTI,
-                        listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
-                        element,
-                        request.deadline.toString(),
-                        retention,
-                    )
-                }.orEmpty()
-        when (started.firstOrNull()) {
-            0L -> {
-                skippedCount.incrementAndGet()
-                log.debug {
-                    "bus '${core.name}': skipped call ${request.id} of '$method': its caller's deadline passed"
-                }
-            }
-
-            2L -> {
-                reply(request, okReply(request.id, started[1].toString()), null)
-            }
-
-            else -> {
-                execute(method, request)
-            }
-        }
-    }
-
-    private suspend fun execute(
-        method: String,
-        request: Request,
-    ) {
+    /** Runs [taken] (or takes its cached result): the reply to send (null: sent already, debug mode stops). */
+    private suspend fun handle(taken: Taken): Finished? {
+        val request = taken.request
+        taken.cached?.let { return Finished(request, okReply(request.id, it), null) }
+        val method = taken.method
         val owned = core.owned[method]
         val outcome =
             try {
@@ -183,26 +286,32 @@ internal class Serving(
                 Result.success(Binding.encode(method, "result", invoker.invoke(method, request.args)))
             } catch (e: CancellationException) {
                 val lost = errorReply(request.id, "lost", e, "the worker was stopped with the call running")
-                withContext(NonCancellable) { reply(request, lost, null) }
+                withContext(NonCancellable) { reply(Finished(request, lost, null)) }
                 throw e
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Throwable,
             ) {
                 Result.failure(e)
             }
+        handledCount.incrementAndGet()
         val error = outcome.exceptionOrNull()
         if (error == null) {
             val text = Json.write(outcome.getOrNull() ?: Json.nodes.nullNode())
             val ttl = owned?.entry?.cacheTtlMs ?: 0L
             val cache = request.cacheKey?.let { Cached(it, core.keys.cached(method), text, ttl) }
-            reply(request, okReply(request.id, text), cache)
-        } else {
-            val arguments = error is InvalidArgumentsException
-            val message = (error as? InvalidArgumentsException)?.reason
-            reply(request, errorReply(request.id, if (arguments) "arguments" else "remote", error, message), null)
-            if (debug) stopForDebug(method, error)
+            return Finished(request, okReply(request.id, text), cache)
         }
-        handledCount.incrementAndGet()
+        val arguments = error is InvalidArgumentsException
+        val message = (error as? InvalidArgumentsException)?.reason
+        val finished =
+            Finished(request, errorReply(request.id, if (arguments) "arguments" else "remote", error, message), null)
+        if (debug) {
+            // Sent before the worker stops, so that the caller has it when join() throws.
+            reply(finished)
+            stopForDebug(method, error)
+            return null
+        }
+        return finished
     }
 
     /** A result to cache: the entry's key, the method's set of cached keys, the JSON, the TTL (0: none). */
@@ -245,11 +354,9 @@ internal class Serving(
     }
 
     /** Ends a call (out of proc, reply pushed, result cached), retried a few times: a duplicate reply is harmless. */
-    private suspend fun reply(
-        request: Request,
-        reply: String,
-        cache: Cached?,
-    ) {
+    private suspend fun reply(finished: Finished) {
+        val request = finished.request
+        val cache = finished.cache
         val retention =
             core
                 .settings()
@@ -260,11 +367,11 @@ internal class Serving(
         val keys = listOfNotNull(proc, request.replyTo, cache?.key, cache?.set).toTypedArray()
         val args =
             if (cache == null) {
-                arrayOf(request.element, reply, retention)
+                arrayOf(request.element, finished.reply, retention)
             } else {
-                arrayOf(request.element, reply, retention, cache.json, cache.ttlMs.toString())
+                arrayOf(request.element, finished.reply, retention, cache.json, cache.ttlMs.toString())
             }
-        repeat(REPLY_ATTEMPTS) { attempt ->
+        repeat(REPLY_ATTEMPTS - finished.attempts) { attempt ->
             try {
                 core.picket.withConn(core.spec) { run<Long>(Scripts.REPLY, ScriptOutputType.INTEGER, keys, *args) }
                 return
@@ -324,5 +431,9 @@ internal class Serving(
         const val MAX_BACKOFF_MS = 1_000L
         const val REPLY_ATTEMPTS = 3
         const val DEFAULT_DRAIN_S = 10L
+        const val MOST_DROPPED = 64
+        const val STEP_FIXED_ARGS = 3
+        const val STEP_REPLY_ARGS = 7
+        const val MALFORMED_SHOWN = 200
     }
 }
