@@ -52,6 +52,8 @@ class MqResult(
     val idleWithWorker: Double,
     val idleWorkerCalls: Map<String, Long>,
     val idleWindow: Duration,
+    /** How long each client ran uncounted first. */
+    val warmup: Duration,
 )
 
 /**
@@ -104,6 +106,7 @@ class MqBench(
                 withWorker,
                 calls,
                 settings.mqIdleWindow,
+                settings.mqWarmup,
             )
         } finally {
             redisson?.shutdown()

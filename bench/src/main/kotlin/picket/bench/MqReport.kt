@@ -26,7 +26,9 @@ class MqReport(
                 "processing list and LREM once handled (at-least-once, no leases, no retries). *$REDISSON*: Redisson " +
                 "${result.redisson}, `RBlockingQueue.addAsync`; ${result.handlers} threads looping " +
                 "`pollLastAndOfferFirstTo(processing)` and `RList.remove` (the same guarantee as the plain loop). " +
-                "Medians over the rounds, after one uncounted pass of each.",
+                "Medians over the rounds, after ${result.warmup.seconds} s of uncounted passes of each client. " +
+                "CPU per message: the master's `redis-server` (`INFO cpu`, user + system) and this benchmark's " +
+                "whole JVM.",
         )
         md.line()
         val picket = median(rates(PICKET))
