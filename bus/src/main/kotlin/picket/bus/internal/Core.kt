@@ -104,6 +104,9 @@ internal class Core(
         if (closed.get()) throw PicketClosedException()
     }
 
+    /** Whether [e] (or this bus being closed) means the bus's loops must stop retrying. */
+    fun closedCause(e: Throwable): Boolean = closed.get() || e is PicketClosedException
+
     /** The settings of this bus name, stored by the first instance; read once. */
     suspend fun settings(): BusSettings {
         settingsValue?.let { return it }

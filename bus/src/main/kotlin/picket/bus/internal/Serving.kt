@@ -54,11 +54,27 @@ internal class Serving(
     override val isRunning: Boolean get() = !done.isCompleted
 
     fun start() {
-        repeat(concurrency) { n -> jobs += core.scope.launch { takeLoop(n) } }
+        repeat(concurrency) { n -> jobs += core.scope.launch { supervised(n) } }
         core.scope.launch {
             jobs.joinAll()
             unserve()
             done.complete(Unit)
+        }
+    }
+
+    /** Runs [takeLoop], restarting it if it dies of anything but cancellation: a worker never vanishes silently. */
+    private suspend fun supervised(n: Int) {
+        while (!stopping.get()) {
+            try {
+                takeLoop(n)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Throwable,
+            ) {
+                log.error(e) { "bus '${core.name}' worker $n died; restarting it" }
+                delay(MAX_BACKOFF_MS)
+            }
         }
     }
 
@@ -83,7 +99,15 @@ internal class Serving(
                     backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
                     null
                 } ?: continue
-            handle(byQueue.getValue(popped.key), popped.value)
+            try {
+                handle(byQueue.getValue(popped.key), popped.value)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                log.warn(e) { "bus '${core.name}' worker: a call of '${byQueue[popped.key]}' failed to be handled" }
+            }
         }
     }
 
@@ -142,18 +166,7 @@ internal class Serving(
                 .resultRetention
                 .toMillis()
                 .toString()
-        val started =
-            core.picket
-                .withConn(core.spec) {
-                    run<List<Any>>(
-                        Scripts.START,
-                        ScriptOutputType.MULTI,
-                        listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
-                        element,
-                        request.deadline.toString(),
-                        retention,
-                    )
-                }.orEmpty()
+        val started = start(method, request, retention) ?: return
         when (started.firstOrNull()) {
             0L -> {
                 skippedCount.incrementAndGet()
@@ -170,6 +183,56 @@ internal class Serving(
                 execute(method, request)
             }
         }
+    }
+
+    /**
+     * Records [request] as running here (START), retried with backoff until its deadline; if it never could be,
+     * the request goes back to the head of its queue (null) so that another take runs or skips it.
+     */
+    private suspend fun start(
+        method: String,
+        request: Request,
+        retention: String,
+    ): List<Any>? {
+        var backoff = MIN_BACKOFF_MS
+        while (true) {
+            try {
+                return core.picket
+                    .withConn(core.spec) {
+                        run<List<Any>>(
+                            Scripts.START,
+                            ScriptOutputType.MULTI,
+                            listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
+                            request.element,
+                            request.deadline.toString(),
+                            retention,
+                        )
+                    }.orEmpty()
+            } catch (e: CancellationException) {
+                withContext(NonCancellable) { requeue(method, request) }
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                if (core.closedCause(e) || System.currentTimeMillis() + backoff > request.deadline) {
+                    log.warn { "bus '${core.name}': call ${request.id} of '$method' could not start (${e.message})" }
+                    requeue(method, request)
+                    return null
+                }
+                log.debug { "bus '${core.name}': starting call ${request.id} failed (${e.message}); again" }
+                delay(backoff)
+                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+            }
+        }
+    }
+
+    /** Puts [request] back where `BRPOP` takes first; best effort (if Redis refuses, the caller times out). */
+    private suspend fun requeue(
+        method: String,
+        request: Request,
+    ) {
+        runCatching { core.picket.withConn(core.spec) { rpush(core.keys.queue(method), request.element) } }
+            .onFailure { log.warn { "bus '${core.name}': call ${request.id} of '$method' is lost: ${it.message}" } }
     }
 
     private suspend fun execute(
@@ -264,7 +327,12 @@ internal class Serving(
             } else {
                 arrayOf(request.element, reply, retention, cache.json, cache.ttlMs.toString())
             }
-        repeat(REPLY_ATTEMPTS) { attempt ->
+        // Retried until the caller's deadline (plus slack for clock skew): past it the caller has given up.
+        val giveUpAt = maxOf(request.deadline, System.currentTimeMillis()) + REPLY_SLACK_MS
+        var backoff = MIN_BACKOFF_MS
+        var attempt = 0
+        while (true) {
+            attempt++
             try {
                 core.picket.withConn(core.spec) { run<Long>(Scripts.REPLY, ScriptOutputType.INTEGER, keys, *args) }
                 return
@@ -273,11 +341,13 @@ internal class Serving(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                log.debug { "bus '${core.name}': reply failed (${e.message}), attempt ${attempt + 1}" }
-                delay(MIN_BACKOFF_MS * (attempt + 1))
+                if (core.closedCause(e) || System.currentTimeMillis() + backoff > giveUpAt) break
+                log.debug { "bus '${core.name}': reply failed (${e.message}), attempt $attempt" }
+                delay(backoff)
+                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
             }
         }
-        log.warn { "bus '${core.name}': a reply could not be sent; its caller times out" }
+        log.warn { "bus '${core.name}': a reply could not be sent after $attempt attempts; its caller times out" }
     }
 
     override suspend fun stop(drainTimeout: Duration): Boolean {
@@ -322,7 +392,7 @@ internal class Serving(
     private companion object {
         const val MIN_BACKOFF_MS = 50L
         const val MAX_BACKOFF_MS = 1_000L
-        const val REPLY_ATTEMPTS = 3
+        const val REPLY_SLACK_MS = 2_000L
         const val DEFAULT_DRAIN_S = 10L
     }
 }

@@ -1,0 +1,118 @@
+package picket.bus
+
+import io.kotest.assertions.nondeterministic.eventually
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.shouldBe
+import io.lettuce.core.RedisClient
+import io.lettuce.core.api.sync.RedisCommands
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.withTimeout
+import picket.core.Address
+import picket.core.ConnSpec
+import picket.sentinel.Picket
+import picket.sentinel.SentinelGroup
+import picket.testkit.RedisNode
+import picket.testkit.Topology
+import picket.testkit.TopologyConfig
+import picket.testkit.TopologyExtension
+import java.time.Duration
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.time.Duration.Companion.seconds
+
+/**
+ * The bus under faults (Redis errors, a paused master, blocking methods), on a topology of its own (1 master,
+ * 1 replica, 3 sentinels) whose sentinels wait 10 s before calling a paused master down: no failover here.
+ */
+class BusFaultsSpec :
+    FunSpec({
+        val topology =
+            install(TopologyExtension()) {
+                replicasPerMaster = 1
+                downAfter = Duration.ofSeconds(10)
+            }
+        val masterName = TopologyConfig.DEFAULT_MASTER_NAME
+        val pickets = CopyOnWriteArrayList<Picket>()
+        val buses = CopyOnWriteArrayList<Bus>()
+
+        fun newPicket(): Picket =
+            Picket().also {
+                it.setSentinelGroups("main" to SentinelGroup(topology.sentinels.map { s -> Address(s.host, s.port) }))
+                pickets += it
+            }
+        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName, commandTimeout = Duration.ofSeconds(3))
+        val settings = BusSettings(lease = Duration.ofMillis(1_500), defaultTimeout = Duration.ofSeconds(10))
+
+        fun bus(
+            name: String,
+            prefix: String = "",
+            on: Picket = newPicket(),
+            connSpec: ConnSpec = spec,
+            busSettings: BusSettings = settings,
+        ): Bus = Bus(on, name, connSpec, prefix, busSettings).also { buses += it }
+
+        afterSpec {
+            buses.forEach { runCatching { it.close() } }
+            pickets.forEach { runCatching { it.close() } }
+        }
+
+        test("a Redis error when a call starts: the worker retries until repaired, answers it, and keeps serving") {
+            withTimeout(30.seconds) {
+                val service = bus("startfail", prefix = "math_")
+                service.register(MathService()::sum)
+                val server = service.serve()
+                val caller = bus("startfail")
+                caller.call("math_sum", 1, 2) shouldBe 3
+                val proc = "picket:bus:{startfail}:proc:${service.instanceId}"
+                onMaster(topology, masterName) { set(proc, "not a list") } // START's LPUSH now fails: WRONGTYPE
+                val pending = caller.run("math_sum", listOf(2, 3), timeout = Duration.ofSeconds(8))
+                eventually(5.seconds) {
+                    onMaster(topology, masterName) { llen("picket:bus:{startfail}:q:math_sum") } shouldBe
+                        0L
+                }
+                delay(400) // the fault lasts a while: START fails several times
+                onMaster(topology, masterName) { del(proc) }
+                pending.await() shouldBe 5
+                server.isRunning shouldBe true
+                caller.call("math_sum", 4, 4) shouldBe 8
+                server.handled shouldBe 3L
+            }
+        }
+
+        test("a reply refused by Redis for a second (WRONGTYPE on the reply list): retried, the call returns") {
+            withTimeout(30.seconds) {
+                // Not a paused master: commands written to a paused master's socket still run when it resumes, so a
+                // client-side timeout does not fail a REPLY there. A Redis error does.
+                val service = bus("replyfail", prefix = "s_")
+                val slow = Slow()
+                service.register(slow::sleep, name = "s_sleep")
+                service.serve()
+                val caller = bus("replyfail")
+                val replies = "picket:bus:{replyfail}:replies:${caller.instanceId}"
+                val pending = caller.run("s_sleep", listOf(300), timeout = Duration.ofSeconds(10))
+                slow.started.await()
+                onMaster(topology, masterName) { set(replies, "not a list") } // REPLY's LPUSH fails: WRONGTYPE
+                delay(1_500) // the method ends meanwhile; its REPLY keeps failing
+                onMaster(topology, masterName) { del(replies) }
+                pending.await() shouldBe "slept"
+            }
+        }
+    })
+
+/** Runs [block] on the current master through a plain client (outside Picket). */
+internal fun <T> onMaster(
+    topology: Topology,
+    masterName: String,
+    block: RedisCommands<String, String>.() -> T,
+): T {
+    val node = topology.currentMaster(masterName)
+    val client = RedisClient.create("redis://${node.host}:${node.port}")
+    try {
+        return client.connect().sync().block()
+    } finally {
+        client.shutdown()
+    }
+}
