@@ -1,8 +1,10 @@
 package picket.bus
 
 import io.kotest.assertions.nondeterministic.eventually
+import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.shouldBe
 import io.lettuce.core.RedisClient
 import io.lettuce.core.api.sync.RedisCommands
@@ -98,6 +100,41 @@ class BusFaultsSpec :
                 delay(1_500) // the method ends meanwhile; its REPLY keeps failing
                 onMaster(topology, masterName) { del(replies) }
                 pending.await() shouldBe "slept"
+            }
+        }
+
+        test(
+            "cleanup() by a bus still open stays clean (two leases later, and after close); a dead caller's replies go",
+        ) {
+            withTimeout(30.seconds) {
+                val service = bus("tidy", prefix = "s_")
+                val slow = Slow()
+                service.register(slow::sleep, name = "s_sleep")
+                service.serve()
+                val caller = bus("tidy")
+                caller.call("s_sleep", 1) shouldBe "slept"
+                // A caller that never registers, gives up on a call and dies: its reply comes later, into its list.
+                val deadPicket = newPicket()
+                val dead = bus("tidy", on = deadPicket)
+                shouldThrow<CallTimeoutException> {
+                    dead.call(
+                        "s_sleep",
+                        listOf(600),
+                        timeout = Duration.ofMillis(200),
+                    )
+                }
+                deadPicket.close()
+                val deadReplies = "picket:bus:{tidy}:replies:${dead.instanceId}"
+                eventually(5.seconds) { onMaster(topology, masterName) { exists(deadReplies) } shouldBe 1L }
+                service.close()
+
+                fun keys() = onMaster(topology, masterName) { keys("picket:bus:{tidy}:*") }
+                caller.cleanup()
+                keys().shouldBeEmpty()
+                delay(3_000) // two leases: the caller's heartbeat ran meanwhile
+                keys().shouldBeEmpty()
+                caller.close()
+                keys().shouldBeEmpty()
             }
         }
     })

@@ -91,6 +91,7 @@ internal class Core(
     @Volatile
     private var registryLoadedAt = 0L
     private val beating = AtomicBoolean(false)
+    private val repliesIndexed = AtomicBoolean(false)
 
     init {
         if (name.isBlank()) throw InvalidSpecException("bus name is blank")
@@ -275,6 +276,7 @@ internal class Core(
                 .also { node -> cacheKey?.let { node.put("cacheKey", it) } }
         request.putObject("args").setAll<JsonNode>(bound)
         val tail = Json.write(request).substring(1)
+        indexReplies()
         replies.start()
         startBeating()
         val waiting = CompletableDeferred<JsonNode>()
@@ -309,6 +311,13 @@ internal class Core(
         } finally {
             replies.pending.remove(id)
         }
+    }
+
+    /** Names this instance's reply list in the index once (a caller that never registers has it too), for cleanup. */
+    private suspend fun indexReplies() {
+        if (repliesIndexed.get()) return
+        picket.withConn(spec) { sadd(keys.index, keys.replies(instance)) }
+        repliesIndexed.set(true)
     }
 
     private suspend fun timedOut(
@@ -395,7 +404,8 @@ internal class Core(
             deleted += del(keys.index) ?: 0
         }
         registry.set(emptyMap())
-        settingsValue = null
+        // The settings stay known here: forgetting them would make this instance's next heartbeat or call run INIT,
+        // which writes the settings and the index back (a cleaned bus must stay clean while this instance lives).
         return deleted
     }
 
