@@ -6,6 +6,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.shouldBe
+import io.lettuce.core.Range
 import io.lettuce.core.RedisClient
 import io.lettuce.core.api.sync.RedisCommands
 import kotlinx.coroutines.async
@@ -23,6 +24,9 @@ import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.concurrent.thread
 import kotlin.time.Duration.Companion.seconds
 
 /**
@@ -137,6 +141,55 @@ class BusFaultsSpec :
                 keys().shouldBeEmpty()
             }
         }
+
+        test("blocking methods, more at once than cores, each longer than the lease: the service keeps its lease") {
+            withTimeout(40.seconds) {
+                val service = bus("blocking", prefix = "b_")
+                service.register(Blocker()::block, name = "b_block")
+                service.serve(concurrency = 2 * Runtime.getRuntime().availableProcessors() + 2)
+                val caller = bus("blocking")
+                eventually(5.seconds) { caller.method("b_block")!!.workers shouldBe 1 }
+                // Watched from a thread of its own through a plain client: the service's worker lease, by the master's
+                // clock.
+                val lapses = AtomicInteger()
+                val watching = AtomicBoolean(true)
+                val watcher =
+                    thread(name = "lease-watcher") {
+                        val node = topology.currentMaster(masterName)
+                        val client = RedisClient.create("redis://${node.host}:${node.port}")
+                        try {
+                            val redis = client.connect().sync()
+                            while (watching.get()) {
+                                val (s, us) = redis.time()
+                                val now = s.toLong() * 1_000 + us.toLong() / 1_000
+                                val live =
+                                    redis.zcount(
+                                        "picket:bus:{blocking}:workers:b_block",
+                                        Range.create(now.toDouble(), Double.MAX_VALUE),
+                                    )
+                                if (live == 0L) lapses.incrementAndGet()
+                                Thread.sleep(50)
+                            }
+                        } finally {
+                            client.shutdown()
+                        }
+                    }
+                try {
+                    val results =
+                        coroutineScope {
+                            List(2 * Runtime.getRuntime().availableProcessors() + 2) {
+                                async { caller.call("b_block", listOf(2_500L), timeout = Duration.ofSeconds(20)) }
+                            }.awaitAll()
+                        }
+                    results.toSet() shouldBe setOf("blocked")
+                } finally {
+                    watching.set(false)
+                    watcher.join()
+                }
+                lapses.get() shouldBe 0
+                caller.method("b_block")!!.workers shouldBe 1
+            }
+        }
     })
 
 /** Runs [block] on the current master through a plain client (outside Picket). */
@@ -151,5 +204,13 @@ internal fun <T> onMaster(
         return client.connect().sync().block()
     } finally {
         client.shutdown()
+    }
+}
+
+/** A plain method that blocks its thread. */
+class Blocker {
+    fun block(ms: Long): String {
+        Thread.sleep(ms)
+        return "blocked"
     }
 }

@@ -413,7 +413,9 @@ internal class Core(
 
     fun startBeating() {
         if (!beating.compareAndSet(false, true)) return
-        scope.launch {
+        // A thread of its own (a view of Dispatchers.IO): a busy or blocked Dispatchers.Default cannot starve the
+        // heartbeat, whose lapse would get this instance reaped while alive.
+        scope.launch(Dispatchers.IO.limitedParallelism(1)) {
             while (isActive) {
                 val period = settings().lease.toMillis() / BEATS_PER_LEASE
                 delay(period)

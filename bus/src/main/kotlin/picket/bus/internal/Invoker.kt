@@ -1,6 +1,8 @@
 package picket.bus.internal
 
 import com.fasterxml.jackson.databind.JsonNode
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runInterruptible
 import picket.bus.BusArgs
 import picket.bus.InvalidArgumentsException
 import java.lang.reflect.InvocationTargetException
@@ -50,7 +52,12 @@ internal class FunctionInvoker(
                 Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
         }
         return try {
-            function.callSuspendBy(call)
+            if (function.isSuspend) {
+                function.callSuspendBy(call)
+            } else {
+                // A plain function may block: never on Dispatchers.Default, whose few threads the heartbeat needs.
+                runInterruptible(Dispatchers.IO) { function.callBy(call) }
+            }
         } catch (e: InvocationTargetException) {
             throw e.targetException
         }
