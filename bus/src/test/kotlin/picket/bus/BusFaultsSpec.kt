@@ -190,6 +190,34 @@ class BusFaultsSpec :
                 caller.method("b_block")!!.workers shouldBe 1
             }
         }
+
+        test("the master paused longer than the lease: nobody is reaped, running calls return, services stay listed") {
+            withTimeout(40.seconds) {
+                val slowA = Slow()
+                val slowB = Slow()
+                val a = bus("outage", prefix = "a_")
+                a.register(slowA::sleep, name = "a_sleep")
+                a.serve()
+                val b = bus("outage", prefix = "b_")
+                b.register(slowB::sleep, name = "b_sleep")
+                b.serve()
+                val caller = bus("outage")
+                val callA = caller.run("a_sleep", listOf(4_000), timeout = Duration.ofSeconds(20))
+                val callB = caller.run("b_sleep", listOf(4_000), timeout = Duration.ofSeconds(20))
+                slowA.started.await()
+                slowB.started.await()
+                val master = topology.currentMaster(masterName)
+                topology.pause(master)
+                try {
+                    delay(2_500) // the outage: longer than the 1.5 s lease, shorter than the sentinels' 10 s down-after
+                } finally {
+                    topology.resume(master)
+                }
+                callA.await() shouldBe "slept"
+                callB.await() shouldBe "slept"
+                caller.methods().map { it.name to it.workers } shouldBe listOf("a_sleep" to 1, "b_sleep" to 1)
+            }
+        }
     })
 
 /** Runs [block] on the current master through a plain client (outside Picket). */

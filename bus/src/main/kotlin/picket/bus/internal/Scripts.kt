@@ -46,8 +46,9 @@ internal object Scripts {
 
     /**
      * KEYS: instances, methods, index. ARGV: instance, lease ms, root, retention ms, number of owned methods, owned…,
-     * served… Renews the instance's leases; answers the running calls of instances whose lease ran out as lost;
-     * drops registrations without a live owner. Returns {now, owned methods missing from the registry…}.
+     * served… Renews the instance's leases; answers the running calls of instances whose lease ran out more than a
+     * lease ago as lost and drops registrations without such an owner, unless this instance's own lease had lapsed
+     * (an outage: everybody's had). Returns {now, owned methods missing from the registry…}.
      */
     val BEAT =
         Script(
@@ -55,7 +56,14 @@ internal object Scripts {
                 """
                 local root = ARGV[3]
                 local owned = tonumber(ARGV[5])
-                local expiry = now + tonumber(ARGV[2])
+                local lease = tonumber(ARGV[2])
+                local expiry = now + lease
+                -- After an outage longer than the lease every lease has lapsed: the first to beat must not reap the
+                -- others, which beat again soon. So no reaping by an instance whose own lease had lapsed, and only of
+                -- instances whose lease ran out more than one lease ago.
+                local own = redis.call('ZSCORE', KEYS[1], ARGV[1])
+                local reap = not (own and tonumber(own) < now)
+                local cutoff = now - lease
                 if #ARGV > 5 then redis.call('ZADD', KEYS[1], expiry, ARGV[1]) end
                 local missing = {}
                 for i = 6, #ARGV do
@@ -67,7 +75,8 @@ internal object Scripts {
                     redis.call('ZADD', root .. 'workers:' .. m, expiry, ARGV[1])
                   end
                 end
-                local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 16)
+                if not reap then return {now, unpack(missing)} end
+                local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, 16)
                 for _, d in ipairs(dead) do
                   local proc = root .. 'proc:' .. d
                   for _, e in ipairs(redis.call('LRANGE', proc, 0, -1)) do
@@ -85,8 +94,8 @@ internal object Scripts {
                 end
                 for _, m in ipairs(redis.call('HKEYS', KEYS[2])) do
                   local owners = root .. 'owners:' .. m
-                  redis.call('ZREMRANGEBYSCORE', owners, '-inf', now)
-                  redis.call('ZREMRANGEBYSCORE', root .. 'workers:' .. m, '-inf', now)
+                  redis.call('ZREMRANGEBYSCORE', owners, '-inf', cutoff)
+                  redis.call('ZREMRANGEBYSCORE', root .. 'workers:' .. m, '-inf', cutoff)
                   if redis.call('ZCARD', owners) == 0 then redis.call('HDEL', KEYS[2], m) end
                 end
                 return {now, unpack(missing)}
