@@ -84,7 +84,7 @@ class BusFaultsSpec :
                 pending.await() shouldBe 5
                 server.isRunning shouldBe true
                 caller.call("math_sum", 4, 4) shouldBe 8
-                server.handled shouldBe 3L
+                eventually(5.seconds) { server.handled shouldBe 3L } // counted just after the reply is sent
             }
         }
 
@@ -218,6 +218,79 @@ class BusFaultsSpec :
                 caller.methods().map { it.name to it.workers } shouldBe listOf("a_sleep" to 1, "b_sleep" to 1)
             }
         }
+
+        test(
+            "deadlines skip, timeouts typed, a cached value with no server, exceptions not cached, TTL then run again",
+        ) {
+            withTimeout(40.seconds) {
+                val service = bus("edges", prefix = "e_")
+                val counted = Counted()
+                service.register(counted::sum, name = "e_sum", cacheKey = "{a}/{b}", cacheTtl = Duration.ofSeconds(2))
+                service.register(counted::div, name = "e_div", cacheKey = "{a}/{b}")
+                service.register(Slow()::sleep, name = "e_sleep")
+                val caller = bus("edges")
+
+                // Queued while nothing serves, 300 ms to live: nobody answers; a server started later skips it.
+                shouldThrow<NoWorkerException> { caller.call("e_sum", listOf(1, 2), timeout = Duration.ofMillis(300)) }
+                    .message shouldBe "no worker serves bus method 'e_sum': nothing answered within 300 ms"
+                val first = service.serve()
+                eventually(5.seconds) { first.skipped shouldBe 1L }
+                counted.sums.get() shouldBe 0
+                first.handled shouldBe 0L
+
+                // A live worker that is too slow: CallTimeoutException.
+                shouldThrow<CallTimeoutException> {
+                    caller.call("e_sleep", listOf(2_000), timeout = Duration.ofMillis(300))
+                }.message shouldBe "bus method 'e_sleep' did not answer within 300 ms"
+
+                // Exceptions are not cached: the function runs each time.
+                shouldThrow<RemoteException> { caller.call("e_div", 1, 0) }.remoteMessage shouldBe "1 / 0"
+                shouldThrow<RemoteException> { caller.call("e_div", 1, 0) }.remoteMessage shouldBe "1 / 0"
+                counted.divs.get() shouldBe 2
+
+                // Cached: answered with no server running; after its TTL the worker runs again.
+                caller.call("e_sum", 2, 3) shouldBe 5
+                counted.sums.get() shouldBe 1
+                first.stop() // takes up to a blocking read's second
+                caller.call("e_sum", listOf(2, 3), timeout = Duration.ofMillis(300)) shouldBe 5
+                counted.sums.get() shouldBe 1
+                eventually(5.seconds) {
+                    onMaster(topology, masterName) { exists("picket:bus:{edges}:cache:e_sum:2/3") } shouldBe 0L
+                }
+                service.serve()
+                caller.call("e_sum", 2, 3) shouldBe 5
+                counted.sums.get() shouldBe 2
+            }
+        }
+
+        test("FIFO within a method, and fair across methods: one worker alternates between two full queues") {
+            withTimeout(30.seconds) {
+                val service = bus("order", prefix = "o_")
+                val recorder = Recorder()
+                service.register(recorder::a, name = "o_a")
+                service.register(recorder::b, name = "o_b")
+                val caller = bus("order")
+                val picket = newPicket()
+                val calls = mutableListOf<BusCall>()
+                // All of o_a's calls are queued before any of o_b's, each queued before the next is sent.
+                for ((method, n) in (0 until 6).map { "o_a" to it } + (0 until 6).map { "o_b" to it }) {
+                    calls += caller.run(method, listOf(n))
+                    eventually(5.seconds) {
+                        picket.withConn(spec) { llen("picket:bus:{order}:q:$method") } shouldBe n + 1L
+                    }
+                }
+                service.serve(concurrency = 1)
+                calls.forEach { it.await() }
+                val ran = recorder.ran.toList()
+                ran.filter { it.startsWith("a") } shouldBe (0 until 6).map { "a$it" }
+                ran.filter { it.startsWith("b") } shouldBe (0 until 6).map { "b$it" }
+                ran
+                    .map { it[0] }
+                    .zipWithNext()
+                    .filter { (x, y) -> x == y }
+                    .shouldBeEmpty()
+            }
+        }
     })
 
 /** Runs [block] on the current master through a plain client (outside Picket). */
@@ -240,5 +313,43 @@ class Blocker {
     fun block(ms: Long): String {
         Thread.sleep(ms)
         return "blocked"
+    }
+}
+
+/** Counts its runs: a cached sum, a division that throws for zero. */
+class Counted {
+    val sums = AtomicInteger()
+    val divs = AtomicInteger()
+
+    fun sum(
+        a: Int,
+        b: Int,
+    ): Int {
+        sums.incrementAndGet()
+        return a + b
+    }
+
+    fun div(
+        a: Int,
+        b: Int,
+    ): Int {
+        divs.incrementAndGet()
+        if (b == 0) throw ArithmeticException("$a / $b")
+        return a / b
+    }
+}
+
+/** Records the order its two methods ran in. */
+class Recorder {
+    val ran = CopyOnWriteArrayList<String>()
+
+    fun a(n: Int): Int {
+        ran += "a$n"
+        return n
+    }
+
+    fun b(n: Int): Int {
+        ran += "b$n"
+        return n
     }
 }
