@@ -383,7 +383,11 @@ internal class Serving(
         debugStop?.let { throw it }
     }
 
-    override fun joinAsync(): CompletableFuture<Unit> = core.scope.future { join() }
+    override fun joinAsync(): CompletableFuture<Void?> =
+        core.scope.future {
+            join()
+            null
+        }
 
     override fun close() {
         stopBlocking(Duration.ofSeconds(DEFAULT_DRAIN_S))
