@@ -242,7 +242,9 @@ class BusSpec :
                     "bad arguments for bus method 'math_sum': missing argument 'b'"
                 shouldThrow<ArgumentEncodingException> { caller.call("math_sum", 1, Any()) }.message!! shouldStartWith
                     "argument 'b' of bus method 'math_sum' cannot be encoded as JSON"
-                shouldThrow<RemoteException> { caller.call("math_sum", 1, "x") }.remoteType shouldContain "Exception"
+                // A wrongly typed argument, found by the worker: the parameter and the type it expects.
+                shouldThrow<InvalidArgumentsException> { caller.call("math_sum", 1, "x") }.message shouldBe
+                    "bad arguments for bus method 'math_sum': argument 'b' must be Int, got \"x\""
                 shouldThrow<NothingToServeException> { math.serve("nothing*") }
             }
         }

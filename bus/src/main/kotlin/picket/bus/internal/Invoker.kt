@@ -49,7 +49,17 @@ internal class FunctionInvoker(
                 continue
             }
             call[param] =
-                Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
+                try {
+                    Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
+                } catch (
+                    @Suppress("SwallowedException") e: IllegalArgumentException,
+                ) {
+                    val expected = param.type.toString().removePrefix("kotlin.")
+                    throw InvalidArgumentsException(
+                        method,
+                        "argument '${param.name}' must be $expected, got ${Json.write(node).take(MAX_SHOWN)}",
+                    )
+                }
         }
         return try {
             if (function.isSuspend) {
@@ -63,6 +73,8 @@ internal class FunctionInvoker(
         }
     }
 }
+
+private const val MAX_SHOWN = 100
 
 /** A function of [BusArgs]. */
 internal class ArgsInvoker(
