@@ -16,6 +16,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.PicketClosedException
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
@@ -289,6 +290,19 @@ class BusFaultsSpec :
                     .zipWithNext()
                     .filter { (x, y) -> x == y }
                     .shouldBeEmpty()
+            }
+        }
+
+        test("a bus whose Picket is closed under it stops its loops and closes: no retrying forever") {
+            withTimeout(20.seconds) {
+                val own = newPicket()
+                val service = bus("orphan", prefix = "x_", on = own)
+                service.register(MathService()::sum, name = "x_sum")
+                val server = service.serve()
+                service.call("x_sum", 1, 2) shouldBe 3
+                own.close()
+                eventually(10.seconds) { server.isRunning shouldBe false }
+                shouldThrow<PicketClosedException> { service.call("x_sum", 1, 2) }
             }
         }
     })

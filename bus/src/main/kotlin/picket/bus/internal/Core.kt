@@ -80,7 +80,7 @@ internal class Core(
     val owned = ConcurrentHashMap<String, Owned>()
     val served = ConcurrentHashMap<String, Int>()
     val servers = CopyOnWriteArrayList<Serving>()
-    val replies = Replies(picket, blockingSpec, keys.replies(instance), blockSeconds, scope)
+    val replies = Replies(picket, blockingSpec, keys.replies(instance), blockSeconds, scope) { terminate(null) }
     private val closed = AtomicBoolean(false)
     private val settingsLock = Mutex()
 
@@ -103,6 +103,16 @@ internal class Core(
 
     fun checkOpen() {
         if (closed.get()) throw PicketClosedException()
+    }
+
+    /**
+     * Closes this bus from one of its own loops, which found its Picket closed (terminal: retrying would spin
+     * forever). Runs outside the bus's scope, since closing cancels it.
+     */
+    fun terminate(cause: Throwable?) {
+        if (closed.get()) return
+        log.warn { "bus '$name': its Picket is closed (${cause?.message ?: "reply reader"}); closing the bus" }
+        CoroutineScope(Dispatchers.IO).launch { close(Duration.ZERO) }
     }
 
     /** Whether [e] (or this bus being closed) means the bus's loops must stop retrying. */
@@ -426,6 +436,10 @@ internal class Core(
                 } catch (
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
+                    if (closedCause(e)) {
+                        terminate(e)
+                        return@launch
+                    }
                     log.debug { "bus '$name' heartbeat failed: ${e.message}" }
                 }
             }

@@ -94,6 +94,12 @@ internal class Serving(
                 } catch (
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
+                    if (core.closedCause(e)) {
+                        // Terminal (the Picket or the bus is closed): stop instead of retrying forever.
+                        stopping.set(true)
+                        core.terminate(e)
+                        return
+                    }
                     log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
                     delay(backoff)
                     backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
