@@ -295,7 +295,16 @@ public class Bus
             if (debug) warnDebug(pattern)
             server.methods.forEach { core.served.merge(it, 1, Int::plus) }
             core.servers += server
-            core.beat()
+            try {
+                core.beat()
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                // Nothing half-done: the counts and the server go, as if serve had not been called.
+                core.servers.remove(server)
+                server.methods.forEach { m -> core.served.computeIfPresent(m) { _, n -> if (n <= 1) null else n - 1 } }
+                throw e
+            }
             core.startBeating()
             server.start()
             return server

@@ -305,6 +305,32 @@ class BusFaultsSpec :
                 shouldThrow<PicketClosedException> { service.call("x_sum", 1, 2) }
             }
         }
+
+        test("cache keys cannot collide; a cancelled caller's queued request is taken back and never runs") {
+            withTimeout(20.seconds) {
+                val service = bus("keys", prefix = "k_")
+                val counted = Counted()
+                service.register(Keyed::join, name = "k_join", cacheKey = "{a}/{b}")
+                service.register(Keyed::kind, name = "k_kind", cacheKey = "{x}")
+                service.register(counted::sum, name = "k_sum")
+                val caller = bus("keys")
+
+                // Queued while nothing serves, then cancelled: the request leaves the queue.
+                val picket = newPicket()
+                val call = async { caller.call("k_sum", 1, 2) }
+                eventually(5.seconds) { picket.withConn(spec) { llen("picket:bus:{keys}:q:k_sum") } shouldBe 1L }
+                call.cancel()
+                eventually(5.seconds) { picket.withConn(spec) { llen("picket:bus:{keys}:q:k_sum") } shouldBe 0L }
+
+                val server = service.serve()
+                caller.call("k_join", "1/2", "3") shouldBe "1/2+3"
+                caller.call("k_join", "1", "2/3") shouldBe "1+2/3"
+                caller.call("k_kind", 1) shouldBe "Integer"
+                caller.call("k_kind", "1") shouldBe "String"
+                eventually(5.seconds) { server.handled shouldBe 4L }
+                counted.sums.get() shouldBe 0
+            }
+        }
     })
 
 /** Runs [block] on the current master through a plain client (outside Picket). */
@@ -366,4 +392,14 @@ class Recorder {
         ran += "b$n"
         return n
     }
+}
+
+/** Cached methods whose arguments could collide in a naive cache key. */
+object Keyed {
+    fun join(
+        a: String,
+        b: String,
+    ): String = "$a+$b"
+
+    fun kind(x: Any): String = x::class.java.simpleName
 }

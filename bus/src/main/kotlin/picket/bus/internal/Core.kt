@@ -316,12 +316,31 @@ internal class Core(
                 }
             }
             val left = limit.toMillis() - (System.nanoTime() - started) / NANOS_PER_MS
-            val reply = withTimeoutOrNull(left.coerceAtLeast(1)) { waiting.await() } ?: throw timedOut(method, limit)
-            return result(method, reply)
+            return result(
+                method,
+                awaitReply(method, limit, left, waiting, "{\"deadline\":${queued.getOrNull(1)},$tail"),
+            )
         } finally {
             replies.pending.remove(id)
         }
     }
+
+    /** The reply to a queued call within [left] ms; a caller that gives up takes its request back (never run). */
+    private suspend fun awaitReply(
+        method: String,
+        limit: Duration,
+        left: Long,
+        waiting: CompletableDeferred<JsonNode>,
+        element: String,
+    ): JsonNode =
+        try {
+            withTimeoutOrNull(left.coerceAtLeast(1)) { waiting.await() } ?: throw timedOut(method, limit)
+        } catch (e: CancellationException) {
+            withContext(NonCancellable) {
+                runCatching { picket.withConn(spec) { lrem(keys.queue(method), 1, element) } }
+            }
+            throw e
+        }
 
     /** Names this instance's reply list in the index once (a caller that never registers has it too), for cleanup. */
     private suspend fun indexReplies() {
