@@ -331,6 +331,32 @@ class BusFaultsSpec :
                 counted.sums.get() shouldBe 0
             }
         }
+
+        test("registerBlocking(target, methodName): a plain method by reflection; typed errors for none or overloads") {
+            withTimeout(20.seconds) {
+                val service = bus("reflect", prefix = "r_")
+                service.registerBlocking(Counted(), "sum") shouldBe "r_sum"
+                shouldThrow<InvalidRegistrationException> {
+                    service.registerBlocking(
+                        Counted(),
+                        "nope",
+                    )
+                }.message shouldBe
+                    "bus method 'r_nope' cannot be registered: picket.bus.Counted has no public method named 'nope'"
+                shouldThrow<InvalidRegistrationException> {
+                    service.registerBlocking(
+                        Overloaded(),
+                        "f",
+                    )
+                }.message shouldBe
+                    "bus method 'r_f' cannot be registered: picket.bus.Overloaded has 2 public methods named 'f' " +
+                    "(overloads): register one through a MethodDefinition"
+                service.serve()
+                val caller = bus("reflect")
+                caller.method("r_sum")!!.params.map { it.name } shouldBe listOf("a", "b")
+                caller.call("r_sum", 20, 22) shouldBe 42
+            }
+        }
     })
 
 /** Runs [block] on the current master through a plain client (outside Picket). */
@@ -402,4 +428,11 @@ object Keyed {
     ): String = "$a+$b"
 
     fun kind(x: Any): String = x::class.java.simpleName
+}
+
+/** Two public methods of one name. */
+class Overloaded {
+    fun f(a: Int): Int = a
+
+    fun f(a: String): String = a
 }
