@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture
 import kotlin.reflect.KFunction
 import kotlin.reflect.KParameter
 import kotlin.reflect.jvm.javaMethod
+import kotlin.reflect.jvm.kotlinFunction
 
 /**
  * An RPC bus on the master of [spec] (the seed's `redis_bus.Bus`): services [register] functions, [serve] runs
@@ -93,8 +94,61 @@ public class Bus
             defaults: Map<String, Any?> = emptyMap(),
         ): String {
             val method = name ?: (prefix + function.name)
+            return registerFunction(method, function, receiver(method, function), cacheKey, cacheTtl, defaults)
+        }
+
+        /**
+         * Registers the public method [methodName] of [target] (a plain Java or Kotlin method, found by reflection;
+         * it may block: it runs on an I/O thread) as method [name] (default: [prefix] + [methodName]). Its parameter
+         * names are read from the class file: compile Java with `-parameters`.
+         *
+         * @throws InvalidRegistrationException if [target] has no such public method, has several (overloads), a
+         *   parameter has no name (compiled without `-parameters`), or as for [register].
+         */
+        @JvmOverloads
+        public fun registerBlocking(
+            target: Any,
+            methodName: String,
+            name: String? = null,
+            cacheKey: String? = null,
+            cacheTtl: Duration? = null,
+        ): String {
+            val method = name ?: (prefix + methodName)
+            val candidates = target.javaClass.methods.filter { it.name == methodName && !it.isBridge }
+            val javaMethod =
+                candidates.singleOrNull()
+                    ?: throw InvalidRegistrationException(
+                        method,
+                        if (candidates.isEmpty()) {
+                            "${target.javaClass.name} has no public method named '$methodName'"
+                        } else {
+                            "${target.javaClass.name} has ${candidates.size} public methods named '$methodName' " +
+                                "(overloads): register one through a MethodDefinition"
+                        },
+                    )
+            val function =
+                javaMethod.kotlinFunction
+                    ?: throw InvalidRegistrationException(method, "$javaMethod cannot be seen by Kotlin reflection")
+            val instance =
+                if (java.lang.reflect.Modifier
+                        .isStatic(javaMethod.modifiers)
+                ) {
+                    null
+                } else {
+                    target
+                }
+            return runBlocking { registerFunction(method, function, instance, cacheKey, cacheTtl, emptyMap()) }
+        }
+
+        private suspend fun registerFunction(
+            method: String,
+            function: KFunction<*>,
+            instance: Any?,
+            cacheKey: String?,
+            cacheTtl: Duration?,
+            defaults: Map<String, Any?>,
+        ): String {
             val values = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
-            val instance = receiver(method, function)
             val params =
                 values.mapIndexed { i, p ->
                     val paramName =
@@ -241,7 +295,16 @@ public class Bus
             if (debug) warnDebug(pattern)
             server.methods.forEach { core.served.merge(it, 1, Int::plus) }
             core.servers += server
-            core.beat()
+            try {
+                core.beat()
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                // Nothing half-done: the counts and the server go, as if serve had not been called.
+                core.servers.remove(server)
+                server.methods.forEach { m -> core.served.computeIfPresent(m) { _, n -> if (n <= 1) null else n - 1 } }
+                throw e
+            }
             core.startBeating()
             server.start()
             return server

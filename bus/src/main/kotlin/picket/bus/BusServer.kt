@@ -36,8 +36,8 @@ public interface BusServer : AutoCloseable {
      */
     public suspend fun join()
 
-    /** [join] for Java, as a future. */
-    public fun joinAsync(): CompletableFuture<Unit>
+    /** [join] for Java, as a future (completed with null, or with [join]'s exception). */
+    public fun joinAsync(): CompletableFuture<Void?>
 
     /** Stops with the default drain timeout. */
     override fun close()

@@ -31,6 +31,13 @@ public final class BusFromJava {
         CompletableFuture<Integer> divide(int a, int b);
     }
 
+    /** A plain Java service: its public method is registered by reflection, with its parameter names. */
+    public static final class Greeter {
+        public String greet(String name, int times) {
+            return ("hello " + name + " ").repeat(times).trim();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         try (Topology topology = Topology.start(TopologyConfig.builder().replicasPerMaster(1).build());
              Picket picket = new Picket()) {
@@ -54,6 +61,7 @@ public final class BusFromJava {
                             }
                             return call.getInt("a") / b;
                         });
+                service.registerBlocking(new Greeter(), "greet");
                 BusServer server = service.serveBlocking("math_*", 2, false);
 
                 for (MethodInfo method : caller.methodsBlocking()) {
@@ -61,6 +69,7 @@ public final class BusFromJava {
                             .map(p -> p.getName()).collect(Collectors.toList()));
                 }
                 System.out.println("sum -> " + caller.callBlocking("math_sum", List.of(2, 3)));
+                System.out.println("greet -> " + caller.callBlocking("math_greet", List.of("bus", 2)));
                 System.out.println("divide by default -> "
                         + caller.callBlocking(Integer.class, "math_divide", List.of(7)));
                 System.out.println("divide async -> "
@@ -78,7 +87,9 @@ public final class BusFromJava {
                 } catch (ExecutionException e) {
                     System.out.println("proxy future failed: " + e.getCause().getClass().getSimpleName());
                 }
+                CompletableFuture<Void> joined = server.joinAsync();
                 System.out.println("server drained: " + server.stopBlocking(Duration.ofSeconds(5)));
+                System.out.println("server joined: " + joined.get());
                 System.out.println("cleanup deleted keys: " + (caller.cleanupBlocking() > 0));
             }
         }

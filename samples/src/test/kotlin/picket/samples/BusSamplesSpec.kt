@@ -19,6 +19,9 @@ class BusSamplesSpec :
             lines shouldContainAll
                 listOf(
                     "discovered math_divide [a, b]",
+                    "discovered math_greet [name, times]",
+                    "greet -> hello bus hello bus",
+                    "server joined: null",
                     "discovered math_sum [a, b]",
                     "sum -> 5",
                     "divide by default -> 7",

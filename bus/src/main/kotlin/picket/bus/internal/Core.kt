@@ -38,6 +38,7 @@ import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.core.ReadFrom
+import picket.core.internal.runScript
 import picket.sentinel.Picket
 import java.lang.reflect.Type
 import java.time.Duration
@@ -80,7 +81,7 @@ internal class Core(
     val owned = ConcurrentHashMap<String, Owned>()
     val served = ConcurrentHashMap<String, Int>()
     val servers = CopyOnWriteArrayList<Serving>()
-    val replies = Replies(picket, blockingSpec, keys.replies(instance), blockSeconds, scope)
+    val replies = Replies(picket, blockingSpec, keys.replies(instance), blockSeconds, scope) { terminate(null) }
     private val closed = AtomicBoolean(false)
     private val settingsLock = Mutex()
 
@@ -91,6 +92,7 @@ internal class Core(
     @Volatile
     private var registryLoadedAt = 0L
     private val beating = AtomicBoolean(false)
+    private val repliesIndexed = AtomicBoolean(false)
 
     init {
         if (name.isBlank()) throw InvalidSpecException("bus name is blank")
@@ -104,6 +106,19 @@ internal class Core(
         if (closed.get()) throw PicketClosedException()
     }
 
+    /**
+     * Closes this bus from one of its own loops, which found its Picket closed (terminal: retrying would spin
+     * forever). Runs outside the bus's scope, since closing cancels it.
+     */
+    fun terminate(cause: Throwable?) {
+        if (closed.get()) return
+        log.warn { "bus '$name': its Picket is closed (${cause?.message ?: "reply reader"}); closing the bus" }
+        CoroutineScope(Dispatchers.IO).launch { close(Duration.ZERO) }
+    }
+
+    /** Whether [e] (or this bus being closed) means the bus's loops must stop retrying. */
+    fun closedCause(e: Throwable): Boolean = closed.get() || e is PicketClosedException
+
     /** The settings of this bus name, stored by the first instance; read once. */
     suspend fun settings(): BusSettings {
         settingsValue?.let { return it }
@@ -113,7 +128,7 @@ internal class Core(
                 val stored =
                     picket
                         .withConn(spec) {
-                            run<List<Any>>(
+                            runScript<List<Any>>(
                                 Scripts.INIT,
                                 ScriptOutputType.MULTI,
                                 arrayOf(keys.settings, keys.index),
@@ -166,7 +181,7 @@ internal class Core(
         val reply =
             picket
                 .withConn(spec) {
-                    run<List<Any>>(
+                    runScript<List<Any>>(
                         Scripts.REGISTER,
                         ScriptOutputType.MULTI,
                         arrayOf(keys.methods, keys.owners(method), keys.instances, keys.index),
@@ -222,7 +237,7 @@ internal class Core(
         val flat =
             picket
                 .withConn(spec) {
-                    run<List<Any>>(Scripts.LIST, ScriptOutputType.MULTI, arrayOf(keys.methods), keys.root)
+                    runScript<List<Any>>(Scripts.LIST, ScriptOutputType.MULTI, arrayOf(keys.methods), keys.root)
                 }.orEmpty()
         return flat
             .chunked(LIST_STRIDE)
@@ -272,6 +287,7 @@ internal class Core(
                 .also { node -> cacheKey?.let { node.put("cacheKey", it) } }
         request.putObject("args").setAll<JsonNode>(bound)
         val tail = Json.write(request).substring(1)
+        indexReplies()
         replies.start()
         startBeating()
         val waiting = CompletableDeferred<JsonNode>()
@@ -280,7 +296,7 @@ internal class Core(
             val queued =
                 picket
                     .withConn(spec) {
-                        run<List<Any>>(
+                        runScript<List<Any>>(
                             Scripts.CALL,
                             ScriptOutputType.MULTI,
                             listOfNotNull(keys.methods, keys.queue(method), cacheKey).toTypedArray(),
@@ -301,11 +317,37 @@ internal class Core(
                 }
             }
             val left = limit.toMillis() - (System.nanoTime() - started) / NANOS_PER_MS
-            val reply = withTimeoutOrNull(left.coerceAtLeast(1)) { waiting.await() } ?: throw timedOut(method, limit)
-            return result(method, reply)
+            return result(
+                method,
+                awaitReply(method, limit, left, waiting, "{\"deadline\":${queued.getOrNull(1)},$tail"),
+            )
         } finally {
             replies.pending.remove(id)
         }
+    }
+
+    /** The reply to a queued call within [left] ms; a caller that gives up takes its request back (never run). */
+    private suspend fun awaitReply(
+        method: String,
+        limit: Duration,
+        left: Long,
+        waiting: CompletableDeferred<JsonNode>,
+        element: String,
+    ): JsonNode =
+        try {
+            withTimeoutOrNull(left.coerceAtLeast(1)) { waiting.await() } ?: throw timedOut(method, limit)
+        } catch (e: CancellationException) {
+            withContext(NonCancellable) {
+                runCatching { picket.withConn(spec) { lrem(keys.queue(method), 1, element) } }
+            }
+            throw e
+        }
+
+    /** Names this instance's reply list in the index once (a caller that never registers has it too), for cleanup. */
+    private suspend fun indexReplies() {
+        if (repliesIndexed.get()) return
+        picket.withConn(spec) { sadd(keys.index, keys.replies(instance)) }
+        repliesIndexed.set(true)
     }
 
     private suspend fun timedOut(
@@ -315,7 +357,7 @@ internal class Core(
         val live =
             runCatching {
                 picket.withConn(spec) {
-                    run<Long>(Scripts.LIVE, ScriptOutputType.INTEGER, arrayOf(keys.workers(method)))
+                    runScript<Long>(Scripts.LIVE, ScriptOutputType.INTEGER, arrayOf(keys.workers(method)))
                 }
             }.getOrNull()
         return if (live == 0L) NoWorkerException(method, limit) else CallTimeoutException(method, limit)
@@ -360,7 +402,7 @@ internal class Core(
                 ?: throw InvalidArgumentsException(method, "it has no cache (registered without a cache key)")
         val key = keys.cache(method, Binding.render(template, Binding.bind(entry, positional, named)))
         return picket.withConn(spec) {
-            run<Long>(Scripts.CLEAR, ScriptOutputType.INTEGER, arrayOf(key, keys.cached(method)))
+            runScript<Long>(Scripts.CLEAR, ScriptOutputType.INTEGER, arrayOf(key, keys.cached(method)))
         } == 1L
     }
 
@@ -392,7 +434,8 @@ internal class Core(
             deleted += del(keys.index) ?: 0
         }
         registry.set(emptyMap())
-        settingsValue = null
+        // The settings stay known here: forgetting them would make this instance's next heartbeat or call run INIT,
+        // which writes the settings and the index back (a cleaned bus must stay clean while this instance lives).
         return deleted
     }
 
@@ -400,7 +443,9 @@ internal class Core(
 
     fun startBeating() {
         if (!beating.compareAndSet(false, true)) return
-        scope.launch {
+        // A thread of its own (a view of Dispatchers.IO): a busy or blocked Dispatchers.Default cannot starve the
+        // heartbeat, whose lapse would get this instance reaped while alive.
+        scope.launch(Dispatchers.IO.limitedParallelism(1)) {
             while (isActive) {
                 val period = settings().lease.toMillis() / BEATS_PER_LEASE
                 delay(period)
@@ -411,6 +456,10 @@ internal class Core(
                 } catch (
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
+                    if (closedCause(e)) {
+                        terminate(e)
+                        return@launch
+                    }
                     log.debug { "bus '$name' heartbeat failed: ${e.message}" }
                 }
             }
@@ -425,7 +474,7 @@ internal class Core(
         val reply =
             picket
                 .withConn(spec) {
-                    run<List<Any>>(
+                    runScript<List<Any>>(
                         Scripts.BEAT,
                         ScriptOutputType.MULTI,
                         arrayOf(keys.instances, keys.methods, keys.index),
@@ -448,7 +497,7 @@ internal class Core(
 
     /** Whether [method] has a live worker now. */
     suspend fun liveWorkers(method: String): Long =
-        picket.withConn(spec) { run<Long>(Scripts.LIVE, ScriptOutputType.INTEGER, arrayOf(keys.workers(method))) }
+        picket.withConn(spec) { runScript<Long>(Scripts.LIVE, ScriptOutputType.INTEGER, arrayOf(keys.workers(method))) }
             ?: 0L
 
     suspend fun close(drain: Duration) {
@@ -461,7 +510,7 @@ internal class Core(
                     val mine = owned.keys.toList()
                     val serving = served.keys.toList()
                     picket.withConn(spec) {
-                        run<Long>(
+                        runScript<Long>(
                             Scripts.LEAVE,
                             ScriptOutputType.INTEGER,
                             arrayOf(keys.instances, keys.methods, keys.index),

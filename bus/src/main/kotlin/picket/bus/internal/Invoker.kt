@@ -1,6 +1,8 @@
 package picket.bus.internal
 
 import com.fasterxml.jackson.databind.JsonNode
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runInterruptible
 import picket.bus.BusArgs
 import picket.bus.InvalidArgumentsException
 import java.lang.reflect.InvocationTargetException
@@ -47,15 +49,32 @@ internal class FunctionInvoker(
                 continue
             }
             call[param] =
-                Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
+                try {
+                    Json.mapper.convertValue<Any?>(node, Json.mapper.typeFactory.constructType(param.type.javaType))
+                } catch (
+                    @Suppress("SwallowedException") e: IllegalArgumentException,
+                ) {
+                    val expected = param.type.toString().removePrefix("kotlin.")
+                    throw InvalidArgumentsException(
+                        method,
+                        "argument '${param.name}' must be $expected, got ${Json.write(node).take(MAX_SHOWN)}",
+                    )
+                }
         }
         return try {
-            function.callSuspendBy(call)
+            if (function.isSuspend) {
+                function.callSuspendBy(call)
+            } else {
+                // A plain function may block: never on Dispatchers.Default, whose few threads the heartbeat needs.
+                runInterruptible(Dispatchers.IO) { function.callBy(call) }
+            }
         } catch (e: InvocationTargetException) {
             throw e.targetException
         }
     }
 }
+
+private const val MAX_SHOWN = 100
 
 /** A function of [BusArgs]. */
 internal class ArgsInvoker(

@@ -26,13 +26,11 @@ internal object Json {
 
     fun read(text: String): JsonNode = mapper.readTree(text)
 
-    /** A value's text in a cache key: strings and numbers as they are, objects and lists as JSON. */
-    fun keyText(node: JsonNode?): String =
-        when {
-            node == null || node.isNull -> "null"
-            node.isValueNode -> node.asText()
-            else -> write(node)
-        }
+    /**
+     * A value's text in a cache key: its JSON, so that values cannot collide (`1` and `"1"` differ, and a quoted
+     * string keeps its own `/`: `("1/2", "3")` and `("1", "2/3")` are two keys).
+     */
+    fun keyText(node: JsonNode?): String = if (node == null) "null" else write(node)
 }
 
 /** A parameter in the registry (wire format: bus/README.md). */

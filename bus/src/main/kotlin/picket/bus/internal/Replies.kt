@@ -10,6 +10,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.ConnSpec
+import picket.core.PicketClosedException
 import picket.sentinel.Picket
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
@@ -27,6 +28,7 @@ internal class Replies(
     private val key: String,
     private val blockSeconds: Double,
     private val scope: CoroutineScope,
+    private val onClosed: () -> Unit = {},
 ) {
     val pending = ConcurrentHashMap<String, CompletableDeferred<JsonNode>>()
     private val started = AtomicBoolean(false)
@@ -54,6 +56,11 @@ internal class Replies(
                 }
             } catch (e: CancellationException) {
                 throw e
+            } catch (e: PicketClosedException) {
+                // Terminal: retrying a closed Picket would spin forever.
+                log.debug { "bus reply list $key: ${e.message}; the bus closes" }
+                onClosed()
+                return
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {

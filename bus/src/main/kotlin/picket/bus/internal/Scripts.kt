@@ -1,5 +1,7 @@
 package picket.bus.internal
 
+import picket.core.internal.LuaScript
+
 /**
  * The bus's Lua scripts (bus/README.md describes each). Every time is the master's (`TIME`, in ms). Keys that a script
  * derives from the bus's root (`proc:<instance>`, a reply list named in a request) share the bus's hash tag.
@@ -10,8 +12,8 @@ internal object Scripts {
             "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
     /** KEYS: settings, index. ARGV: field, value, … Stores the settings unless some are there; returns them. */
-    val INIT =
-        Script(
+    val INIT: LuaScript =
+        LuaScript(
             """
             if redis.call('EXISTS', KEYS[1]) == 0 then
               redis.call('HSET', KEYS[1], unpack(ARGV))
@@ -25,8 +27,8 @@ internal object Scripts {
      * KEYS: methods, owners:m, instances, index. ARGV: method, entry, instance, lease ms, keys to index…
      * Refuses ({0, existing}) a different entry while the method has a live owner; else stores it and leases it.
      */
-    val REGISTER =
-        Script(
+    val REGISTER: LuaScript =
+        LuaScript(
             NOW +
                 """
                 local existing = redis.call('HGET', KEYS[1], ARGV[1])
@@ -46,16 +48,24 @@ internal object Scripts {
 
     /**
      * KEYS: instances, methods, index. ARGV: instance, lease ms, root, retention ms, number of owned methods, owned…,
-     * served… Renews the instance's leases; answers the running calls of instances whose lease ran out as lost;
-     * drops registrations without a live owner. Returns {now, owned methods missing from the registry…}.
+     * served… Renews the instance's leases; answers the running calls of instances whose lease ran out more than a
+     * lease ago as lost and drops registrations without such an owner, unless this instance's own lease had lapsed
+     * (an outage: everybody's had). Returns {now, owned methods missing from the registry…}.
      */
-    val BEAT =
-        Script(
+    val BEAT: LuaScript =
+        LuaScript(
             NOW +
                 """
                 local root = ARGV[3]
                 local owned = tonumber(ARGV[5])
-                local expiry = now + tonumber(ARGV[2])
+                local lease = tonumber(ARGV[2])
+                local expiry = now + lease
+                -- After an outage longer than the lease every lease has lapsed: the first to beat must not reap the
+                -- others, which beat again soon. So no reaping by an instance whose own lease had lapsed, and only of
+                -- instances whose lease ran out more than one lease ago.
+                local own = redis.call('ZSCORE', KEYS[1], ARGV[1])
+                local reap = not (own and tonumber(own) < now)
+                local cutoff = now - lease
                 if #ARGV > 5 then redis.call('ZADD', KEYS[1], expiry, ARGV[1]) end
                 local missing = {}
                 for i = 6, #ARGV do
@@ -67,7 +77,8 @@ internal object Scripts {
                     redis.call('ZADD', root .. 'workers:' .. m, expiry, ARGV[1])
                   end
                 end
-                local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 16)
+                if not reap then return {now, unpack(missing)} end
+                local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, 16)
                 for _, d in ipairs(dead) do
                   local proc = root .. 'proc:' .. d
                   for _, e in ipairs(redis.call('LRANGE', proc, 0, -1)) do
@@ -85,8 +96,8 @@ internal object Scripts {
                 end
                 for _, m in ipairs(redis.call('HKEYS', KEYS[2])) do
                   local owners = root .. 'owners:' .. m
-                  redis.call('ZREMRANGEBYSCORE', owners, '-inf', now)
-                  redis.call('ZREMRANGEBYSCORE', root .. 'workers:' .. m, '-inf', now)
+                  redis.call('ZREMRANGEBYSCORE', owners, '-inf', cutoff)
+                  redis.call('ZREMRANGEBYSCORE', root .. 'workers:' .. m, '-inf', cutoff)
                   if redis.call('ZCARD', owners) == 0 then redis.call('HDEL', KEYS[2], m) end
                 end
                 return {now, unpack(missing)}
@@ -97,8 +108,8 @@ internal object Scripts {
      * KEYS: instances, methods, index. ARGV: instance, root, number of owned methods, owned…, served… A graceful
      * leave: the instance's leases go, registrations it alone owned too, and its own lists.
      */
-    val LEAVE =
-        Script(
+    val LEAVE: LuaScript =
+        LuaScript(
             """
             local root = ARGV[2]
             local owned = tonumber(ARGV[3])
@@ -125,8 +136,8 @@ internal object Scripts {
      * KEYS: methods, queue[, cache key]. ARGV: method, request without its opening brace, timeout ms, retention ms.
      * {-1}: not registered; {1, value}: cached; {0, deadline}: queued with the master's deadline put first.
      */
-    val CALL =
-        Script(
+    val CALL: LuaScript =
+        LuaScript(
             """
             if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1} end
             if KEYS[3] then
@@ -147,8 +158,8 @@ internal object Scripts {
      * KEYS: proc[, cache key]. ARGV: request, deadline, retention ms. {0}: the caller's deadline passed (skip);
      * {2, value}: cached meanwhile; {1}: recorded as running on this instance.
      */
-    val START =
-        Script(
+    val START: LuaScript =
+        LuaScript(
             NOW +
                 """
                 local deadline = tonumber(ARGV[2])
@@ -175,8 +186,8 @@ internal object Scripts {
      * {dropped, 2, queue index, request, cached value} (reply with it) or {dropped, 3, queue index, request} (no
      * deadline: malformed).
      */
-    val STEP =
-        Script(
+    val STEP: LuaScript =
+        LuaScript(
             NOW +
                 """
                 local proc = KEYS[1]
@@ -223,7 +234,12 @@ internal object Scripts {
                         local v = redis.call('GET', req.cacheKey)
                         if v then return {dropped, 2, q - 1, e, v} end
                       end
-                      redis.call('LPUSH', proc, e)
+                      local pushed = redis.pcall('LPUSH', proc, e)
+                      if type(pushed) == 'table' and pushed.err then
+                        -- Not recorded as running: back to the head of its queue, and the worker hears why.
+                        redis.call('RPUSH', KEYS[q], e)
+                        return pushed
+                      end
                       local keep = deadline - now + retention
                       if redis.call('PTTL', proc) < keep then redis.call('PEXPIRE', proc, keep) end
                       return {dropped, 1, q - 1, e}
@@ -238,8 +254,8 @@ internal object Scripts {
      * KEYS: proc, reply list[, cache key, cached set]. ARGV: request, reply, retention ms[, value, ttl ms (0: none)].
      * Ends the call: out of proc, the reply pushed, the result cached.
      */
-    val REPLY =
-        Script(
+    val REPLY: LuaScript =
+        LuaScript(
             """
             redis.call('LREM', KEYS[1], 1, ARGV[1])
             redis.call('LPUSH', KEYS[2], ARGV[2])
@@ -262,8 +278,8 @@ internal object Scripts {
         )
 
     /** KEYS: cache key, cached set. Drops one cached result; returns 1 if there was one. */
-    val CLEAR =
-        Script(
+    val CLEAR: LuaScript =
+        LuaScript(
             """
             redis.call('ZREM', KEYS[2], KEYS[1])
             return redis.call('DEL', KEYS[1])
@@ -271,8 +287,8 @@ internal object Scripts {
         )
 
     /** KEYS: methods. ARGV: root. Returns {method, entry, live workers, …}. */
-    val LIST =
-        Script(
+    val LIST: LuaScript =
+        LuaScript(
             NOW +
                 """
                 local out = {}
@@ -287,6 +303,6 @@ internal object Scripts {
         )
 
     /** KEYS: workers:m. The live workers of a method. */
-    val LIVE =
-        Script(NOW + "return redis.call('ZCOUNT', KEYS[1], now, '+inf')")
+    val LIVE: LuaScript =
+        LuaScript(NOW + "return redis.call('ZCOUNT', KEYS[1], now, '+inf')")
 }

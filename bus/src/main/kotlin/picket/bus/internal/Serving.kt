@@ -19,6 +19,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.bus.BusServer
 import picket.bus.DebugStopException
 import picket.bus.InvalidArgumentsException
+import picket.core.internal.runScript
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
@@ -54,7 +55,7 @@ internal class Serving(
     override val isRunning: Boolean get() = !done.isCompleted
 
     fun start() {
-        repeat(concurrency) { n -> jobs += core.scope.launch { takeLoop(n) } }
+        repeat(concurrency) { n -> jobs += core.scope.launch { supervised(n) } }
         core.scope.launch {
             jobs.joinAll()
             unserve()
@@ -62,10 +63,27 @@ internal class Serving(
         }
     }
 
+    /** Runs [takeLoop], restarting it if it dies of anything but cancellation: a worker never vanishes silently. */
+    private suspend fun supervised(n: Int) {
+        while (!stopping.get()) {
+            try {
+                takeLoop(n)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Throwable,
+            ) {
+                log.error(e) { "bus '${core.name}' worker $n died; restarting it" }
+                delay(MAX_BACKOFF_MS)
+            }
+        }
+    }
+
     /**
      * One worker: on a dedicated connection held for as long as it works, a [Scripts.STEP] ends the call it
      * finished and takes the next one in one round trip; only when nothing is queued does it block (`BRPOP`, then
-     * [Scripts.START]). A reply that could not be sent is sent again with the next step ([REPLY_ATTEMPTS] in all).
+     * [Scripts.START]). A reply that could not be sent is sent again with the next step, until its caller's deadline
+     * (plus [REPLY_SLACK_MS]).
      */
     private suspend fun takeLoop(n: Int) {
         val outbox = Outbox()
@@ -110,6 +128,12 @@ internal class Serving(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
+                if (core.closedCause(e)) {
+                    // Terminal (the Picket or the bus is closed): stop instead of retrying forever.
+                    stopping.set(true)
+                    core.terminate(e)
+                    return
+                }
                 log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
                 outbox.finished = outbox.finished?.retried()
                 delay(backoff)
@@ -145,7 +169,7 @@ internal class Serving(
             args += (finished.cache?.ttlMs ?: 0L).toString()
         }
         val keys = arrayOf(core.keys.proc(core.instance)) + order
-        val out = run<List<Any>>(Scripts.STEP, ScriptOutputType.MULTI, keys, *args.toTypedArray()).orEmpty()
+        val out = runScript<List<Any>>(Scripts.STEP, ScriptOutputType.MULTI, keys, *args.toTypedArray()).orEmpty()
         val dropped = (out.firstOrNull() as? Long) ?: 0L
         if (dropped > 0) {
             skippedCount.addAndGet(dropped)
@@ -176,14 +200,22 @@ internal class Serving(
                 .toMillis()
                 .toString()
         val started =
-            run<List<Any>>(
-                Scripts.START,
-                ScriptOutputType.MULTI,
-                listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
-                element,
-                request.deadline.toString(),
-                retention,
-            ).orEmpty()
+            try {
+                runScript<List<Any>>(
+                    Scripts.START,
+                    ScriptOutputType.MULTI,
+                    listOfNotNull(core.keys.proc(core.instance), request.cacheKey).toTypedArray(),
+                    element,
+                    request.deadline.toString(),
+                    retention,
+                ).orEmpty()
+            } catch (
+                // Not recorded as running: back to the head of its queue for the next take, then the worker backs off.
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                withContext(NonCancellable) { requeue(method, request) }
+                throw e
+            }
         return when (started.firstOrNull()) {
             0L -> {
                 skippedCount.incrementAndGet()
@@ -201,6 +233,15 @@ internal class Serving(
                 Taken(method, request, null)
             }
         }
+    }
+
+    /** Puts [request] back where `BRPOP` takes first; best effort (if Redis refuses, the caller times out). */
+    private suspend fun requeue(
+        method: String,
+        request: Request,
+    ) {
+        runCatching { core.picket.withConn(core.spec) { rpush(core.keys.queue(method), request.element) } }
+            .onFailure { log.warn { "bus '${core.name}': call ${request.id} of '$method' is lost: ${it.message}" } }
     }
 
     private fun malformed(
@@ -225,12 +266,15 @@ internal class Serving(
         val cache: Cached?,
         val attempts: Int = 0,
     ) {
-        /** This reply after one more failed send, or null once it has failed [REPLY_ATTEMPTS] times. */
+        /** Past this (epoch ms) the caller has given up: its deadline, plus slack for clock skew. */
+        val giveUpAt: Long get() = request.deadline + REPLY_SLACK_MS
+
+        /** This reply after one more failed send, or null once its caller has given up. */
         fun retried(): Finished? =
-            if (attempts + 1 < REPLY_ATTEMPTS) {
+            if (System.currentTimeMillis() < giveUpAt) {
                 Finished(request, reply, cache, attempts + 1)
             } else {
-                log.warn { "a bus reply could not be sent; its caller times out" }
+                log.warn { "a bus reply could not be sent after ${attempts + 1} attempts; its caller times out" }
                 null
             }
     }
@@ -371,20 +415,29 @@ internal class Serving(
             } else {
                 arrayOf(request.element, finished.reply, retention, cache.json, cache.ttlMs.toString())
             }
-        repeat(REPLY_ATTEMPTS - finished.attempts) { attempt ->
+        // Retried until the caller's deadline (plus slack for clock skew): past it the caller has given up.
+        val giveUpAt = maxOf(finished.giveUpAt, System.currentTimeMillis())
+        var backoff = MIN_BACKOFF_MS
+        var attempt = finished.attempts
+        while (true) {
+            attempt++
             try {
-                core.picket.withConn(core.spec) { run<Long>(Scripts.REPLY, ScriptOutputType.INTEGER, keys, *args) }
+                core.picket.withConn(
+                    core.spec,
+                ) { runScript<Long>(Scripts.REPLY, ScriptOutputType.INTEGER, keys, *args) }
                 return
             } catch (e: CancellationException) {
                 throw e
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                log.debug { "bus '${core.name}': reply failed (${e.message}), attempt ${attempt + 1}" }
-                delay(MIN_BACKOFF_MS * (attempt + 1))
+                if (core.closedCause(e) || System.currentTimeMillis() + backoff > giveUpAt) break
+                log.debug { "bus '${core.name}': reply failed (${e.message}), attempt $attempt" }
+                delay(backoff)
+                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
             }
         }
-        log.warn { "bus '${core.name}': a reply could not be sent; its caller times out" }
+        log.warn { "bus '${core.name}': a reply could not be sent after $attempt attempts; its caller times out" }
     }
 
     override suspend fun stop(drainTimeout: Duration): Boolean {
@@ -420,7 +473,11 @@ internal class Serving(
         debugStop?.let { throw it }
     }
 
-    override fun joinAsync(): CompletableFuture<Unit> = core.scope.future { join() }
+    override fun joinAsync(): CompletableFuture<Void?> =
+        core.scope.future {
+            join()
+            null
+        }
 
     override fun close() {
         stopBlocking(Duration.ofSeconds(DEFAULT_DRAIN_S))
@@ -429,7 +486,7 @@ internal class Serving(
     private companion object {
         const val MIN_BACKOFF_MS = 50L
         const val MAX_BACKOFF_MS = 1_000L
-        const val REPLY_ATTEMPTS = 3
+        const val REPLY_SLACK_MS = 2_000L
         const val DEFAULT_DRAIN_S = 10L
         const val MOST_DROPPED = 64
         const val STEP_FIXED_ARGS = 3
