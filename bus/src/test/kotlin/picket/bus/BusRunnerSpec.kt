@@ -4,6 +4,7 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldStartWith
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
@@ -13,6 +14,7 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.TopologyExtension
 import java.time.Duration
+import java.util.concurrent.TimeUnit
 import kotlin.time.Duration.Companion.seconds
 
 /** A service as the runner finds it: an object exposing a bus with its methods registered. */
@@ -62,6 +64,35 @@ class BusRunnerSpec :
                 shouldThrow<InvalidSpecException> { BusRunner.start(arrayOf("no.such.Thing.bus")) }
                     .message!!
                     .shouldStartWith("bus runner: no class named")
+            }
+        }
+
+        test("run as a program, bad arguments end it with exit status 2 and the usage on stderr") {
+            withTimeout(30.seconds) {
+                val java =
+                    ProcessHandle
+                        .current()
+                        .info()
+                        .command()
+                        .orElse("java")
+                val child =
+                    ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        BusRunner::class.java.name,
+                        "--bogus",
+                    ).redirectErrorStream(true)
+                        .start()
+                try {
+                    val output = child.inputStream.bufferedReader().readText()
+                    child.waitFor(20, TimeUnit.SECONDS) shouldBe true
+                    child.exitValue() shouldBe 2
+                    output shouldContain "picket-bus: bus runner: unknown option --bogus"
+                    output shouldContain "--concurrency"
+                } finally {
+                    child.destroyForcibly()
+                }
             }
         }
     })
