@@ -6,14 +6,18 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.longs.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.lettuce.core.Range
 import io.lettuce.core.RedisClient
 import io.lettuce.core.api.sync.RedisCommands
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
@@ -24,8 +28,10 @@ import picket.testkit.RedisNode
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
+import java.nio.file.Path
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
 import kotlin.concurrent.thread
@@ -362,6 +368,57 @@ class BusFaultsSpec :
                 val caller = bus("reflect")
                 caller.method("r_sum")!!.params.map { it.name } shouldBe listOf("a", "b")
                 caller.call("r_sum", 20, 22) shouldBe 42
+            }
+        }
+
+        test(
+            "a worker JVM killed with SIGKILL mid-call: the caller gets WorkerLostException within 3 leases, no hang",
+        ) {
+            withTimeout(15.seconds) {
+                val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
+                val sentinels = topology.sentinels.joinToString(",") { "${it.host}:${it.port}" }
+                val child =
+                    ProcessBuilder(
+                        java,
+                        "-XX:TieredStopAtLevel=1",
+                        "-Xmx256m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        KillableBusWorker::class.java.name,
+                        sentinels,
+                        masterName,
+                        "killed",
+                        settings.lease.toMillis().toString(),
+                    ).redirectErrorStream(true).start()
+                try {
+                    val output = Channel<String>(Channel.UNLIMITED)
+                    thread(isDaemon = true, name = "killable-bus-worker-output") {
+                        child.inputStream.bufferedReader().forEachLine { output.trySend(it) }
+                        output.close()
+                    }
+
+                    suspend fun line(prefix: String): String =
+                        withTimeout(10.seconds) { output.receiveAsFlow().first { it.startsWith(prefix) } }
+                    val instance = line("started ").removePrefix("started ")
+                    val caller = bus("killed")
+                    val call = caller.run("kill_hold", emptyList(), timeout = Duration.ofSeconds(15))
+                    line("running")
+                    val killed = System.nanoTime()
+                    child.destroyForcibly()
+                    val lost = shouldThrow<WorkerLostException> { call.await() }
+                    val after = (System.nanoTime() - killed) / 1_000_000
+                    println("WorkerLostException $after ms after SIGKILL (lease ${settings.lease.toMillis()} ms)")
+                    lost.method shouldBe "kill_hold"
+                    lost.message shouldBe
+                        "the worker running bus method 'kill_hold' was lost: " +
+                        "its lease ran out with the call running (instance $instance)"
+                    after shouldBeLessThan 3 * settings.lease.toMillis() + 2_000L
+                    child.waitFor(5, TimeUnit.SECONDS) shouldBe true
+                    child.isAlive shouldBe false
+                    child.exitValue() shouldBe 137 // SIGKILL
+                } finally {
+                    child.destroyForcibly()
+                }
             }
         }
     })
