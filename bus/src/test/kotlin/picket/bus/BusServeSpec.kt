@@ -56,4 +56,31 @@ class BusServeSpec :
                 service.close()
             }
         }
+        test("a method registered anew with another function does not answer from the old function's cache") {
+            withTimeout(30.seconds) {
+                val first = Bus(picket, "takeover", spec, prefix = "t_")
+                first.register(OldValue()::value, name = "t_value", cacheKey = "{x}")
+                first.serve()
+                val caller = Bus(picket, "takeover", spec)
+                caller.call("t_value", 1) shouldBe "old:1"
+                caller.call("t_value", 1) shouldBe "old:1" // from the cache
+                first.close() // its only owner leaves: the name is free
+                val second = Bus(picket, "takeover", spec, prefix = "t_")
+                second.register(NewValue()::value, name = "t_value", cacheKey = "{x}")
+                second.serve()
+                caller.call("t_value", 1) shouldBe "new:1"
+                caller.close()
+                second.close()
+            }
+        }
     })
+
+/** The function first registered as `t_value`. */
+class OldValue {
+    fun value(x: Int): String = "old:$x"
+}
+
+/** Another function, registered under the same name once the first left. */
+class NewValue {
+    fun value(x: Int): String = "new:$x"
+}

@@ -184,7 +184,7 @@ internal class Core(
                     runScript<List<Any>>(
                         Scripts.REGISTER,
                         ScriptOutputType.MULTI,
-                        arrayOf(keys.methods, keys.owners(method), keys.instances, keys.index),
+                        arrayOf(keys.methods, keys.owners(method), keys.instances, keys.index, keys.cached(method)),
                         method,
                         text,
                         instance,

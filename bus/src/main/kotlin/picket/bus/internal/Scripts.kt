@@ -24,8 +24,10 @@ internal object Scripts {
         )
 
     /**
-     * KEYS: methods, owners:m, instances, index. ARGV: method, entry, instance, lease ms, keys to index…
-     * Refuses ({0, existing}) a different entry while the method has a live owner; else stores it and leases it.
+     * KEYS: methods, owners:m, instances, index, cached:m. ARGV: method, entry, instance, lease ms, keys to index…
+     * Refuses ({0, existing}) a different entry while the method has a live owner; else stores it and leases it. An
+     * entry that is not the one stored (a new definition, or the method registered anew after every owner left)
+     * drops the method's cached results: they may be another function's.
      */
     val REGISTER: LuaScript =
         LuaScript(
@@ -35,6 +37,10 @@ internal object Scripts {
                 if existing and existing ~= ARGV[2] then
                   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
                   if redis.call('ZCARD', KEYS[2]) > 0 then return {0, existing} end
+                end
+                if existing ~= ARGV[2] then
+                  for _, k in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do redis.call('DEL', k) end
+                  redis.call('DEL', KEYS[5])
                 end
                 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
                 local expiry = now + tonumber(ARGV[4])
