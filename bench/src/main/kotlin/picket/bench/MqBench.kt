@@ -1,17 +1,7 @@
 package picket.bench
 
-import io.lettuce.core.LMoveArgs
-import io.lettuce.core.RedisClient
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
-import kotlinx.coroutines.future.await
-import kotlinx.coroutines.isActive
-import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Semaphore
 import org.redisson.Redisson
-import org.redisson.api.RedissonClient
-import org.redisson.config.Config
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.mq.HandlerResult
@@ -22,10 +12,7 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
-import java.lang.management.ManagementFactory
 import java.time.Duration
-import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicLong
 
 /** One measurement: [messages] of [client] enqueued, handled and acknowledged in [seconds]. */
 class MqRound(
@@ -33,7 +20,7 @@ class MqRound(
     val client: String,
     val messages: Int,
     val seconds: Double,
-    /** CPU time per message, in microseconds: the master's `redis-server` (`INFO cpu`) and this benchmark's JVM. */
+    /** CPU time per message, in microseconds: the master's `redis-server` (`INFO cpu`) and the client's own JVM. */
     val serverMicros: Double,
     val clientMicros: Double,
 ) {
@@ -61,7 +48,9 @@ class MqResult(
  * side by side on the same master: Picket's queue (a worker of that concurrency), a plain LPUSH / BLMOVE / LREM loop
  * on Lettuce (the reference: one connection per handler for the blocking read), and Redisson's blocking queue in the
  * same pattern (`pollLastAndOfferFirstTo` into a processing list, then `remove`). The producer keeps up to
- * [Settings.mqHandlers] enqueues in flight. Then the command rate of an idle Picket worker, by `INFO commandstats`.
+ * [Settings.mqHandlers] enqueues in flight. Each client runs in a JVM of its own ([ClientJvm], [MqChild]): in one
+ * JVM, a client's figures depended on which others had run before it. Then the command rate of an idle Picket
+ * worker, by `INFO commandstats`.
  */
 class MqBench(
     private val topology: Topology,
@@ -72,29 +61,26 @@ class MqBench(
     private val masterName = topology.masterNames.single()
     private val handlers = settings.mqHandlers
 
-    private class Client(
-        val name: String,
-        val run: suspend (queue: String, messages: Int) -> Unit,
-    )
-
     suspend fun run(): MqResult {
         events.awaitQuiet(settings.quiet, settings.maxQuiet)
         val master = blocking { topology.awaitMaster(masterName) }
         val picket = Picket()
         val lettuce = Inspect.client()
-        var redisson: RedissonClient? = null
+        val clients = mutableListOf<ClientJvm>()
         try {
             picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
-            val peer = blocking { Redisson.create(config(master)) }.also { redisson = it }
             val inspect = Inspect(lettuce)
-            val clients = listOf(picketClient(queues), plainClient(lettuce, inspect, master), redissonClient(peer))
-            clients.forEach { warmUp(it) }
+            for ((kind, name) in listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON)) {
+                clients += blocking { ClientJvm(name, kind, childArgs(master), progress) }
+                warmUp(clients.last())
+            }
             val rounds = mutableListOf<MqRound>()
             for (round in 1..settings.mqRounds) {
                 val order = if (round % 2 == 1) clients else clients.reversed()
                 order.forEach { client -> rounds += measure(round, client, inspect, master) }
             }
+            clients.forEach { it.close() }
             val (baseline, withWorker, calls) = idle(queues, inspect, master)
             return MqResult(
                 master.address,
@@ -109,42 +95,48 @@ class MqBench(
                 settings.mqWarmup,
             )
         } finally {
-            redisson?.shutdown()
+            clients.forEach { it.close() }
             picket.close()
             lettuce.shutdown()
         }
     }
+
+    /** [MqChild]'s arguments after the client's kind. */
+    private fun childArgs(master: RedisNode): List<String> =
+        listOf(
+            topology.sentinels.joinToString(",") { "${it.host}:${it.port}" },
+            masterName,
+            "${master.host}:${master.port}",
+            "$handlers",
+        )
 
     /**
      * Runs [client] uncounted for [Settings.mqWarmup]: each client warms up for the same time, not the same count,
      * as the JIT needs time on every path (a deeper one, like Picket's leases and batching, more passes than a
      * three-command loop).
      */
-    private suspend fun warmUp(client: Client) {
-        val until = System.nanoTime() + settings.mqWarmup.toNanos()
-        var pass = 0
-        while (pass == 0 || System.nanoTime() < until) {
-            client.run("warmup-${pass++}-${client.name.hashCode()}", settings.mqMessages / WARMUP_SHARE)
-        }
-        progress("mq warm-up: ${client.name}, $pass passes of ${settings.mqMessages / WARMUP_SHARE} messages")
+    private suspend fun warmUp(client: ClientJvm) {
+        val share = settings.mqMessages / WARMUP_SHARE
+        val passes = blocking { client.request("warmup ${settings.mqWarmup.toMillis()} $share", settings.mqWarmup) }
+        progress("mq warm-up: ${client.name}, ${passes.single()} passes of $share messages, in a JVM of its own")
     }
 
-    /** One counted run of [client]: its rate, and the CPU per message of the master and of this JVM. */
+    /** One counted run of [client]: its rate, and the CPU per message of the master and of the client's JVM. */
     private suspend fun measure(
         round: Int,
-        client: Client,
+        client: ClientJvm,
         inspect: Inspect,
         master: RedisNode,
     ): MqRound {
         val before = blocking { calls(inspect, master) }
         val serverBefore = blocking { serverCpu(inspect, master) }
-        val clientBefore = clientCpu()
-        val start = System.nanoTime()
-        client.run("r$round-${client.name.hashCode()}", settings.mqMessages)
-        val seconds = (System.nanoTime() - start) / NANOS_PER_SECOND
+        val (nanos, cpuNanos) =
+            blocking { client.request("run r$round-${client.name.hashCode()} ${settings.mqMessages}", Duration.ZERO) }
+                .map { it.toLong() }
+        val seconds = nanos / NANOS_PER_SECOND
         val serverMicros =
             (blocking { serverCpu(inspect, master) } - serverBefore) * MICROS_PER_SECOND / settings.mqMessages
-        val clientMicros = (clientCpu() - clientBefore) / NANOS_PER_MICRO / settings.mqMessages
+        val clientMicros = cpuNanos / NANOS_PER_MICRO / settings.mqMessages
         val perMessage = perMessage(before, blocking { calls(inspect, master) }, settings.mqMessages)
         progress(
             "mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s; " +
@@ -218,10 +210,6 @@ class MqBench(
             .filter { it.startsWith("used_cpu_user:") || it.startsWith("used_cpu_sys:") }
             .sumOf { it.substringAfter(":").trim().toDouble() }
 
-    /** This JVM's CPU nanoseconds so far, every thread (Picket's, Lettuce's, Redisson's, the benchmark's). */
-    private fun clientCpu(): Long =
-        (ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean).processCpuTime
-
     private fun calls(
         inspect: Inspect,
         master: RedisNode,
@@ -235,97 +223,6 @@ class MqBench(
                     it.substringAfter("calls=").substringBefore(",").toLong()
             }
 
-    private fun picketClient(queues: MessageQueues<String>): Client =
-        Client(PICKET) { queue, messages ->
-            val handled = AtomicLong()
-            val worker =
-                queues.worker(queue, WorkerOptions(concurrency = handlers)) {
-                    handled.incrementAndGet()
-                    HandlerResult.success()
-                }
-            produce(messages) { i -> queues.enqueue(queue, "m-$i") }
-            while (handled.get() < messages) delay(1)
-            worker.stop()
-            queues.clearQueueDeletingAllMessages(queue)
-        }
-
-    /** The reference: LPUSH; BLMOVE into a processing list on a connection per handler; LREM once handled. */
-    private fun plainClient(
-        client: RedisClient,
-        inspect: Inspect,
-        master: RedisNode,
-    ): Client =
-        Client(PLAIN) { queue, messages ->
-            val handled = AtomicLong()
-            val producer = client.connect(inspect.uri(master))
-            val consumers = (1..handlers).map { client.connect(inspect.uri(master)) }
-            try {
-                coroutineScope {
-                    val jobs =
-                        consumers.map { connection ->
-                            launch(Dispatchers.Default) {
-                                val redis = connection.async()
-                                while (isActive && handled.get() < messages) {
-                                    val m =
-                                        redis
-                                            .blmove(queue, "$queue:processing", LMoveArgs.Builder.rightLeft(), 0.2)
-                                            .await() ?: continue
-                                    handled.incrementAndGet()
-                                    redis.lrem("$queue:processing", -1, m).await()
-                                }
-                            }
-                        }
-                    produce(messages) { i -> producer.async().lpush(queue, "m-$i").await() }
-                    jobs.forEach { it.join() }
-                }
-            } finally {
-                producer.close()
-                consumers.forEach { it.close() }
-            }
-        }
-
-    /** Redisson's blocking queue in the same reliable pattern, a thread per handler (its blocking calls hold one). */
-    private fun redissonClient(redisson: RedissonClient): Client =
-        Client(REDISSON) { queue, messages ->
-            val handled = AtomicLong()
-            val q = redisson.getBlockingQueue<String>(queue)
-            val processing = redisson.getList<String>("$queue:processing")
-            coroutineScope {
-                val jobs =
-                    (1..handlers).map {
-                        launch(Dispatchers.IO) {
-                            while (handled.get() < messages) {
-                                val m =
-                                    q.pollLastAndOfferFirstTo("$queue:processing", POLL_MS, TimeUnit.MILLISECONDS)
-                                        ?: continue
-                                handled.incrementAndGet()
-                                processing.remove(m)
-                            }
-                        }
-                    }
-                produce(messages) { i -> q.addAsync("m-$i").toCompletableFuture().await() }
-                jobs.forEach { it.join() }
-            }
-        }
-
-    /** One producer, up to [handlers] sends in flight. */
-    private suspend fun produce(
-        messages: Int,
-        send: suspend (Int) -> Unit,
-    ) = coroutineScope {
-        val window = Semaphore(handlers)
-        for (i in 0 until messages) {
-            window.acquire()
-            launch {
-                try {
-                    send(i)
-                } finally {
-                    window.release()
-                }
-            }
-        }
-    }
-
     companion object {
         const val PICKET = "Picket queue"
         const val PLAIN = "plain LPUSH/BLMOVE/LREM"
@@ -336,12 +233,8 @@ class MqBench(
         private const val MICROS_PER_SECOND = 1e6
         private const val MS_PER_SECOND = 1000.0
         private const val IDLE_SETTLE_MS = 3_000L
-        private const val POLL_MS = 200L
 
         /** Commands called less than once per this many messages are left out of the progress line. */
         private const val PER_MESSAGE_SHOWN = 100
-
-        private fun config(master: RedisNode): Config =
-            Config().apply { useSingleServer().setAddress("redis://${master.host}:${master.port}") }
     }
 }

@@ -26,9 +26,10 @@ class MqReport(
                 "processing list and LREM once handled (at-least-once, no leases, no retries). *$REDISSON*: Redisson " +
                 "${result.redisson}, `RBlockingQueue.addAsync`; ${result.handlers} threads looping " +
                 "`pollLastAndOfferFirstTo(processing)` and `RList.remove` (the same guarantee as the plain loop). " +
-                "Medians over the rounds, after ${result.warmup.seconds} s of uncounted passes of each client. " +
-                "CPU per message: the master's `redis-server` (`INFO cpu`, user + system) and this benchmark's " +
-                "whole JVM.",
+                "Each client runs in a JVM of its own (same heap, same classpath), started and warmed up before " +
+                "the rounds, which alternate the clients' order. Medians over the rounds, after " +
+                "${result.warmup.seconds} s of uncounted passes of each client. CPU per message: the master's " +
+                "`redis-server` (`INFO cpu`, user + system) and the client's own JVM, every thread.",
         )
         md.line()
         val picket = median(rates(PICKET))

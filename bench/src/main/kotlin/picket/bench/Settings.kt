@@ -65,7 +65,7 @@ data class Settings(
     /** Rounds of the queue benchmark (each: every client once), after [mqWarmup] of each client. */
     val mqRounds: Int = 5,
     /** How long each client of the queue benchmark runs passes of a quarter the messages, uncounted, first. */
-    val mqWarmup: Duration = Duration.ofSeconds(5),
+    val mqWarmup: Duration = Duration.ofSeconds(15),
     /** Messages per queue measurement (enqueue → handled → acknowledged). */
     val mqMessages: Int = 20_000,
     /** Handlers of the consumer, and enqueues the producer keeps in flight. */
@@ -136,13 +136,18 @@ data class Settings(
         /**
          * One failover of each kind, one short throughput round, one round of short pipelines (two windows at the
          * deepest), one round of 20,000 pub/sub messages and one failover under a listener, one round of 300 ms
-         * uncontended locking and 100 hand-offs between 16 waiters: checks the machinery, not the figures.
+         * uncontended locking and 100 hand-offs between 16 waiters, one round of 2,000 queue messages per client:
+         * checks the machinery, not the figures.
          */
         fun smoke(): Settings =
             Settings(
-                // The queue, bus and monitor benchmarks are run by hand only (the suite's time budget; the monitor's
-                // starts 50 nodes of its own).
-                benchmarks = ALL - MQ - BUS - MONITOR,
+                // The bus and monitor benchmarks are run by hand only (the suite's time budget; the monitor's starts
+                // 50 nodes of its own). The queue's runs briefly: its clients are child JVMs, driven over pipes.
+                benchmarks = ALL - BUS - MONITOR,
+                mqRounds = 1,
+                mqWarmup = Duration.ofMillis(200),
+                mqMessages = 2_000,
+                mqIdleWindow = Duration.ofSeconds(1),
                 failoverRuns = 1,
                 beforeFault = Duration.ofMillis(500),
                 afterSwitch = Duration.ofSeconds(3),

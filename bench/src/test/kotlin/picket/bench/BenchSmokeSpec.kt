@@ -15,6 +15,7 @@ import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
 import io.kotest.matchers.longs.shouldBeGreaterThan
+import io.kotest.matchers.maps.shouldContainKey
 import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
@@ -23,8 +24,9 @@ import io.kotest.matchers.string.shouldContain
 /**
  * A very short run of every benchmark (one failover of each kind, one 1-second throughput round, one round of
  * 2,000-SET pipelines, one round of 20,000 pub/sub messages and one failover under a listener, one round of
- * uncontended locking and of 100 lock hand-offs against Redisson), so that the benchmarks never rot. It checks
- * that the measuring machinery yields sane values, never how fast anything is.
+ * uncontended locking and of 100 lock hand-offs against Redisson, one round of 2,000 queue messages per client, each
+ * in a JVM of its own), so that the benchmarks never rot. It checks that the measuring machinery yields sane values,
+ * never how fast anything is.
  */
 class BenchSmokeSpec :
     FunSpec({
@@ -129,6 +131,17 @@ class BenchSmokeSpec :
                     percentile(handoffs, LockBench.P99).shouldNotBeNull()
             }
 
+            // Each queue client ran in its own JVM and reported its rate and its CPU over the pipe.
+            val mq = results.mq.shouldNotBeNull()
+            mq.rounds.map { it.client } shouldContainExactly listOf(MqBench.PICKET, MqBench.PLAIN, MqBench.REDISSON)
+            mq.rounds.forEach {
+                it.messages shouldBe Settings.smoke().mqMessages
+                it.perSecond shouldBeGreaterThan 0.0
+                it.serverMicros shouldBeGreaterThan 0.0
+                it.clientMicros shouldBeGreaterThan 0.0
+            }
+            mq.idleWorkerCalls shouldContainKey "evalsha"
+
             val failovers = results.failovers.shouldNotBeNull()
             failovers.map { it.fault } shouldBe listOf(Fault.MANUAL, Fault.KILL)
             failovers.forEach { run ->
@@ -191,6 +204,7 @@ class BenchSmokeSpec :
             report shouldContain "| `SwitchMaster` → `Resumed` |"
             report shouldContain "## 6. Locks, Picket against Redisson's `RLock`"
             report shouldContain "| p99 |"
+            report shouldContain "## 7. Message queue, one producer and one consumer of 32 handlers"
             report.lines().filter { it.startsWith("| ") }.shouldNotBeEmpty()
         }
 

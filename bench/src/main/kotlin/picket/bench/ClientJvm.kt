@@ -1,0 +1,89 @@
+package picket.bench
+
+import java.io.File
+import java.lang.management.ManagementFactory
+import java.time.Duration
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+import kotlin.concurrent.thread
+
+/**
+ * A benchmark client ([MqChild]) running in a JVM of its own, started with this JVM's classpath and heap settings,
+ * driven one command at a time. [request] sends a command and returns the words of its reply; stops the child and
+ * throws [IllegalStateException] if it fails, exits or does not answer in time.
+ */
+internal class ClientJvm(
+    val name: String,
+    kind: String,
+    args: List<String>,
+    private val progress: (String) -> Unit,
+) : AutoCloseable {
+    private val process: Process =
+        ProcessBuilder(
+            listOf(File(System.getProperty("java.home"), "bin/java").path) + jvmOptions() +
+                listOf("-cp", System.getProperty("java.class.path"), MqChild::class.java.name, kind) + args,
+        ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
+
+    /** The child's replies, in order; [EOF] once its output ended. */
+    private val replies = LinkedBlockingQueue<String>()
+
+    init {
+        thread(isDaemon = true, name = "mq-client-$kind") {
+            process.inputStream.bufferedReader().useLines { lines ->
+                lines.forEach { line ->
+                    if (line.startsWith(
+                            MqChild.PREFIX,
+                        )
+                    ) {
+                        replies.put(line.removePrefix(MqChild.PREFIX))
+                    } else {
+                        progress(line)
+                    }
+                }
+            }
+            replies.put(EOF)
+        }
+    }
+
+    /** Sends [command] and waits up to [extra] + [ANSWER_WITHIN] for its reply; its words after the first. */
+    fun request(
+        command: String,
+        extra: Duration,
+    ): List<String> {
+        val out = process.outputStream
+        out.write("$command\n".toByteArray())
+        out.flush()
+        val reply =
+            replies.poll(extra.plus(ANSWER_WITHIN).toMillis(), TimeUnit.MILLISECONDS)
+                ?: run {
+                    process.destroyForcibly().waitFor()
+                    error("the $name client did not answer '$command' within $extra + $ANSWER_WITHIN")
+                }
+        check(reply != EOF) { "the $name client exited with status ${process.waitFor()}" }
+        val words = reply.split(" ")
+        check(words[0] != "failed") { "the $name client failed: ${reply.removePrefix("failed ")}" }
+        return words.drop(1)
+    }
+
+    /** Asks the child to quit, and kills it if it has not within [QUIT_WITHIN]. */
+    override fun close() {
+        if (!process.isAlive) return
+        runCatching {
+            process.outputStream.write("quit\n".toByteArray())
+            process.outputStream.flush()
+        }
+        if (!process.waitFor(QUIT_WITHIN.toMillis(), TimeUnit.MILLISECONDS)) process.destroyForcibly().waitFor()
+    }
+
+    private companion object {
+        const val EOF = "\u0000eof"
+        val ANSWER_WITHIN: Duration = Duration.ofMinutes(3)
+        val QUIT_WITHIN: Duration = Duration.ofSeconds(20)
+
+        /** This JVM's heap size and system properties, for the child. */
+        fun jvmOptions(): List<String> =
+            ManagementFactory.getRuntimeMXBean().inputArguments.filter {
+                it.startsWith("-Xms") || it.startsWith("-Xmx") || it.startsWith("-D")
+            }
+    }
+}
