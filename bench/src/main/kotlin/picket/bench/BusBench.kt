@@ -25,8 +25,6 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
-import java.lang.management.ManagementFactory
-import java.util.Locale
 import java.util.concurrent.atomic.AtomicInteger
 
 /** One measurement: [calls] round trips of [client] in [seconds], their latencies, and the CPU they cost. */
@@ -152,15 +150,15 @@ class BusBench(
         master: RedisNode,
     ): BusRound {
         val calls = settings.busCalls
-        val before = blocking { commandCalls(inspect, master) }
-        val serverBefore = blocking { serverCpu(inspect, master) }
-        val clientBefore = clientCpu()
+        val before = blocking { inspect.commandCalls(master) }
+        val serverBefore = blocking { inspect.serverCpuSeconds(master) }
+        val clientBefore = Inspect.processCpuNanos()
         val start = System.nanoTime()
         val latencies = drive(client, "r$round", calls)
         val seconds = (System.nanoTime() - start) / NANOS_PER_SECOND
-        val clientMicros = (clientCpu() - clientBefore) / NANOS_PER_MICRO / calls
-        val serverMicros = (blocking { serverCpu(inspect, master) } - serverBefore) * MICROS_PER_SECOND / calls
-        val perCall = perCall(before, blocking { commandCalls(inspect, master) }, calls)
+        val clientMicros = (Inspect.processCpuNanos() - clientBefore) / NANOS_PER_MICRO / calls
+        val serverMicros = (blocking { inspect.serverCpuSeconds(master) } - serverBefore) * MICROS_PER_SECOND / calls
+        val perCall = Inspect.perOperation(before, blocking { inspect.commandCalls(master) }, calls)
         val ms = latencies.map { it / NANOS_PER_MS }
         val result =
             BusRound(
@@ -207,47 +205,6 @@ class BusBench(
         }
         return latencies.toList()
     }
-
-    /** Calls per call of each command between two `INFO commandstats`, the busiest first. */
-    private fun perCall(
-        before: Map<String, Long>,
-        after: Map<String, Long>,
-        calls: Int,
-    ): String =
-        after
-            .mapValues { (k, v) -> v - (before[k] ?: 0) }
-            .filterValues { it * PER_CALL_SHOWN >= calls }
-            .entries
-            .sortedByDescending { it.value }
-            .joinToString { "${it.key} ${String.format(Locale.ROOT, "%.2f", it.value.toDouble() / calls)}" }
-
-    /** The master's CPU seconds so far, user and system (`INFO cpu`). */
-    private fun serverCpu(
-        inspect: Inspect,
-        master: RedisNode,
-    ): Double =
-        inspect
-            .on(master) { it.info("cpu") }
-            .lines()
-            .filter { it.startsWith("used_cpu_user:") || it.startsWith("used_cpu_sys:") }
-            .sumOf { it.substringAfter(":").trim().toDouble() }
-
-    /** This JVM's CPU nanoseconds so far, every thread (Picket's, Lettuce's, Redisson's, the benchmark's). */
-    private fun clientCpu(): Long =
-        (ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean).processCpuTime
-
-    private fun commandCalls(
-        inspect: Inspect,
-        master: RedisNode,
-    ): Map<String, Long> =
-        inspect
-            .on(master) { it.info("commandstats") }
-            .lines()
-            .filter { it.startsWith("cmdstat_") }
-            .associate {
-                it.substringAfter("cmdstat_").substringBefore(":") to
-                    it.substringAfter("calls=").substringBefore(",").toLong()
-            }
 
     /** A service bus serving `bench_echo` with [workers] workers, and a caller bus on another Picket. */
     private suspend fun picketClient(
@@ -338,7 +295,6 @@ class BusBench(
         private const val PLAIN_REPLY_TIMEOUT_S = 30.0
 
         /** Commands called less than once per this many calls are left out of the progress line. */
-        private const val PER_CALL_SHOWN = 100
 
         private fun config(master: RedisNode): Config =
             Config().apply { useSingleServer().setAddress("redis://${master.host}:${master.port}") }

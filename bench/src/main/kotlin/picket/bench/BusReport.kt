@@ -35,29 +35,9 @@ class BusReport(
                 "of the clients alternates per round; each client warmed up for the same time first.",
         )
         md.line()
-        val picket = median(rates(PICKET))
-        val plain = median(rates(PLAIN))
-        val redisson = median(rates(REDISSON))
-        md.table(
-            listOf(
-                ">$PICKET (calls/s)",
-                ">$PLAIN (calls/s)",
-                ">$REDISSON (calls/s)",
-                ">Picket / plain",
-                ">Picket / Redisson",
-                "targets: ≥ 0.8 of plain, ahead of Redisson",
-            ),
-            listOf(
-                listOf(
-                    fmtOps(picket),
-                    fmtOps(plain),
-                    fmtOps(redisson),
-                    fmtRatio(ratio(picket, plain)),
-                    fmtRatio(ratio(picket, redisson)),
-                    yes((ratio(picket, plain) ?: 0.0) >= PLAIN_TARGET) + " / " +
-                        yes((ratio(picket, redisson) ?: 0.0) > 1.0),
-                ),
-            ),
+        md.againstPlainAndRedisson(
+            "calls",
+            listOf(PICKET, PLAIN, REDISSON).associateWith { median(rates(it)) },
         )
         latencyTable(md)
         roundsTable(md)
@@ -118,13 +98,4 @@ class BusReport(
     private fun rates(client: String): List<Double> = result.rounds.filter { it.client == client }.map { it.perSecond }
 
     private fun fmt2(value: Double?): String = value?.let { String.format(java.util.Locale.ROOT, "%.2f", it) } ?: "–"
-
-    private fun ratio(
-        a: Double?,
-        b: Double?,
-    ): Double? = if (a != null && b != null && b > 0) a / b else null
-
-    private companion object {
-        const val PLAIN_TARGET = 0.8
-    }
 }

@@ -56,3 +56,39 @@ fun times(
     }
 
 fun yes(met: Boolean): String = if (met) "yes" else "**no**"
+
+/** How many times [numerator] is [denominator]; null without both or when [denominator] is not positive. */
+fun ratioOf(
+    numerator: Double?,
+    denominator: Double?,
+): Double? = if (numerator != null && denominator != null && denominator > 0) numerator / denominator else null
+
+/**
+ * The summary table of a benchmark that sets Picket against a plain loop (target: at least [PLAIN_TARGET] of it) and
+ * against Redisson (target: ahead): the medians of [rates], keyed by client name in the order Picket, plain,
+ * Redisson, in [unit] per second, and the two ratios.
+ */
+fun Markdown.againstPlainAndRedisson(
+    unit: String,
+    rates: Map<String, Double?>,
+) {
+    require(rates.size == 3) { "three clients expected: Picket, plain, Redisson" }
+    val (picket, plain, redisson) = rates.values.toList()
+    val toPlain = ratioOf(picket, plain)
+    val toRedisson = ratioOf(picket, redisson)
+    table(
+        rates.keys.map { ">$it ($unit/s)" } +
+            listOf(">Picket / plain", ">Picket / Redisson", "targets: ≥ 0.8 of plain, ahead of Redisson"),
+        listOf(
+            rates.values.map { fmtOps(it) } +
+                listOf(
+                    fmtRatio(toPlain),
+                    fmtRatio(toRedisson),
+                    yes((toPlain ?: 0.0) >= PLAIN_TARGET) + " / " + yes((toRedisson ?: 0.0) > 1.0),
+                ),
+        ),
+    )
+}
+
+/** The share of a plain loop's rate that a Picket module's benchmark targets. */
+const val PLAIN_TARGET: Double = 0.8

@@ -19,7 +19,6 @@ import picket.monitor.NodeWatcher
 import picket.sentinel.Picket
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
-import java.lang.management.ManagementFactory
 import java.time.Duration
 
 /** One measurement of [client] in [round]: INFO ages sampled every 100 ms, CPU and the servers' command rate. */
@@ -150,7 +149,7 @@ class MonitorBench(
             delay(WARMUP_MS)
             val ages = mutableListOf<Double>()
             val commandsBefore = counter.total()
-            val cpuBefore = cpuNanos()
+            val cpuBefore = Inspect.processCpuNanos()
             val start = System.nanoTime()
             val end = start + settings.monitorDuration.toNanos()
             while (System.nanoTime() < end) {
@@ -158,7 +157,7 @@ class MonitorBench(
                 delay(SAMPLE_MS)
             }
             val wall = (System.nanoTime() - start).toDouble()
-            val cpu = (cpuNanos() - cpuBefore) / wall
+            val cpu = (Inspect.processCpuNanos() - cpuBefore) / wall
             // The counter's own INFO of each node, once per snapshot, is left out.
             val commands = counter.total() - commandsBefore - addresses.size
             return MonitorRound(round, client.name, ages, cpu, commands * NANOS_PER_SECOND / wall)
@@ -236,9 +235,6 @@ class MonitorBench(
 
         override fun close() = connections.forEach { it.close() }
     }
-
-    private fun cpuNanos(): Long =
-        (ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean).processCpuTime
 
     private companion object {
         const val WARMUP_MS = 3_000L

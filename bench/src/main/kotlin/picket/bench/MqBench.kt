@@ -128,16 +128,16 @@ class MqBench(
         inspect: Inspect,
         master: RedisNode,
     ): MqRound {
-        val before = blocking { calls(inspect, master) }
-        val serverBefore = blocking { serverCpu(inspect, master) }
+        val before = blocking { inspect.commandCalls(master) }
+        val serverBefore = blocking { inspect.serverCpuSeconds(master) }
         val (nanos, cpuNanos) =
             blocking { client.request("run r$round-${client.name.hashCode()} ${settings.mqMessages}", Duration.ZERO) }
                 .map { it.toLong() }
         val seconds = nanos / NANOS_PER_SECOND
         val serverMicros =
-            (blocking { serverCpu(inspect, master) } - serverBefore) * MICROS_PER_SECOND / settings.mqMessages
+            (blocking { inspect.serverCpuSeconds(master) } - serverBefore) * MICROS_PER_SECOND / settings.mqMessages
         val clientMicros = cpuNanos / NANOS_PER_MICRO / settings.mqMessages
-        val perMessage = perMessage(before, blocking { calls(inspect, master) }, settings.mqMessages)
+        val perMessage = Inspect.perOperation(before, blocking { inspect.commandCalls(master) }, settings.mqMessages)
         progress(
             "mq round $round: ${client.name} ${(settings.mqMessages / seconds).toLong()} messages/s; " +
                 "CPU per message: server ${fmt(serverMicros)} µs, client ${fmt(clientMicros)} µs; " +
@@ -167,9 +167,9 @@ class MqBench(
         master: RedisNode,
         window: Long,
     ): Pair<Double, Map<String, Long>> {
-        val before = blocking { calls(inspect, master) }
+        val before = blocking { inspect.commandCalls(master) }
         delay(window)
-        val after = blocking { calls(inspect, master) }
+        val after = blocking { inspect.commandCalls(master) }
         // The two INFO calls are the measurement's own.
         val delta =
             after
@@ -186,43 +186,6 @@ class MqBench(
         return delta.values.sum() * MS_PER_SECOND / window to delta
     }
 
-    /** Calls per message of each command between two `INFO commandstats`, the busiest first. */
-    private fun perMessage(
-        before: Map<String, Long>,
-        after: Map<String, Long>,
-        messages: Int,
-    ): String =
-        after
-            .mapValues { (k, v) -> v - (before[k] ?: 0) }
-            .filterValues { it * PER_MESSAGE_SHOWN >= messages }
-            .entries
-            .sortedByDescending { it.value }
-            .joinToString { "${it.key} ${fmt(it.value.toDouble() / messages)}" }
-
-    /** The master's CPU seconds so far, user and system (`INFO cpu`). */
-    private fun serverCpu(
-        inspect: Inspect,
-        master: RedisNode,
-    ): Double =
-        inspect
-            .on(master) { it.info("cpu") }
-            .lines()
-            .filter { it.startsWith("used_cpu_user:") || it.startsWith("used_cpu_sys:") }
-            .sumOf { it.substringAfter(":").trim().toDouble() }
-
-    private fun calls(
-        inspect: Inspect,
-        master: RedisNode,
-    ): Map<String, Long> =
-        inspect
-            .on(master) { it.info("commandstats") }
-            .lines()
-            .filter { it.startsWith("cmdstat_") }
-            .associate {
-                it.substringAfter("cmdstat_").substringBefore(":") to
-                    it.substringAfter("calls=").substringBefore(",").toLong()
-            }
-
     companion object {
         const val PICKET = "Picket queue"
         const val PLAIN = "plain LPUSH/BLMOVE/LREM"
@@ -233,8 +196,5 @@ class MqBench(
         private const val MICROS_PER_SECOND = 1e6
         private const val MS_PER_SECOND = 1000.0
         private const val IDLE_SETTLE_MS = 3_000L
-
-        /** Commands called less than once per this many messages are left out of the progress line. */
-        private const val PER_MESSAGE_SHOWN = 100
     }
 }

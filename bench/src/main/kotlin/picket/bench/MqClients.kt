@@ -21,7 +21,6 @@ import picket.mq.WorkerOptions
 import picket.mq.queues
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
-import java.lang.management.ManagementFactory
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicLong
 import kotlin.system.exitProcess
@@ -203,10 +202,10 @@ internal object MqChild {
                 }
 
                 "run" -> {
-                    val cpu = cpuNanos()
+                    val cpu = Inspect.processCpuNanos()
                     val start = System.nanoTime()
                     runBlocking { client.run(words[1], words[2].toInt()) }
-                    reply("done ${System.nanoTime() - start} ${cpuNanos() - cpu}")
+                    reply("done ${System.nanoTime() - start} ${Inspect.processCpuNanos() - cpu}")
                 }
 
                 "quit" -> {
@@ -224,10 +223,6 @@ internal object MqChild {
         println(PREFIX + line)
         System.out.flush()
     }
-
-    /** This JVM's CPU nanoseconds so far, every thread. */
-    private fun cpuNanos(): Long =
-        (ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean).processCpuTime
 
     private fun address(hostPort: String): Address =
         Address(hostPort.substringBeforeLast(":"), hostPort.substringAfterLast(":").toInt())

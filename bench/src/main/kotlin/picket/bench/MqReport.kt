@@ -32,29 +32,9 @@ class MqReport(
                 "`redis-server` (`INFO cpu`, user + system) and the client's own JVM, every thread.",
         )
         md.line()
-        val picket = median(rates(PICKET))
-        val plain = median(rates(PLAIN))
-        val redisson = median(rates(REDISSON))
-        md.table(
-            listOf(
-                ">$PICKET (msg/s)",
-                ">$PLAIN (msg/s)",
-                ">$REDISSON (msg/s)",
-                ">Picket / plain",
-                ">Picket / Redisson",
-                "targets: ≥ 0.8 of plain, ahead of Redisson",
-            ),
-            listOf(
-                listOf(
-                    fmtOps(picket),
-                    fmtOps(plain),
-                    fmtOps(redisson),
-                    fmtRatio(ratio(picket, plain)),
-                    fmtRatio(ratio(picket, redisson)),
-                    yes((ratio(picket, plain) ?: 0.0) >= PLAIN_TARGET) + " / " +
-                        yes((ratio(picket, redisson) ?: 0.0) > 1.0),
-                ),
-            ),
+        md.againstPlainAndRedisson(
+            "msg",
+            listOf(PICKET, PLAIN, REDISSON).associateWith { median(rates(it)) },
         )
         md.line()
         roundsTable(md)
@@ -85,13 +65,4 @@ class MqReport(
     }
 
     private fun rates(client: String): List<Double> = result.rounds.filter { it.client == client }.map { it.perSecond }
-
-    private fun ratio(
-        a: Double?,
-        b: Double?,
-    ): Double? = if (a != null && b != null && b > 0) a / b else null
-
-    private companion object {
-        const val PLAIN_TARGET = 0.8
-    }
 }
