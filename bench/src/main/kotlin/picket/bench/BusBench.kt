@@ -294,8 +294,6 @@ class BusBench(
         private const val PLAIN_BLOCK_S = 0.2
         private const val PLAIN_REPLY_TIMEOUT_S = 30.0
 
-        /** Commands called less than once per this many calls are left out of the progress line. */
-
         private fun config(master: RedisNode): Config =
             Config().apply { useSingleServer().setAddress("redis://${master.host}:${master.port}") }
     }

@@ -8,16 +8,43 @@ import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
 
 /**
+ * A benchmark client driven by commands ([MqChild.answer]): [request] runs one and returns the words of its reply
+ * after the first.
+ */
+internal interface DrivenClient : AutoCloseable {
+    val name: String
+
+    fun request(
+        command: String,
+        extra: Duration,
+    ): List<String>
+}
+
+/** A client run in the benchmark's own JVM, beside the others (`--mq-one-jvm`). */
+internal class InProcessClient(
+    private val client: MqClient,
+) : DrivenClient {
+    override val name: String get() = client.name
+
+    override fun request(
+        command: String,
+        extra: Duration,
+    ): List<String> = MqChild.answer(client, command.split(" ")).split(" ").drop(1)
+
+    override fun close() = client.close()
+}
+
+/**
  * A benchmark client ([MqChild]) running in a JVM of its own, started with this JVM's classpath and heap settings,
  * driven one command at a time. [request] sends a command and returns the words of its reply; stops the child and
  * throws [IllegalStateException] if it fails, exits or does not answer in time.
  */
 internal class ClientJvm(
-    val name: String,
+    override val name: String,
     kind: String,
     args: List<String>,
     private val progress: (String) -> Unit,
-) : AutoCloseable {
+) : DrivenClient {
     private val process: Process =
         ProcessBuilder(
             listOf(File(System.getProperty("java.home"), "bin/java").path) + jvmOptions() +
@@ -46,7 +73,7 @@ internal class ClientJvm(
     }
 
     /** Sends [command] and waits up to [extra] + [ANSWER_WITHIN] for its reply; its words after the first. */
-    fun request(
+    override fun request(
         command: String,
         extra: Duration,
     ): List<String> {

@@ -41,6 +41,8 @@ class MqResult(
     val idleWindow: Duration,
     /** How long each client ran uncounted first. */
     val warmup: Duration,
+    /** The clients shared the benchmark's JVM (`--mq-one-jvm`) instead of running in JVMs of their own. */
+    val oneJvm: Boolean = false,
 )
 
 /**
@@ -66,13 +68,13 @@ class MqBench(
         val master = blocking { topology.awaitMaster(masterName) }
         val picket = Picket()
         val lettuce = Inspect.client()
-        val clients = mutableListOf<ClientJvm>()
+        val clients = mutableListOf<DrivenClient>()
         try {
             picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
             val inspect = Inspect(lettuce)
             for ((kind, name) in listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON)) {
-                clients += blocking { ClientJvm(name, kind, childArgs(master), progress) }
+                clients += blocking { client(kind, name, master) }
                 warmUp(clients.last())
             }
             val rounds = mutableListOf<MqRound>()
@@ -93,12 +95,30 @@ class MqBench(
                 calls,
                 settings.mqIdleWindow,
                 settings.mqWarmup,
+                settings.mqOneJvm,
             )
         } finally {
             clients.forEach { it.close() }
             picket.close()
             lettuce.shutdown()
         }
+    }
+
+    /** The client of [kind] in a JVM of its own, or in this one with [Settings.mqOneJvm]. */
+    private fun client(
+        kind: String,
+        name: String,
+        master: RedisNode,
+    ): DrivenClient {
+        if (!settings.mqOneJvm) return ClientJvm(name, kind, childArgs(master), progress)
+        val address = Address(master.host, master.port)
+        return InProcessClient(
+            when (kind) {
+                "picket" -> MqClient.picket(topology.sentinels.map { Address(it.host, it.port) }, masterName, handlers)
+                "plain" -> MqClient.plain(address, handlers)
+                else -> MqClient.redisson(address, handlers)
+            },
+        )
     }
 
     /** [MqChild]'s arguments after the client's kind. */
@@ -115,16 +135,17 @@ class MqBench(
      * as the JIT needs time on every path (a deeper one, like Picket's leases and batching, more passes than a
      * three-command loop).
      */
-    private suspend fun warmUp(client: ClientJvm) {
+    private suspend fun warmUp(client: DrivenClient) {
         val share = settings.mqMessages / WARMUP_SHARE
         val passes = blocking { client.request("warmup ${settings.mqWarmup.toMillis()} $share", settings.mqWarmup) }
-        progress("mq warm-up: ${client.name}, ${passes.single()} passes of $share messages, in a JVM of its own")
+        val where = if (settings.mqOneJvm) "in the benchmark's JVM" else "in a JVM of its own"
+        progress("mq warm-up: ${client.name}, ${passes.single()} passes of $share messages, $where")
     }
 
     /** One counted run of [client]: its rate, and the CPU per message of the master and of the client's JVM. */
     private suspend fun measure(
         round: Int,
-        client: ClientJvm,
+        client: DrivenClient,
         inspect: Inspect,
         master: RedisNode,
     ): MqRound {

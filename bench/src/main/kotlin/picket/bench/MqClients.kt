@@ -191,33 +191,37 @@ internal object MqChild {
     private fun serve(client: MqClient) {
         while (true) {
             val words = (readlnOrNull() ?: return).trim().split(" ")
-            when (words[0]) {
-                "warmup" -> {
-                    val until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(words[1].toLong())
-                    var pass = 0
-                    while (pass == 0 || System.nanoTime() < until) {
-                        runBlocking { client.run("warmup-${pass++}-${client.name.hashCode()}", words[2].toInt()) }
-                    }
-                    reply("warmed $pass")
-                }
-
-                "run" -> {
-                    val cpu = Inspect.processCpuNanos()
-                    val start = System.nanoTime()
-                    runBlocking { client.run(words[1], words[2].toInt()) }
-                    reply("done ${System.nanoTime() - start} ${Inspect.processCpuNanos() - cpu}")
-                }
-
-                "quit" -> {
-                    return
-                }
-
-                else -> {
-                    throw IllegalArgumentException("unknown command '${words[0]}'")
-                }
-            }
+            if (words[0] == "quit") return
+            reply(answer(client, words))
         }
     }
+
+    /** Runs one command ([words]) on [client] and returns the reply (without [PREFIX]). */
+    fun answer(
+        client: MqClient,
+        words: List<String>,
+    ): String =
+        when (words[0]) {
+            "warmup" -> {
+                val until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(words[1].toLong())
+                var pass = 0
+                while (pass == 0 || System.nanoTime() < until) {
+                    runBlocking { client.run("warmup-${pass++}-${client.name.hashCode()}", words[2].toInt()) }
+                }
+                "warmed $pass"
+            }
+
+            "run" -> {
+                val cpu = Inspect.processCpuNanos()
+                val start = System.nanoTime()
+                runBlocking { client.run(words[1], words[2].toInt()) }
+                "done ${System.nanoTime() - start} ${Inspect.processCpuNanos() - cpu}"
+            }
+
+            else -> {
+                throw IllegalArgumentException("unknown command '${words[0]}'")
+            }
+        }
 
     private fun reply(line: String) {
         println(PREFIX + line)

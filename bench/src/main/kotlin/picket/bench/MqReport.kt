@@ -26,10 +26,10 @@ class MqReport(
                 "processing list and LREM once handled (at-least-once, no leases, no retries). *$REDISSON*: Redisson " +
                 "${result.redisson}, `RBlockingQueue.addAsync`; ${result.handlers} threads looping " +
                 "`pollLastAndOfferFirstTo(processing)` and `RList.remove` (the same guarantee as the plain loop). " +
-                "Each client runs in a JVM of its own (same heap, same classpath), started and warmed up before " +
-                "the rounds, which alternate the clients' order. Medians over the rounds, after " +
+                where() + " Medians over the rounds, which alternate the clients' order, after " +
                 "${result.warmup.seconds} s of uncounted passes of each client. CPU per message: the master's " +
-                "`redis-server` (`INFO cpu`, user + system) and the client's own JVM, every thread.",
+                "`redis-server` (`INFO cpu`, user + system) and " +
+                (if (result.oneJvm) "the benchmark's whole JVM" else "the client's own JVM") + ", every thread.",
         )
         md.line()
         md.againstPlainAndRedisson(
@@ -47,6 +47,14 @@ class MqReport(
         )
         md.line()
     }
+
+    private fun where(): String =
+        if (result.oneJvm) {
+            "The three clients share the benchmark's JVM (`--mq-one-jvm`), each warmed up in turn before the rounds."
+        } else {
+            "Each client runs in a JVM of its own (same heap, same classpath), started and warmed up before the " +
+                "rounds."
+        }
 
     private fun roundsTable(md: Markdown) {
         md.table(
