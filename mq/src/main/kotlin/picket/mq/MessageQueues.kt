@@ -63,6 +63,7 @@ public class MessageQueues<T>
         internal val events = Events()
         internal val backlog = BacklogWatches(events)
         private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
+        private val keyCache = ConcurrentHashMap<String, QueueKeys>()
 
         /** Sends the enqueues that arrive while one is in flight together ([Batcher]); never cancelled. */
         private val sending = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-enqueue"))
@@ -341,11 +342,16 @@ public class MessageQueues<T>
         }
 
         internal fun keys(queue: String): QueueKeys {
+            keyCache[queue]?.let { return it }
             if (queue.isBlank()) throw InvalidSpecException("queue name is blank")
             if ('{' in queue || '}' in queue) {
                 throw InvalidSpecException("queue name '$queue' holds '{' or '}' (the keys' hash tag is the name)")
             }
-            return ops.keys(queue)
+            val keys = ops.keys(queue)
+            // Eight key names per queue, built once per queue rather than per enqueue; bounded for apps that make
+            // queue names on the fly.
+            if (keyCache.size < MAX_CACHED_KEYS) keyCache.putIfAbsent(queue, keys)
+            return keys
         }
 
         private fun <R> async(block: suspend () -> R): CompletableFuture<R> =
@@ -360,6 +366,9 @@ public class MessageQueues<T>
 
             /** Keeps one script short: about 7 commands per new message, so at most ~900 per call. */
             private const val MAX_ENQUEUE_BATCH = 128
+
+            /** Queues whose key names are kept ([keys]). */
+            private const val MAX_CACHED_KEYS = 1_024
             private val STATES =
                 mapOf(
                     "queued" to MessageState.QUEUED,

@@ -290,6 +290,11 @@ class MessageQueuesSpec :
                 ranFor shouldBeLessThan Duration.ofSeconds(5)
                 within(10) { queues.status("shorter").done shouldBe 1 }
                 hanging.stop()
+                // The cancelled handling recorded nothing and said why: its lease expired.
+                events.filterIsInstance<QueueEvent.LeaseLost>().filter { it.queue == "shorter" }.map {
+                    it.attempt to it.expired
+                } shouldContainExactly listOf(1 to true)
+                hanging.metrics().leasesLost shouldBe 1
             }
         }
 

@@ -1,13 +1,10 @@
 package picket.mq.internal
 
 import kotlinx.coroutines.CancellationException
-import kotlinx.coroutines.CoroutineStart
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
-import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.isActive
+import kotlinx.coroutines.job
 import picket.mq.Delivery
 import picket.mq.HandlerResult
 import picket.mq.InvalidHandlerResultException
@@ -101,8 +98,9 @@ internal class Handling<T>(
         }
 
     /**
-     * Runs [work] until it ends or the lease's deadline passes: then the [reaper] cancels it. The handler starts only
-     * once its lease is tracked, so an extension it makes always finds its entry.
+     * Runs [work] until it ends or the lease's deadline passes: then the [reaper] cancels this handling's coroutine.
+     * The handler starts only once its lease is tracked, so an extension it makes always finds its entry. After an
+     * expiry nothing suspends any more (the coroutine is cancelled): an expired handling records nothing.
      */
     private suspend fun guarded(
         deadlineNanos: Long,
@@ -111,33 +109,29 @@ internal class Handling<T>(
     ): Outcome {
         // Taken too late to run at all (the reply came after the lease's end).
         if (deadlineNanos - System.nanoTime() <= 0) return Outcome.Expired
-        return coroutineScope {
-            val running =
-                async(start = CoroutineStart.LAZY) {
-                    try {
-                        Outcome.Returned(work())
-                    } catch (
-                        // Whatever the handler (or the codec) threw is the delivery's error, retried by the policy;
-                        // a CancellationException too (its own withTimeout), unless this handling was cancelled.
-                        @Suppress("TooGenericExceptionCaught") e: Exception,
-                    ) {
-                        @Suppress("InstanceOfCheckForException")
-                        if (e is CancellationException && !currentCoroutineContext().isActive) throw e
-                        Outcome.Threw(e)
-                    }
-                }
-            val entry = reaper.track(deadlineNanos, running)
-            lease.entry = entry
-            try {
-                running.await()
-            } catch (e: CancellationException) {
+        val entry = reaper.track(deadlineNanos, currentCoroutineContext().job)
+        lease.entry = entry
+        return try {
+            val result = work()
+            // The deadline passed as the handler returned: the message is the lease's again, not this result's.
+            if (entry.expired) Outcome.Expired else Outcome.Returned(result)
+        } catch (e: CancellationException) {
+            when {
+                entry.expired -> Outcome.Expired
+
                 // The worker itself stopping is not an expiry.
-                currentCoroutineContext().ensureActive()
-                if (!entry.expired) throw e
-                Outcome.Expired
-            } finally {
-                reaper.untrack(entry)
+                !currentCoroutineContext().isActive -> throw e
+
+                // The handler's own (its withTimeout): its error, retried by the policy.
+                else -> Outcome.Threw(e)
             }
+        } catch (
+            // Whatever the handler (or the codec) threw is the delivery's error, retried by the policy.
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            Outcome.Threw(e)
+        } finally {
+            reaper.untrack(entry)
         }
     }
 
