@@ -22,7 +22,7 @@ import kotlin.system.exitProcess
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
  * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--mq-warmup-ms=N`,
- * `--mq-one-jvm` (the queue's clients in this JVM, for comparison),
+ * `--one-jvm` (the queue's and the bus's clients in this JVM, for comparison),
  * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement).
  */
 object Bench {
@@ -74,7 +74,7 @@ object Bench {
         options["mq-rounds"]?.let { result = result.copy(mqRounds = it.toInt()) }
         options["mq-messages"]?.let { result = result.copy(mqMessages = it.toInt()) }
         options["mq-warmup-ms"]?.let { result = result.copy(mqWarmup = Duration.ofMillis(it.toLong())) }
-        options["mq-one-jvm"]?.let { result = result.copy(mqOneJvm = it != "false") }
+        options["one-jvm"]?.let { result = result.copy(oneJvm = it != "false") }
         options["bus-rounds"]?.let { result = result.copy(busRounds = it.toInt()) }
         options["bus-calls"]?.let { result = result.copy(busCalls = it.toInt()) }
         options["bus-warmup-ms"]?.let { result = result.copy(busWarmup = Duration.ofMillis(it.toLong())) }

@@ -7,7 +7,7 @@ import picket.bench.BusBench.Companion.REDISSON
 /**
  * The bus section of the report: round-trip calls per second and p50/p99 latency of Picket's bus against a plain
  * request/reply loop on Lettuce (the reference) and Redisson's `RRemoteService`, every round, with the CPU per call
- * of the master and of the benchmark's JVM.
+ * of the master and of the client's JVM.
  */
 class BusReport(
     private val result: BusResult,
@@ -31,8 +31,16 @@ class BusReport(
                 "${result.workers} worker connections loop BRPOP and LPUSH the reply (no deadlines, no lost-worker " +
                 "detection). *$REDISSON*: Redisson ${result.redisson}, `RRemoteService.register(Echo, impl, " +
                 "${result.workers})`, called through an `@RRemoteAsync` interface with the default options (an " +
-                "acknowledgement expected within 1 s, the result within 30 s). Medians over the rounds; the order " +
-                "of the clients alternates per round; each client warmed up for the same time first.",
+                "acknowledgement expected within 1 s, the result within 30 s). " +
+                (
+                    if (result.oneJvm) {
+                        "The three clients share the benchmark's JVM (`--one-jvm`). "
+                    } else {
+                        "Each client runs in a JVM of its own (same heap, same classpath); its CPU is that JVM's. "
+                    }
+                ) +
+                "Medians over the rounds; the order of the clients alternates per round; each client warmed up " +
+                "for the same time first.",
         )
         md.line()
         md.againstPlainAndRedisson(

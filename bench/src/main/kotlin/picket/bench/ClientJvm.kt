@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
 
 /**
- * A benchmark client driven by commands ([MqChild.answer]): [request] runs one and returns the words of its reply
+ * A benchmark client driven by commands ([BenchChild.answer]): [request] runs one and returns the words of its reply
  * after the first.
  */
 internal interface DrivenClient : AutoCloseable {
@@ -18,51 +18,70 @@ internal interface DrivenClient : AutoCloseable {
         command: String,
         extra: Duration,
     ): List<String>
+
+    companion object {
+        /**
+         * The client [args] name ([BenchChild.main]'s arguments), called [name]: in a JVM of its own, or in this one
+         * if [oneJvm].
+         */
+        fun start(
+            name: String,
+            args: List<String>,
+            oneJvm: Boolean,
+            progress: (String) -> Unit,
+        ): DrivenClient =
+            if (oneJvm) {
+                InProcessClient(
+                    name,
+                    BenchChild.client(args.toTypedArray()),
+                )
+            } else {
+                ClientJvm(name, args, progress)
+            }
+    }
 }
 
-/** A client run in the benchmark's own JVM, beside the others (`--mq-one-jvm`). */
+/** A client run in the benchmark's own JVM, beside the others (`--one-jvm`). */
 internal class InProcessClient(
-    private val client: MqClient,
+    override val name: String,
+    private val client: ChildClient,
 ) : DrivenClient {
-    override val name: String get() = client.name
-
     override fun request(
         command: String,
         extra: Duration,
-    ): List<String> = MqChild.answer(client, command.split(" ")).split(" ").drop(1)
+    ): List<String> = BenchChild.answer(client, command.split(" ")).split(" ").drop(1)
 
     override fun close() = client.close()
 }
 
 /**
- * A benchmark client ([MqChild]) running in a JVM of its own, started with this JVM's classpath and heap settings,
+ * A benchmark client ([BenchChild]) running in a JVM of its own, started with this JVM's classpath and heap settings,
  * driven one command at a time. [request] sends a command and returns the words of its reply; stops the child and
  * throws [IllegalStateException] if it fails, exits or does not answer in time.
  */
 internal class ClientJvm(
     override val name: String,
-    kind: String,
     args: List<String>,
     private val progress: (String) -> Unit,
 ) : DrivenClient {
     private val process: Process =
         ProcessBuilder(
             listOf(File(System.getProperty("java.home"), "bin/java").path) + jvmOptions() +
-                listOf("-cp", System.getProperty("java.class.path"), MqChild::class.java.name, kind) + args,
+                listOf("-cp", System.getProperty("java.class.path"), BenchChild::class.java.name) + args,
         ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
 
     /** The child's replies, in order; [EOF] once its output ended. */
     private val replies = LinkedBlockingQueue<String>()
 
     init {
-        thread(isDaemon = true, name = "mq-client-$kind") {
+        thread(isDaemon = true, name = "bench-client-${args.first()}") {
             process.inputStream.bufferedReader().useLines { lines ->
                 lines.forEach { line ->
                     if (line.startsWith(
-                            MqChild.PREFIX,
+                            BenchChild.PREFIX,
                         )
                     ) {
-                        replies.put(line.removePrefix(MqChild.PREFIX))
+                        replies.put(line.removePrefix(BenchChild.PREFIX))
                     } else {
                         progress(line)
                     }

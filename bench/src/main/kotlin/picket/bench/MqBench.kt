@@ -41,7 +41,7 @@ class MqResult(
     val idleWindow: Duration,
     /** How long each client ran uncounted first. */
     val warmup: Duration,
-    /** The clients shared the benchmark's JVM (`--mq-one-jvm`) instead of running in JVMs of their own. */
+    /** The clients shared the benchmark's JVM (`--one-jvm`) instead of running in JVMs of their own. */
     val oneJvm: Boolean = false,
 )
 
@@ -50,7 +50,7 @@ class MqResult(
  * side by side on the same master: Picket's queue (a worker of that concurrency), a plain LPUSH / BLMOVE / LREM loop
  * on Lettuce (the reference: one connection per handler for the blocking read), and Redisson's blocking queue in the
  * same pattern (`pollLastAndOfferFirstTo` into a processing list, then `remove`). The producer keeps up to
- * [Settings.mqHandlers] enqueues in flight. Each client runs in a JVM of its own ([ClientJvm], [MqChild]): in one
+ * [Settings.mqHandlers] enqueues in flight. Each client runs in a JVM of its own ([ClientJvm], [BenchChild]): in one
  * JVM, a client's figures depended on which others had run before it. Then the command rate of an idle Picket
  * worker, by `INFO commandstats`.
  */
@@ -74,7 +74,7 @@ class MqBench(
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
             val inspect = Inspect(lettuce)
             for ((kind, name) in listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON)) {
-                clients += blocking { client(kind, name, master) }
+                clients += blocking { DrivenClient.start(name, childArgs(kind, master), settings.oneJvm, progress) }
                 warmUp(clients.last())
             }
             val rounds = mutableListOf<MqRound>()
@@ -95,7 +95,7 @@ class MqBench(
                 calls,
                 settings.mqIdleWindow,
                 settings.mqWarmup,
-                settings.mqOneJvm,
+                settings.oneJvm,
             )
         } finally {
             clients.forEach { it.close() }
@@ -104,26 +104,13 @@ class MqBench(
         }
     }
 
-    /** The client of [kind] in a JVM of its own, or in this one with [Settings.mqOneJvm]. */
-    private fun client(
+    /** [BenchChild]'s arguments for the queue client of [kind]. */
+    private fun childArgs(
         kind: String,
-        name: String,
         master: RedisNode,
-    ): DrivenClient {
-        if (!settings.mqOneJvm) return ClientJvm(name, kind, childArgs(master), progress)
-        val address = Address(master.host, master.port)
-        return InProcessClient(
-            when (kind) {
-                "picket" -> MqClient.picket(topology.sentinels.map { Address(it.host, it.port) }, masterName, handlers)
-                "plain" -> MqClient.plain(address, handlers)
-                else -> MqClient.redisson(address, handlers)
-            },
-        )
-    }
-
-    /** [MqChild]'s arguments after the client's kind. */
-    private fun childArgs(master: RedisNode): List<String> =
+    ): List<String> =
         listOf(
+            "mq-$kind",
             topology.sentinels.joinToString(",") { "${it.host}:${it.port}" },
             masterName,
             "${master.host}:${master.port}",
@@ -138,7 +125,7 @@ class MqBench(
     private suspend fun warmUp(client: DrivenClient) {
         val share = settings.mqMessages / WARMUP_SHARE
         val passes = blocking { client.request("warmup ${settings.mqWarmup.toMillis()} $share", settings.mqWarmup) }
-        val where = if (settings.mqOneJvm) "in the benchmark's JVM" else "in a JVM of its own"
+        val where = if (settings.oneJvm) "in the benchmark's JVM" else "in a JVM of its own"
         progress("mq warm-up: ${client.name}, ${passes.single()} passes of $share messages, $where")
     }
 

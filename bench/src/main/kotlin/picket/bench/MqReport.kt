@@ -50,7 +50,7 @@ class MqReport(
 
     private fun where(): String =
         if (result.oneJvm) {
-            "The three clients share the benchmark's JVM (`--mq-one-jvm`), each warmed up in turn before the rounds."
+            "The three clients share the benchmark's JVM (`--one-jvm`), each warmed up in turn before the rounds."
         } else {
             "Each client runs in a JVM of its own (same heap, same classpath), started and warmed up before the " +
                 "rounds."

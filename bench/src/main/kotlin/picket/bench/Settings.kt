@@ -72,8 +72,8 @@ data class Settings(
     val mqHandlers: Int = 32,
     /** How long the master's command rate is counted, without and with an idle worker. */
     val mqIdleWindow: Duration = Duration.ofSeconds(10),
-    /** The queue benchmark's clients share this JVM instead of running in JVMs of their own (for comparison). */
-    val mqOneJvm: Boolean = false,
+    /** The queue and bus benchmarks' clients share this JVM instead of running in JVMs of their own (comparison). */
+    val oneJvm: Boolean = false,
     /** Rounds of the bus benchmark (each: every client once), after [busWarmup] of each client. */
     val busRounds: Int = 5,
     /** How long each client of the bus benchmark runs passes of a quarter the calls, uncounted, first. */

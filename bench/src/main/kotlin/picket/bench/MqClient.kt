@@ -9,7 +9,6 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.sync.Semaphore
 import org.redisson.Redisson
 import org.redisson.api.RedissonClient
@@ -23,18 +22,25 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicLong
-import kotlin.system.exitProcess
 
 /**
- * One client of the queue benchmark, in a JVM of its own ([MqChild]): [run] moves `messages` through `queue` end to
- * end, one producer keeping [handlers] enqueues in flight and one consumer of [handlers] handlers.
+ * One client of the queue benchmark, usually in a JVM of its own ([BenchChild]): a pass moves `messages` through
+ * the queue named by its tag end to end, one producer keeping `handlers` enqueues in flight and one consumer of
+ * `handlers` handlers. It reports no figure of its own.
  */
 internal class MqClient(
-    val name: String,
-    private val handlers: Int,
-    val run: suspend (queue: String, messages: Int) -> Unit,
+    override val name: String,
+    private val pass: suspend (queue: String, messages: Int) -> Unit,
     private val close: () -> Unit,
-) : AutoCloseable {
+) : ChildClient {
+    override suspend fun run(
+        tag: String,
+        operations: Int,
+    ): List<String> {
+        pass(tag, operations)
+        return emptyList()
+    }
+
     override fun close() = close.invoke()
 
     companion object {
@@ -47,7 +53,7 @@ internal class MqClient(
             val picket = Picket()
             picket.setSentinelGroups("bench" to SentinelGroup(sentinels))
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
-            return MqClient(MqBench.PICKET, handlers, { queue, messages ->
+            return MqClient(MqBench.PICKET, { queue, messages ->
                 val handled = AtomicLong()
                 val worker =
                     queues.worker(queue, WorkerOptions(concurrency = handlers)) {
@@ -68,7 +74,7 @@ internal class MqClient(
         ): MqClient {
             val client = RedisClient.create()
             val uri = RedisURI.create(master.host, master.port)
-            return MqClient(MqBench.PLAIN, handlers, { queue, messages ->
+            return MqClient(MqBench.PLAIN, { queue, messages ->
                 val handled = AtomicLong()
                 val producer = client.connect(uri)
                 val consumers = (1..handlers).map { client.connect(uri) }
@@ -105,7 +111,7 @@ internal class MqClient(
         ): MqClient {
             val config = Config().apply { useSingleServer().setAddress("redis://${master.host}:${master.port}") }
             val redisson: RedissonClient = Redisson.create(config)
-            return MqClient(MqBench.REDISSON, handlers, { queue, messages ->
+            return MqClient(MqBench.REDISSON, { queue, messages ->
                 val handled = AtomicLong()
                 val q = redisson.getBlockingQueue<String>(queue)
                 val processing = redisson.getList<String>("$queue:processing")
@@ -149,89 +155,4 @@ internal class MqClient(
 
         private const val POLL_MS = 200L
     }
-}
-
-/**
- * The program of one queue-benchmark client in its own JVM, driven by [MqBench] over standard input and output: each
- * client runs alone in a JVM, so that its JIT profiles and threads are its own (in one JVM, Picket's CPU per message
- * more than doubled once Redisson's rounds had run beside it, while the plain loop's barely moved).
- *
- * Arguments: client (picket, plain or redisson), comma-separated sentinels `host:port`, master name, master
- * `host:port`, handlers. Commands, one per line: `warmup <ms> <messages per pass>` → `warmed <passes>`;
- * `run <queue> <messages>` → `done <nanoseconds> <this JVM's CPU nanoseconds>`; `quit`. Replies start with
- * [MqChild.PREFIX]; a failure is `failed <message>` and ends the program with status 1.
- */
-internal object MqChild {
-    const val PREFIX = "mq-child: "
-
-    @JvmStatic
-    fun main(args: Array<String>) {
-        require(args.size == ARGS) { "usage: MqChild picket|plain|redisson sentinels masterName master handlers" }
-        val handlers = args[HANDLERS].toInt()
-        val client =
-            when (val kind = args[0]) {
-                "picket" -> MqClient.picket(args[1].split(",").map(::address), args[2], handlers)
-                "plain" -> MqClient.plain(address(args[MASTER]), handlers)
-                "redisson" -> MqClient.redisson(address(args[MASTER]), handlers)
-                else -> throw IllegalArgumentException("unknown client '$kind'")
-            }
-        val status =
-            try {
-                client.use { serve(it) }
-                0
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                reply("failed ${e::class.simpleName}: ${e.message}")
-                1
-            }
-        exitProcess(status)
-    }
-
-    private fun serve(client: MqClient) {
-        while (true) {
-            val words = (readlnOrNull() ?: return).trim().split(" ")
-            if (words[0] == "quit") return
-            reply(answer(client, words))
-        }
-    }
-
-    /** Runs one command ([words]) on [client] and returns the reply (without [PREFIX]). */
-    fun answer(
-        client: MqClient,
-        words: List<String>,
-    ): String =
-        when (words[0]) {
-            "warmup" -> {
-                val until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(words[1].toLong())
-                var pass = 0
-                while (pass == 0 || System.nanoTime() < until) {
-                    runBlocking { client.run("warmup-${pass++}-${client.name.hashCode()}", words[2].toInt()) }
-                }
-                "warmed $pass"
-            }
-
-            "run" -> {
-                val cpu = Inspect.processCpuNanos()
-                val start = System.nanoTime()
-                runBlocking { client.run(words[1], words[2].toInt()) }
-                "done ${System.nanoTime() - start} ${Inspect.processCpuNanos() - cpu}"
-            }
-
-            else -> {
-                throw IllegalArgumentException("unknown command '${words[0]}'")
-            }
-        }
-
-    private fun reply(line: String) {
-        println(PREFIX + line)
-        System.out.flush()
-    }
-
-    private fun address(hostPort: String): Address =
-        Address(hostPort.substringBeforeLast(":"), hostPort.substringAfterLast(":").toInt())
-
-    private const val ARGS = 5
-    private const val MASTER = 3
-    private const val HANDLERS = 4
 }
