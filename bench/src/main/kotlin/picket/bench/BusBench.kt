@@ -60,10 +60,15 @@ class BusBench(
         val clients = mutableListOf<DrivenClient>()
         try {
             val inspect = Inspect(lettuce)
-            for ((kind, name) in listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON)) {
-                clients += blocking { DrivenClient.start(name, childArgs(kind, master), settings.oneJvm, progress) }
-                warmUp(clients.last())
-            }
+            SideBySide(topology, settings, progress).start(
+                "bus",
+                listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON),
+                clients,
+                master,
+                "$concurrency,$workers",
+                settings.busWarmup,
+                settings.busCalls / WARMUP_SHARE,
+            )
             val rounds = mutableListOf<BusRound>()
             for (round in 1..settings.busRounds) {
                 val order = if (round % 2 == 1) clients else clients.reversed()
@@ -82,27 +87,6 @@ class BusBench(
             clients.forEach { it.close() }
             lettuce.shutdown()
         }
-    }
-
-    /** [BenchChild]'s arguments for the bus client of [kind]. */
-    private fun childArgs(
-        kind: String,
-        master: RedisNode,
-    ): List<String> =
-        listOf(
-            "bus-$kind",
-            topology.sentinels.joinToString(",") { "${it.host}:${it.port}" },
-            masterName,
-            "${master.host}:${master.port}",
-            "$concurrency,$workers",
-        )
-
-    /** Runs [client] uncounted for [Settings.busWarmup]: each client warms up for the same time, not the same count. */
-    private suspend fun warmUp(client: DrivenClient) {
-        val share = settings.busCalls / WARMUP_SHARE
-        val passes = blocking { client.request("warmup ${settings.busWarmup.toMillis()} $share", settings.busWarmup) }
-        val where = if (settings.oneJvm) "in the benchmark's JVM" else "in a JVM of its own"
-        progress("bus warm-up: ${client.name}, ${passes.single()} passes of $share calls, $where")
     }
 
     /** One counted run of [client]: its rate and latencies, and the CPU per call of the master and of its JVM. */

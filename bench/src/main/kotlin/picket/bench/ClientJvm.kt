@@ -1,5 +1,7 @@
 package picket.bench
 
+import picket.testkit.RedisNode
+import picket.testkit.Topology
 import java.io.File
 import java.lang.management.ManagementFactory
 import java.time.Duration
@@ -38,6 +40,43 @@ internal interface DrivenClient : AutoCloseable {
             } else {
                 ClientJvm(name, args, progress)
             }
+    }
+}
+
+/** Starts the clients of side-by-side benchmarks on [topology]: in JVMs of their own unless [Settings.oneJvm]. */
+internal class SideBySide(
+    private val topology: Topology,
+    private val settings: Settings,
+    private val progress: (String) -> Unit,
+) {
+    /**
+     * Starts the [clients] (kind to name) of [benchmark] (`mq` or `bus`) into [into], one after another, each warmed
+     * up for [warmup] in passes of [share] operations before the next starts (none warms up beside another).
+     */
+    suspend fun start(
+        benchmark: String,
+        clients: List<Pair<String, String>>,
+        into: MutableList<DrivenClient>,
+        master: RedisNode,
+        sizes: String,
+        warmup: Duration,
+        share: Int,
+    ) {
+        val where = if (settings.oneJvm) "in the benchmark's JVM" else "in a JVM of its own"
+        for ((kind, name) in clients) {
+            val args =
+                listOf(
+                    "$benchmark-$kind",
+                    topology.sentinels.joinToString(",") { "${it.host}:${it.port}" },
+                    topology.masterNames.single(),
+                    "${master.host}:${master.port}",
+                    sizes,
+                )
+            val client = blocking { DrivenClient.start(name, args, settings.oneJvm, progress) }
+            into += client
+            val passes = blocking { client.request("warmup ${warmup.toMillis()} $share", warmup) }
+            progress("$benchmark warm-up: $name, ${passes.single()} passes of $share operations, $where")
+        }
     }
 }
 

@@ -73,10 +73,15 @@ class MqBench(
             picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
             val inspect = Inspect(lettuce)
-            for ((kind, name) in listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON)) {
-                clients += blocking { DrivenClient.start(name, childArgs(kind, master), settings.oneJvm, progress) }
-                warmUp(clients.last())
-            }
+            SideBySide(topology, settings, progress).start(
+                "mq",
+                listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON),
+                clients,
+                master,
+                "$handlers",
+                settings.mqWarmup,
+                settings.mqMessages / WARMUP_SHARE,
+            )
             val rounds = mutableListOf<MqRound>()
             for (round in 1..settings.mqRounds) {
                 val order = if (round % 2 == 1) clients else clients.reversed()
@@ -102,31 +107,6 @@ class MqBench(
             picket.close()
             lettuce.shutdown()
         }
-    }
-
-    /** [BenchChild]'s arguments for the queue client of [kind]. */
-    private fun childArgs(
-        kind: String,
-        master: RedisNode,
-    ): List<String> =
-        listOf(
-            "mq-$kind",
-            topology.sentinels.joinToString(",") { "${it.host}:${it.port}" },
-            masterName,
-            "${master.host}:${master.port}",
-            "$handlers",
-        )
-
-    /**
-     * Runs [client] uncounted for [Settings.mqWarmup]: each client warms up for the same time, not the same count,
-     * as the JIT needs time on every path (a deeper one, like Picket's leases and batching, more passes than a
-     * three-command loop).
-     */
-    private suspend fun warmUp(client: DrivenClient) {
-        val share = settings.mqMessages / WARMUP_SHARE
-        val passes = blocking { client.request("warmup ${settings.mqWarmup.toMillis()} $share", settings.mqWarmup) }
-        val where = if (settings.oneJvm) "in the benchmark's JVM" else "in a JVM of its own"
-        progress("mq warm-up: ${client.name}, ${passes.single()} passes of $share messages, $where")
     }
 
     /** One counted run of [client]: its rate, and the CPU per message of the master and of the client's JVM. */
