@@ -116,13 +116,9 @@ internal class ClientJvm(
         thread(isDaemon = true, name = "bench-client-${args.first()}") {
             process.inputStream.bufferedReader().useLines { lines ->
                 lines.forEach { line ->
-                    if (line.startsWith(
-                            BenchChild.PREFIX,
-                        )
-                    ) {
-                        replies.put(line.removePrefix(BenchChild.PREFIX))
-                    } else {
-                        progress(line)
+                    when {
+                        line.startsWith(BenchChild.PREFIX) -> replies.put(line.removePrefix(BenchChild.PREFIX))
+                        else -> progress(line)
                     }
                 }
             }
