@@ -9,28 +9,16 @@ import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.longs.shouldBeLessThan
 import io.kotest.matchers.shouldBe
 import io.lettuce.core.Range
-import io.lettuce.core.RedisClient
-import io.lettuce.core.api.sync.RedisCommands
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
-import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
-import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.withTimeout
-import picket.core.Address
-import picket.core.ConnSpec
 import picket.core.PicketClosedException
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
-import picket.testkit.RedisNode
-import picket.testkit.Topology
+import picket.sentinel.testing.ChildJvm
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
-import java.nio.file.Path
 import java.time.Duration
-import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
@@ -49,36 +37,17 @@ class BusFaultsSpec :
                 downAfter = Duration.ofSeconds(10)
             }
         val masterName = TopologyConfig.DEFAULT_MASTER_NAME
-        val pickets = CopyOnWriteArrayList<Picket>()
-        val buses = CopyOnWriteArrayList<Bus>()
-
-        fun newPicket(): Picket =
-            Picket().also {
-                it.setSentinelGroups("main" to SentinelGroup(topology.sentinels.map { s -> Address(s.host, s.port) }))
-                pickets += it
-            }
-        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName, commandTimeout = Duration.ofSeconds(3))
-        val settings = BusSettings(lease = Duration.ofMillis(1_500), defaultTimeout = Duration.ofSeconds(10))
-
-        fun bus(
-            name: String,
-            prefix: String = "",
-            on: Picket = newPicket(),
-            connSpec: ConnSpec = spec,
-            busSettings: BusSettings = settings,
-        ): Bus = Bus(on, name, connSpec, prefix, busSettings).also { buses += it }
-
-        afterSpec {
-            buses.forEach { runCatching { it.close() } }
-            pickets.forEach { runCatching { it.close() } }
-        }
+        val buses = Buses(topology, masterName)
+        val spec = buses.spec
+        val settings = buses.settings
+        afterSpec { buses.close() }
 
         test("a Redis error when a call starts: the worker retries until repaired, answers it, and keeps serving") {
             withTimeout(30.seconds) {
-                val service = bus("startfail", prefix = "math_")
+                val service = buses.bus("startfail", prefix = "math_")
                 service.register(MathService()::sum)
                 val server = service.serve()
-                val caller = bus("startfail")
+                val caller = buses.bus("startfail")
                 caller.call("math_sum", 1, 2) shouldBe 3
                 val proc = "picket:bus:{startfail}:proc:${service.instanceId}"
                 onMaster(topology, masterName) { set(proc, "not a list") } // START's LPUSH now fails: WRONGTYPE
@@ -99,11 +68,11 @@ class BusFaultsSpec :
             withTimeout(30.seconds) {
                 // Not a paused master: commands written to a paused master's socket still run when it resumes, so a
                 // client-side timeout does not fail a REPLY there. A Redis error does.
-                val service = bus("replyfail", prefix = "s_")
+                val service = buses.bus("replyfail", prefix = "s_")
                 val slow = Slow()
                 service.register(slow::sleep, name = "s_sleep")
                 service.serve()
-                val caller = bus("replyfail")
+                val caller = buses.bus("replyfail")
                 val replies = "picket:bus:{replyfail}:replies:${caller.instanceId}"
                 val pending = caller.run("s_sleep", listOf(300), timeout = Duration.ofSeconds(10))
                 slow.started.await()
@@ -118,15 +87,15 @@ class BusFaultsSpec :
             "cleanup() by a bus still open stays clean (two leases later, and after close); a dead caller's replies go",
         ) {
             withTimeout(30.seconds) {
-                val service = bus("tidy", prefix = "s_")
+                val service = buses.bus("tidy", prefix = "s_")
                 val slow = Slow()
                 service.register(slow::sleep, name = "s_sleep")
                 service.serve()
-                val caller = bus("tidy")
+                val caller = buses.bus("tidy")
                 caller.call("s_sleep", 1) shouldBe "slept"
                 // A caller that never registers, gives up on a call and dies: its reply comes later, into its list.
-                val deadPicket = newPicket()
-                val dead = bus("tidy", on = deadPicket)
+                val deadPicket = buses.newPicket()
+                val dead = buses.bus("tidy", on = deadPicket)
                 shouldThrow<CallTimeoutException> {
                     dead.call(
                         "s_sleep",
@@ -151,10 +120,10 @@ class BusFaultsSpec :
 
         test("blocking methods, more at once than cores, each longer than the lease: the service keeps its lease") {
             withTimeout(40.seconds) {
-                val service = bus("blocking", prefix = "b_")
+                val service = buses.bus("blocking", prefix = "b_")
                 service.register(Blocker()::block, name = "b_block")
                 service.serve(concurrency = 2 * Runtime.getRuntime().availableProcessors() + 2)
-                val caller = bus("blocking")
+                val caller = buses.bus("blocking")
                 eventually(5.seconds) { caller.method("b_block")!!.workers shouldBe 1 }
                 // Watched from a thread of its own through a plain client: the service's worker lease, by the master's
                 // clock.
@@ -162,10 +131,7 @@ class BusFaultsSpec :
                 val watching = AtomicBoolean(true)
                 val watcher =
                     thread(name = "lease-watcher") {
-                        val node = topology.currentMaster(masterName)
-                        val client = RedisClient.create("redis://${node.host}:${node.port}")
-                        try {
-                            val redis = client.connect().sync()
+                        plain.on(topology.currentMaster(masterName)) { redis ->
                             while (watching.get()) {
                                 val (s, us) = redis.time()
                                 val now = s.toLong() * 1_000 + us.toLong() / 1_000
@@ -177,8 +143,6 @@ class BusFaultsSpec :
                                 if (live == 0L) lapses.incrementAndGet()
                                 Thread.sleep(50)
                             }
-                        } finally {
-                            client.shutdown()
                         }
                     }
                 try {
@@ -202,13 +166,13 @@ class BusFaultsSpec :
             withTimeout(40.seconds) {
                 val slowA = Slow()
                 val slowB = Slow()
-                val a = bus("outage", prefix = "a_")
+                val a = buses.bus("outage", prefix = "a_")
                 a.register(slowA::sleep, name = "a_sleep")
                 a.serve()
-                val b = bus("outage", prefix = "b_")
+                val b = buses.bus("outage", prefix = "b_")
                 b.register(slowB::sleep, name = "b_sleep")
                 b.serve()
-                val caller = bus("outage")
+                val caller = buses.bus("outage")
                 val callA = caller.run("a_sleep", listOf(4_000), timeout = Duration.ofSeconds(20))
                 val callB = caller.run("b_sleep", listOf(4_000), timeout = Duration.ofSeconds(20))
                 slowA.started.await()
@@ -230,12 +194,12 @@ class BusFaultsSpec :
             "deadlines skip, timeouts typed, a cached value with no server, exceptions not cached, TTL then run again",
         ) {
             withTimeout(40.seconds) {
-                val service = bus("edges", prefix = "e_")
+                val service = buses.bus("edges", prefix = "e_")
                 val counted = Counted()
                 service.register(counted::sum, name = "e_sum", cacheKey = "{a}/{b}", cacheTtl = Duration.ofSeconds(2))
                 service.register(counted::div, name = "e_div", cacheKey = "{a}/{b}")
                 service.register(Slow()::sleep, name = "e_sleep")
-                val caller = bus("edges")
+                val caller = buses.bus("edges")
 
                 // Queued while nothing serves, 300 ms to live: nobody answers; a server started once the request's
                 // deadline has passed on the master's clock skips it, never runs it.
@@ -277,39 +241,10 @@ class BusFaultsSpec :
             }
         }
 
-        test("FIFO within a method, and fair across methods: one worker alternates between two full queues") {
-            withTimeout(30.seconds) {
-                val service = bus("order", prefix = "o_")
-                val recorder = Recorder()
-                service.register(recorder::a, name = "o_a")
-                service.register(recorder::b, name = "o_b")
-                val caller = bus("order")
-                val picket = newPicket()
-                val calls = mutableListOf<BusCall>()
-                // All of o_a's calls are queued before any of o_b's, each queued before the next is sent.
-                for ((method, n) in (0 until 6).map { "o_a" to it } + (0 until 6).map { "o_b" to it }) {
-                    calls += caller.run(method, listOf(n))
-                    eventually(5.seconds) {
-                        picket.withConn(spec) { llen("picket:bus:{order}:q:$method") } shouldBe n + 1L
-                    }
-                }
-                service.serve(concurrency = 1)
-                calls.forEach { it.await() }
-                val ran = recorder.seen.toList()
-                ran.filter { it.startsWith("a") } shouldBe (0 until 6).map { "a$it" }
-                ran.filter { it.startsWith("b") } shouldBe (0 until 6).map { "b$it" }
-                ran
-                    .map { it[0] }
-                    .zipWithNext()
-                    .filter { (x, y) -> x == y }
-                    .shouldBeEmpty()
-            }
-        }
-
         test("a bus whose Picket is closed under it stops its loops and closes: no retrying forever") {
             withTimeout(20.seconds) {
-                val own = newPicket()
-                val service = bus("orphan", prefix = "x_", on = own)
+                val own = buses.newPicket()
+                val service = buses.bus("orphan", prefix = "x_", on = own)
                 service.register(MathService()::sum, name = "x_sum")
                 val server = service.serve()
                 service.call("x_sum", 1, 2) shouldBe 3
@@ -321,15 +256,15 @@ class BusFaultsSpec :
 
         test("cache keys cannot collide; a cancelled caller's queued request is taken back and never runs") {
             withTimeout(20.seconds) {
-                val service = bus("keys", prefix = "k_")
+                val service = buses.bus("keys", prefix = "k_")
                 val counted = Counted()
                 service.register(Keyed::join, name = "k_join", cacheKey = "{a}/{b}")
                 service.register(Keyed::kind, name = "k_kind", cacheKey = "{x}")
                 service.register(counted::sum, name = "k_sum")
-                val caller = bus("keys")
+                val caller = buses.bus("keys")
 
                 // Queued while nothing serves, then cancelled: the request leaves the queue.
-                val picket = newPicket()
+                val picket = buses.newPicket()
                 val call = async { caller.call("k_sum", 1, 2) }
                 eventually(5.seconds) { picket.withConn(spec) { llen("picket:bus:{keys}:q:k_sum") } shouldBe 1L }
                 call.cancel()
@@ -347,7 +282,7 @@ class BusFaultsSpec :
 
         test("registerBlocking(target, methodName): a plain method by reflection; typed errors for none or overloads") {
             withTimeout(20.seconds) {
-                val service = bus("reflect", prefix = "r_")
+                val service = buses.bus("reflect", prefix = "r_")
                 service.registerBlocking(Counted(), "sum") shouldBe "r_sum"
                 shouldThrow<InvalidRegistrationException> {
                     service.registerBlocking(
@@ -365,7 +300,7 @@ class BusFaultsSpec :
                     "bus method 'r_f' cannot be registered: picket.bus.Overloaded has 2 public methods named 'f' " +
                     "(overloads): register one through a MethodDefinition"
                 service.serve()
-                val caller = bus("reflect")
+                val caller = buses.bus("reflect")
                 caller.method("r_sum")!!.params.map { it.name } shouldBe listOf("a", "b")
                 caller.call("r_sum", 20, 22) shouldBe 42
             }
@@ -375,36 +310,16 @@ class BusFaultsSpec :
             "a worker JVM killed with SIGKILL mid-call: the caller gets WorkerLostException within 3 leases, no hang",
         ) {
             withTimeout(15.seconds) {
-                val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
                 val sentinels = topology.sentinels.joinToString(",") { "${it.host}:${it.port}" }
-                val child =
-                    ProcessBuilder(
-                        java,
-                        "-XX:TieredStopAtLevel=1",
-                        "-Xmx256m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        KillableBusWorker::class.java.name,
-                        sentinels,
-                        masterName,
-                        "killed",
-                        settings.lease.toMillis().toString(),
-                    ).redirectErrorStream(true).start()
-                try {
-                    val output = Channel<String>(Channel.UNLIMITED)
-                    thread(isDaemon = true, name = "killable-bus-worker-output") {
-                        child.inputStream.bufferedReader().forEachLine { output.trySend(it) }
-                        output.close()
-                    }
-
-                    suspend fun line(prefix: String): String =
-                        withTimeout(10.seconds) { output.receiveAsFlow().first { it.startsWith(prefix) } }
-                    val instance = line("started ").removePrefix("started ")
-                    val caller = bus("killed")
+                val lease = settings.lease.toMillis().toString()
+                ChildJvm.start(KillableBusWorker::class, sentinels, masterName, "killed", lease).use { worker ->
+                    val child = worker.process
+                    val instance = worker.line("started ", 10.seconds).removePrefix("started ")
+                    val caller = buses.bus("killed")
                     val call = caller.run("kill_hold", emptyList(), timeout = Duration.ofSeconds(15))
-                    line("running")
+                    worker.line("running", 10.seconds)
                     val killed = System.nanoTime()
-                    child.destroyForcibly()
+                    worker.kill()
                     val lost = shouldThrow<WorkerLostException> { call.await() }
                     val after = (System.nanoTime() - killed) / 1_000_000
                     println("WorkerLostException $after ms after SIGKILL (lease ${settings.lease.toMillis()} ms)")
@@ -416,27 +331,10 @@ class BusFaultsSpec :
                     child.waitFor(5, TimeUnit.SECONDS) shouldBe true
                     child.isAlive shouldBe false
                     child.exitValue() shouldBe 137 // SIGKILL
-                } finally {
-                    child.destroyForcibly()
                 }
             }
         }
     })
-
-/** Runs [block] on the current master through a plain client (outside Picket). */
-internal fun <T> onMaster(
-    topology: Topology,
-    masterName: String,
-    block: RedisCommands<String, String>.() -> T,
-): T {
-    val node = topology.currentMaster(masterName)
-    val client = RedisClient.create("redis://${node.host}:${node.port}")
-    try {
-        return client.connect().sync().block()
-    } finally {
-        client.shutdown()
-    }
-}
 
 /** A plain method that blocks its thread. */
 class Blocker {

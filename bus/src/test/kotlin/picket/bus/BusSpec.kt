@@ -24,13 +24,10 @@ import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.withTimeoutOrNull
-import picket.core.Address
-import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
@@ -46,42 +43,23 @@ class BusSpec :
     FunSpec({
         val topology = install(TopologyExtension()) { replicasPerMaster = 1 }
         val masterName = TopologyConfig.DEFAULT_MASTER_NAME
-        val pickets = CopyOnWriteArrayList<Picket>()
-        val buses = CopyOnWriteArrayList<Bus>()
-
-        /** A Picket of its own: a service or caller as a separate process would have it. */
-        fun newPicket(): Picket =
-            Picket().also {
-                it.setSentinelGroups("main" to SentinelGroup(topology.sentinels.map { s -> Address(s.host, s.port) }))
-                pickets += it
-            }
-        val picket = newPicket()
-        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName, commandTimeout = Duration.ofSeconds(3))
-        val settings = BusSettings(lease = Duration.ofMillis(1_500), defaultTimeout = Duration.ofSeconds(10))
-
-        fun bus(
-            name: String,
-            prefix: String = "",
-            on: Picket = newPicket(),
-        ): Bus = Bus(on, name, spec, prefix, settings).also { buses += it }
-
-        afterSpec {
-            buses.forEach { runCatching { it.close() } }
-            pickets.forEach { runCatching { it.close() } }
-        }
+        val buses = Buses(topology, masterName)
+        val picket = buses.newPicket()
+        val spec = buses.spec
+        afterSpec { buses.close() }
 
         test("two services and a caller that discovers both; a method registered later is discovered at once") {
             withTimeout(30.seconds) {
-                val rng = bus("playground", prefix = "random_")
+                val rng = buses.bus("playground", prefix = "random_")
                 rng.register(Rng::uuid)
                 rng.register(Rng::password)
-                val math = bus("playground", prefix = "math_")
+                val math = buses.bus("playground", prefix = "math_")
                 val service = MathService()
                 math.register(service::sum, cacheKey = "{a}/{b}")
                 rng.serve()
                 math.serve(concurrency = 2)
 
-                val caller = bus("playground")
+                val caller = buses.bus("playground")
                 caller.methods().map { it.name } shouldBe listOf("math_sum", "random_password", "random_uuid")
                 val password = caller.methods().single { it.name == "random_password" }
                 password.params shouldBe listOf(ParamInfo("length", "Int", required = false, hasDefault = false, null))
@@ -108,7 +86,7 @@ class BusSpec :
 
         test("the seed's cache: math_now(1) twice is one value, math_now(2) another, clearCache(1) a new one; TTL") {
             withTimeout(30.seconds) {
-                val math = bus("cache", prefix = "math_")
+                val math = buses.bus("cache", prefix = "math_")
                 val service = MathService()
                 math.register(service::now, cacheKey = "{seed}", cacheTtl = Duration.ZERO)
                 math.register(
@@ -118,7 +96,7 @@ class BusSpec :
                     cacheTtl = Duration.ofMillis(400),
                 )
                 math.serve()
-                val caller = bus("cache")
+                val caller = buses.bus("cache")
                 val first = caller.callAs<Instant>("math_now", 1)
                 caller.callAs<Instant>("math_now", 1) shouldBe first
                 caller.call("math_now", emptyList(), mapOf("seed" to 1)) shouldBe first.toString()
@@ -144,11 +122,11 @@ class BusSpec :
 
         test("a worker checks the cache again before running a queued call: two calls, one run") {
             withTimeout(30.seconds) {
-                val math = bus("recheck", prefix = "math_")
+                val math = buses.bus("recheck", prefix = "math_")
                 val service = MathService()
                 math.register(service::square, cacheKey = "{x}")
                 math.serve(concurrency = 1)
-                val caller = bus("recheck")
+                val caller = buses.bus("recheck")
                 val results = coroutineScope { (1..2).map { async { caller.call("math_square", 7) } }.awaitAll() }
                 results shouldBe listOf(49, 49)
                 service.squareCalls.get() shouldBe 1
@@ -157,14 +135,14 @@ class BusSpec :
 
         test("a busy worker takes queued calls one step each: expired ones dropped, FIFO per method, fair, recorded") {
             withTimeout(60.seconds) {
-                val service = bus("step", prefix = "rec_")
+                val service = buses.bus("step", prefix = "rec_")
                 val gate = Gate()
                 val recorder = Recorder()
                 service.register(gate::hold)
                 service.register(recorder::a)
                 service.register(recorder::b)
                 val server = service.serve(concurrency = 1)
-                val caller = bus("step")
+                val caller = buses.bus("step")
                 val root = "picket:bus:{step}:"
 
                 suspend fun queued(
@@ -201,20 +179,49 @@ class BusSpec :
                 calls.map { it.await() } shouldBe listOf(1, 2, 3, 1, 2)
 
                 server.skipped shouldBe 1L
+                // The expired call never ran. (FIFO per method: the next spec, six calls per method.)
                 recorder.seen.filter { it.startsWith("a") } shouldBe listOf("a1", "a2", "a3")
-                recorder.seen.filter { it.startsWith("b") } shouldBe listOf("b1", "b2")
                 // Fair: the queues' order rotates per take, so b1 runs before a2 whatever the rotation.
                 (recorder.seen.indexOf("b1") < recorder.seen.indexOf("a2")) shouldBe true
                 picket.withConn(spec) { llen(root + "proc:" + service.instanceId) } shouldBe 0L
             }
         }
 
+        test("FIFO within a method, and fair across methods: one worker alternates between two full queues") {
+            withTimeout(30.seconds) {
+                val service = buses.bus("order", prefix = "o_")
+                val recorder = Recorder()
+                service.register(recorder::a, name = "o_a")
+                service.register(recorder::b, name = "o_b")
+                val caller = buses.bus("order")
+                val picket = buses.newPicket()
+                val calls = mutableListOf<BusCall>()
+                // All of o_a's calls are queued before any of o_b's, each queued before the next is sent.
+                for ((method, n) in (0 until 6).map { "o_a" to it } + (0 until 6).map { "o_b" to it }) {
+                    calls += caller.run(method, listOf(n))
+                    eventually(5.seconds) {
+                        picket.withConn(spec) { llen("picket:bus:{order}:q:$method") } shouldBe n + 1L
+                    }
+                }
+                service.serve(concurrency = 1)
+                calls.forEach { it.await() }
+                val ran = recorder.seen.toList()
+                ran.filter { it.startsWith("a") } shouldBe (0 until 6).map { "a$it" }
+                ran.filter { it.startsWith("b") } shouldBe (0 until 6).map { "b$it" }
+                ran
+                    .map { it[0] }
+                    .zipWithNext()
+                    .filter { (x, y) -> x == y }
+                    .shouldBeEmpty()
+            }
+        }
+
         test("an idle worker blocks on BRPOP alone: no step script (no RPOP) while nothing is queued") {
             withTimeout(30.seconds) {
-                val service = bus("idle", prefix = "idle_")
+                val service = buses.bus("idle", prefix = "idle_")
                 service.register(MathService()::sum)
                 service.serve(concurrency = 2)
-                bus("idle").call("idle_sum", 1, 2) shouldBe 3
+                buses.bus("idle").call("idle_sum", 1, 2) shouldBe 3
 
                 // Only the step script pops with RPOP on this topology (every bus of the spec is idle by now).
                 suspend fun rpops(): Long =
@@ -237,12 +244,12 @@ class BusSpec :
 
         test("errors: a remote exception with its type and message, no worker, an unknown method, a lost worker") {
             withTimeout(60.seconds) {
-                val math = bus("errors", prefix = "math_")
+                val math = buses.bus("errors", prefix = "math_")
                 val service = MathService()
                 math.register(service::divide)
                 math.register(service::sum)
                 math.serve("math_divide")
-                val caller = bus("errors")
+                val caller = buses.bus("errors")
                 val remote = shouldThrow<RemoteException> { caller.call("math_divide", 1, 0) }
                 remote.remoteType shouldBe "java.lang.ArithmeticException"
                 remote.remoteMessage shouldBe "cannot divide 1 by zero"
@@ -262,8 +269,8 @@ class BusSpec :
                     "bus 'errors' has no method named 'math_nope' (registered: math_divide, math_sum)"
 
                 // A worker whose process dies mid-call: its Picket closes, its lease runs out, the call fails typed.
-                val workerPicket = newPicket()
-                val slowBus = bus("errors", prefix = "slow_", on = workerPicket)
+                val workerPicket = buses.newPicket()
+                val slowBus = buses.bus("errors", prefix = "slow_", on = workerPicket)
                 val slow = Slow()
                 slowBus.register(slow::sleep)
                 slowBus.serve()
@@ -281,11 +288,11 @@ class BusSpec :
 
         test("1,000 calls over 8 workers: all answered, each ran exactly once") {
             withTimeout(60.seconds) {
-                val service = bus("load", prefix = "load_")
+                val service = buses.bus("load", prefix = "load_")
                 val counter = Counter()
                 service.register(counter::count)
                 val server = service.serve(concurrency = 8)
-                val caller = bus("load")
+                val caller = buses.bus("load")
                 val results =
                     coroutineScope { (1..1_000).map { n -> async { caller.call("load_count", n) } }.awaitAll() }
                 results shouldBe (1..1_000).map { it * 2 }
@@ -300,11 +307,11 @@ class BusSpec :
         test("bad input: typed errors at registration or call, nothing stored or sent") {
             withTimeout(30.seconds) {
                 shouldThrow<InvalidSpecException> { Bus(picket, " ", spec) }.message shouldBe "bus name is blank"
-                val math = bus("bad", prefix = "math_")
+                val math = buses.bus("bad", prefix = "math_")
                 val service = MathService()
                 math.register(service::sum)
                 math.register(service::sum) shouldBe "math_sum" // the same again: idempotent
-                val other = bus("bad", prefix = "math_")
+                val other = buses.bus("bad", prefix = "math_")
                 shouldThrow<InvalidRegistrationException> { other.register(service::other, name = "math_sum") }
                     .message!! shouldContain "cannot be registered: it is registered with a different definition"
                 shouldThrow<InvalidRegistrationException> { math.register(service::now, cacheKey = "{seed}/{day}") }
@@ -313,7 +320,7 @@ class BusSpec :
                     "which is not one of its parameters (seed)"
                 math.method("math_now") shouldBe null
                 math.serve()
-                val caller = bus("bad")
+                val caller = buses.bus("bad")
                 shouldThrow<InvalidArgumentsException> { caller.call("math_sum", 1, 2, 3) }.message shouldBe
                     "bad arguments for bus method 'math_sum': it takes 2 argument(s) (a, b), 3 given"
                 shouldThrow<InvalidArgumentsException> { caller.call("math_sum", listOf(1), mapOf("c" to 2)) }
@@ -332,10 +339,10 @@ class BusSpec :
 
         test("debug mode stops the worker at the first exception and surfaces it with its stack") {
             withTimeout(30.seconds) {
-                val math = bus("debug", prefix = "math_")
+                val math = buses.bus("debug", prefix = "math_")
                 math.register(MathService()::divide)
                 val server = math.serve(debug = true)
-                val caller = bus("debug")
+                val caller = buses.bus("debug")
                 val remote = shouldThrow<RemoteException> { caller.call("math_divide", 1, 0) }
                 remote.remoteStack!! shouldContain "at picket.bus.MathService.divide"
                 val stop = shouldThrow<DebugStopException> { server.join() }
@@ -350,14 +357,14 @@ class BusSpec :
 
         test("typed proxies: blocking, suspend and future methods of an interface become bus calls") {
             withTimeout(30.seconds) {
-                val math = bus("proxy", prefix = "math_")
+                val math = buses.bus("proxy", prefix = "math_")
                 val service = MathService()
                 math.register(service::sum)
                 math.register(service::now, cacheKey = "{seed}")
                 math.register(service::divide)
                 math.register(Rng::password, name = "random_password")
                 math.serve("*", concurrency = 2)
-                val api = bus("proxy").proxy<MathApi>(prefix = "math_")
+                val api = buses.bus("proxy").proxy<MathApi>(prefix = "math_")
                 api.sum(2, 3) shouldBe 5
                 api.now(1) shouldBe api.now(1)
                 api.password(7) shouldHaveLength 7
@@ -370,12 +377,12 @@ class BusSpec :
 
         test("cleanup() leaves no key of the bus behind (SCAN on the master)") {
             withTimeout(30.seconds) {
-                val math = bus("tidy", prefix = "math_")
+                val math = buses.bus("tidy", prefix = "math_")
                 val service = MathService()
                 math.register(service::now, cacheKey = "{seed}")
                 math.register(service::sum)
                 math.serve()
-                val caller = bus("tidy")
+                val caller = buses.bus("tidy")
                 repeat(3) { caller.call("math_now", it) }
                 caller.call("math_sum", 1, 1)
 
@@ -390,12 +397,12 @@ class BusSpec :
         test("a manual failover during 16 call loops: no call hangs, errors are typed, workers survive and serve on") {
             withTimeout(90.seconds) {
                 val switched = CopyOnWriteArrayList<PicketEvent.SwitchMaster>()
-                val callerPicket = newPicket()
+                val callerPicket = buses.newPicket()
                 callerPicket.registerListener { if (it is PicketEvent.SwitchMaster) switched += it }
-                val math = bus("failover", prefix = "math_")
+                val math = buses.bus("failover", prefix = "math_")
                 math.register(MathService()::sum)
                 val server = math.serve(concurrency = 4)
-                val caller = bus("failover", on = callerPicket)
+                val caller = buses.bus("failover", on = callerPicket)
                 val ok = AtomicInteger()
                 val errors = CopyOnWriteArrayList<Throwable>()
                 val hung = CopyOnWriteArrayList<String>()
@@ -456,21 +463,14 @@ private const val LOOPS = 16
 private fun scanMaster(
     node: picket.testkit.RedisNode,
     pattern: String,
-): List<String> {
-    val client =
-        io.lettuce.core.RedisClient
-            .create("redis://${node.host}:${node.port}")
-    val found = mutableListOf<String>()
-    try {
-        val redis = client.connect().sync()
+): List<String> =
+    plain.on(node) { redis ->
+        val found = mutableListOf<String>()
         var cursor: ScanCursor = ScanCursor.INITIAL
         do {
             val page = redis.scan(cursor, ScanArgs.Builder.matches(pattern))
             found += page.keys
             cursor = page
         } while (!page.isFinished)
-    } finally {
-        client.shutdown()
+        found
     }
-    return found
-}

@@ -17,19 +17,15 @@ import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
-import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
-import picket.testkit.Topology
+import picket.sentinel.testing.sentinelGroup
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import kotlin.time.Duration.Companion.seconds
-
-private fun Topology.sentinelGroup(): SentinelGroup = SentinelGroup(sentinels.map { Address(it.host, it.port) })
 
 /** Locks on a real topology. */
 class LocksSpec :

@@ -33,6 +33,8 @@ import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.NodeKind
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig

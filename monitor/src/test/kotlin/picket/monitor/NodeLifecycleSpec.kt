@@ -20,6 +20,8 @@ import kotlinx.coroutines.delay
 import picket.core.Address
 import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

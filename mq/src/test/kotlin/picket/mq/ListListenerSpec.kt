@@ -22,6 +22,8 @@ import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.NodeConnectionException
 import picket.sentinel.Picket
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.net.ServerSocket

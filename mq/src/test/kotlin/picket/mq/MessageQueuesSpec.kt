@@ -31,6 +31,8 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
 import picket.sentinel.Picket
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -17,6 +17,8 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
 import picket.sentinel.Picket
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

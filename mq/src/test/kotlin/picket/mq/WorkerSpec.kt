@@ -16,23 +16,21 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.awaitCancellation
-import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.flow.onEach
-import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.sentinel.Picket
+import picket.sentinel.testing.ChildJvm
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
-import java.nio.file.Path
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.TimeUnit
-import kotlin.concurrent.thread
 import kotlin.time.Duration.Companion.seconds
 
 /**
@@ -322,40 +320,17 @@ class WorkerSpec :
         test("a worker process killed with SIGKILL mid-message: redelivered after its visibility timeout, attempt 2") {
             withTimeout(40.seconds) {
                 val q = "killed-process"
-                val java = Path.of(System.getProperty("java.home"), "bin", "java").toString()
                 val sentinels = topology.sentinels.joinToString(",") { "${it.host}:${it.port}" }
-                val child =
-                    ProcessBuilder(
-                        java,
-                        "-XX:TieredStopAtLevel=1",
-                        "-Xmx256m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        KillableWorker::class.java.name,
-                        sentinels,
-                        TopologyConfig.DEFAULT_MASTER_NAME,
-                        q,
-                        "2000",
-                    ).redirectErrorStream(true).start()
-                try {
-                    val output = Channel<String>(Channel.UNLIMITED)
-                    thread(isDaemon = true, name = "killable-worker-output") {
-                        child.inputStream.bufferedReader().forEachLine { output.trySend(it) }
-                        output.close()
-                    }
-                    val log = CopyOnWriteArrayList<String>()
-
-                    suspend fun line(prefix: String): String =
-                        withTimeout(20.seconds) {
-                            output.receiveAsFlow().onEach { log += it }.first { it.startsWith(prefix) }
-                        }
+                val master = TopologyConfig.DEFAULT_MASTER_NAME
+                ChildJvm.start(KillableWorker::class, sentinels, master, q, "2000").use { worker ->
+                    val child = worker.process
                     val launched = System.nanoTime()
-                    line("started")
+                    worker.line("started", 20.seconds)
                     val id = queues.enqueue(q, "survives").id
-                    line("taken") shouldBe "taken $id 1"
+                    worker.line("taken", 20.seconds) shouldBe "taken $id 1"
                     val takenAt = System.nanoTime()
                     println("the worker process started in ${(takenAt - launched) / 1_000_000} ms and took $id")
-                    child.destroyForcibly()
+                    worker.kill()
                     child.waitFor(10, TimeUnit.SECONDS) shouldBe true
                     child.exitValue() shouldBe 137 // SIGKILL
                     queues.messageStatus(q, id)!!.state shouldBe MessageState.IN_FLIGHT
@@ -373,8 +348,6 @@ class WorkerSpec :
                     after shouldBeGreaterThanOrEqualTo Duration.ofMillis(1_500)
                     events.filterIsInstance<QueueEvent.Redelivered>().filter { it.queue == q }.map { it.id } shouldBe
                         listOf(id)
-                } finally {
-                    child.destroyForcibly()
                 }
             }
         }

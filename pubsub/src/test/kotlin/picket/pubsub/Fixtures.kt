@@ -1,51 +1,12 @@
 package picket.pubsub
 
-import io.kotest.assertions.nondeterministic.eventually
-import io.lettuce.core.ClientOptions
-import io.lettuce.core.RedisClient
-import io.lettuce.core.RedisURI
-import io.lettuce.core.TimeoutOptions
-import io.lettuce.core.api.sync.RedisCommands
-import picket.core.Address
-import picket.sentinel.SentinelGroup
+import picket.sentinel.testing.PlainClient
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
-import picket.testkit.Topology
-import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
-import kotlin.time.Duration.Companion.seconds
-
-/** The topology's sentinels as a Picket group. */
-fun Topology.sentinelGroup(): SentinelGroup = SentinelGroup(sentinels.map { Address(it.host, it.port) })
-
-val RedisNode.asAddress: Address get() = Address(host, port)
 
 /** An independent Lettuce client, to look at nodes without going through Picket. */
-object Inspect {
-    private val client: RedisClient by lazy {
-        RedisClient.create().apply {
-            options =
-                ClientOptions
-                    .builder()
-                    .autoReconnect(false)
-                    .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
-                    .build()
-        }
-    }
-
-    fun <T> on(
-        node: RedisNode,
-        block: (RedisCommands<String, String>) -> T,
-    ): T {
-        val uri =
-            RedisURI
-                .builder()
-                .withHost(node.host)
-                .withPort(node.port)
-                .withTimeout(Duration.ofSeconds(2))
-                .build()
-        return client.connect(uri).use { block(it.sync()) }
-    }
-
+object Inspect : PlainClient() {
     /** Subscribers of [channel] on [node]. */
     fun subscribers(
         node: RedisNode,
@@ -86,12 +47,6 @@ object Inspect {
             }
             ids.size
         }
-
-    /** Connections named [name] on [node]. */
-    fun clientsNamed(
-        node: RedisNode,
-        name: String,
-    ): Int = on(node) { it.clientList() }.lines().count { line -> line.split(" ").contains("name=$name") }
 }
 
 /** Signals of one listener, to await and assert them. */
@@ -111,9 +66,3 @@ class Signals : SignalListener {
         within(seconds) { ofType<S>().let { check(it.size >= count) { "${it.size} ${S::class.simpleName}" } } }
             .let { ofType<S>()[count - 1] }
 }
-
-/** Waits until [block] passes, for at most [seconds]. */
-suspend fun <T> within(
-    seconds: Int,
-    block: suspend () -> T,
-): T = eventually(seconds.seconds) { block() }

@@ -22,6 +22,9 @@ import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.sentinel.Picket
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

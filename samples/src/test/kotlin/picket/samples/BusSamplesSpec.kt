@@ -8,8 +8,6 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
-import java.io.ByteArrayOutputStream
-import java.io.PrintStream
 
 /** The RPC bus's Java sample runs here, so it never rots. */
 class BusSamplesSpec :
@@ -60,17 +58,3 @@ class BusSamplesSpec :
                 )
         }
     })
-
-private fun captureOutput(block: () -> Unit): List<String> {
-    val original = System.out
-    val buffer = ByteArrayOutputStream()
-    System.setOut(PrintStream(buffer, true, Charsets.UTF_8))
-    try {
-        block()
-    } finally {
-        System.setOut(original)
-    }
-    return buffer.toString(Charsets.UTF_8).lines().filter { it.isNotEmpty() }.also { lines ->
-        lines.forEach(original::println)
-    }
-}

@@ -42,7 +42,7 @@ class MonitorSamplesSpec :
         }
 
         test("the Java monitor sample finds the nodes, queries, refreshes and gets a typed error") {
-            val lines = capture { MonitorFromJava.main(emptyArray()) }
+            val lines = captureOutput { MonitorFromJava.main(emptyArray()) }
             lines shouldContainAll
                 listOf(
                     "nodes added: 5",
@@ -65,20 +65,4 @@ private fun client(vararg args: String): Run {
     val lines = buffer.toString(Charsets.UTF_8).lines().filter { it.isNotEmpty() }
     lines.forEach(::println)
     return Run(status, lines)
-}
-
-private fun capture(block: () -> Unit): List<String> {
-    val original = System.out
-    val buffer = ByteArrayOutputStream()
-    System.setOut(PrintStream(buffer, true, Charsets.UTF_8))
-    try {
-        block()
-    } finally {
-        System.setOut(original)
-    }
-    return buffer
-        .toString(Charsets.UTF_8)
-        .lines()
-        .filter { it.isNotEmpty() }
-        .also { it.forEach(original::println) }
 }

@@ -2,8 +2,6 @@ package picket.samples
 
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainAll
-import java.io.ByteArrayOutputStream
-import java.io.PrintStream
 
 /** The message queue's Java sample runs here, so it never rots; the demo's queue part ([Jobs]) runs in SamplesSpec. */
 class MqSamplesSpec :
@@ -24,17 +22,3 @@ class MqSamplesSpec :
                 )
         }
     })
-
-private fun captureOutput(block: () -> Unit): List<String> {
-    val original = System.out
-    val buffer = ByteArrayOutputStream()
-    System.setOut(PrintStream(buffer, true, Charsets.UTF_8))
-    try {
-        block()
-    } finally {
-        System.setOut(original)
-    }
-    return buffer.toString(Charsets.UTF_8).lines().filter { it.isNotEmpty() }.also { lines ->
-        lines.forEach(original::println)
-    }
-}

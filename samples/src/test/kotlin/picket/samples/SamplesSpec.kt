@@ -12,8 +12,6 @@ import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldMatch
 import io.kotest.matchers.string.shouldStartWith
 import picket.testkit.RedisBinary
-import java.io.ByteArrayOutputStream
-import java.io.PrintStream
 
 /** Every sample runs here, so none of them rots. */
 class SamplesSpec :
@@ -145,17 +143,3 @@ class SamplesSpec :
                 Regex("""after kill -9 the sentinels agree on mymaster-1 at 127\.0\.0\.1:\d+""")
         }
     })
-
-private fun captureOutput(block: () -> Unit): List<String> {
-    val original = System.out
-    val buffer = ByteArrayOutputStream()
-    System.setOut(PrintStream(buffer, true, Charsets.UTF_8))
-    try {
-        block()
-    } finally {
-        System.setOut(original)
-    }
-    return buffer.toString(Charsets.UTF_8).lines().filter { it.isNotEmpty() }.also { lines ->
-        lines.forEach(original::println)
-    }
-}

@@ -11,6 +11,9 @@ import picket.core.AddressMapper
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.PortForwarder
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig

@@ -8,6 +8,8 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.DurabilityException
 import picket.core.InvalidSpecException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
 import picket.testkit.RedisBinary
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

@@ -12,6 +12,9 @@ import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.AclUser
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

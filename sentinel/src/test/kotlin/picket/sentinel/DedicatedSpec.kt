@@ -25,6 +25,9 @@ import picket.core.PicketEvent
 import picket.core.PipelineException
 import picket.core.PoolExhaustedException
 import picket.core.TransactionInterruptedException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -8,6 +8,8 @@ import io.kotest.matchers.shouldNotBe
 import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.within
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
 import java.time.Duration

@@ -19,6 +19,9 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.PicketEvent
 import picket.core.PicketException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.util.concurrent.CountDownLatch

@@ -18,6 +18,9 @@ import picket.core.InvalidSpecException
 import picket.core.KeepAlive
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

@@ -24,6 +24,9 @@ import picket.core.ConnSpec
 import picket.core.FailoverInProgressException
 import picket.core.FailoverOutcome
 import picket.core.PicketEvent
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -33,6 +33,9 @@ import picket.core.PicketException
 import picket.core.ReplicaBehindException
 import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisBinary
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

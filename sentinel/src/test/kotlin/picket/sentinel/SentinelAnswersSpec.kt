@@ -22,6 +22,8 @@ import picket.core.MasterDownException
 import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.within
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

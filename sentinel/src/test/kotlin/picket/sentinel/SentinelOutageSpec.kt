@@ -10,6 +10,9 @@ import io.kotest.matchers.types.shouldBeInstanceOf
 import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 

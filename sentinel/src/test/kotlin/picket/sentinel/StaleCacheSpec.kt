@@ -9,6 +9,8 @@ import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import picket.core.ConnSpec
 import picket.core.PicketEvent
+import picket.sentinel.testing.asAddress
+import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

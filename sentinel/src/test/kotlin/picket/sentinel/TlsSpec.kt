@@ -18,6 +18,8 @@ import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
 import picket.core.Tls
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.RedisBinary
 import picket.testkit.TlsFiles
 import picket.testkit.TopologyConfig

@@ -1,52 +1,16 @@
 package picket.monitor
 
-import io.kotest.assertions.nondeterministic.eventually
-import io.lettuce.core.ClientOptions
-import io.lettuce.core.RedisClient
-import io.lettuce.core.RedisURI
-import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.output.ListOfMapsOutput
 import io.lettuce.core.output.StatusOutput
 import io.lettuce.core.protocol.CommandArgs
 import io.lettuce.core.protocol.CommandType
-import picket.core.Address
-import picket.sentinel.SentinelGroup
+import picket.sentinel.testing.PlainClient
 import picket.testkit.RedisNode
-import picket.testkit.Topology
-import java.time.Duration
-import kotlin.time.Duration.Companion.seconds
-
-/** The topology's sentinels as a Picket group. */
-fun Topology.sentinelGroup(): SentinelGroup = SentinelGroup(sentinels.map { Address(it.host, it.port) })
 
 /** An independent Lettuce client, to look at nodes and sentinels without going through Picket. */
-object Inspect {
-    private val client: RedisClient by lazy {
-        RedisClient.create().apply {
-            options =
-                ClientOptions
-                    .builder()
-                    .autoReconnect(false)
-                    .timeoutOptions(TimeoutOptions.enabled(Duration.ofSeconds(2)))
-                    .build()
-        }
-    }
-
-    private fun uri(node: RedisNode) =
-        RedisURI
-            .builder()
-            .withHost(node.host)
-            .withPort(node.port)
-            .withTimeout(Duration.ofSeconds(2))
-            .build()
-
-    fun <T> on(
-        node: RedisNode,
-        block: (RedisCommands<String, String>) -> T,
-    ): T = client.connect(uri(node)).use { block(it.sync()) }
-
+object Inspect : PlainClient() {
     /** Sends `ACL <args>` to [node]. */
     fun acl(
         node: RedisNode,
@@ -65,17 +29,7 @@ object Inspect {
         username: String,
         password: String,
         block: (RedisCommands<String, String>) -> T,
-    ): T {
-        val uri =
-            RedisURI
-                .builder()
-                .withHost(node.host)
-                .withPort(node.port)
-                .withAuthentication(username, password)
-                .withTimeout(Duration.ofSeconds(2))
-                .build()
-        return client.connect(uri).use { block(it.sync()) }
-    }
+    ): T = on(node, password, username, block)
 
     /** The names of [node]'s clients (`CLIENT LIST`). */
     fun clientNames(node: RedisNode): List<String> =
@@ -90,7 +44,7 @@ object Inspect {
         sentinel: RedisNode,
         masterName: String,
     ) {
-        client.connectSentinel(uri(sentinel)).use { it.sync().reset(masterName) }
+        onSentinel(sentinel) { it.reset(masterName) }
     }
 
     /** How many other sentinels [sentinel] knows for [masterName]. */
@@ -98,9 +52,8 @@ object Inspect {
         sentinel: RedisNode,
         masterName: String,
     ): Int =
-        client.connectSentinel(uri(sentinel)).use { connection ->
-            connection
-                .sync()
+        onSentinel(sentinel) { commands ->
+            commands
                 .dispatch(
                     CommandType.SENTINEL,
                     ListOfMapsOutput(StringCodec.UTF8),
@@ -113,8 +66,7 @@ object Inspect {
         sentinel: RedisNode,
         masterName: String,
     ): Map<String, Role> =
-        client.connectSentinel(uri(sentinel)).use { connection ->
-            val commands = connection.sync()
+        onSentinel(sentinel) { commands ->
             val view = LinkedHashMap<String, Role>()
             val master = commands.master(masterName)
             view["${master.getValue("ip")}:${master.getValue("port")}"] = Role.MASTER
@@ -125,9 +77,3 @@ object Inspect {
             view
         }
 }
-
-/** Waits until [block] passes, for at most [seconds]. */
-suspend fun <T> within(
-    seconds: Int,
-    block: suspend () -> T,
-): T = eventually(seconds.seconds) { block() }
