@@ -2,9 +2,7 @@ package picket.bench
 
 import io.lettuce.core.RedisClient
 import io.lettuce.core.RedisFuture
-import io.lettuce.core.RedisURI
 import io.lettuce.core.api.StatefulRedisConnection
-import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.withContext

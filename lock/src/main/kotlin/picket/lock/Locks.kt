@@ -19,7 +19,6 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
-import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InternalPicketApi

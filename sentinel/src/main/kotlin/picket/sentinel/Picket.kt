@@ -50,7 +50,6 @@ import picket.sentinel.internal.PubSubConnections
 import picket.sentinel.internal.SentinelQueries
 import picket.sentinel.internal.Tracked
 import picket.sentinel.internal.TransactionRun
-import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
 import java.util.concurrent.CompletionStage

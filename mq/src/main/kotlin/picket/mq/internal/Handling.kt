@@ -14,7 +14,6 @@ import picket.mq.MetricsRecorder
 import picket.mq.QueueEvent
 import picket.mq.WorkerOptions
 import java.time.Duration
-import java.time.Instant
 
 /** How one handling ended, before it is recorded on the master. */
 private sealed class Outcome {

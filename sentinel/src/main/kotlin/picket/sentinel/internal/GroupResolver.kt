@@ -11,10 +11,8 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.core.FailoverInProgressException
 import picket.core.FailoverOutcome
 import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException

@@ -6,7 +6,6 @@ import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
 import io.lettuce.core.resource.ClientResources
 import io.lettuce.core.resource.DefaultClientResources
-import kotlinx.coroutines.future.await
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PicketClosedException

@@ -13,7 +13,6 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.Address
-import picket.core.FailoverOutcome
 import picket.core.PicketEvent
 import java.util.concurrent.ConcurrentHashMap
 
