@@ -77,7 +77,7 @@ data class Settings(
     /** Rounds of the bus benchmark (each: every client once), after [busWarmup] of each client. */
     val busRounds: Int = 5,
     /** How long each client of the bus benchmark runs passes of a quarter the calls, uncounted, first. */
-    val busWarmup: Duration = Duration.ofSeconds(5),
+    val busWarmup: Duration = Duration.ofSeconds(15),
     /** Round-trip calls per bus measurement. */
     val busCalls: Int = 20_000,
     /** Calls the one caller keeps in flight, and the workers serving them. */
