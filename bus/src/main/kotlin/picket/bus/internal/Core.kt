@@ -293,19 +293,7 @@ internal class Core(
         val waiting = CompletableDeferred<JsonNode>()
         replies.pending[id] = waiting
         try {
-            val queued =
-                picket
-                    .withConn(spec) {
-                        runScript<List<Any>>(
-                            Scripts.CALL,
-                            ScriptOutputType.MULTI,
-                            listOfNotNull(keys.methods, keys.queue(method), cacheKey).toTypedArray(),
-                            method,
-                            tail,
-                            limit.toMillis().toString(),
-                            settings.resultRetention.toMillis().toString(),
-                        )
-                    }.orEmpty()
+            val queued = queue(method, cacheKey, tail, limit, settings.resultRetention)
             when (queued.firstOrNull()) {
                 -1L -> {
                     reloadRegistry()
@@ -319,11 +307,64 @@ internal class Core(
             val left = limit.toMillis() - (System.nanoTime() - started) / NANOS_PER_MS
             return result(
                 method,
-                awaitReply(method, limit, left, waiting, "{\"deadline\":${queued.getOrNull(1)},$tail"),
+                awaitReply(method, limit, left, waiting, requestElement(queued, tail)),
             )
         } finally {
             replies.pending.remove(id)
         }
+    }
+
+    /**
+     * Runs the call script: the cached result, or the request queued with its deadline. The round trip is not
+     * cancellable: a caller cancelled once the script was sent but before its reply was read would not know the
+     * queued request (its deadline comes from the master's clock) and could not take it back; so it waits for the
+     * reply (one round trip, bounded by the command timeout), takes the request back, and then ends cancelled.
+     */
+    private suspend fun queue(
+        method: String,
+        cacheKey: String?,
+        tail: String,
+        limit: Duration,
+        retention: Duration,
+    ): List<Any> {
+        var sent: List<Any>? = null
+        try {
+            withContext(NonCancellable) {
+                sent =
+                    picket
+                        .withConn(spec) {
+                            runScript<List<Any>>(
+                                Scripts.CALL,
+                                ScriptOutputType.MULTI,
+                                listOfNotNull(keys.methods, keys.queue(method), cacheKey).toTypedArray(),
+                                method,
+                                tail,
+                                limit.toMillis().toString(),
+                                retention.toMillis().toString(),
+                            )
+                        }.orEmpty()
+            }
+        } catch (e: CancellationException) {
+            // Cancelled while the script ran: its reply was read all the same (the result is dropped on the way
+            // back to a cancelled caller), so a request it queued is known and goes.
+            sent?.takeIf { it.firstOrNull() == 0L }?.let { takeBack(method, requestElement(it, tail)) }
+            throw e
+        }
+        return sent!!
+    }
+
+    /** The queue element of a request the call script queued (its reply [queued]: {0, deadline}). */
+    private fun requestElement(
+        queued: List<Any>,
+        tail: String,
+    ): String = "{\"deadline\":${queued.getOrNull(1)},$tail"
+
+    /** Removes a request its caller gave up on from [method]'s queue, if no worker took it yet; never cancelled. */
+    private suspend fun takeBack(
+        method: String,
+        element: String,
+    ) {
+        withContext(NonCancellable) { runCatching { picket.withConn(spec) { lrem(keys.queue(method), 1, element) } } }
     }
 
     /** The reply to a queued call within [left] ms; a caller that gives up takes its request back (never run). */
@@ -337,9 +378,7 @@ internal class Core(
         try {
             withTimeoutOrNull(left.coerceAtLeast(1)) { waiting.await() } ?: throw timedOut(method, limit)
         } catch (e: CancellationException) {
-            withContext(NonCancellable) {
-                runCatching { picket.withConn(spec) { lrem(keys.queue(method), 1, element) } }
-            }
+            takeBack(method, element)
             throw e
         }
 
