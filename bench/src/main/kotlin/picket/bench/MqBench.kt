@@ -38,7 +38,9 @@ class MqResult(
     val idleBaseline: Double,
     val idleWithWorker: Double,
     val idleWorkerCalls: Map<String, Long>,
+    /** How long the master was counted without the worker, and with it (see [MqBench.workerWindow]). */
     val idleWindow: Duration,
+    val idleWorkerWindow: Duration,
     /** How long each client ran uncounted first. */
     val warmup: Duration,
     /** The clients shared the benchmark's JVM (`--one-jvm`) instead of running in JVMs of their own. */
@@ -88,7 +90,9 @@ class MqBench(
                 order.forEach { client -> rounds += measure(round, client, inspect, master) }
             }
             clients.forEach { it.close() }
-            val (baseline, withWorker, calls) = idle(queues, inspect, master)
+            val workerOptions = WorkerOptions(concurrency = handlers)
+            val workerWindow = workerWindow(workerOptions)
+            val (baseline, withWorker, calls) = idle(queues, inspect, master, workerOptions, workerWindow)
             return MqResult(
                 master.address,
                 Redisson::class.java.`package`?.implementationVersion ?: "?",
@@ -99,6 +103,7 @@ class MqBench(
                 withWorker,
                 calls,
                 settings.mqIdleWindow,
+                workerWindow,
                 settings.mqWarmup,
                 settings.oneJvm,
             )
@@ -134,17 +139,28 @@ class MqBench(
         return MqRound(round, client.name, settings.mqMessages, seconds, serverMicros, clientMicros)
     }
 
+    /**
+     * How long the idle worker is counted: [Settings.mqIdleWindow], and at least two of the worker's longest idle
+     * pauses (its backoff's cap, jitter included), so the window holds its polls rather than sampling them: with a
+     * shorter one (the smoke run's 1 s against pauses of up to 2.4 s) a window could hold no poll at all.
+     */
+    private fun workerWindow(options: WorkerOptions): Duration {
+        val longestPause = options.idleBackoffMax.toMillis() * (1 + options.jitter)
+        return maxOf(settings.mqIdleWindow, Duration.ofMillis((2 * longestPause).toLong()))
+    }
+
     /** Commands per second on [master] without and with one idle worker, and the worker window's calls. */
     private suspend fun idle(
         queues: MessageQueues<String>,
         inspect: Inspect,
         master: RedisNode,
+        options: WorkerOptions,
+        workerWindow: Duration,
     ): Triple<Double, Double, Map<String, Long>> {
-        val window = settings.mqIdleWindow.toMillis()
-        val (baseline, _) = commands(inspect, master, window)
-        val worker = queues.worker("bench:idle", WorkerOptions(concurrency = handlers)) { HandlerResult.success() }
+        val (baseline, _) = commands(inspect, master, settings.mqIdleWindow.toMillis())
+        val worker = queues.worker("bench:idle", options) { HandlerResult.success() }
         delay(IDLE_SETTLE_MS)
-        val (busy, calls) = commands(inspect, master, window)
+        val (busy, calls) = commands(inspect, master, workerWindow.toMillis())
         worker.stop()
         progress("mq idle: ${fmt(baseline)} commands/s without a worker, ${fmt(busy)} with one idle worker: $calls")
         return Triple(baseline, busy, calls)

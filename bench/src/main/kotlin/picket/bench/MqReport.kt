@@ -3,6 +3,7 @@ package picket.bench
 import picket.bench.MqBench.Companion.PICKET
 import picket.bench.MqBench.Companion.PLAIN
 import picket.bench.MqBench.Companion.REDISSON
+import java.time.Duration
 
 /**
  * The queue section of the report: end-to-end messages per second of Picket's queue against a plain
@@ -42,7 +43,8 @@ class MqReport(
         md.line(
             "Idle worker (${result.handlers} handlers, default idle backoff 50 ms doubling to 2 s): the master " +
                 "served ${fmt(result.idleBaseline)} commands/s without it (the sentinels' PING and INFO) and " +
-                "${fmt(result.idleWithWorker)} with it, over ${result.idleWindow.seconds} s each; the worker's " +
+                "${fmt(result.idleWithWorker)} with it, over ${seconds(result.idleWindow)} s and " +
+                "${seconds(result.idleWorkerWindow)} s; the worker's " +
                 "window counted ${result.idleWorkerCalls}.",
         )
         md.line()
@@ -73,4 +75,10 @@ class MqReport(
     }
 
     private fun rates(client: String): List<Double> = result.rounds.filter { it.client == client }.map { it.perSecond }
+
+    private fun seconds(window: Duration): String = fmt(window.toMillis() / MS_PER_SECOND)
+
+    private companion object {
+        const val MS_PER_SECOND = 1000.0
+    }
 }
