@@ -48,9 +48,14 @@ class SentinelEvents(
                             channel: String,
                             message: String,
                         ) {
-                            val now = System.nanoTime()
-                            events += Event(now, sentinel.name, channel, message)
-                            last.set(now)
+                            // Stamped and appended under one lock: the sentinels' connections may sit on
+                            // different I/O threads, and the list's order must be the stamps' order (the first
+                            // switch is the list's first, the spread of the announcements never negative).
+                            synchronized(events) {
+                                val now = System.nanoTime()
+                                events += Event(now, sentinel.name, channel, message)
+                                last.set(now)
+                            }
                         }
                     },
                 )

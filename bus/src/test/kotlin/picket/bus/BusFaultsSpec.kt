@@ -61,7 +61,7 @@ class BusFaultsSpec :
                 pending.await() shouldBe 5
                 server.isRunning shouldBe true
                 caller.call("math_sum", 4, 4) shouldBe 8
-                eventually(5.seconds) { server.handled shouldBe 3L } // counted just after the reply is sent
+                eventually(5.seconds) { server.handled shouldBe 3L } // counted before the reply is sent
             }
         }
 

@@ -72,7 +72,8 @@ class LocksSpec :
         }
 
         test("expiry, release by a non-owner, extend, a look at the holder; fencing tokens increase") {
-            val lease = locks.acquire("basics", Duration.ofMillis(500), Duration.ZERO).shouldNotBeNull()
+            // Held 2 s: long enough that no stall of a loaded machine lets it expire before it is extended.
+            val lease = locks.acquire("basics", Duration.ofSeconds(2), Duration.ZERO).shouldNotBeNull()
             val holder = locks.holder("basics").shouldNotBeNull()
             holder.fencingToken shouldBe lease.fencingToken
             holder.remaining shouldBeGreaterThan Duration.ZERO
@@ -82,9 +83,9 @@ class LocksSpec :
             shouldThrow<NotLockOwnerException> { locks.release(stranger) }.message shouldBe
                 "lock 'basics' is held by another owner: release refused"
             shouldThrow<NotLockOwnerException> { locks.extend(stranger) }
-            val extended = locks.extend(lease, Duration.ofSeconds(2))
+            val extended = locks.extend(lease, Duration.ofSeconds(4))
             extended.expiresAt shouldBeGreaterThan lease.expiresAt
-            locks.holder("basics")!!.remaining shouldBeGreaterThan Duration.ofMillis(1_000)
+            locks.holder("basics")!!.remaining shouldBeGreaterThan Duration.ofMillis(2_000)
             locks.release(extended) shouldBe true
             locks.holder("basics").shouldBeNull()
             locks.release(extended) shouldBe false
@@ -176,9 +177,11 @@ class LocksSpec :
         }
 
         test("the watchdog keeps a lease for a block 5x its hold time, and cancels the block when the lease is lost") {
+            // Held 1 s and extended every third of it, each extension given a third to answer: a stall of a
+            // loaded machine must last over half a second to lose it (with 300 ms, 200 ms did).
             val result =
-                locks.withLock("dog", Duration.ofMillis(300), Duration.ZERO) { lease ->
-                    delay(1_500)
+                locks.withLock("dog", Duration.ofSeconds(1), Duration.ZERO) { lease ->
+                    delay(5_000)
                     locks.holder("dog")!!.fencingToken shouldBe lease.fencingToken
                     "done"
                 }

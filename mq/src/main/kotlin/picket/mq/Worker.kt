@@ -217,6 +217,13 @@ public class Worker<T> internal constructor(
             )
         val receivedAt = System.nanoTime()
         repeat(free - reply.taken.size) { slots.release() }
+        // Said before any handling starts: a listener hears of a redelivery before the handler's own events.
+        reply.redelivered.forEach { queues.events.emit(QueueEvent.Redelivered(queue, it)) }
+        reply.deadLettered.forEach {
+            queues.events.emit(
+                QueueEvent.DeadLettered(queue, it, options.retry.maxAttempts, "lease expired on the last attempt"),
+            )
+        }
         reply.taken.forEach { taken ->
             scope.launch {
                 try {
@@ -225,12 +232,6 @@ public class Worker<T> internal constructor(
                     slots.release()
                 }
             }
-        }
-        reply.redelivered.forEach { queues.events.emit(QueueEvent.Redelivered(queue, it)) }
-        reply.deadLettered.forEach {
-            queues.events.emit(
-                QueueEvent.DeadLettered(queue, it, options.retry.maxAttempts, "lease expired on the last attempt"),
-            )
         }
         queues.backlog.observe(queue, reply.readyLeft)
         return reply

@@ -243,7 +243,9 @@ class ListListenerSpec :
                     job.join()
                     val took = Duration.ofNanos(System.nanoTime() - stopped)
                     println("listen() returned ${took.toMillis()} ms after stop() (read time 500 ms)")
-                    took shouldBeLessThan Duration.ofMillis(800)
+                    // The read in progress ends by its own timeout (at most 500 ms); the margin is for a loaded
+                    // machine, and still far below the command timeout that an unbounded read would run into.
+                    took shouldBeLessThan Duration.ofMillis(1_000)
                 }
             }
         }

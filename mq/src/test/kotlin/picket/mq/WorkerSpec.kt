@@ -9,7 +9,6 @@ import io.kotest.matchers.comparables.shouldBeGreaterThan
 import io.kotest.matchers.comparables.shouldBeGreaterThanOrEqualTo
 import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeGreaterThan
-import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.longs.shouldBeInRange
 import io.kotest.matchers.shouldBe
@@ -146,12 +145,14 @@ class WorkerSpec :
                 val intervals = polls.zipWithNext { a, b -> (b - a) / 1_000 }.drop(1) // after the first pause
                 println("idle polls 100 ms ± 50 %, intervals on the master (ms): $intervals")
                 intervals.size shouldBeGreaterThan 12
-                // Never shorter than the least jittered pause; the spread of uniform draws over 50..150 ms, not a
-                // fixed beat (a loaded machine only adds, so the upper side is given room).
-                intervals.forEach { it shouldBeInRange 49L..500L }
-                (intervals.max() - intervals.min()) shouldBeGreaterThan 40L
-                intervals.count { it < 90 } shouldBeGreaterThanOrEqual 2
-                intervals.count { it > 110 } shouldBeGreaterThanOrEqual 2
+                // An interval on the master is the drawn pause plus the script's round trip, which a loaded machine
+                // stretches at random: so no bound counts on how small that overhead is. Never shorter than the
+                // least jittered pause; the middle 80 % of the intervals spread like uniform draws over 50..150 ms
+                // (80 ms expected; a fixed beat spreads by the overhead's jitter only); centred near 100 ms.
+                val sorted = intervals.sorted()
+                sorted.first() shouldBeGreaterThanOrEqualTo 49L
+                (sorted[sorted.size * 9 / 10] - sorted[sorted.size / 10]) shouldBeGreaterThan 40L
+                sorted[sorted.size / 2] shouldBeInRange 70L..150L
             }
         }
 

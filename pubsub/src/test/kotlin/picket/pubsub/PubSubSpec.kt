@@ -175,14 +175,14 @@ class PubSubSpec :
                     mapOf(
                         Topic.channel("fast") to { m ->
                             // Stalls twice, past the PING timeout, with the buffer full: back-pressure on the socket.
-                            if (m.payload == "1000" || m.payload == "30000") delay(800)
+                            if (m.payload == "1000" || m.payload == "30000") delay(1_200)
                             received.incrementAndGet()
                         },
                     ),
                     ListenerOptions(
                         bufferSize = 64,
                         pingInterval = Duration.ofMillis(200),
-                        pingTimeout = Duration.ofMillis(300),
+                        pingTimeout = Duration.ofMillis(500),
                         onSignal = signals,
                     ),
                 )

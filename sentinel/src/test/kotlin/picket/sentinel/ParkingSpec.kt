@@ -5,6 +5,7 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.comparables.shouldBeGreaterThan
 import io.kotest.matchers.comparables.shouldBeLessThan
+import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.doubles.shouldBeGreaterThan
 import io.kotest.matchers.doubles.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.ints.shouldBeGreaterThan
@@ -73,6 +74,8 @@ class ParkingSpec :
             val figures = mutableListOf<String>()
             var lastEpoch = 0L
             var acknowledgedBlocks = 0L
+            var parkedTotal = Duration.ZERO
+            var slowestFirstWrite = Duration.ZERO
             repeat(5) { round ->
                 val old = topology.awaitMaster("orders")
                 picket.withConn(orders) { flushdb() }
@@ -144,7 +147,14 @@ class ParkingSpec :
                     // Not zero by construction: a block that took its connection just before +selected-slave can
                     // still be answered by the old master after the replica's promotion. Measured: 0 in 5 of 5.
                     lost.size shouldBeLessThanOrEqual 2
-                    firstOnNew shouldBeLessThan Duration.ofMillis(1_500)
+                    // Sentinel selects a replica ~0.1-0.2 s after the command and sees it promoted at its next INFO
+                    // to it (every second here, so anywhere in 0-1 s: measured 79-1,052 ms parked); Picket's own
+                    // share after the switch is bounded above (under 500 ms). 2.5 s leaves room for a loaded machine
+                    // without letting a missed switch (Sentinel's 10 s failover timeout) pass.
+                    firstOnNew shouldBeLessThan Duration.ofMillis(2_500)
+                    ended.parkedFor shouldBeGreaterThan Duration.ZERO
+                    parkedTotal += ended.parkedFor
+                    slowestFirstWrite = maxOf(slowestFirstWrite, serving.sinceFailoverStart.shouldNotBeNull())
                 }
             }
             // The same failovers as Micrometer meters.
@@ -156,7 +166,9 @@ class ParkingSpec :
                 .count() shouldBe 5.0
             val failovers = registry.get("picket.failovers").tags(*orderTags, "outcome", "SWITCHED").timer()
             failovers.count() shouldBe 5L
-            failovers.totalTime(TimeUnit.MILLISECONDS) shouldBeGreaterThan 5 * 500.0
+            // The meters agree with the events they were recorded from (the sum depends on where each failover
+            // fell in Sentinel's INFO period, so only agreement is asserted).
+            failovers.totalTime(TimeUnit.MILLISECONDS) shouldBe (parkedTotal.toNanos() / 1e6 plusOrMinus 0.01)
             registry
                 .get("picket.parked.blocks")
                 .tags(*orderTags)
@@ -179,7 +191,7 @@ class ParkingSpec :
                 .count() shouldBe 5L
             val firstWrites = registry.get("picket.failover.first.write").tags(*orderTags).timer()
             firstWrites.count() shouldBe 5L
-            firstWrites.max(TimeUnit.MILLISECONDS) shouldBeLessThan 1_500.0
+            firstWrites.max(TimeUnit.MILLISECONDS) shouldBe (slowestFirstWrite.toNanos() / 1e6 plusOrMinus 0.01)
             // A switch replaces the cached master without emptying the cache: every block found it there.
             val hits = picket.status("main").cacheHits.getValue("orders")
             hits shouldBeGreaterThanOrEqual acknowledgedBlocks

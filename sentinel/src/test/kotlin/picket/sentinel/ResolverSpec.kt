@@ -7,6 +7,7 @@ import io.kotest.matchers.collections.shouldContainExactlyInAnyOrder
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.ints.shouldBeGreaterThan
 import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
+import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
@@ -106,8 +107,15 @@ class ResolverSpec :
                         .toInt()
                 }.toSet() shouldContainExactlyInAnyOrder
                 replicas.map { it.port }
-            log.ofType<PicketEvent.ReplicaResolved>().last().candidates shouldContainExactlyInAnyOrder
-                replicas.map { it.asAddress }
+            // Events reach listeners after the call returned: awaited, not read.
+            within(5) {
+                log
+                    .ofType<PicketEvent.ReplicaResolved>()
+                    .lastOrNull()
+                    .shouldNotBeNull()
+                    .candidates shouldContainExactlyInAnyOrder
+                    replicas.map { it.asAddress }
+            }
         }
 
         test("a nested block on the same spec reuses the enclosing connection") {

@@ -92,6 +92,8 @@ class SentinelAnswersSpec :
                 picket.invalidate(spec) shouldBe true
                 log.clear()
                 picket.withConn(spec) { get("k") } shouldBe "v"
+                // Delivered in order after the call returned: the errors come before the resolution's event.
+                log.await<PicketEvent.MasterResolved> { it.masterName == masterName }
                 log
                     .ofType<PicketEvent.SentinelError>()
                     .filter { it.masterName == masterName }
@@ -109,6 +111,7 @@ class SentinelAnswersSpec :
                 picket.invalidate(spec) shouldBe true
                 log.clear()
                 picket.withConn(spec) { get("k") } shouldBe "v"
+                log.await<PicketEvent.MasterResolved> { it.masterName == masterName }
                 val failed =
                     log
                         .ofType<PicketEvent.SentinelError>()

@@ -37,9 +37,10 @@ class SentinelOutageSpec :
 
             picket.withConn(spec) { get("k") } shouldBe "v"
 
+            // Events are delivered in order, after the call returned: the resolution's own comes after the error.
+            val resolved = log.await<PicketEvent.MasterResolved>()
             log.ofType<PicketEvent.SentinelError>().map { it.sentinel } shouldBe listOf(lastGood)
-            picket.status("main").lastGoodSentinel shouldBe
-                log.await<PicketEvent.MasterResolved>().sentinel
+            picket.status("main").lastGoodSentinel shouldBe resolved.sentinel
             topology.restart(node)
         }
 

@@ -69,6 +69,8 @@ class StaleCacheSpec :
 
                 val log = EventLog(writer)
                 writer.withConn(spec) { set("k", "after") } shouldBe "OK"
+                // Delivered in order after the call returned: the re-resolution's event follows the invalidation.
+                log.await<PicketEvent.MasterResolved>()
                 log.ofType<PicketEvent.EntryInvalidated>().single().reason shouldContain "READONLY"
                 writer.status("g").masters[masterName] shouldBe promoted.asAddress
                 Inspect.on(promoted) { it.get("k") } shouldBe "after"

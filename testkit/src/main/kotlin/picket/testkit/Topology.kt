@@ -256,9 +256,10 @@ public class Topology private constructor(
      * live sentinel sees each of those replicas as a plain `slave` with its link ok (so that a failover triggered
      * right away can pick one).
      *
-     * After a manual failover the demoted master is converted to a replica at the sentinels' next `INFO` to it, so
-     * this waits up to [TopologyConfig.sentinelInfoPeriod] (the kit's 1 s; Sentinel's default 10 s) more; after a
-     * kill -9 the dead node is not waited for.
+     * After a manual failover the demoted master still reports the master role: Sentinel converts it to a replica
+     * only once it has reported that role for four of its 2 s hello periods (about 8 s after the switch), and sees
+     * it as a good replica at its next `INFO` to it ([TopologyConfig.sentinelInfoPeriod]: the kit's 1 s, Sentinel's
+     * default 10 s), so this waits that long; after a kill -9 the dead node is not waited for.
      *
      * @throws TopologyException with the last reason it was not settled, after [timeout].
      */
