@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean
 
 private val log = KotlinLogging.logger {}
 
+/** Whether this JVM has said that its sentinels keep their INFO period (pre-7.0 binary); said once, at INFO. */
+private val infoPeriodNoticeGiven = AtomicBoolean(false)
+
 /**
  * Real `redis-server` masters, replicas and sentinels on loopback, started by [start] and stopped by [close],
  * with the faults a failover test needs: [kill], [pause]/[resume], [stop]/[restart] and [failover], and
@@ -351,21 +354,48 @@ public class Topology private constructor(
         }
     }
 
-    /** Sets a sentinel's INFO period ([TopologyConfig.sentinelInfoPeriod]); not kept in its file, so at every start. */
+    /**
+     * Sets a sentinel's INFO period ([TopologyConfig.sentinelInfoPeriod]); not kept in its file, so at every start.
+     * Sentinels before Redis 7.0 have no `SENTINEL DEBUG`: they keep their 10 s, which is said once per JVM at INFO
+     * (nothing to act on: settling after a failover just takes longer).
+     */
     private fun tune(node: RedisNode) {
         val period = config.sentinelInfoPeriod ?: return
         if (node.kind != NodeKind.SENTINEL) return
-        try {
-            admin.sentinel(node) { sentinel ->
-                sentinel.dispatch(
-                    CommandType.SENTINEL,
-                    StatusOutput(StringCodec.UTF8),
-                    CommandArgs(StringCodec.UTF8).add("DEBUG").add("info-period").add(period.toMillis()),
+        if (RedisBinary.compareVersions(binary.version, SENTINEL_DEBUG_SINCE) < 0) {
+            if (infoPeriodNoticeGiven.compareAndSet(false, true)) {
+                log.info {
+                    "Redis ${binary.version} sentinels have no SENTINEL DEBUG ($SENTINEL_DEBUG_SINCE+): they keep " +
+                        "their 10 s INFO period, so topologies settle more slowly after a failover"
+                }
+            }
+            return
+        }
+        // It follows a PING the sentinel answered: a connection-level failure here (a stalled start, a handshake
+        // timeout) passes, so it is retried, each time logged, for at most TUNE_TIMEOUT; a refusal is not.
+        awaitState("$node to take SENTINEL DEBUG info-period", TUNE_TIMEOUT) {
+            if (!node.isRunning) {
+                throw TopologyException(
+                    "$node exited at start-up; its log ends with:\n" + node.logTail().joinToString("\n"),
                 )
             }
-        } catch (e: RedisCommandExecutionException) {
-            // Before Redis 7.0 there is no SENTINEL DEBUG: Sentinel's 10 s stays, settling just takes longer.
-            log.warn { "$node keeps its INFO period: ${e.message}" }
+            try {
+                admin.sentinel(node) { sentinel ->
+                    sentinel.dispatch(
+                        CommandType.SENTINEL,
+                        StatusOutput(StringCodec.UTF8),
+                        CommandArgs(StringCodec.UTF8).add("DEBUG").add("info-period").add(period.toMillis()),
+                    )
+                }
+                null
+            } catch (e: RedisCommandExecutionException) {
+                // A 7.0+ sentinel that refuses it: unexpected, and failovers will settle 9 s more slowly.
+                log.warn { "$node refused SENTINEL DEBUG info-period and keeps its INFO period: ${e.message}" }
+                null
+            } catch (e: RedisException) {
+                log.info { "$node did not take SENTINEL DEBUG info-period, trying again: ${e.message}" }
+                "${e::class.simpleName}: ${e.message}"
+            }
         }
     }
 
@@ -398,6 +428,8 @@ public class Topology private constructor(
         private const val HOST = "127.0.0.1"
         private const val HOST_NAME = "localhost"
         private const val PORT_ATTEMPTS = 5
+        private const val SENTINEL_DEBUG_SINCE = "7.0"
+        private val TUNE_TIMEOUT = Duration.ofSeconds(10)
         private val PING_TIMEOUT = Duration.ofMillis(500)
 
         /**

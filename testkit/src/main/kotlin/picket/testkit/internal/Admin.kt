@@ -2,11 +2,13 @@ package picket.testkit.internal
 
 import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
+import io.lettuce.core.RedisConnectionException
 import io.lettuce.core.RedisURI
 import io.lettuce.core.SocketOptions
 import io.lettuce.core.SslOptions
 import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
+import io.lettuce.core.api.StatefulConnection
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.protocol.ProtocolVersion
 import io.lettuce.core.resource.DefaultClientResources
@@ -61,13 +63,29 @@ internal class Admin(
         node: RedisNode,
         timeout: Duration = COMMAND_TIMEOUT,
         block: (RedisCommands<String, String>) -> T,
-    ): T = client.connect(uri(node, timeout)).use { block(it.sync()) }
+    ): T = client.connect(uri(node, timeout)).use { block(open(it, node).sync()) }
 
     fun <T> sentinel(
         node: RedisNode,
         timeout: Duration = COMMAND_TIMEOUT,
         block: (RedisSentinelCommands<String, String>) -> T,
-    ): T = client.connectSentinel(uri(node, timeout)).use { block(it.sync()) }
+    ): T = client.connectSentinel(uri(node, timeout)).use { block(open(it, node).sync()) }
+
+    /**
+     * [connection], or a [RedisConnectionException] if it is already closed. Lettuce can return a connection whose
+     * channel its own handshake timeout is closing: the timeout task (on another thread) saw the handshake unfinished
+     * and closed the channel while the event loop was completing it. The first command then fails with "Currently
+     * not connected. Commands are rejected."; this says instead which node and why.
+     */
+    private fun <C : StatefulConnection<*, *>> open(
+        connection: C,
+        node: RedisNode,
+    ): C {
+        if (!connection.isOpen) {
+            throw RedisConnectionException("connection to $node closed as its handshake completed (handshake timeout)")
+        }
+        return connection
+    }
 
     fun role(node: RedisNode): NodeRole =
         when {

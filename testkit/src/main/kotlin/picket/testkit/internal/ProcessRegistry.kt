@@ -3,7 +3,9 @@ package picket.testkit.internal
 import io.github.oshai.kotlinlogging.KotlinLogging
 import java.io.IOException
 import java.nio.file.Files
+import java.nio.file.NoSuchFileException
 import java.nio.file.Path
+import java.nio.file.StandardCopyOption
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 import kotlin.io.path.name
@@ -37,7 +39,12 @@ internal object ProcessRegistry {
     fun register(process: Process) {
         live[process.pid()] = process
         Files.createDirectories(directory)
-        Files.writeString(pidFile(process.pid()), "${self.pid()} $selfStart ${process.info().command().orElse("")}\n")
+        // Written aside and moved into place: another JVM's reapOrphans must never read a half-written file, which
+        // names no live owner and would get this JVM's node killed.
+        val file = pidFile(process.pid())
+        val partial = Files.createTempFile(directory, ".${process.pid()}-", ".tmp")
+        Files.writeString(partial, "${self.pid()} $selfStart ${process.info().command().orElse("")}\n")
+        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING)
     }
 
     /** Forgets an exited process. */
@@ -52,6 +59,8 @@ internal object ProcessRegistry {
         Files.list(directory).use { it.toList() }.forEach { file ->
             try {
                 reap(file)
+            } catch (_: NoSuchFileException) {
+                // Gone meanwhile: its owner unregistered it, or another JVM reaped it.
             } catch (e: IOException) {
                 log.warn(e) { "could not read pid file $file" }
             }
@@ -59,6 +68,7 @@ internal object ProcessRegistry {
     }
 
     private fun reap(file: Path) {
+        // Pid files only: a ".<pid>-….tmp" being written by register is not one yet.
         val pid = file.name.toLongOrNull() ?: return
         val fields = Files.readString(file).trim().split(" ", limit = 3)
         val ownerPid = fields.getOrNull(0)?.toLongOrNull()
