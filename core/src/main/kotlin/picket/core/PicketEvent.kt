@@ -82,6 +82,19 @@ public sealed class PicketEvent {
         public val reason: String,
     ) : PicketEvent()
 
+    /**
+     * A replica that Sentinel lists as healthy answered a read with a state that keeps it from serving (`LOADING`
+     * after a restart or full sync, `MASTERDOWN`): it is passed over for about a second, and the read runs on another
+     * replica or, where the spec allows, the master. Emitted each time a read meets such a state.
+     */
+    public data class ReplicaPassedOver(
+        override val group: String,
+        public val masterName: String,
+        public val address: Address,
+        /** The replica's error reply, e.g. `LOADING Redis is loading the dataset in memory`. */
+        public val reply: String,
+    ) : PicketEvent()
+
     /** The event subscription to a sentinel was lost; it is being re-established with backoff. */
     public data class SubscriptionLost(
         override val group: String,

@@ -153,9 +153,11 @@ public class Picket : AutoCloseable {
      * val count = picket.withConn(spec) { incr("orders:count") }
      * ```
      *
-     * When the node refuses a command because it is the wrong one (READONLY, MASTERDOWN, LOADING) or cannot be
-     * connected to, the cached entry is dropped; the block runs again (at most three times in all) only if nothing
-     * of it had run yet, or if [ConnSpec.idempotent] is set and the error leaves it unknown whether it ran.
+     * When the node refuses a command because it is the wrong one (READONLY on a demoted master; LOADING or
+     * MASTERDOWN on a replica, which is then passed over) or cannot be connected to, the cached entry is dropped; the
+     * block runs again (at most three times in all) only if nothing of it had run yet, or if [ConnSpec.idempotent] is
+     * set and the error leaves it unknown whether it ran. Redis's replies about the node's state leave the block as
+     * [picket.core.NodeStateException]s naming the node (`NotEnoughReplicasException` for NOREPLICAS, …).
      *
      * ## Cancellation
      * Cancelling the caller cancels the command awaited; a resolution shared with other callers goes on for them.

@@ -145,9 +145,15 @@ internal class Engine(
         val failure = Failure.of(error)
         if (failure.invalidates) nodeFailed(lease, failure, error)
         val untouched = failure.provablyNotRun && lease.tracker.completed == 0
-        val again = untouched || (lease.spec.idempotent && failure.retriable)
+        val again = failure.retriable && (untouched || lease.spec.idempotent)
         if (lastAttempt || !again) {
+            val state = StateReply.of(error)
             throw when {
+                // Redis's state replies, typed with the node: Lettuce's exception is the cause.
+                state != null -> {
+                    state.typed(error as RedisCommandExecutionException, lease.address, lease.spec.target())
+                }
+
                 failure == Failure.CONNECTION_LOST -> {
                     ConnectionLostException(lease.address, lease.spec.target(), error)
                 }
@@ -198,19 +204,7 @@ internal class Engine(
                     group.resolver.invalidate(masterName, entry.address, "connection failed: ${e.cause?.message}")
                     throw e
                 }
-            val verified =
-                try {
-                    verify(group, masterName, entry, key, connection)
-                } catch (e: CancellationException) {
-                    // Lettuce cancels a command queued on a connection being closed; the caller was not cancelled.
-                    currentCoroutineContext().ensureActive()
-                    throw unusable(group, masterName, entry, spec, e)
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    // A node that does not answer ROLE (paused, partitioned, closed) cannot be used: typed, dropped.
-                    throw if (Failure.of(e).unreachable) unusable(group, masterName, entry, spec, e) else e
-                }
+            val verified = verifyOrThrow(group, masterName, entry, spec, key, connection)
             if (verified) {
                 return Lease(spec, entry.address, key, connection, isReplica = false, entry = entry)
             }
@@ -218,6 +212,31 @@ internal class Engine(
         }
         throw StaleMasterException(group.name, masterName, lastAddress!!, lastRole)
     }
+
+    /** [verify], with its failures typed: an unreachable node dropped, a state reply with the node. */
+    private suspend fun verifyOrThrow(
+        group: GroupRuntime,
+        masterName: String,
+        entry: MasterEntry,
+        spec: ConnSpec,
+        key: DataConnections.Key,
+        connection: StatefulRedisConnection<String, String>,
+    ): Boolean =
+        try {
+            verify(group, masterName, entry, key, connection)
+        } catch (e: CancellationException) {
+            // Lettuce cancels a command queued on a connection being closed; the caller was not cancelled.
+            currentCoroutineContext().ensureActive()
+            throw unusable(group, masterName, entry, spec, e)
+        } catch (e: RedisCommandExecutionException) {
+            // A state reply (BUSY: a script runs): typed, with the node.
+            throw StateReply.of(e)?.typed(e, entry.address, spec.target()) ?: e
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            // A node that does not answer ROLE (paused, partitioned, closed) cannot be used: typed, dropped.
+            throw if (Failure.of(e).unreachable) unusable(group, masterName, entry, spec, e) else e
+        }
 
     /** A block ran on a master, successfully or not: later read-your-writes reads must see what it wrote. */
     private fun ranOnMaster(lease: Lease) {
@@ -306,15 +325,16 @@ internal class Engine(
     ): Lease {
         val masterName = spec.masterName!!
         val resolved = group.resolver.replicas(masterName)
-        // A replica that refused a connection a moment ago is passed over while Sentinel still lists it.
-        val refused = group.resolver.state.refusedReplicas()
+        // A replica that refused a connection or answered LOADING or MASTERDOWN a moment ago is passed over while
+        // Sentinel still lists it.
+        val passedOver = group.resolver.state.passedOverReplicas()
         val view =
-            if (refused.isEmpty()) {
+            if (passedOver.isEmpty()) {
                 resolved
             } else {
                 resolved.copy(
-                    healthy = resolved.healthy - refused,
-                    rejected = resolved.rejected + refused.filter { it in resolved.healthy }.associateWith { REFUSED },
+                    healthy = resolved.healthy - passedOver.keys,
+                    rejected = resolved.rejected + passedOver.filterKeys { it in resolved.healthy },
                 )
             }
         if (view.healthy.isEmpty()) {
@@ -341,7 +361,7 @@ internal class Engine(
             try {
                 connections.get(key, spec)
             } catch (e: NodeConnectionException) {
-                group.resolver.state.refused(chosen)
+                group.resolver.state.passOver(chosen, REFUSED)
                 group.resolver.replicasChanged(masterName)
                 throw e
             }
@@ -401,6 +421,18 @@ internal class Engine(
         if (spec.isDirect) return
         val resolver = groups(spec.sentinelGroup!!).resolver
         if (lease.isReplica) {
+            // A replica still loading its data, or cut from its master, is passed over until it can serve.
+            StateReply.of(error)?.takeIf { it.passesReplicaOver }?.let {
+                resolver.state.passOver(lease.address, "answered ${it.name} within the last second")
+                bus.emit(
+                    PicketEvent.ReplicaPassedOver(
+                        resolver.state.name,
+                        spec.masterName!!,
+                        lease.address,
+                        error.message.orEmpty(),
+                    ),
+                )
+            }
             resolver.replicasChanged(spec.masterName!!)
         } else {
             resolver.invalidate(spec.masterName!!, lease.address, "$failure: ${error.message}")

@@ -16,8 +16,17 @@ internal enum class Failure(
     val provablyNotRun: Boolean,
     val retriable: Boolean,
 ) {
-    /** READONLY, MASTERDOWN, LOADING: the node refused the command, so it did not run; the node is the wrong one. */
+    /**
+     * READONLY, MASTERDOWN, LOADING, UNBLOCKED by a demotion ([StateReply.wrongNode]): the node refused the command,
+     * so it did not run; the node is the wrong one to ask now.
+     */
     REFUSED_BY_NODE(invalidates = true, provablyNotRun = true, retriable = true),
+
+    /**
+     * BUSY, NOREPLICAS, MISCONF, OOM, TRYAGAIN: the node refused the command because of a state that nothing says
+     * will pass soon; it did not run, the node is the right one, and running the block again at once would not help.
+     */
+    NODE_STATE(invalidates = false, provablyNotRun = true, retriable = false),
 
     /** No connection could be made: nothing was sent. */
     NOT_CONNECTED(invalidates = true, provablyNotRun = true, retriable = true),
@@ -36,8 +45,6 @@ internal enum class Failure(
     val unreachable: Boolean get() = this == NOT_CONNECTED || this == CONNECTION_LOST || this == TIMEOUT
 
     companion object {
-        private val NODE_REFUSALS = listOf("READONLY", "MASTERDOWN", "LOADING")
-
         /** Lettuce's messages for commands it rejected before sending them: they provably did not run. */
         private val REJECTED_UNSENT =
             listOf("Currently not connected", "Connection is closed", "Connection is already closed")
@@ -66,7 +73,12 @@ internal enum class Failure(
                 }
 
                 is RedisCommandExecutionException -> {
-                    if (NODE_REFUSALS.any { error.message.orEmpty().startsWith(it) }) REFUSED_BY_NODE else OTHER
+                    val state = StateReply.of(error)
+                    when {
+                        state == null -> OTHER
+                        state.wrongNode -> REFUSED_BY_NODE
+                        else -> NODE_STATE
+                    }
                 }
 
                 is RedisException -> {

@@ -127,19 +127,23 @@ internal class GroupState(
     /** Rounds of questions asked of the sentinels (master or replicas), for [picket.sentinel.GroupStatus]. */
     val rounds = AtomicLong()
 
-    /** Replicas that refused a connection, with when (System.nanoTime): passed over for [REFUSAL_MEMORY_NANOS]. */
-    private val refusals = ConcurrentHashMap<Address, Long>()
+    /** Replicas passed over for reads though Sentinel may list them as healthy: why, and since when (nanoTime). */
+    private val passedOver = ConcurrentHashMap<Address, Pair<String, Long>>()
 
-    fun refused(replica: Address) {
-        refusals[replica] = System.nanoTime()
+    /** Passes [replica] over for reads for [PASS_OVER_NANOS], because of [reason]. */
+    fun passOver(
+        replica: Address,
+        reason: String,
+    ) {
+        passedOver[replica] = reason to System.nanoTime()
     }
 
-    /** The replicas that refused a connection within the last second. */
-    fun refusedReplicas(): Set<Address> {
-        if (refusals.isEmpty()) return emptySet()
+    /** The replicas passed over within the last second, with why. */
+    fun passedOverReplicas(): Map<Address, String> {
+        if (passedOver.isEmpty()) return emptyMap()
         val now = System.nanoTime()
-        refusals.entries.removeIf { now - it.value > REFUSAL_MEMORY_NANOS }
-        return refusals.keys.toSet()
+        passedOver.entries.removeIf { now - it.value.second > PASS_OVER_NANOS }
+        return passedOver.mapValues { it.value.first }
     }
 
     /** Healthy replicas per master name, until an event or an error says they changed. */
@@ -177,10 +181,12 @@ internal class GroupState(
 }
 
 /**
- * How long a replica that refused a connection is passed over: long enough for the next attempts of the same block
- * and its neighbours to go elsewhere, short enough that a replica back after a restart is used again at once.
+ * How long a replica that refused a connection or answered LOADING or MASTERDOWN is passed over: long enough for
+ * the next attempts of the same block and its neighbours to go elsewhere, short enough that a replica back after a
+ * restart is used again at once. A replica still loading after that costs the next reads one more attempt each,
+ * run elsewhere, and is passed over again.
  */
-private const val REFUSAL_MEMORY_NANOS = 1_000_000_000L
+private const val PASS_OVER_NANOS = 1_000_000_000L
 
 /** A failover announced by its leader, during which new master blocks of its master name wait. */
 internal class Parking(
