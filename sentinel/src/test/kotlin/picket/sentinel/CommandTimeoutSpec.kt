@@ -3,6 +3,9 @@ package picket.sentinel
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.comparables.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.ints.shouldBeGreaterThanOrEqual
 import io.kotest.matchers.longs.shouldBeLessThanOrEqual
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
@@ -13,9 +16,14 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
 import kotlinx.coroutines.future.await
 import picket.core.ConnSpec
+import picket.core.FailoverOutcome
+import picket.core.PicketEvent
+import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -50,7 +58,37 @@ class CommandTimeoutSpec :
             val error: Throwable?,
             /** From the call to the block's start: what the caller waited before its command was sent. */
             val toBlock: Long,
+            /** From the command's call to its failure, inside the block. */
+            val inCommand: Long,
+            /** From the command's failure inside the block to the caller's return. */
+            val afterBlock: Long,
         )
+
+        /** Times of one call (System.nanoTime): its start, the block's start, the command's end, its return. */
+        class Marks {
+            val start = System.nanoTime()
+            var entered = 0L
+            var left = 0L
+
+            fun <T> command(call: () -> T): T {
+                entered = System.nanoTime()
+                try {
+                    return call()
+                } finally {
+                    left = System.nanoTime()
+                }
+            }
+
+            fun call(
+                kind: String,
+                error: Throwable?,
+            ): Call {
+                val end = System.nanoTime()
+                return Call(kind, ms(end - start), error, ms(entered - start), ms(left - entered), ms(end - left))
+            }
+
+            private fun ms(nanos: Long) = nanos / 1_000_000
+        }
 
 
         /**
@@ -65,32 +103,28 @@ class CommandTimeoutSpec :
                     (1..CALLERS).map {
                         async(Dispatchers.Default) {
                             go.await()
-                            val start = System.nanoTime()
-                            var entered = 0L
+                            val marks = Marks()
                             val error =
                                 runCatching {
                                     picket.withConn(spec) {
-                                        entered = System.nanoTime()
-                                        get("k")
+                                        marks.entered = System.nanoTime()
+                                        try {
+                                            get("k")
+                                        } finally {
+                                            marks.left = System.nanoTime()
+                                        }
                                     }
                                 }
-                            Call("suspend", millisSince(start), error.exceptionOrNull(), (entered - start) / 1_000_000)
+                            marks.call("suspend", error.exceptionOrNull())
                         }
                     }
                 val blocking =
                     (1..CALLERS).map {
                         CompletableFuture.supplyAsync({
                             ready.await()
-                            val start = System.nanoTime()
-                            var entered = 0L
-                            val error =
-                                runCatching {
-                                    picket.withConnBlocking(spec) {
-                                        entered = System.nanoTime()
-                                        it.get("k")
-                                    }
-                                }
-                            Call("blocking", millisSince(start), error.exceptionOrNull(), (entered - start) / 1_000_000)
+                            val marks = Marks()
+                            val error = runCatching { picket.withConnBlocking(spec) { marks.command { it.get("k") } } }
+                            marks.call("blocking", error.exceptionOrNull())
                         }, threads)
                     }
                 ready.countDown()
@@ -105,10 +139,11 @@ class CommandTimeoutSpec :
         ) {
             for (kind in listOf("suspend", "blocking")) {
                 val millis = calls.filter { it.kind == kind }.map { it.millis }.sorted()
-                val toBlock = calls.filter { it.kind == kind }.maxOf { it.toBlock }
+                val ofKind = calls.filter { it.kind == kind }
                 println(
                     "SPECFIG $kind callers, $what: min ${millis.first()} ms, median ${millis[millis.size / 2]} ms, " +
-                        "max ${millis.last()} ms; slowest start of a block $toBlock ms",
+                        "max ${millis.last()} ms; slowest: to the block ${ofKind.maxOf { it.toBlock }} ms, " +
+                        "command ${ofKind.maxOf { it.inCommand }} ms, after the block ${ofKind.maxOf { it.afterBlock }} ms",
                 )
             }
         }
@@ -145,10 +180,74 @@ class CommandTimeoutSpec :
             // The master answers again, on the same connection.
             picket.withConn(spec) { get("k") } shouldBe "v"
         }
+
+        test("blocks parked longer than their command timeout run on the new master once the failover ends").config(
+            timeout = 120.seconds,
+        ) {
+            val log = EventLog(picket)
+            val old = topology.awaitMaster("hung")
+            val candidate = topology.dataNodes("hung").single { it != old }
+            // The candidate stops the moment the failover's leader selects it (the listener runs as the event
+            // arrives), so Sentinel confirms the promotion only after it is resumed: the parking outlasts the 1 s
+            // command timeout by design, as a slow promotion does.
+            val pauser =
+                picket.registerListener { event ->
+                    if (event is PicketEvent.FailoverStarted && event.masterName == "hung") topology.pause(candidate)
+                }
+            try {
+                coroutineScope {
+                    val loops = (1..WRITERS).map { WriteLoop(picket, spec, this, prefix = "p$it:") }
+                    within(5) { loops.forEach { loop -> loop.writes.count { it.acknowledged } shouldBeGreaterThan 10 } }
+                    log.clear()
+                    topology.failover("hung")
+                    val started = log.await<PicketEvent.FailoverStarted>(seconds = 10) { it.masterName == "hung" }
+                    started.candidate shouldBe candidate.asAddress
+                    // How long the fault lasts, not a wait for a condition.
+                    delay(PROMOTION_STALL_MS)
+                    topology.resume(candidate)
+                    val ended = log.await<PicketEvent.FailoverEnded>(seconds = 15) { it.masterName == "hung" }
+                    within(10) {
+                        loops.forEach { loop ->
+                            loop.writes.count { it.acknowledged && it.issued.isAfter(ended.at) } shouldBeGreaterThan 10
+                        }
+                    }
+                    loops.forEach { it.stop() }
+
+                    ended.outcome shouldBe FailoverOutcome.SWITCHED
+                    ended.newAddress shouldBe candidate.asAddress
+                    ended.parkedFor shouldBeGreaterThan Duration.ofMillis(PROMOTION_STALL_MS)
+                    ended.parkedBlocks shouldBeGreaterThanOrEqual WRITERS
+                    val writes = loops.flatMap { loop -> loop.writes.map { loop.prefix to it } }
+                    // Every block succeeded: none failed with FailoverInProgressException or timed out.
+                    writes.mapNotNull { (_, write) -> write.error } shouldBe emptyList()
+                    // The writes parked longer than the command timeout ran on the new master, after the switch.
+                    val parked = writes.filter { (_, write) -> write.millis > timeout.toMillis() }
+                    println(
+                        "SPECFIG parking ${ended.parkedFor.toMillis()} ms, ${ended.parkedBlocks} blocks parked, " +
+                            "${parked.size} writes took longer than the ${timeout.toMillis()} ms command timeout " +
+                            "(longest ${parked.maxOf { it.second.millis }} ms), ${writes.size} writes, no error",
+                    )
+                    parked.size shouldBeGreaterThanOrEqual WRITERS
+                    val keys = parked.map { (prefix, write) -> "$prefix${write.n}" }
+                    Inspect.on(candidate) { redis -> redis.mget(*keys.toTypedArray()) }.count { it.hasValue() } shouldBe
+                        keys.size
+                    Inspect.on(old) { redis -> redis.mget(*keys.toTypedArray()) }.count { it.hasValue() } shouldBe 0
+                }
+            } finally {
+                pauser.close()
+                if (candidate.isPaused) topology.resume(candidate)
+                log.close()
+            }
+            topology.awaitMaster("hung") shouldBe candidate
+        }
     }) {
     private companion object {
         const val CALLERS = 50
 
-        fun millisSince(start: Long): Long = (System.nanoTime() - start) / 1_000_000
+        /** Concurrent write loops across the failover: each has one block parked. */
+        const val WRITERS = 10
+
+        /** How long the promoted replica stays stopped: the parking lasts at least that. */
+        const val PROMOTION_STALL_MS = 1_500L
     }
 }
