@@ -92,17 +92,21 @@ class CommandTimeoutSpec :
 
 
         /**
-         * [CALLERS] suspend and [CALLERS] blocking callers of one GET each, started together (the commands meet on
-         * the master together), each timed from its call to its return.
+         * [CALLERS] suspend and [CALLERS] blocking callers of one GET each, each timed from its call to its return.
+         * Caller `i` of each kind starts `2 i` ms after the first, so that their deadlines fall across a whole
+         * 100 ms tick of Lettuce's default timer: with that timer some of them fail about 100 ms late on every run,
+         * not only on runs whose commands happen to fall early in a tick.
          */
         suspend fun round(threads: ExecutorService): List<Call> {
             val ready = CountDownLatch(1)
             val go = CompletableDeferred<Unit>()
             return coroutineScope {
                 val suspending =
-                    (1..CALLERS).map {
+                    (0 until CALLERS).map { i ->
                         async(Dispatchers.Default) {
                             go.await()
+                            // The caller's start offset (see above), not a wait for a condition.
+                            delay(STAGGER_MS * i)
                             val marks = Marks()
                             val error =
                                 runCatching {
@@ -119,9 +123,10 @@ class CommandTimeoutSpec :
                         }
                     }
                 val blocking =
-                    (1..CALLERS).map {
+                    (0 until CALLERS).map { i ->
                         CompletableFuture.supplyAsync({
                             ready.await()
+                            Thread.sleep(STAGGER_MS * i)
                             val marks = Marks()
                             val error = runCatching { picket.withConnBlocking(spec) { marks.command { it.get("k") } } }
                             marks.call("blocking", error.exceptionOrNull())
@@ -243,6 +248,9 @@ class CommandTimeoutSpec :
     }) {
     private companion object {
         const val CALLERS = 50
+
+        /** Between the starts of two callers of a kind: 50 callers span 100 ms, one tick of Lettuce's timer. */
+        const val STAGGER_MS = 2L
 
         /** Concurrent write loops across the failover: each has one block parked. */
         const val WRITERS = 10
