@@ -148,7 +148,8 @@ class CommandTimeoutSpec :
                 println(
                     "SPECFIG $kind callers, $what: min ${millis.first()} ms, median ${millis[millis.size / 2]} ms, " +
                         "max ${millis.last()} ms; slowest: to the block ${ofKind.maxOf { it.toBlock }} ms, " +
-                        "command ${ofKind.maxOf { it.inCommand }} ms, after the block ${ofKind.maxOf { it.afterBlock }} ms",
+                        "command ${ofKind.maxOf { it.inCommand }} ms, " +
+                        "after the block ${ofKind.maxOf { it.afterBlock }} ms",
                 )
             }
         }
