@@ -90,7 +90,6 @@ class CommandTimeoutSpec :
             private fun ms(nanos: Long) = nanos / 1_000_000
         }
 
-
         /**
          * [CALLERS] suspend and [CALLERS] blocking callers of one GET each, each timed from its call to its return.
          * Caller `i` of each kind starts `2 i` ms after the first, so that their deadlines fall across a whole
