@@ -24,7 +24,9 @@ import java.time.Duration
  * @property database the logical database (`SELECT`).
  * @property clientName the `CLIENT SETNAME` of the connections, or null.
  * @property connectTimeout how long a TCP connect and handshake to a data node may take.
- * @property commandTimeout how long one command may wait for its reply before it fails.
+ * @property commandTimeout how long one command may wait for its reply before it fails (with Lettuce's
+ *   `RedisCommandTimeoutException`). A block's wait for a failover announced by Sentinel (write parking) is not
+ *   counted: the sentinel group's parking timeout bounds it.
  * @property readFrom master, or a replica chosen by a balancer.
  * @property durability how many replicas must confirm a block's writes before it returns.
  * @property idempotent whether blocks on this spec may run again after an error that leaves unknown whether they

@@ -50,6 +50,7 @@ import picket.sentinel.internal.PubSubConnections
 import picket.sentinel.internal.SentinelQueries
 import picket.sentinel.internal.Tracked
 import picket.sentinel.internal.TransactionRun
+import picket.sentinel.internal.commandTimer
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
 import java.util.concurrent.CompletionStage
@@ -78,7 +79,8 @@ private val log = KotlinLogging.logger {}
  */
 @Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
 public class Picket : AutoCloseable {
-    private val resources: ClientResources = DefaultClientResources.create()
+    private val timer = commandTimer()
+    private val resources: ClientResources = DefaultClientResources.builder().timer(timer).build()
     private val clients = Clients(resources)
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
     private val bus = EventBus(scope)
@@ -532,6 +534,7 @@ public class Picket : AutoCloseable {
         scope.cancel()
         clients.shutdown(SHUTDOWN_SECONDS)
         resources.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+        timer.stop()
         log.debug { "picket instance closed" }
     }
 

@@ -32,8 +32,10 @@ import java.time.Duration
  * @property parkWrites park new master blocks during a failover: from the leading sentinel's `+selected-slave` until
  *   the switch, the failover's abort or [parkingTimeout] (see [picket.core.PicketEvent.FailoverStarted]). Only the
  *   leader publishes that event, so parking needs [subscribeToAll]; in economy mode it never happens.
- * @property parkingTimeout how long a block waits, at most, for a failover to be confirmed before it fails with
- *   [picket.core.FailoverInProgressException]; also bounded by the spec's command timeout.
+ * @property parkingTimeout how long a failover may park blocks, at most: a parking not ended by the switch or an
+ *   abort within it ends, and its blocks fail with [picket.core.FailoverInProgressException] (they did not run).
+ *   Parking is not charged to a spec's command timeout: a parked block waits up to this long whatever its command
+ *   timeout, and its commands then get their full timeout.
  * @property lossDetection after blocks succeed on a master, read its replication offset (INFO replication, on the
  *   same connection, off the callers' path, at most every 10 ms) and after a switch emit
  *   [picket.core.PicketEvent.DataLossSuspected] if acknowledged writes cannot be on the new master.

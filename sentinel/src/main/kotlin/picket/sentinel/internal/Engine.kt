@@ -88,11 +88,15 @@ internal class Engine(
         park(group, spec)
     }
 
-    /** Waits while a failover of [spec]'s master is announced: at most the command timeout or the parking timeout. */
+    /**
+     * Waits while a failover of [spec]'s master is announced, at most the group's parking timeout. The wait is not
+     * charged to the spec's command timeout: a 1 s command timeout would otherwise fail every block parked for a
+     * failover whose promotion Sentinel confirms after more than a second (they did not run and need not fail).
+     */
     private suspend fun park(
         group: GroupRuntime,
         spec: ConnSpec,
-    ) = group.resolver.parking.await(spec.masterName!!, minOf(spec.commandTimeout, group.config.parkingTimeout))
+    ) = group.resolver.parking.await(spec.masterName!!)
 
     /** Runs [run] on [lease]'s connection or a dedicated one, then waits for durability on that same connection. */
     private suspend fun <T> runDurably(

@@ -16,7 +16,7 @@ private val log = KotlinLogging.logger {}
 
 /**
  * The failovers of one group that their leader announced (`+selected-slave`), per master name: new master blocks
- * wait in [await] until [end] (the switch, the abort) or the group's parking timeout.
+ * wait in [await] until [end] (the switch, the abort) or the group's parking timeout, whatever their command timeout.
  */
 internal class ParkingLot(
     private val state: GroupState,
@@ -104,18 +104,19 @@ internal class ParkingLot(
     }
 
     /**
-     * Returns at once if no failover of [masterName] is in progress; else waits until it ends, at most [limit] (or
-     * what is left of the parking timeout), and throws [FailoverInProgressException] if it did not end in time or
-     * ended by timing out.
+     * Returns at once if no failover of [masterName] is in progress; else waits until it ends, and throws
+     * [FailoverInProgressException] if it ended by timing out.
+     *
+     * The wait is bounded by the group's parking timeout alone, not by the block's command timeout: the parking ends
+     * (as `TIMED_OUT`) that long after it started, so a block that arrives late in it waits what is left. A block's
+     * commands get their full command timeout once it is released.
      */
-    suspend fun await(
-        masterName: String,
-        limit: Duration,
-    ) {
+    suspend fun await(masterName: String) {
         val parking = parkings[masterName] ?: return
         val since = System.nanoTime()
         parking.waiters.incrementAndGet()
-        val outcome = withTimeoutOrNull(limit.toMillis()) { parking.outcome.await() }
+        // The parking's own timer ends it; this bound only guards against a timer that did not run.
+        val outcome = withTimeoutOrNull(state.config.parkingTimeout.toMillis()) { parking.outcome.await() }
         if (outcome == null || outcome == FailoverOutcome.TIMED_OUT) {
             throw FailoverInProgressException(
                 state.name,
