@@ -268,6 +268,22 @@ public class PicketClosedException : PicketException("this Picket instance is cl
 /** A short description of [cause] for messages: its type and message, never a password (Lettuce omits them). */
 internal fun describe(cause: Throwable): String {
     val root = generateSequence(cause) { it.cause }.last()
-    val text = root.message ?: root::class.simpleName ?: "error"
-    return if (root === cause) text else "${cause.message ?: cause::class.simpleName}: $text"
+    val text = readable(root.message ?: root::class.simpleName ?: "error")
+    return if (root === cause) text else "${readable(cause.message ?: cause::class.simpleName ?: "error")}: $text"
 }
+
+/**
+ * Lettuce's "Unable to connect to" names the node as a URI whose host is URL-encoded
+ * (`redis://%3A%3A1:26379?timeout=2s` for `::1`): written as the [Address] instead.
+ */
+private fun readable(message: String): String {
+    if (!message.startsWith(UNABLE_TO_CONNECT)) return message
+    val uri = message.removePrefix(UNABLE_TO_CONNECT)
+    val authority = uri.substringAfter("://").substringAfterLast('@').substringBefore('?').substringBefore('/')
+    val colon = authority.lastIndexOf(':')
+    val port = authority.substring(colon + 1).toIntOrNull() ?: return message
+    val host = java.net.URLDecoder.decode(authority.substring(0, colon), Charsets.UTF_8).removeSurrounding("[", "]")
+    return runCatching { UNABLE_TO_CONNECT + Address(host, port) }.getOrDefault(message)
+}
+
+private const val UNABLE_TO_CONNECT = "Unable to connect to "

@@ -26,6 +26,16 @@ class SpecValidationSpec :
                 .message shouldBe "keepalive idle is PT0.5S, must be >= 1 s"
         }
 
+        test("addresses: IPv6 literals are parsed from and written with brackets; bad ones are refused") {
+            Address.parse("[::1]:26379") shouldBe Address("::1", 26379)
+            Address("::1", 26379).toString() shouldBe "[::1]:26379"
+            Address.parse("10.0.0.1:6379").toString() shouldBe "10.0.0.1:6379"
+            Address.parse("localhost:6379") shouldBe Address("localhost", 6379)
+            shouldThrow<InvalidSpecException> { Address.parse("[::1]") }.message shouldBe "'[::1]' is not host:port"
+            shouldThrow<InvalidSpecException> { Address.parse("[::1]:0") }.message shouldBe
+                "port 0 of host '::1' is outside 1..65535"
+        }
+
         test("TLS without trust material, with two, or with unreadable files is refused, naming what is wrong") {
             shouldThrow<InvalidSpecException> { Tls() }.message shouldBe
                 "TLS needs trust material: trustedCertificates (PEM), a trustStore, or jdkTrust"

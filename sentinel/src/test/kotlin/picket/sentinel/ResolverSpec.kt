@@ -187,6 +187,22 @@ class ResolverSpec :
             }
         }
 
+        test("an IPv6 sentinel is named as [host]:port in errors, never URL-encoded") {
+            Picket().use { v6 ->
+                val sentinel = Address.parse("[::1]:1")
+                sentinel shouldBe Address("::1", 1)
+                v6.setSentinelGroups("v6" to SentinelGroup.of("[::1]:1"))
+                val error =
+                    shouldThrow<SentinelsUnreachableException> {
+                        v6.withConn(ConnSpec(sentinelGroup = "v6", masterName = masterName)) { ping() }
+                    }
+                error.failures.keys shouldBe setOf(sentinel)
+                error.message shouldContain "[::1]:1: Unable to connect to [::1]:1"
+                error.message shouldNotContain "%3A"
+                error.message shouldNotContain "%5B"
+            }
+        }
+
         test("a listener that throws does not stop the others, and a closed handle stops delivery") {
             val seen = mutableListOf<PicketEvent>()
             val thrower = picket.registerListener { error("listener bug") }
