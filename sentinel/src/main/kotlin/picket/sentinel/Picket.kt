@@ -99,15 +99,16 @@ private val log = KotlinLogging.logger {}
  * ```
  *
  * @param resources Lettuce resources to run on, shared with other instances or clients; the instance never shuts
- *   them down: whoever made them does, after closing every instance that uses them. Null (the default): the
+ *   them down: whoever made them does, after closing every instance that uses them. Null, as with `Picket()`: the
  *   instance makes its own and shuts them down in [close].
  */
 @Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
-public class Picket
-    @JvmOverloads
-    constructor(
-        resources: ClientResources? = null,
-    ) : AutoCloseable {
+public class Picket(
+    resources: ClientResources?,
+) : AutoCloseable {
+    /** An instance with Lettuce resources of its own, shut down by [close]. */
+    public constructor() : this(null)
+
     private val ownsResources = resources == null
     private val resources: ClientResources = resources ?: OwnedResources.create()
     private val clients = Clients(this.resources)

@@ -41,7 +41,12 @@ class QuietCloseSpec :
                             val kept = picket.openPubSub(spec) {}
                             kept.connection.async().subscribe("quiet")
                             picket.openPubSub(spec) {}.connection.closeAsync()
-                            within(10) { picket.status("main").subscriptions.values.all { it } shouldBe true }
+                            within(10) {
+                                picket
+                                    .status("main")
+                                    .subscriptions.values
+                                    .all { it } shouldBe true
+                            }
                             3 + picket.status("main").subscriptions.size + 2
                         }
                     }

@@ -100,11 +100,16 @@ class ThreadsSpec :
                     println("threads: ${baseline.size} before, $open open, $during with 20 callers blocked")
                 }
             callers.join()
-            callers.results.values.map { it.getOrThrow() }.sorted() shouldBe (1L..20L).toList()
+            callers.results.values
+                .map { it.getOrThrow() }
+                .sorted() shouldBe (1L..20L).toList()
             val resumed = live().size
             picket.close()
             within(5) {
-                callers.blockThreads.filter { it.isAlive }.map { it.name }.shouldBeEmpty()
+                callers.blockThreads
+                    .filter { it.isAlive }
+                    .map { it.name }
+                    .shouldBeEmpty()
                 picketThreads().shouldBeEmpty()
                 startedSince(baseline).shouldBeEmpty()
             }
@@ -153,7 +158,12 @@ class ThreadsSpec :
                 first.setSentinelGroups("main" to topology.sentinelGroup())
                 // Two connections (the sentinel subscription and the master), one on each event loop.
                 first.withConn(spec) { ping() } shouldBe "PONG"
-                within(10) { first.status("main").subscriptions.values.all { it } shouldBe true }
+                within(10) {
+                    first
+                        .status("main")
+                        .subscriptions.values
+                        .all { it } shouldBe true
+                }
                 val baseline = live()
                 val others =
                     (1..19).map {

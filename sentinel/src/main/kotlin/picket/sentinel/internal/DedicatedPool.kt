@@ -150,7 +150,11 @@ internal class DedicatedPool(
     private fun close(pool: Pool): List<CompletableFuture<Void>> {
         pool.closed = true
         val idle = generateSequence { pool.idle.pollFirst() }.map(::closeWhenReset).toList()
-        val inUse = pool.inUse.toList().filter { pool.inUse.remove(it) }.map { it.closeAsync() }
+        val inUse =
+            pool.inUse
+                .toList()
+                .filter { pool.inUse.remove(it) }
+                .map { it.closeAsync() }
         return (idle + inUse).map { it.exceptionally { null } }
     }
 
