@@ -41,12 +41,18 @@ class ThreadsSpec :
 
         fun live(): Set<Thread> = Thread.getAllStackTraces().keys.filterTo(mutableSetOf()) { it.isAlive }
 
-        /** Threads started since [baseline], but for kotlinx's shared pool and the JDK's process reapers. */
+        /**
+         * Threads started since [baseline], but for kotlinx's shared pool, the JDK's process reapers and the test kit's
+         * Lettuce computation threads, which start on their first use, at any time (Picket's threads are `picket-…`).
+         */
         fun startedSince(baseline: Set<Thread>): List<String> =
             (live() - baseline)
                 .map { it.name }
-                .filterNot { it.startsWith("DefaultDispatcher-worker") || it.startsWith("process reaper") }
-                .sorted()
+                .filterNot {
+                    it.startsWith("DefaultDispatcher-worker") ||
+                        it.startsWith("process reaper") ||
+                        it.startsWith("lettuce-eventExecutorLoop")
+                }.sorted()
 
         fun picketThreads(): List<String> = live().map { it.name }.filter { it.startsWith("picket-") }.sorted()
 
