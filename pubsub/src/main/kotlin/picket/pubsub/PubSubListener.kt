@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicLong
+import java.util.concurrent.atomic.AtomicReference
 import java.util.function.Consumer
 
 private val log = KotlinLogging.logger {}
@@ -95,6 +96,9 @@ public class PubSubListener internal constructor(
             field = value
             connected.value = value != null
         }
+
+    /** The connection open now, subscribed or not yet: whoever takes it out of here closes it. */
+    private val opened = AtomicReference<PubSubAttachment?>()
 
     @Volatile
     private var failoverStartedAt: Instant? = null
@@ -228,7 +232,7 @@ public class PubSubListener internal constructor(
         buffer.cancel()
         wake.close()
         scope.cancel()
-        current?.connection?.closeAsync()?.let {
+        opened.getAndSet(null)?.connection?.closeAsync()?.let {
             runCatching { it.get(spec.commandTimeout.toMillis(), TimeUnit.MILLISECONDS) }
         }
         current = null
@@ -447,6 +451,7 @@ public class PubSubListener internal constructor(
                     log.debug(e) { "Picket closed under a pub/sub listener" }
                     return
                 }
+            opened.set(attachment)
             val reason =
                 try {
                     serve(attachment, previous, gapStart, switchesBefore)
@@ -455,7 +460,8 @@ public class PubSubListener internal constructor(
                     attemptToken = null
                     // A replaced connection delivers nothing more, even from an I/O thread still holding a message.
                     attachment.connection.removeListener(adapter)
-                    attachment.connection.closeAsync()
+                    // Closed once: here, unless close() took it first (Lettuce warns at a second close).
+                    if (opened.compareAndSet(attachment, null)) attachment.connection.closeAsync()
                 }
             if (closed.get()) return
             val startedAt = failoverStartedAt

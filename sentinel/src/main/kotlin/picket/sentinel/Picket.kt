@@ -5,7 +5,6 @@ import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
-import io.lettuce.core.resource.DefaultClientResources
 import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
@@ -24,6 +23,7 @@ import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.future.future
+import kotlinx.coroutines.job
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withContext
 import picket.core.Address
@@ -39,12 +39,14 @@ import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
 import picket.core.internal.picketCommands
 import picket.sentinel.internal.Announcements
+import picket.sentinel.internal.CallerThreads
 import picket.sentinel.internal.Clients
 import picket.sentinel.internal.DataConnections
 import picket.sentinel.internal.Engine
 import picket.sentinel.internal.EventBus
 import picket.sentinel.internal.GroupRuntime
 import picket.sentinel.internal.LeaseContext
+import picket.sentinel.internal.OwnedResources
 import picket.sentinel.internal.PipelineRun
 import picket.sentinel.internal.PubSubConnections
 import picket.sentinel.internal.SentinelQueries
@@ -55,7 +57,10 @@ import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.ExecutionException
 import java.util.concurrent.TimeUnit
+import java.util.concurrent.TimeoutException
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Consumer
 import java.util.function.Function
@@ -76,12 +81,43 @@ private val log = KotlinLogging.logger {}
  * ```
  *
  * Thread-safe; every method may be called from any thread or coroutine.
+ *
+ * ## Threads
+ * An instance made without [resources] makes Lettuce resources of its own: 2 to 4 I/O threads (one per core, at
+ * least 2, at most 4), 2 computation threads and a timer, each a daemon named `picket-…`, started on first use;
+ * pub/sub connections add 2 I/O threads of their own. Java callers' blocks run on threads of the instance
+ * (`picket-blocking-N`, one per block running). [close] ends them all before it returns.
+ *
+ * Many instances in one process (tenants, tests) can share one Lettuce [ClientResources] instead, and then add no
+ * event loop of their own (pub/sub connections excepted):
+ *
+ * ```kotlin
+ * val resources = DefaultClientResources.create()
+ * val tenants = names.associateWith { Picket(resources) }
+ * // …
+ * tenants.values.forEach(Picket::close)
+ * resources.shutdown()            // the caller made it, the caller shuts it down
+ * ```
+ *
+ * @param resources Lettuce resources to run on, shared with other instances or clients; the instance never shuts
+ *   them down: whoever made them does, after closing every instance that uses them. Command timeouts fire from
+ *   their timer: give it a 10 ms tick, as Picket's own has, or they fire up to Lettuce's 100 ms late. Null, as with
+ *   `Picket()`: the instance makes its own and shuts them down in [close].
  */
 @Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
-public class Picket : AutoCloseable {
-    private val timer = commandTimer()
-    private val resources: ClientResources = DefaultClientResources.builder().timer(timer).build()
-    private val clients = Clients(resources)
+public class Picket(
+    resources: ClientResources?,
+) : AutoCloseable {
+    /** An instance with Lettuce resources of its own, shut down by [close]. */
+    public constructor() : this(null)
+
+    private val ownsResources = resources == null
+
+    /** The 10 ms command timer of resources this instance makes (Lettuce does not stop a timer it was given). */
+    private val timer = if (resources == null) commandTimer() else null
+    private val resources: ClientResources = resources ?: OwnedResources.create(timer!!)
+    private val clients = Clients(this.resources)
+    private val callerThreads = CallerThreads()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
     private val bus = EventBus(scope)
     private val connections = DataConnections(clients)
@@ -89,7 +125,7 @@ public class Picket : AutoCloseable {
     private val groups = ConcurrentHashMap<String, GroupRuntime>()
     private val groupLock = Any()
     private val engine = Engine(::group, connections, bus)
-    private val pubSubConnections = PubSubConnections()
+    private val pubSubConnections = PubSubConnections(this.resources)
     private val announcements = Announcements()
     private val closed = AtomicBoolean(false)
 
@@ -187,19 +223,20 @@ public class Picket : AutoCloseable {
      * ```java
      * Long n = picket.withConnBlocking(spec, redis -> redis.incr("visits"));
      * ```
+     *
+     * [block] runs on a thread of the instance while the caller waits; [close] interrupts it, and the caller then
+     * gets [PicketClosedException].
      */
     public fun <T> withConnBlocking(
         spec: ConnSpec,
         block: Function<RedisCommands<String, String>, T>,
     ): T =
-        try {
+        joined {
             withConnAsyncInternal(spec) { lease ->
-                runInterruptible(Dispatchers.IO) {
+                runInterruptible(callerThreads.dispatcher) {
                     block.apply(Tracked.sync(lease))
                 }
-            }.join()
-        } catch (e: CompletionException) {
-            throw e.cause ?: e
+            }
         }
 
     /**
@@ -302,7 +339,7 @@ public class Picket : AutoCloseable {
             checkOpen()
             scope.future {
                 engine.execute(spec, dedicated = true) { lease ->
-                    runInterruptible(Dispatchers.IO) { block.apply(Tracked.sync(lease)) }
+                    runInterruptible(callerThreads.dispatcher) { block.apply(Tracked.sync(lease)) }
                 }
             }
         }
@@ -334,7 +371,9 @@ public class Picket : AutoCloseable {
     ): TransactionOutcome =
         joined {
             checkOpen()
-            scope.future { transaction(spec, watch) { runInterruptible(Dispatchers.IO) { block.accept(this) } } }
+            scope.future {
+                transaction(spec, watch) { runInterruptible(callerThreads.dispatcher) { block.accept(this) } }
+            }
         }
 
     /**
@@ -386,11 +425,24 @@ public class Picket : AutoCloseable {
             scope.future { pipeline(spec, window) { commands.forEach { add(it) } } }
         }
 
+    /**
+     * The result of the future [start] gives, awaited on the caller's thread. A failure once the instance is closed
+     * (the block interrupted, its connection closed, its coroutine cancelled) is [PicketClosedException].
+     */
     private fun <T> joined(start: () -> CompletableFuture<T>): T =
         try {
             start().join()
         } catch (e: CompletionException) {
-            throw e.cause ?: e
+            throw closedOr(e.cause ?: e)
+        } catch (e: CancellationException) {
+            throw closedOr(e)
+        }
+
+    private fun closedOr(error: Throwable): Throwable =
+        if (closed.get() && error !is PicketClosedException) {
+            PicketClosedException().apply { addSuppressed(error) }
+        } else {
+            error
         }
 
     /**
@@ -521,21 +573,51 @@ public class Picket : AutoCloseable {
     @InternalPicketApi
     public fun closeConnections(connectionScope: String): Int = connections.closeScope(connectionScope)
 
-    /** Closes every subscription and connection; blocks running now fail, later ones get [PicketClosedException]. */
+    /**
+     * Closes every subscription and connection and ends every thread the instance started; blocks running now fail
+     * (Java callers waiting in a `…Blocking` method get [PicketClosedException]), later ones get
+     * [PicketClosedException]. Resources given to the constructor are left running. Returns once all is closed, or
+     * after a few seconds at most for each step (a Java block that ignores interruption is not waited for longer).
+     */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
         synchronized(groupLock) {
             groups.values.forEach { it.close() }
             groups.clear()
         }
-        connections.closeEverything()
-        pubSubConnections.shutdown(SHUTDOWN_SECONDS)
         bus.close()
+        // First what runs (blocks, subscriptions, resolutions), so that the connections they close are closed before
+        // the clients are shut down: a client closes every connection it still holds, a second close for those.
         scope.cancel()
+        awaitCompletion()
+        callerThreads.shutdown(SHUTDOWN_SECONDS)
+        awaitClosed(connections.closeEverything())
+        pubSubConnections.shutdown(SHUTDOWN_SECONDS)
         clients.shutdown(SHUTDOWN_SECONDS)
-        resources.shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
-        timer.stop()
+        if (ownsResources) {
+            resources
+                .shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+                .awaitUninterruptibly(SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+            timer?.stop()
+        }
         log.debug { "picket instance closed" }
+    }
+
+    /** Waits, at most [SHUTDOWN_SECONDS], for every coroutine of the instance to end after its cancellation. */
+    private fun awaitCompletion() {
+        val done = CountDownLatch(1)
+        scope.coroutineContext.job.invokeOnCompletion { done.countDown() }
+        if (!done.await(SHUTDOWN_SECONDS, TimeUnit.SECONDS)) log.debug { "coroutines still running at close" }
+    }
+
+    private fun awaitClosed(closing: CompletableFuture<*>) {
+        try {
+            closing.get(SHUTDOWN_SECONDS, TimeUnit.SECONDS)
+        } catch (e: TimeoutException) {
+            log.debug(e) { "connections still closing at close" }
+        } catch (e: ExecutionException) {
+            log.debug(e) { "a connection failed to close" }
+        }
     }
 
     private fun group(name: String): GroupRuntime {

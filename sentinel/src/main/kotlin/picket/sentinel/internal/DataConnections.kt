@@ -18,6 +18,9 @@ import java.util.concurrent.ConcurrentHashMap
  * One multiplexed Lettuce connection per (node, credentials, database, client name), shared by every block that
  * needs it. Connections do not reconnect by themselves: a closed one is dropped and the next block connects again,
  * through a fresh resolution if the node is no longer the right one.
+ *
+ * Each connection is closed exactly once, by whoever removes it from the map (Lettuce warns "Connection is already
+ * closed" at a second close): a block that fails on a connection a switch has closed finds it gone and leaves it.
  */
 internal class DataConnections(
     private val clients: Clients,
@@ -100,22 +103,22 @@ internal class DataConnections(
                     throw NodeConnectionException(key.address, spec.target(), e)
                 }
             if (connection.isOpen) return connection
-            connections.remove(key, future)
-            connection.closeAsync()
+            if (connections.remove(key, future)) connection.closeAsync()
         }
     }
 
-    /** Closes [connection] and forgets it, if it is still the one cached for [key]. */
+    /**
+     * Closes [connection] and forgets it, if it is still the one cached for [key]; otherwise whoever removed it
+     * (a switch, a scope's or the instance's close, another caller) has closed it already.
+     */
     fun discard(
         key: Key,
         connection: StatefulRedisConnection<String, String>,
     ) {
-        connections[key]?.let { future ->
-            if (future.isDone && !future.isCompletedExceptionally && future.getNow(null) === connection) {
-                connections.remove(key, future)
-            }
+        val future = connections[key] ?: return
+        if (future.isDone && !future.isCompletedExceptionally && future.getNow(null) === connection) {
+            if (connections.remove(key, future)) connection.closeAsync()
         }
-        connection.closeAsync()
     }
 
     /** Closes every connection to [address] at once, so that no further command reaches it. Returns how many. */
@@ -148,10 +151,17 @@ internal class DataConnections(
                 }
             }
 
-    fun closeEverything() {
-        connections.values.forEach { future -> future.thenAccept { it.closeAsync() } }
-        connections.clear()
-        dedicated.closeEverything()
+    /**
+     * Closes every connection, shared and dedicated; the future completes when Lettuce has closed them all, so that
+     * the clients can be shut down after, without closing any of them a second time.
+     */
+    @Suppress("SpreadOperator") // once per instance
+    fun closeEverything(): CompletableFuture<Void> {
+        val closing =
+            connections.keys.toList().mapNotNull { key ->
+                connections.remove(key)?.thenCompose { it.closeAsync() }?.exceptionally { null }
+            }
+        return CompletableFuture.allOf(*(closing + dedicated.closeEverything()).toTypedArray())
     }
 
     /** A new connection for [key], not cached. */

@@ -24,6 +24,9 @@ private typealias Idle = CompletableFuture<StatefulRedisConnection<String, Strin
  * block never inherits a watch or another database. Every connection to a node
  * that is switched away from is closed at once, those in use too: a pipeline or a blocking command on a demoted
  * master fails instead of going on there.
+ *
+ * Each connection is closed exactly once (Lettuce warns at a second close): one in use is closed by whoever takes it
+ * out of its pool's in-use set, the block that gives it back or the pool's close, never both.
  */
 internal class DedicatedPool(
     private val connect: suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String>,
@@ -63,7 +66,7 @@ internal class DedicatedPool(
             connection = take(pool) ?: connect(key, spec)
             pool.inUse += connection
             // Dropped while connecting: the node was switched away from.
-            if (pool.closed) connection.closeAsync()
+            if (pool.closed && pool.inUse.remove(connection)) connection.closeAsync()
             val result = block(connection)
             healthy = true
             return result
@@ -87,7 +90,8 @@ internal class DedicatedPool(
         connection: StatefulRedisConnection<String, String>,
         healthy: Boolean,
     ) {
-        pool.inUse -= connection
+        // Not in use any more: the pool was closed and closed it.
+        if (!pool.inUse.remove(connection)) return
         val reusable = healthy && connection.isOpen && !connection.isMulti
         if (!reusable || pool.closed) {
             connection.closeAsync()
@@ -126,9 +130,8 @@ internal class DedicatedPool(
         }
     }
 
-    private fun closeWhenReset(reset: Idle) {
-        reset.thenAccept { it?.closeAsync() }
-    }
+    private fun closeWhenReset(reset: Idle): CompletableFuture<Void> =
+        reset.thenCompose { connection -> connection?.closeAsync() ?: CompletableFuture.completedFuture(null) }
 
     /** Drops the pools of [address] and closes their connections, idle and in use. */
     fun closeAll(address: Address) {
@@ -140,14 +143,19 @@ internal class DedicatedPool(
         pools.keys.filter { it.scope == scope }.forEach { key -> pools.remove(key)?.let(::close) }
     }
 
-    fun closeEverything() {
-        pools.keys.toList().forEach { key -> pools.remove(key)?.let(::close) }
-    }
+    /** Closes every pool; the futures complete when their connections are closed. */
+    fun closeEverything(): List<CompletableFuture<Void>> =
+        pools.keys.toList().flatMap { key -> pools.remove(key)?.let(::close).orEmpty() }
 
-    private fun close(pool: Pool) {
+    private fun close(pool: Pool): List<CompletableFuture<Void>> {
         pool.closed = true
-        generateSequence { pool.idle.pollFirst() }.forEach(::closeWhenReset)
-        pool.inUse.forEach { it.closeAsync() }
+        val idle = generateSequence { pool.idle.pollFirst() }.map(::closeWhenReset).toList()
+        val inUse =
+            pool.inUse
+                .toList()
+                .filter { pool.inUse.remove(it) }
+                .map { it.closeAsync() }
+        return (idle + inUse).map { it.exceptionally { null } }
     }
 
     companion object {

@@ -5,7 +5,6 @@ import io.lettuce.core.RedisConnectionStateListener
 import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
 import io.lettuce.core.resource.ClientResources
-import io.lettuce.core.resource.DefaultClientResources
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PicketClosedException
@@ -14,10 +13,13 @@ import java.util.concurrent.TimeUnit
 
 /**
  * Pub/sub connections, each its own, on I/O threads of their own: a listener whose buffer is full stops reading
- * (it holds its I/O thread), which must never stall the connections that `withConn` blocks run on. Each connection
- * can be watched for its close.
+ * (it holds its I/O thread), which must never stall the connections that `withConn` blocks run on. The timer and
+ * computation threads are [main]'s. Each connection can be watched for its close. Made on first use, ended by
+ * [shutdown].
  */
-internal class PubSubConnections {
+internal class PubSubConnections(
+    private val main: ClientResources,
+) {
     private val watchers = ConcurrentHashMap<RedisChannelHandler<*, *>, () -> Unit>()
     private val listener =
         object : RedisConnectionStateListener {
@@ -25,13 +27,7 @@ internal class PubSubConnections {
                 watchers.remove(connection)?.invoke()
             }
         }
-    private val resources: ClientResources by lazy {
-        DefaultClientResources
-            .builder()
-            .ioThreadPoolSize(IO_THREADS)
-            .computationThreadPoolSize(1)
-            .build()
-    }
+    private val resources: ClientResources by lazy { OwnedResources.forPubSub(main) }
     private val clients by lazy { Clients(resources, listener) }
 
     @Volatile
@@ -64,16 +60,16 @@ internal class PubSubConnections {
         return connection
     }
 
+    /**
+     * Closes the connections still open (their owners closed the others), then ends the event loops, waiting at most
+     * [seconds] for each; before [main] is shut down, whose timer and computation threads these use.
+     */
     fun shutdown(seconds: Long) {
         synchronized(this) {
             closed = true
             if (!used) return
         }
         clients.shutdown(seconds)
-        resources.shutdown(0, seconds, TimeUnit.SECONDS)
-    }
-
-    private companion object {
-        const val IO_THREADS = 2
+        resources.shutdown(0, seconds, TimeUnit.SECONDS).awaitUninterruptibly(seconds, TimeUnit.SECONDS)
     }
 }

@@ -1,0 +1,216 @@
+package picket.sentinel
+
+import io.kotest.core.extensions.install
+import io.kotest.core.spec.style.FunSpec
+import io.kotest.matchers.collections.shouldBeEmpty
+import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.ints.shouldBeGreaterThan
+import io.kotest.matchers.longs.shouldBeLessThan
+import io.kotest.matchers.shouldBe
+import io.kotest.matchers.types.shouldBeInstanceOf
+import io.lettuce.core.resource.DefaultClientResources
+import io.netty.util.concurrent.DefaultThreadFactory
+import picket.core.ConnSpec
+import picket.core.PicketClosedException
+import picket.sentinel.testing.sentinelGroup
+import picket.sentinel.testing.within
+import picket.testkit.TopologyConfig
+import picket.testkit.TopologyExtension
+import java.time.Duration
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
+import kotlin.concurrent.thread
+
+/**
+ * Every thread a Picket instance starts ends with it: Lettuce's event loops, the threads Java callers' blocks run on,
+ * and callers blocked on a hung master (SIGSTOP, no failover: one sentinel, no replica) when the instance closes.
+ */
+class ThreadsSpec :
+    FunSpec({
+        val topology =
+            install(TopologyExtension()) {
+                replicasPerMaster = 0
+                sentinels = 1
+                quorum = 1
+                downAfter = Duration.ofSeconds(60)
+            }
+        val masterName = TopologyConfig.DEFAULT_MASTER_NAME
+        val master = topology.awaitMaster(masterName)
+        // A command waits for the hung master longer than any step of these tests.
+        val spec = ConnSpec(sentinelGroup = "main", masterName = masterName, commandTimeout = Duration.ofSeconds(30))
+
+        fun live(): Set<Thread> = Thread.getAllStackTraces().keys.filterTo(mutableSetOf()) { it.isAlive }
+
+        /**
+         * Threads started since [baseline], but for kotlinx's shared pool, the JDK's process reapers and the test kit's
+         * Lettuce computation threads, which start on their first use, at any time (Picket's threads are `picket-…`).
+         */
+        fun startedSince(baseline: Set<Thread>): List<String> =
+            (live() - baseline)
+                .map { it.name }
+                .filterNot {
+                    it.startsWith("DefaultDispatcher-worker") ||
+                        it.startsWith("process reaper") ||
+                        it.startsWith("lettuce-eventExecutorLoop")
+                }.sorted()
+
+        fun picketThreads(): List<String> = live().map { it.name }.filter { it.startsWith("picket-") }.sorted()
+
+        /** Java callers on threads of their own, each recording the thread its block ran on. */
+        class Callers(
+            picket: Picket,
+            count: Int,
+        ) {
+            val blockThreads: MutableSet<Thread> = ConcurrentHashMap.newKeySet()
+            val results = ConcurrentHashMap<Int, Result<Long>>()
+            val threads =
+                (1..count).map { i ->
+                    thread(name = "java-caller-$i") {
+                        results[i] =
+                            runCatching {
+                                picket.withConnBlocking(spec) { redis ->
+                                    blockThreads += Thread.currentThread()
+                                    redis.incr("threads:counter")
+                                }
+                            }
+                    }
+                }
+
+            fun join() = threads.forEach { it.join(TimeUnit.SECONDS.toMillis(40)) }
+        }
+
+        fun warmUp() {
+            // kotlinx's and the test kit's threads of a first use, so that the baseline holds them.
+            Picket().use { picket ->
+                picket.setSentinelGroups("main" to topology.sentinelGroup())
+                picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+            }
+        }
+
+        test("20 Java callers blocked on a hung master hold threads of the instance, which all end at close") {
+            warmUp()
+            val baseline = live()
+            val picket = Picket()
+            picket.setSentinelGroups("main" to topology.sentinelGroup())
+            picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+            val open = live().size
+            topology.pause(master)
+            val callers =
+                try {
+                    Callers(picket, 20).also { callers ->
+                        within(20) { callers.blockThreads shouldHaveSize 20 }
+                    }
+                } finally {
+                    val during = live().size
+                    topology.resume(master)
+                    println("threads: ${baseline.size} before, $open open, $during with 20 callers blocked")
+                }
+            callers.join()
+            callers.results.values
+                .map { it.getOrThrow() }
+                .sorted() shouldBe (1L..20L).toList()
+            val resumed = live().size
+            picket.close()
+            within(5) {
+                callers.blockThreads
+                    .filter { it.isAlive }
+                    .map { it.name }
+                    .shouldBeEmpty()
+                picketThreads().shouldBeEmpty()
+                startedSince(baseline).shouldBeEmpty()
+            }
+            println("threads: $resumed after resume, ${live().size} after close (baseline ${baseline.size})")
+        }
+
+        test("Java callers blocked on a hung master get PicketClosedException at close, at once; their threads end") {
+            warmUp()
+            val baseline = live()
+            val picket = Picket()
+            picket.setSentinelGroups("main" to topology.sentinelGroup())
+            picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+            topology.pause(master)
+            try {
+                val callers = Callers(picket, 5)
+                within(20) { callers.blockThreads shouldHaveSize 5 }
+                val started = System.nanoTime()
+                picket.close()
+                callers.join()
+                val tookMs = (System.nanoTime() - started) / 1_000_000
+                println("close and the 5 blocked callers' errors took $tookMs ms")
+                callers.results.values shouldHaveSize 5
+                callers.results.values.forEach { it.exceptionOrNull().shouldBeInstanceOf<PicketClosedException>() }
+                tookMs shouldBeLessThan 2_000L
+                within(5) {
+                    callers.threads.filter { it.isAlive }.shouldBeEmpty()
+                    callers.blockThreads.filter { it.isAlive }.shouldBeEmpty()
+                    picketThreads().shouldBeEmpty()
+                    startedSince(baseline).shouldBeEmpty()
+                }
+            } finally {
+                topology.resume(master)
+            }
+        }
+
+        test("instances sharing one resources object add no event loop, and leave it running when they close") {
+            val resources =
+                DefaultClientResources
+                    .builder()
+                    .ioThreadPoolSize(2)
+                    .computationThreadPoolSize(2)
+                    .threadFactoryProvider { pool -> DefaultThreadFactory("shared-$pool", true) }
+                    .build()
+            try {
+                val first = Picket(resources)
+                first.setSentinelGroups("main" to topology.sentinelGroup())
+                // Two connections (the sentinel subscription and the master), one on each event loop.
+                first.withConn(spec) { ping() } shouldBe "PONG"
+                within(10) {
+                    first
+                        .status("main")
+                        .subscriptions.values
+                        .all { it } shouldBe true
+                }
+                val baseline = live()
+                val others =
+                    (1..19).map {
+                        Picket(resources).apply {
+                            setSentinelGroups("main" to topology.sentinelGroup())
+                            withConn(spec) { incr("threads:shared") }
+                        }
+                    }
+                val shared = live().map { it.name }.filter { it.startsWith("shared-") }
+                println("threads: 20 instances on one resources object, ${shared.size} of its threads: $shared")
+                // Lettuce's computation threads start on first use; no event loop or timer is added.
+                startedSince(baseline).filterNot { it.startsWith("shared-lettuce-eventExecutorLoop") }.shouldBeEmpty()
+                picketThreads().shouldBeEmpty()
+                (others + first).forEach { it.close() }
+                within(5) { startedSince(baseline).filterNot { it.startsWith("shared-") }.shouldBeEmpty() }
+                // Still usable by whoever made it.
+                Picket(resources).use { picket ->
+                    picket.setSentinelGroups("main" to topology.sentinelGroup())
+                    picket.withConn(spec) { ping() } shouldBe "PONG"
+                }
+            } finally {
+                resources.shutdown(0, 2, TimeUnit.SECONDS).get()
+            }
+        }
+
+        test("20 instances of their own start their threads and end them all at close") {
+            warmUp()
+            val baseline = live()
+            val instances =
+                (1..20).map {
+                    Picket().apply {
+                        setSentinelGroups("main" to topology.sentinelGroup())
+                        withConn(spec) { incr("threads:own") }
+                    }
+                }
+            val started = startedSince(baseline)
+            println("threads: ${baseline.size} before 20 instances of their own, ${live().size} with them open")
+            started.size shouldBeGreaterThan 0
+            started.filterNot { it.startsWith("picket-") }.shouldBeEmpty()
+            instances.forEach { it.close() }
+            within(5) { startedSince(baseline).shouldBeEmpty() }
+            println("threads: ${live().size} after closing them")
+        }
+    })
