@@ -279,10 +279,18 @@ internal fun describe(cause: Throwable): String {
 private fun readable(message: String): String {
     if (!message.startsWith(UNABLE_TO_CONNECT)) return message
     val uri = message.removePrefix(UNABLE_TO_CONNECT)
-    val authority = uri.substringAfter("://").substringAfterLast('@').substringBefore('?').substringBefore('/')
+    val authority =
+        uri
+            .substringAfter("://")
+            .substringAfterLast('@')
+            .substringBefore('?')
+            .substringBefore('/')
     val colon = authority.lastIndexOf(':')
     val port = authority.substring(colon + 1).toIntOrNull() ?: return message
-    val host = java.net.URLDecoder.decode(authority.substring(0, colon), Charsets.UTF_8).removeSurrounding("[", "]")
+    val host =
+        java.net.URLDecoder
+            .decode(authority.substring(0, colon), Charsets.UTF_8)
+            .removeSurrounding("[", "]")
     return runCatching { UNABLE_TO_CONNECT + Address(host, port) }.getOrDefault(message)
 }
 

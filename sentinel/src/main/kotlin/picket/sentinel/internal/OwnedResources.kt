@@ -8,8 +8,9 @@ import io.netty.util.concurrent.DefaultThreadFactory
 /**
  * The Lettuce resources (event loops, computation threads, timer) a Picket instance makes for itself when it is
  * given none to share, sized for a client library: [ioThreads] I/O threads and Lettuce's minimum of computation
- * threads, and [commandTimer]'s 10 ms timer. Every thread is a daemon named `picket-…` (`picket-lettuce-nioEventLoop-4-1`), so that a thread dump
- * says whose it is; threads start on first use and end when the resources are shut down.
+ * threads, and [commandTimer]'s 10 ms timer. Every thread is a daemon named `picket-…`
+ * (`picket-lettuce-nioEventLoop-4-1`), so that a thread dump says whose it is; threads start on first use and end
+ * when the resources are shut down.
  */
 internal object OwnedResources {
     /**
