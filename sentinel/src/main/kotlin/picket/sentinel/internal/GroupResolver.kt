@@ -159,12 +159,24 @@ internal class GroupResolver(
     ): Pair<MasterAnswer, Address> {
         state.followEpoch(masterName, answer.configEpoch)
         state.lastGood = sentinel
-        val fresh = state.learn(sentinel, answer.otherSentinels)
+        learnSentinels(sentinel, answer.otherSentinels)
+        return answer to sentinel
+    }
+
+    /**
+     * Learns the sentinels [answering] names (`SENTINEL SENTINELS`, `+sentinel`): those that are not a known
+     * sentinel under another spelling ([SentinelAddresses]) are added and subscribed to, and `SentinelsRefreshed`
+     * says so. Host names may be resolved here: not on an I/O thread.
+     */
+    fun learnSentinels(
+        answering: Address,
+        named: List<Address>,
+    ) {
+        val fresh = state.learn(answering, SentinelAddresses.novel(state.allSentinels(), named))
         if (fresh.isNotEmpty()) {
             bus.emit(PicketEvent.SentinelsRefreshed(state.name, state.allSentinels()))
             onSentinelsLearnt(fresh)
         }
-        return answer to sentinel
     }
 
     private suspend fun resolveReplicas(masterName: String): ReplicaView {
