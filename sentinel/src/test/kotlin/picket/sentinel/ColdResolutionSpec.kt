@@ -57,7 +57,8 @@ class ColdResolutionSpec :
                 } finally {
                     topology.resume(paused)
                 }
-            println("first block of a fresh instance: all sentinels up ${figures(healthy)}; one paused ${figures(withPaused)}")
+            val up = figures(healthy)
+            println("first block of a fresh instance: all sentinels up $up; one paused ${figures(withPaused)}")
             // Asked in turn, the paused one costs its 2 s timeout whenever it comes first (1 in 3); together, the
             // 100 ms window after the first answer.
             withPaused.max() shouldBeLessThan 1_000L

@@ -105,24 +105,27 @@ class LossAlarmSpec :
                         val listeners = instances.map { IdleListener(it, this) }
                         within(10) { listeners.forEach { it.rounds.size shouldBeGreaterThan 5 } }
                         repeat(2) { round ->
-                        logs.forEach { it.clear() }
-                        val old = topology.awaitMaster("jobs")
-                        topology.failover("jobs")
-                        val switches = logs.map { log -> log.await<PicketEvent.SwitchMaster> { it.masterName == "jobs" } }
-                        switches.forEach { it.oldAddress shouldBe old.asAddress }
-                        logs.forEach { log -> log.await<PicketEvent.NewMasterServing> { it.masterName == "jobs" } }
-                        // The readers go on on the new master; the old one is converted (seconds later).
-                        within(10) {
-                            listeners.zip(switches).forEach { (listener, switch) ->
-                                listener.after(switch.at) shouldBeGreaterThan 5
+                            logs.forEach { it.clear() }
+                            val old = topology.awaitMaster("jobs")
+                            topology.failover("jobs")
+                            val switches =
+                                logs.map { log ->
+                                    log.await<PicketEvent.SwitchMaster> { it.masterName == "jobs" }
+                                }
+                            switches.forEach { it.oldAddress shouldBe old.asAddress }
+                            logs.forEach { log -> log.await<PicketEvent.NewMasterServing> { it.masterName == "jobs" } }
+                            // The readers go on on the new master; the old one is converted (seconds later).
+                            within(10) {
+                                listeners.zip(switches).forEach { (listener, switch) ->
+                                    listener.after(switch.at) shouldBeGreaterThan 5
+                                }
                             }
-                        }
-                        topology.awaitMaster("jobs", notEqualTo = old)
-                        println(
-                            "failover ${round + 1}, idle listeners: rounds ${listeners.map { it.rounds.size }}, " +
-                                "errors ${listeners.map { l -> l.errors.map { it::class.simpleName } }}",
-                        )
-                        logs.forEach { it.ofType<PicketEvent.DataLossSuspected>().shouldBeEmpty() }
+                            topology.awaitMaster("jobs", notEqualTo = old)
+                            println(
+                                "failover ${round + 1}, idle listeners: rounds ${listeners.map { it.rounds.size }}, " +
+                                    "errors ${listeners.map { l -> l.errors.map { it::class.simpleName } }}",
+                            )
+                            logs.forEach { it.ofType<PicketEvent.DataLossSuspected>().shouldBeEmpty() }
                         }
                         listeners.forEach { it.stop() }
                     }
@@ -155,7 +158,11 @@ class LossAlarmSpec :
                         within(10) { listeners.forEach { it.rounds.size shouldBeGreaterThan 5 } }
                         val old = topology.awaitMaster("jobs")
                         // A write blocked on the old master across the failover: BLMOVE waits for an element.
-                        val blockedSpec = spec.copy(commandTimeout = Duration.ofSeconds(20), clientName = "blocked-writer")
+                        val blockedSpec =
+                            spec.copy(
+                                commandTimeout = Duration.ofSeconds(20),
+                                clientName = "blocked-writer",
+                            )
                         val blocked =
                             async(Dispatchers.Default) {
                                 runCatching {
@@ -165,7 +172,8 @@ class LossAlarmSpec :
                                 }
                             }
                         within(5) {
-                            Inspect.on(old) { it.clientList() }.lines().count { "name=blocked-writer" in it && "cmd=blmove" in it } shouldBe 1
+                            val clients = Inspect.on(old) { it.clientList() }.lines()
+                            clients.count { "name=blocked-writer" in it && "cmd=blmove" in it } shouldBe 1
                         }
                         topology.failover("jobs")
                         // A write issued while the failover is announced: parked, then run on the new master.
@@ -193,10 +201,9 @@ class LossAlarmSpec :
                         within(10) { listeners.forEach { it.after(switch.at) shouldBeGreaterThan 5 } }
                         topology.awaitMaster("jobs", notEqualTo = old)
                         listeners.forEach { it.stop() }
-                        println(
-                            "blocked write: ${outcome.exceptionOrNull()?.let { it::class.simpleName } ?: "moved $moved"}; " +
-                                "parked ${ended.parkedBlocks} for ${ended.parkedFor.toMillis()} ms",
-                        )
+                        val blockedEnd = outcome.exceptionOrNull()?.let { it::class.simpleName } ?: "moved $moved"
+                        val parkedFor = ended.parkedFor.toMillis()
+                        println("blocked write: $blockedEnd; parked ${ended.parkedBlocks} for $parkedFor ms")
                         logs.forEach { it.ofType<PicketEvent.DataLossSuspected>().shouldBeEmpty() }
                     }
                 }

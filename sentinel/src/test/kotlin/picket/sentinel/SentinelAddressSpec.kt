@@ -25,7 +25,8 @@ class SentinelAddressSpec :
                 val log = EventLog(picket)
                 withTimeout(30_000) {
                     // A resolution asks SENTINEL SENTINELS, whose reply names the other two as 127.0.0.1.
-                    picket.withConn(ConnSpec(sentinelGroup = "byName", masterName = "mymaster")) { ping() } shouldBe "PONG"
+                    val spec = ConnSpec(sentinelGroup = "byName", masterName = "mymaster")
+                    picket.withConn(spec) { ping() } shouldBe "PONG"
                     val status = picket.status("byName")
                     status.sentinels shouldContainExactlyInAnyOrder configured
                     within(10) {

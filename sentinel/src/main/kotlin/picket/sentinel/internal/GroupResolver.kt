@@ -190,7 +190,10 @@ internal class GroupResolver(
     ): Map<Address, Result<MasterAnswer?>> =
         coroutineScope {
             val arrivals = Channel<Pair<Address, Result<MasterAnswer?>>>(Channel.UNLIMITED)
-            val questions = sentinels.map { sentinel -> launch { arrivals.send(sentinel to ask(sentinel, masterName)) } }
+            val questions =
+                sentinels.map { sentinel ->
+                    launch { arrivals.send(sentinel to ask(sentinel, masterName)) }
+                }
             val replies = LinkedHashMap<Address, Result<MasterAnswer?>>()
             var until: Long? = null
             while (replies.size < sentinels.size) {
