@@ -6,18 +6,14 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.async
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.FailoverOutcome
-import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
@@ -103,162 +99,16 @@ internal class GroupResolver(
     }
 
     /**
-     * Asks the sentinels for [masterName]: in order until one gives a usable answer, or, for a cold resolution (no
-     * config-epoch followed for the name yet), all at once, following the highest config-epoch ([askTogether]).
+     * Asks the sentinels for [masterName] ([MasterRound]): in order until one gives a usable answer, or, for a cold
+     * resolution (no config-epoch followed for the name yet), all at once, following the highest config-epoch.
      */
     suspend fun askSentinels(masterName: String): Pair<MasterAnswer, Address> {
         state.rounds.incrementAndGet()
         val sentinels = state.orderedSentinels()
-        if (state.epochs[masterName] == null && sentinels.size > 1) return askTogether(masterName, sentinels)
-        val failures = LinkedHashMap<Address, Throwable>()
-        val unknown = mutableListOf<Address>()
-        var flaggedDown: Address? = null
-        for (sentinel in sentinels) {
-            val answer =
-                ask(sentinel, masterName).getOrElse { e ->
-                    fail(failures, sentinel, masterName, e)
-                    continue
-                }
-            if (answer == null) {
-                unknown += sentinel
-            } else {
-                val objection = objection(masterName, answer) ?: return accept(masterName, answer, sentinel)
-                if (flaggedDown == null && answer.flags.any { it in DOWN_FLAGS }) flaggedDown = answer.address
-                fail(failures, sentinel, masterName, IllegalStateException(objection))
-            }
-        }
-        unanswered(masterName, failures, unknown, flaggedDown)
-    }
-
-    /**
-     * A cold resolution: an instance that follows no config-epoch for [masterName] yet cannot tell a sentinel that
-     * slept through a failover (it still names the old master, which still says `master` for seconds) from the
-     * others by asking one. So every sentinel is asked at once, and of the usable answers that arrive until
-     * [COLD_WINDOW_MS] after the first one (or until all have answered), the one with the highest config-epoch is
-     * followed; an older one is reported as a [PicketEvent.SentinelError]. A sentinel that is down answers at once
-     * with an error; a slow or paused one costs the window, not its timeout.
-     */
-    private suspend fun askTogether(
-        masterName: String,
-        sentinels: List<Address>,
-    ): Pair<MasterAnswer, Address> {
-        val replies = repliesTogether(masterName, sentinels)
-        val failures = LinkedHashMap<Address, Throwable>()
-        val unknown = mutableListOf<Address>()
-        var flaggedDown: Address? = null
-        val usable = mutableListOf<Pair<MasterAnswer, Address>>()
-        // In asking order, so that among equal epochs the last good sentinel wins.
-        for (sentinel in sentinels) {
-            val answer =
-                (replies[sentinel] ?: continue).getOrElse { e ->
-                    fail(failures, sentinel, masterName, e)
-                    continue
-                }
-            if (answer == null) {
-                unknown += sentinel
-                continue
-            }
-            val objection = objection(masterName, answer)
-            if (objection == null) {
-                usable += answer to sentinel
-            } else {
-                if (flaggedDown == null && answer.flags.any { it in DOWN_FLAGS }) flaggedDown = answer.address
-                fail(failures, sentinel, masterName, IllegalStateException(objection))
-            }
-        }
-        val best =
-            usable.maxWithOrNull(compareBy { it.first.configEpoch ?: -1L })
-                ?: unanswered(masterName, failures, unknown, flaggedDown)
-        val (answer, sentinel) = best
-        usable.filter { (it.first.configEpoch ?: -1L) < (answer.configEpoch ?: -1L) }.forEach { (older, at) ->
-            val reason =
-                "names ${older.address} at config-epoch ${older.configEpoch}, older than ${answer.configEpoch} of " +
-                    "${answer.address} from $sentinel"
-            log.info { "group ${state.name}: $masterName: sentinel $at $reason" }
-            fail(failures, at, masterName, IllegalStateException(reason))
-        }
+        val round = MasterRound(state, queries, bus, masterName)
+        val cold = state.epochs[masterName] == null && sentinels.size > 1
+        val (answer, sentinel) = if (cold) round.together(sentinels) else round.inTurn(sentinels)
         return accept(masterName, answer, sentinel)
-    }
-
-    /**
-     * Each sentinel's reply, asked all at once: every reply that arrives until [COLD_WINDOW_MS] after the first
-     * usable one, or every reply if none is usable; the questions still open then are cancelled.
-     */
-    private suspend fun repliesTogether(
-        masterName: String,
-        sentinels: List<Address>,
-    ): Map<Address, Result<MasterAnswer?>> =
-        coroutineScope {
-            val arrivals = Channel<Pair<Address, Result<MasterAnswer?>>>(Channel.UNLIMITED)
-            val questions =
-                sentinels.map { sentinel ->
-                    launch { arrivals.send(sentinel to ask(sentinel, masterName)) }
-                }
-            val replies = LinkedHashMap<Address, Result<MasterAnswer?>>()
-            var until: Long? = null
-            while (replies.size < sentinels.size) {
-                val next =
-                    if (until == null) {
-                        arrivals.receive()
-                    } else {
-                        val left = (until - System.nanoTime()) / NANOS_PER_MILLI
-                        if (left <= 0) break
-                        withTimeoutOrNull(left) { arrivals.receive() } ?: break
-                    }
-                replies[next.first] = next.second
-                val usable = next.second.getOrNull()?.let { objection(masterName, it) == null } == true
-                if (until == null && usable) until = System.nanoTime() + COLD_WINDOW_MS * NANOS_PER_MILLI
-            }
-            questions.forEach { it.cancel() }
-            replies
-        }
-
-    /** [sentinel]'s answer about [masterName] (null: it does not monitor it), or why it gave none. */
-    private suspend fun ask(
-        sentinel: Address,
-        masterName: String,
-    ): Result<MasterAnswer?> =
-        try {
-            Result.success(queries.master(sentinel, state.config, masterName))
-        } catch (e: CancellationException) {
-            throw e
-        } catch (
-            @Suppress("TooGenericExceptionCaught") e: Exception,
-        ) {
-            Result.failure(e)
-        }
-
-    /** No sentinel gave a usable answer: the one exception that says why, after a ResolutionFailed event. */
-    private fun unanswered(
-        masterName: String,
-        failures: MutableMap<Address, Throwable>,
-        unknown: List<Address>,
-        flaggedDown: Address?,
-    ): Nothing {
-        unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
-        val error =
-            when {
-                failures.size == unknown.size -> MasterNameUnknownException(state.name, masterName, unknown)
-                flaggedDown != null -> MasterDownException(state.name, masterName, flaggedDown, failures)
-                else -> SentinelsUnreachableException(state.name, masterName, failures)
-            }
-        bus.emit(PicketEvent.ResolutionFailed(state.name, masterName, error))
-        throw error
-    }
-
-    /** Why [answer] does not count, or null if it does: the master flagged down, or an epoch older than followed. */
-    private fun objection(
-        masterName: String,
-        answer: MasterAnswer,
-    ): String? {
-        val down = answer.flags.intersect(DOWN_FLAGS)
-        if (down.isNotEmpty()) return "flags master ${answer.address} ${down.sorted()}"
-        val followed = state.epochs[masterName]
-        val epoch = answer.configEpoch
-        if (epoch != null && followed != null && epoch < followed) {
-            return "names ${answer.address} at config-epoch $epoch, older than the $followed already followed"
-        }
-        return null
     }
 
     /** Takes [sentinel]'s usable answer: it becomes the first to ask, and the sentinels it knows are learnt. */
@@ -651,14 +501,6 @@ internal class GroupResolver(
     }
 
     private companion object {
-        val DOWN_FLAGS = setOf("s_down", "o_down")
-
-        /**
-         * How long a cold resolution waits for the other sentinels' answers after the first usable one. Sentinels
-         * that answer at all answer within a few round trips (about 2 ms on loopback); this bounds what a paused or
-         * slow one costs a start-up.
-         */
-        const val COLD_WINDOW_MS = 100L
         const val NANOS_PER_MILLI = 1_000_000L
         val SWEEP_TIMEOUT: Duration = Duration.ofSeconds(2)
     }
