@@ -8,6 +8,7 @@ import io.kotest.matchers.nulls.shouldNotBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.LMoveArgs
+import io.lettuce.core.RedisCommandExecutionException
 import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.output.StatusOutput
 import io.lettuce.core.protocol.CommandArgs
@@ -45,13 +46,18 @@ class LossAlarmSpec :
         // Bytes in the replication stream that are not writes: the sentinels' hello messages (PUBLISH), every 2 s
         // per sentinel by default, here every 100 ms, so that each failover has some in its first second (what a
         // busier deployment's pings and hellos give anyway). Each one is 133 bytes of the stream.
+        // Before Redis 7.0 there is no SENTINEL DEBUG: the specs still hold, with fewer hellos to trip on.
         topology.sentinels.forEach { sentinel ->
-            Inspect.onSentinel(sentinel) {
-                it.dispatch(
-                    CommandType.SENTINEL,
-                    StatusOutput(StringCodec.UTF8),
-                    CommandArgs(StringCodec.UTF8).add("DEBUG").add("publish-period").add(100),
-                )
+            try {
+                Inspect.onSentinel(sentinel) {
+                    it.dispatch(
+                        CommandType.SENTINEL,
+                        StatusOutput(StringCodec.UTF8),
+                        CommandArgs(StringCodec.UTF8).add("DEBUG").add("publish-period").add(100),
+                    )
+                }
+            } catch (e: RedisCommandExecutionException) {
+                println("$sentinel keeps its 2 s hello period: ${e.message}")
             }
         }
 
