@@ -14,7 +14,6 @@ import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.FailoverOutcome
-import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
@@ -99,56 +98,17 @@ internal class GroupResolver(
         return entry
     }
 
-    /** Asks the sentinels in order until one gives a usable answer for [masterName]. */
+    /**
+     * Asks the sentinels for [masterName] ([MasterRound]): in order until one gives a usable answer, or, for a cold
+     * resolution (no config-epoch followed for the name yet), all at once, following the highest config-epoch.
+     */
     suspend fun askSentinels(masterName: String): Pair<MasterAnswer, Address> {
         state.rounds.incrementAndGet()
-        val failures = LinkedHashMap<Address, Throwable>()
-        val unknown = mutableListOf<Address>()
-        var flaggedDown: Address? = null
-        for (sentinel in state.orderedSentinels()) {
-            val answer =
-                try {
-                    queries.master(sentinel, state.config, masterName)
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    fail(failures, sentinel, masterName, e)
-                    continue
-                }
-            if (answer == null) {
-                unknown += sentinel
-            } else {
-                val objection = objection(masterName, answer) ?: return accept(masterName, answer, sentinel)
-                if (flaggedDown == null && answer.flags.any { it in DOWN_FLAGS }) flaggedDown = answer.address
-                fail(failures, sentinel, masterName, IllegalStateException(objection))
-            }
-        }
-        unknown.forEach { failures[it] = IllegalStateException("does not monitor '$masterName'") }
-        val error =
-            when {
-                failures.size == unknown.size -> MasterNameUnknownException(state.name, masterName, unknown)
-                flaggedDown != null -> MasterDownException(state.name, masterName, flaggedDown, failures)
-                else -> SentinelsUnreachableException(state.name, masterName, failures)
-            }
-        bus.emit(PicketEvent.ResolutionFailed(state.name, masterName, error))
-        throw error
-    }
-
-    /** Why [answer] does not count, or null if it does: the master flagged down, or an epoch older than followed. */
-    private fun objection(
-        masterName: String,
-        answer: MasterAnswer,
-    ): String? {
-        val down = answer.flags.intersect(DOWN_FLAGS)
-        if (down.isNotEmpty()) return "flags master ${answer.address} ${down.sorted()}"
-        val followed = state.epochs[masterName]
-        val epoch = answer.configEpoch
-        if (epoch != null && followed != null && epoch < followed) {
-            return "names ${answer.address} at config-epoch $epoch, older than the $followed already followed"
-        }
-        return null
+        val sentinels = state.orderedSentinels()
+        val round = MasterRound(state, queries, bus, masterName)
+        val cold = state.epochs[masterName] == null && sentinels.size > 1
+        val (answer, sentinel) = if (cold) round.together(sentinels) else round.inTurn(sentinels)
+        return accept(masterName, answer, sentinel)
     }
 
     /** Takes [sentinel]'s usable answer: it becomes the first to ask, and the sentinels it knows are learnt. */
@@ -159,12 +119,24 @@ internal class GroupResolver(
     ): Pair<MasterAnswer, Address> {
         state.followEpoch(masterName, answer.configEpoch)
         state.lastGood = sentinel
-        val fresh = state.learn(sentinel, answer.otherSentinels)
+        learnSentinels(sentinel, answer.otherSentinels)
+        return answer to sentinel
+    }
+
+    /**
+     * Learns the sentinels [answering] names (`SENTINEL SENTINELS`, `+sentinel`): those that are not a known
+     * sentinel under another spelling ([SentinelAddresses]) are added and subscribed to, and `SentinelsRefreshed`
+     * says so. Host names may be resolved here: not on an I/O thread.
+     */
+    fun learnSentinels(
+        answering: Address,
+        named: List<Address>,
+    ) {
+        val fresh = state.learn(answering, SentinelAddresses.novel(state.allSentinels(), named))
         if (fresh.isNotEmpty()) {
             bus.emit(PicketEvent.SentinelsRefreshed(state.name, state.allSentinels()))
             onSentinelsLearnt(fresh)
         }
-        return answer to sentinel
     }
 
     private suspend fun resolveReplicas(masterName: String): ReplicaView {
@@ -529,7 +501,6 @@ internal class GroupResolver(
     }
 
     private companion object {
-        val DOWN_FLAGS = setOf("s_down", "o_down")
         const val NANOS_PER_MILLI = 1_000_000L
         val SWEEP_TIMEOUT: Duration = Duration.ofSeconds(2)
     }

@@ -20,22 +20,55 @@ internal data class ReplicationMark(
 )
 
 /**
- * Loss detection. After blocks succeed on a master, its replication offset is read (INFO replication) on the same
- * connection, off the callers' path and at most once per [SPACING_MS]: a mark at or after the last acknowledged
- * write. After a switch, the new master's `master_replid2` / `second_repl_offset` say how much of the old master's
- * stream it has; acknowledged writes beyond that cannot be on it, and [PicketEvent.DataLossSuspected] says so.
+ * What one reading of a master said: its dataset-change counter (`rdb_changes_since_last_save`, Redis's `dirty`)
+ * and the time of its last save (a save resets the counter), then its replication stream.
+ */
+internal data class MasterReading(
+    val changes: Long,
+    val lastSave: Long,
+    val mark: ReplicationMark,
+)
+
+/**
+ * Loss detection. After blocks succeed on a master, the master is read (INFO persistence, then INFO replication) on
+ * the same connection, off the callers' path and at most once per [SPACING_MS]. The replication offset becomes the
+ * mark only if the master's dataset changed since the previous reading (or there was none): then the mark is at or
+ * after the last acknowledged write. Otherwise the mark stays where it was, since nothing acknowledged can lie
+ * beyond it: the stream also carries what is not a write (the sentinels' hello messages, the master's pings to its
+ * replicas, the expiries it propagates), and a mark taken after a read, a blocking read that timed out or a block
+ * of Picket's own would count those bytes as writes that a failover lost.
+ *
+ * After a switch, the new master's `master_replid2` / `second_repl_offset` say how much of the old master's stream
+ * it has; acknowledged writes beyond that cannot be on it, and [PicketEvent.DataLossSuspected] says so.
  */
 internal class LossWatch(
     private val scope: CoroutineScope,
     private val bus: EventBus,
 ) {
-    /** Per master entry: whether a block succeeded since the last mark, and whether a mark is being read. */
+    /** Per master entry: whether a block succeeded since the last reading, and whether one is being read. */
     class Marks {
         val pending = AtomicBoolean(false)
         val reading = AtomicBoolean(false)
 
+        /** The replication offset at or after the last write acknowledged on the master; null before any. */
         @Volatile
         var last: ReplicationMark? = null
+
+        /** The previous reading, to tell whether the dataset changed since. */
+        @Volatile
+        var previous: MasterReading? = null
+
+        /** Takes [reading]: the mark moves to its offset only if the dataset changed since the previous reading. */
+        fun take(reading: MasterReading) {
+            val before = previous
+            previous = reading
+            val changed =
+                before == null ||
+                    reading.changes != before.changes ||
+                    reading.lastSave != before.lastSave ||
+                    reading.mark.replid != before.mark.replid
+            if (changed) last = reading.mark
+        }
     }
 
     /** A block succeeded on [entry] over [connection]: make sure a mark is read after it. */
@@ -49,7 +82,7 @@ internal class LossWatch(
         scope.launch {
             try {
                 while (marks.pending.getAndSet(false)) {
-                    marks.last = mark(connection) ?: break
+                    marks.take(read(connection) ?: break)
                     delay(SPACING_MS)
                 }
             } catch (e: CancellationException) {
@@ -104,11 +137,24 @@ internal class LossWatch(
         bus.emit(PicketEvent.DataLossSuspected(group, masterName, old.address, newMaster, gap, reason))
     }
 
-    private suspend fun mark(connection: StatefulRedisConnection<String, String>): ReplicationMark? {
-        val info = fields(connection.async().info("replication").await())
+    /**
+     * Reads the master: the dataset-change counter first, then the offset, in that order on one connection, so that
+     * every write the counter shows is within the offset.
+     */
+    private suspend fun read(connection: StatefulRedisConnection<String, String>): MasterReading? {
+        val commands = connection.async()
+        val persistence = commands.info("persistence")
+        val replication = commands.info("replication")
+        val changes = fields(persistence.await())
+        val info = fields(replication.await())
         val replid = info["master_replid"] ?: return null
         val offset = info["master_repl_offset"]?.toLongOrNull() ?: return null
-        return ReplicationMark(replid, offset)
+        return MasterReading(
+            // A node that does not say counts as changed every time: the mark then follows every block, as before.
+            changes = changes["rdb_changes_since_last_save"]?.toLongOrNull() ?: offset,
+            lastSave = changes["rdb_last_save_time"]?.toLongOrNull() ?: 0L,
+            mark = ReplicationMark(replid, offset),
+        )
     }
 
     private fun fields(info: String): Map<String, String> =

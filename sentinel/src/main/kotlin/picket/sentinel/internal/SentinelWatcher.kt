@@ -6,6 +6,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
@@ -200,11 +201,9 @@ internal class SentinelWatcher(
                 "+sentinel" -> {
                     // sentinel <id> <ip> <port> @ <master-name> <master-ip> <master-port>
                     val parts = message.split(" ")
-                    val fresh = state.learn(sentinel, listOf(Address(parts[2], parts[3].toInt())))
-                    if (fresh.isNotEmpty()) {
-                        bus.emit(PicketEvent.SentinelsRefreshed(state.name, state.allSentinels()))
-                        learnt(fresh)
-                    }
+                    val announced = Address(parts[2], parts[3].toInt())
+                    // Comparing it with the known ones may resolve host names: off this I/O thread.
+                    scope.launch(Dispatchers.IO) { resolver.learnSentinels(sentinel, listOf(announced)) }
                 }
 
                 else -> {
