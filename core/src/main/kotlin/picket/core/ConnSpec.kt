@@ -124,7 +124,7 @@ public data class ConnSpec(
     public fun withDurability(durability: Durability): ConnSpec = copy(durability = durability)
 
     /** What the spec points at, for messages: `group/masterName` or `host:port`. */
-    public fun target(): String = if (isDirect) "$host:$port" else "$sentinelGroup/$masterName"
+    public fun target(): String = if (isDirect) Address(host!!, port!!).toString() else "$sentinelGroup/$masterName"
 
     // The password is never shown.
     override fun toString(): String =

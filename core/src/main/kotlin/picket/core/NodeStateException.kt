@@ -8,7 +8,8 @@ package picket.core
  *
  * Each subtype says what the state means and how Picket treats it (see the module README, "Errors inside a block"):
  * a replica that answers [NodeLoadingException] or [MasterLinkDownException] is passed over and the read runs on
- * another node, so these reach a caller only when no other node could serve; a master that answers
+ * another node (when none can, a replica spec fails with [NoHealthyReplicaException] naming why, a direct spec with
+ * these); a master that answers
  * [ReadOnlyNodeException] is dropped from the cache and the block runs again where that is safe. The others are
  * not retried: nothing says when the state will pass.
  *

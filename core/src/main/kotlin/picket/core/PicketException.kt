@@ -2,8 +2,9 @@ package picket.core
 
 /**
  * The root of every error Picket raises itself. Redis command errors (`WRONGTYPE`, `NOSCRIPT`, …) are Lettuce's
- * own exceptions and pass through unchanged. Messages name the group, master name, address or setting concerned
- * and never contain a password.
+ * own exceptions and pass through unchanged; replies that describe the node's state (`LOADING`, `BUSY`, …) leave
+ * a block as [NodeStateException]s, with Lettuce's exception as the cause. Messages name the group, master name,
+ * address or setting concerned and never contain a password.
  */
 public abstract class PicketException(
     message: String,

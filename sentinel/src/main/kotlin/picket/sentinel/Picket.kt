@@ -83,7 +83,7 @@ private val log = KotlinLogging.logger {}
  * Thread-safe; every method may be called from any thread or coroutine.
  *
  * ## Threads
- * An instance made without [resources] makes Lettuce resources of its own: 2 to 4 I/O threads (one per core, at
+ * An instance made without resources makes Lettuce resources of its own: 2 to 4 I/O threads (one per core, at
  * least 2, at most 4), 2 computation threads and a timer, each a daemon named `picket-…`, started on first use;
  * pub/sub connections add 2 I/O threads of their own. Java callers' blocks run on threads of the instance
  * (`picket-blocking-N`, one per block running). [close] ends them all before it returns.
@@ -92,30 +92,33 @@ private val log = KotlinLogging.logger {}
  * event loop of their own (pub/sub connections excepted):
  *
  * ```kotlin
- * val resources = DefaultClientResources.create()
+ * val timer = HashedWheelTimer(10, TimeUnit.MILLISECONDS) // command timeouts fire within 10 ms of their deadline
+ * val resources = DefaultClientResources.builder().timer(timer).build()
  * val tenants = names.associateWith { Picket(resources) }
  * // …
  * tenants.values.forEach(Picket::close)
- * resources.shutdown()            // the caller made it, the caller shuts it down
+ * resources.shutdown()            // the caller made them, the caller shuts them down…
+ * timer.stop()                    // …and stops the timer, which Lettuce does not stop when it was given one
  * ```
- *
- * @param resources Lettuce resources to run on, shared with other instances or clients; the instance never shuts
- *   them down: whoever made them does, after closing every instance that uses them. Command timeouts fire from
- *   their timer: give it a 10 ms tick, as Picket's own has, or they fire up to Lettuce's 100 ms late. Null, as with
- *   `Picket()`: the instance makes its own and shuts them down in [close].
  */
 @Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
-public class Picket(
-    resources: ClientResources?,
+public class Picket private constructor(
+    given: ClientResources?,
+    private val ownsResources: Boolean,
 ) : AutoCloseable {
     /** An instance with Lettuce resources of its own, shut down by [close]. */
-    public constructor() : this(null)
+    public constructor() : this(null, true)
 
-    private val ownsResources = resources == null
+    /**
+     * An instance on [resources], shared with other instances or clients. The instance never shuts them down:
+     * whoever made them does, after closing every instance that uses them. Command timeouts fire from their timer:
+     * give it a 10 ms tick, as Picket's own has, or they fire up to Lettuce's default 100 ms late.
+     */
+    public constructor(resources: ClientResources) : this(resources, false)
 
     /** The 10 ms command timer of resources this instance makes (Lettuce does not stop a timer it was given). */
-    private val timer = if (resources == null) commandTimer() else null
-    private val resources: ClientResources = resources ?: OwnedResources.create(timer!!)
+    private val timer = if (given == null) commandTimer() else null
+    private val resources: ClientResources = given ?: OwnedResources.create(timer!!)
     private val clients = Clients(this.resources)
     private val callerThreads = CallerThreads()
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
@@ -578,6 +581,11 @@ public class Picket(
      * (Java callers waiting in a `…Blocking` method get [PicketClosedException]), later ones get
      * [PicketClosedException]. Resources given to the constructor are left running. Returns once all is closed, or
      * after a few seconds at most for each step (a Java block that ignores interruption is not waited for longer).
+     *
+     * ## Pitfalls
+     * It waits for the instance's own coroutines and threads: called from one of them (a [PicketListener], a Java
+     * block, a callback of a future this instance returned) it waits for itself, about 2 s per step, before going
+     * on. Close from the application's own thread, or hand it over (`thread { picket.close() }`).
      */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return

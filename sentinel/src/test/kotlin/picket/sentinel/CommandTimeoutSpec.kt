@@ -178,7 +178,10 @@ class CommandTimeoutSpec :
                     val error = call.error.shouldBeInstanceOf<RedisCommandTimeoutException>()
                     error.message shouldContain "Command timed out after 1 second(s)"
                 }
-                calls.maxOf { it.millis } shouldBeLessThanOrEqual timeout.toMillis() + 50
+                // The timeout itself (command sent to failure) holds within 50 ms; the whole call also has the hops to
+                // and from the block, which a loaded 2-core machine can stretch: bounded apart, looser.
+                calls.maxOf { it.inCommand } shouldBeLessThanOrEqual timeout.toMillis() + 50
+                calls.maxOf { it.millis } shouldBeLessThanOrEqual timeout.toMillis() + 150
             } finally {
                 threads.shutdown()
             }

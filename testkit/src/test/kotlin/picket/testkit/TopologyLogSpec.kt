@@ -3,9 +3,6 @@ package picket.testkit
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
 import io.kotest.matchers.ints.shouldBeLessThanOrEqual
-import java.io.ByteArrayOutputStream
-import java.io.OutputStream
-import java.io.PrintStream
 import kotlin.time.Duration.Companion.minutes
 
 /** A normal start and close says nothing that needs action: no WARN line from the test kit. */
@@ -24,31 +21,9 @@ class TopologyLogSpec :
         }
     })
 
-/** Runs [block] with `System.err` (where slf4j-simple writes) also copied to a buffer, and returns its lines. */
-private fun captureStderr(block: () -> Unit): List<String> {
-    val original = System.err
-    val buffer = ByteArrayOutputStream()
-    val tee =
-        object : OutputStream() {
-            override fun write(b: Int) {
-                original.write(b)
-                synchronized(buffer) { buffer.write(b) }
-            }
-
-            override fun write(
-                b: ByteArray,
-                off: Int,
-                len: Int,
-            ) {
-                original.write(b, off, len)
-                synchronized(buffer) { buffer.write(b, off, len) }
-            }
-        }
-    System.setErr(PrintStream(tee, true, Charsets.UTF_8))
-    try {
+/** Runs [block] and returns the lines it wrote to `System.err`, where slf4j-simple logs. */
+private fun captureStderr(block: () -> Unit): List<String> =
+    StreamCapture().use { capture ->
         block()
-    } finally {
-        System.setErr(original)
+        capture.err()
     }
-    return synchronized(buffer) { buffer.toString(Charsets.UTF_8) }.lines()
-}

@@ -7,11 +7,13 @@ import io.lettuce.core.SocketOptions
 import io.lettuce.core.SslOptions
 import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
+import io.lettuce.core.api.StatefulConnection
 import io.lettuce.core.resource.ClientResources
 import kotlinx.coroutines.future.await
 import picket.core.KeepAlive
 import picket.core.Tls
 import java.time.Duration
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 
@@ -89,7 +91,27 @@ internal class Clients(
                 .build()
         }
 
+    /** Closes started by [close] and not completed yet. */
+    private val closing: MutableSet<CompletableFuture<Void>> = ConcurrentHashMap.newKeySet()
+
+    /**
+     * Closes [connection], once (its owner's business), and remembers the close until it completes: [shutdown] waits
+     * for it. Lettuce's client shutdown closes every connection not yet fully closed, so a close still in flight
+     * would be made a second time, and Lettuce warns "Connection is already closed".
+     */
+    fun close(connection: StatefulConnection<*, *>): CompletableFuture<Void> {
+        val future = connection.closeAsync()
+        closing += future
+        future.whenComplete { _, _ -> closing -= future }
+        return future
+    }
+
+    /** Waits (at most [seconds]) for the closes in flight, then shuts the clients down. */
     fun shutdown(seconds: Long) {
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds)
+        closing.toList().forEach { close ->
+            runCatching { close.get((deadline - System.nanoTime()).coerceAtLeast(0), TimeUnit.NANOSECONDS) }
+        }
         bySettings.values.forEach { it.shutdown(0, seconds, TimeUnit.SECONDS) }
         bySettings.clear()
     }

@@ -76,7 +76,7 @@ internal class DataConnections(
     private val connections = ConcurrentHashMap<Key, CompletableFuture<StatefulRedisConnection<String, String>>>()
 
     /** Connections of their own, for blocking commands, transactions and pipelines. */
-    val dedicated = DedicatedPool(DedicatedPool.connector(this))
+    val dedicated = DedicatedPool(DedicatedPool.connector(this), clients::close)
 
     /**
      * The open connection for [key], connecting if there is none (once, however many callers ask at the same time).
@@ -99,11 +99,11 @@ internal class DataConnections(
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
                     // A connect that completes after the timeout must not leak its connection.
-                    if (connections.remove(key, future)) future.thenAccept { it.closeAsync() }
+                    if (connections.remove(key, future)) future.thenAccept { clients.close(it) }
                     throw NodeConnectionException(key.address, spec.target(), e)
                 }
             if (connection.isOpen) return connection
-            if (connections.remove(key, future)) connection.closeAsync()
+            if (connections.remove(key, future)) clients.close(connection)
         }
     }
 
@@ -117,14 +117,14 @@ internal class DataConnections(
     ) {
         val future = connections[key] ?: return
         if (future.isDone && !future.isCompletedExceptionally && future.getNow(null) === connection) {
-            if (connections.remove(key, future)) connection.closeAsync()
+            if (connections.remove(key, future)) clients.close(connection)
         }
     }
 
     /** Closes every connection to [address] at once, so that no further command reaches it. Returns how many. */
     fun closeAll(address: Address): Int {
         val keys = connections.keys.filter { it.address == address }
-        keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
+        keys.forEach { key -> connections.remove(key)?.thenAccept { clients.close(it) } }
         dedicated.closeAll(address)
         return keys.size
     }
@@ -132,7 +132,7 @@ internal class DataConnections(
     /** Closes every connection, shared and dedicated, whose key is in [scope]. Returns how many were shared. */
     fun closeScope(scope: String): Int {
         val keys = connections.keys.filter { it.scope == scope }
-        keys.forEach { key -> connections.remove(key)?.thenAccept { it.closeAsync() } }
+        keys.forEach { key -> connections.remove(key)?.thenAccept { clients.close(it) } }
         dedicated.closeScope(scope)
         return keys.size
     }
@@ -159,7 +159,7 @@ internal class DataConnections(
     fun closeEverything(): CompletableFuture<Void> {
         val closing =
             connections.keys.toList().mapNotNull { key ->
-                connections.remove(key)?.thenCompose { it.closeAsync() }?.exceptionally { null }
+                connections.remove(key)?.thenCompose { clients.close(it) }?.exceptionally { null }
             }
         return CompletableFuture.allOf(*(closing + dedicated.closeEverything()).toTypedArray())
     }

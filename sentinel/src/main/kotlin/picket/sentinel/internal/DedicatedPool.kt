@@ -30,6 +30,8 @@ private typealias Idle = CompletableFuture<StatefulRedisConnection<String, Strin
  */
 internal class DedicatedPool(
     private val connect: suspend (DataConnections.Key, ConnSpec) -> StatefulRedisConnection<String, String>,
+    /** Closes a connection once, remembered until done ([Clients.close]). */
+    private val close: (StatefulRedisConnection<String, String>) -> CompletableFuture<Void>,
 ) {
     private class Pool(
         val size: Int,
@@ -66,7 +68,7 @@ internal class DedicatedPool(
             connection = take(pool) ?: connect(key, spec)
             pool.inUse += connection
             // Dropped while connecting: the node was switched away from.
-            if (pool.closed && pool.inUse.remove(connection)) connection.closeAsync()
+            if (pool.closed && pool.inUse.remove(connection)) close(connection)
             val result = block(connection)
             healthy = true
             return result
@@ -94,7 +96,7 @@ internal class DedicatedPool(
         if (!pool.inUse.remove(connection)) return
         val reusable = healthy && connection.isOpen && !connection.isMulti
         if (!reusable || pool.closed) {
-            connection.closeAsync()
+            close(connection)
             return
         }
         val commands = connection.async()
@@ -105,7 +107,7 @@ internal class DedicatedPool(
                 if (error == null && connection.isOpen) {
                     connection
                 } else {
-                    connection.closeAsync()
+                    close(connection)
                     null
                 }
             }
@@ -126,12 +128,12 @@ internal class DedicatedPool(
                     throw e
                 }
             if (connection != null && connection.isOpen) return connection
-            connection?.closeAsync()
+            connection?.let(close)
         }
     }
 
     private fun closeWhenReset(reset: Idle): CompletableFuture<Void> =
-        reset.thenCompose { connection -> connection?.closeAsync() ?: CompletableFuture.completedFuture(null) }
+        reset.thenCompose { connection -> connection?.let(close) ?: CompletableFuture.completedFuture(null) }
 
     /** Drops the pools of [address] and closes their connections, idle and in use. */
     fun closeAll(address: Address) {
@@ -154,7 +156,7 @@ internal class DedicatedPool(
             pool.inUse
                 .toList()
                 .filter { pool.inUse.remove(it) }
-                .map { it.closeAsync() }
+                .map(close)
         return (idle + inUse).map { it.exceptionally { null } }
     }
 

@@ -146,33 +146,47 @@ internal class Engine(
         error: Exception,
         lastAttempt: Boolean,
     ) {
-        val failure = Failure.of(error)
+        // READONLY from a node used as a replica (a replica spec, or a direct spec naming one) is not a demotion: the
+        // block wrote where writes are refused. A command error, passed through as it is and not run again.
+        val misdirectedWrite =
+            StateReply.of(error) == StateReply.READONLY && (lease.isReplica || lease.spec.isDirect)
+        val failure = if (misdirectedWrite) Failure.OTHER else Failure.of(error)
         if (failure.invalidates) nodeFailed(lease, failure, error)
         val untouched = failure.provablyNotRun && lease.tracker.completed == 0
         val again = failure.retriable && (untouched || lease.spec.idempotent)
         if (lastAttempt || !again) {
-            val state = StateReply.of(error)
-            throw when {
-                // Redis's state replies, typed with the node: Lettuce's exception is the cause.
-                state != null -> {
-                    state.typed(error as RedisCommandExecutionException, lease.address, lease.spec.target())
-                }
-
-                failure == Failure.CONNECTION_LOST -> {
-                    ConnectionLostException(lease.address, lease.spec.target(), error)
-                }
-
-                // Lettuce's own "not connected" rejections, after part of the block ran: typed, with the node.
-                failure == Failure.NOT_CONNECTED && error !is PicketException -> {
-                    NodeConnectionException(lease.address, lease.spec.target(), error)
-                }
-
-                else -> {
-                    error
-                }
-            }
+            throw finalError(lease, error, failure, misdirectedWrite)
         }
         log.debug { "running the block on ${lease.spec.target()} again after ${error.message} ($failure)" }
+    }
+
+    /** What a block that is not run again throws for [error]: typed with the node where Redis or Lettuce said why. */
+    private fun finalError(
+        lease: Lease,
+        error: Exception,
+        failure: Failure,
+        misdirectedWrite: Boolean,
+    ): Exception {
+        val state = StateReply.of(error)?.takeUnless { misdirectedWrite }
+        return when {
+            // Redis's state replies, typed with the node: Lettuce's exception is the cause.
+            state != null -> {
+                state.typed(error as RedisCommandExecutionException, lease.address, lease.spec.target())
+            }
+
+            failure == Failure.CONNECTION_LOST -> {
+                ConnectionLostException(lease.address, lease.spec.target(), error)
+            }
+
+            // Lettuce's own "not connected" rejections, after part of the block ran: typed, with the node.
+            failure == Failure.NOT_CONNECTED && error !is PicketException -> {
+                NodeConnectionException(lease.address, lease.spec.target(), error)
+            }
+
+            else -> {
+                error
+            }
+        }
     }
 
     private suspend fun acquire(spec: ConnSpec): Lease {

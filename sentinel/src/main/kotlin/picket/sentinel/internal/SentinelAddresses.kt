@@ -11,8 +11,10 @@ private val log = KotlinLogging.logger {}
 /**
  * Sentinel addresses compared as the sentinels they reach, not as text: `localhost:26380` configured and
  * `127.0.0.1:26380` announced (`SENTINEL SENTINELS`, `+sentinel`) are one sentinel, with one subscription. Two
- * addresses are the same sentinel when their ports are equal and their hosts resolve to a common address; a host
- * that does not resolve is compared as text. Resolutions are remembered for [TTL_NANOS].
+ * addresses are the same sentinel when their ports are equal and their hosts resolve to the same one machine
+ * (loopback addresses counting as one); a name that resolves to several machines, as a headless service's does, is
+ * the same as none of them, and a host that does not resolve is compared as text. Resolutions are remembered for
+ * [TTL_NANOS].
  */
 internal object SentinelAddresses {
     private class Resolved(
@@ -29,9 +31,21 @@ internal object SentinelAddresses {
     ): Boolean {
         if (a.port != b.port) return false
         if (a.host.equals(b.host, ignoreCase = true)) return true
-        val left = resolve(a.host)
-        return left.isNotEmpty() && resolve(b.host).any { it in left }
+        val left = machine(resolve(a.host))
+        return left != null && left == machine(resolve(b.host))
     }
+
+    /**
+     * The one machine [addresses] reach, or null if they are none or several: a name that resolves to several
+     * sentinels (a headless service, DNS round robin) is never one of them. Loopback addresses (`127.0.0.1`, `::1`,
+     * both of which `localhost` may resolve to) are one machine.
+     */
+    private fun machine(addresses: Set<InetAddress>): Any? {
+        val machines = addresses.mapTo(mutableSetOf()) { if (it.isLoopbackAddress) LOOPBACK else it }
+        return machines.singleOrNull()
+    }
+
+    private val LOOPBACK = Any()
 
     /** The addresses of [candidates] that are none of [known] (nor an earlier candidate), in order. */
     fun novel(

@@ -141,13 +141,13 @@ internal class SentinelQueries(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                future.thenAccept { it.closeAsync() }
+                future.thenAccept { clients.close(it) }
                 throw e
             }
         try {
             return block(connection.async())
         } finally {
-            connection.closeAsync()
+            clients.close(connection)
         }
     }
 }

@@ -97,7 +97,7 @@ internal class SentinelWatcher(
                     sentinel = after(sentinel)
                 }
             } finally {
-                connection?.closeAsync()
+                connection?.let { clients.close(it) }
             }
             delay(backoff)
             backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
@@ -123,7 +123,7 @@ internal class SentinelWatcher(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                future.thenAccept { it.closeAsync() }
+                future.thenAccept { clients.close(it) }
                 throw e
             }
         try {
@@ -147,7 +147,7 @@ internal class SentinelWatcher(
         } catch (
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
-            connection.closeAsync()
+            clients.close(connection)
             throw e
         }
     }
