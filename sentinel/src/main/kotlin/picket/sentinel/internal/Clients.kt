@@ -109,7 +109,8 @@ internal class Clients(
     /** Waits (at most [seconds]) for the closes in flight, then shuts the clients down. */
     fun shutdown(seconds: Long) {
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds)
-        closing.toList().forEach { close ->
+        // A copy through toArray: closes completing meanwhile leave the set (Kotlin's toList may then fail).
+        ArrayList(closing).forEach { close ->
             runCatching { close.get((deadline - System.nanoTime()).coerceAtLeast(0), TimeUnit.NANOSECONDS) }
         }
         bySettings.values.forEach { it.shutdown(0, seconds, TimeUnit.SECONDS) }
