@@ -32,16 +32,18 @@ import kotlin.time.Duration.Companion.seconds
  */
 class BusFaultsSpec :
     FunSpec({
+        lateinit var buses: Buses
+        // Registered before the topology's extension, so run before it stops the topology (see BusSpec).
+        afterSpec { buses.close() }
         val topology =
             install(TopologyExtension()) {
                 replicasPerMaster = 1
                 downAfter = Duration.ofSeconds(10)
             }
         val masterName = TopologyConfig.DEFAULT_MASTER_NAME
-        val buses = Buses(topology, masterName)
+        buses = Buses(topology, masterName)
         val spec = buses.spec
         val settings = buses.settings
-        afterSpec { buses.close() }
 
         test("a Redis error when a call starts: the worker retries until repaired, answers it, and keeps serving") {
             withTimeout(30.seconds) {

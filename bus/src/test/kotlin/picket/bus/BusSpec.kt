@@ -40,12 +40,15 @@ import kotlin.time.Duration.Companion.seconds
 /** The bus on one real topology (1 master, 1 replica, 3 sentinels); the failover is the last test. */
 class BusSpec :
     FunSpec({
+        lateinit var buses: Buses
+        // Registered before the topology's extension, so run before it stops the topology: the buses' Picket
+        // instances must not outlive their sentinels (their subscriptions would reconnect, and Lettuce warn, meanwhile).
+        afterSpec { buses.close() }
         val topology = install(TopologyExtension()) { replicasPerMaster = 1 }
         val masterName = TopologyConfig.DEFAULT_MASTER_NAME
-        val buses = Buses(topology, masterName)
+        buses = Buses(topology, masterName)
         val picket = buses.newPicket()
         val spec = buses.spec
-        afterSpec { buses.close() }
 
         test("two services and a caller that discovers both; a method registered later is discovered at once") {
             withTimeout(30.seconds) {
