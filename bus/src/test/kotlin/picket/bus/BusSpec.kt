@@ -42,7 +42,7 @@ class BusSpec :
     FunSpec({
         lateinit var buses: Buses
         // Registered before the topology's extension, so run before it stops the topology: the buses' Picket
-        // instances must not outlive their sentinels (their subscriptions would reconnect, and Lettuce warn, meanwhile).
+        // instances must not outlive their sentinels (their subscriptions would reconnect meanwhile, Lettuce warning).
         afterSpec { buses.close() }
         val topology = install(TopologyExtension()) { replicasPerMaster = 1 }
         val masterName = TopologyConfig.DEFAULT_MASTER_NAME
