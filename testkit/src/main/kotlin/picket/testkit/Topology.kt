@@ -146,7 +146,7 @@ public class Topology private constructor(
 
     /**
      * Starts a killed or stopped [node] again, on its port, from its configuration file (which a sentinel has
-     * rewritten with what it learnt), and waits until it answers PING. A data node that was master comes back as
+     * rewritten with what it learnt), and waits until it answers. A data node that was master comes back as
      * master until Sentinel converts it.
      *
      * @throws TopologyException if it is still running, or does not answer within [timeout].
@@ -166,7 +166,7 @@ public class Topology private constructor(
 
     /**
      * Starts one more data node, a replica of [masterName]'s current master (as the first live sentinel names it),
-     * and waits until it answers PING. The sentinels discover it through the master's INFO (`+slave`); to make them
+     * and waits until it answers. The sentinels discover it through the master's INFO (`+slave`); to make them
      * forget it after [stop] or [kill], send them `SENTINEL RESET`. It is listed in [extraNodes].
      *
      * @throws TopologyException if no sentinel names the master, or the node does not answer within [timeout].
@@ -184,7 +184,7 @@ public class Topology private constructor(
 
     /**
      * Starts one more sentinel, monitoring every master name at its current master (as the first live sentinel
-     * names it), and waits until it answers PING. The other sentinels discover it through the masters' hello channel
+     * names it), and waits until it answers. The other sentinels discover it through the masters' hello channel
      * (`+sentinel`); to make them forget it after [stop] or [kill], send them `SENTINEL RESET`. It is listed in
      * [extraNodes].
      *
@@ -371,7 +371,7 @@ public class Topology private constructor(
             }
             return
         }
-        // It follows a PING the sentinel answered: a connection-level failure here (a stalled start, a handshake
+        // It follows an INFO the sentinel answered: a connection-level failure here (a stalled start, a handshake
         // timeout) passes, so it is retried, each time logged, for at most TUNE_TIMEOUT; a refusal is not.
         awaitState("$node to take SENTINEL DEBUG info-period", TUNE_TIMEOUT) {
             if (!node.isRunning) {
@@ -400,8 +400,8 @@ public class Topology private constructor(
     }
 
     /**
-     * Waits until [node] answers PING. Returns false if it exited because its port was taken and [retryOtherPort]
-     * allows another; throws with its log otherwise.
+     * Waits until [node]'s own process answers on its port. Returns false if it exited because its port was taken
+     * and [retryOtherPort] allows another; throws with its log otherwise.
      */
     private fun awaitUp(
         node: RedisNode,
@@ -409,7 +409,7 @@ public class Topology private constructor(
         retryOtherPort: Boolean,
     ): Boolean {
         var portTaken = false
-        awaitState("$node to answer PING", timeout) {
+        awaitState("$node to answer", timeout) {
             if (!node.isRunning) {
                 val logTail = node.logTail()
                 if (retryOtherPort && logTail.any { "Address already in use" in it }) {
@@ -418,8 +418,12 @@ public class Topology private constructor(
                 }
                 throw TopologyException("$node exited at start-up; its log ends with:\n" + logTail.joinToString("\n"))
             }
-            admin.commands(node, PING_TIMEOUT) { it.ping() }
-            null
+            // A port is free when Ports hands it out but can be taken before the node binds it (another JVM's kit,
+            // a client's ephemeral port): the node then exits with "Address already in use", and until that exit is
+            // seen the other process answers on the port, which the kit would go on to configure as its own.
+            val answering = admin.processId(node, ANSWER_TIMEOUT)
+            val own = node.pid
+            if (answering == own) null else "port ${node.port} answered by pid $answering, not by ${node.name}'s $own"
         }
         return !portTaken
     }
@@ -430,7 +434,7 @@ public class Topology private constructor(
         private const val PORT_ATTEMPTS = 5
         private const val SENTINEL_DEBUG_SINCE = "7.0"
         private val TUNE_TIMEOUT = Duration.ofSeconds(10)
-        private val PING_TIMEOUT = Duration.ofMillis(500)
+        private val ANSWER_TIMEOUT = Duration.ofMillis(500)
 
         /**
          * Starts the topology [config] describes and returns once every master group has settled: each sentinel

@@ -4,7 +4,9 @@ import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldHaveSize
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.types.shouldBeInstanceOf
+import picket.testkit.internal.Ports
 import picket.testkit.internal.ProcessRegistry
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
@@ -46,6 +48,33 @@ class TopologyLifecycleSpec :
                 val promoted = topology.awaitMaster("orders", notEqualTo = orders)
                 promoted shouldBe topology.dataNodes("orders")[1]
                 topology.awaitMaster("users") shouldBe users
+            }
+        }
+
+        test("a node whose port another process took moves to another port instead of adopting that process") {
+            val config = TopologyConfig(replicasPerMaster = 0, sentinels = 1, quorum = 1)
+            Topology.start(config).use { first ->
+                val taken = first.dataNodes.single()
+                // The second topology's first node is handed the port the first one's master listens on: it exits
+                // with "Address already in use", and until that exit is seen the other master answers on its port.
+                Ports.forceNext(taken.port)
+                Topology.start(config).use { second ->
+                    val master = second.dataNodes.single()
+                    master.port shouldNotBe taken.port
+                    master.isRunning shouldBe true
+                    master.logTail(200).any { "Address already in use" in it } shouldBe true
+                    second.nodes.forEach { node ->
+                        Clients
+                            .on(
+                                node,
+                            ) { it.info("server") }
+                            .lineSequence()
+                            .first { it.startsWith("process_id:") } shouldBe
+                            "process_id:${node.pid}"
+                    }
+                    second.awaitMaster(config.masterNames.single()) shouldBe master
+                }
+                first.awaitMaster(config.masterNames.single()) shouldBe taken
             }
         }
 

@@ -87,6 +87,18 @@ internal class Admin(
         return connection
     }
 
+    /** The pid of the process that answers on [node]'s port (`process_id` of `INFO server`). */
+    fun processId(
+        node: RedisNode,
+        timeout: Duration,
+    ): Long? =
+        commands(node, timeout) { it.info("server") }
+            .lineSequence()
+            .firstOrNull { it.startsWith("process_id:") }
+            ?.substringAfter(':')
+            ?.trim()
+            ?.toLongOrNull()
+
     fun role(node: RedisNode): NodeRole =
         when {
             !node.isRunning -> {
