@@ -62,30 +62,10 @@ public data class ConnSpec(
     public val keepAlive: KeepAlive? = KeepAlive.DEFAULT,
     public val tls: Tls? = null,
 ) {
+    /** What the spec points at: [sentinelGroup] and [masterName], or [host] and [port], checked and typed. */
+    public val target: SpecTarget = targetOf(sentinelGroup, masterName, host, port)
+
     init {
-        val viaSentinel = sentinelGroup != null || masterName != null
-        val direct = host != null || port != null
-        when {
-            viaSentinel && direct -> {
-                invalid("a spec names either a sentinel group and master name or a host and port, not both")
-            }
-
-            viaSentinel -> {
-                if (sentinelGroup.isNullOrBlank()) invalid("sentinel group is empty (master name '$masterName')")
-                if (masterName.isNullOrBlank()) invalid("master name is blank (sentinel group '$sentinelGroup')")
-            }
-
-            direct -> {
-                Address(
-                    host ?: invalid("host is missing (port $port)"),
-                    port ?: invalid("port of host '$host' is missing"),
-                )
-            }
-
-            else -> {
-                invalid("a spec needs a sentinel group and master name, or a host and port")
-            }
-        }
         if (database < 0) invalid("database is $database, must be >= 0")
         if (username != null && username.isBlank()) invalid("username is blank: use null for the default user")
         if (clientName != null && (clientName.isEmpty() || clientName.any { it.isWhitespace() })) {
@@ -98,8 +78,8 @@ public data class ConnSpec(
         if (connectionScope != null && connectionScope.isBlank()) invalid("connectionScope is blank: use null to share")
     }
 
-    /** True for a spec that names a host and port and bypasses Sentinel. */
-    public val isDirect: Boolean get() = host != null
+    /** True for a spec that names a host and port and bypasses Sentinel ([target] is [SpecTarget.Direct]). */
+    public val isDirect: Boolean get() = target is SpecTarget.Direct
 
     /** This spec reading from a healthy replica chosen by [balancer], falling back to the master unless told not to. */
     @JvmOverloads
@@ -117,18 +97,19 @@ public data class ConnSpec(
     public fun readYourWrites(): ConnSpec =
         when (val readFrom = readFrom) {
             is ReadFrom.PreferReplica -> copy(readFrom = readFrom.copy(readYourWrites = true))
-            ReadFrom.Master -> invalid("read-your-writes applies to replica reads; ${target()} reads from the master")
+            ReadFrom.Master -> invalid("read-your-writes applies to replica reads; $target reads from the master")
         }
 
     /** This spec with [durability]. */
     public fun withDurability(durability: Durability): ConnSpec = copy(durability = durability)
 
-    /** What the spec points at, for messages: `group/masterName` or `host:port`. */
-    public fun target(): String = if (isDirect) Address(host!!, port!!).toString() else "$sentinelGroup/$masterName"
+    /** What the spec points at, for messages: `group/masterName` or `host:port` ([target]'s text). */
+    @Deprecated("the target is typed now", ReplaceWith("target.toString()"))
+    public fun target(): String = target.toString()
 
     // The password is never shown.
     override fun toString(): String =
-        "ConnSpec(${target()}, username=$username, password=${password?.let { "***" }}, database=$database, " +
+        "ConnSpec($target, username=$username, password=${password?.let { "***" }}, database=$database, " +
             "clientName=$clientName, connectTimeout=$connectTimeout, commandTimeout=$commandTimeout, " +
             "readFrom=$readFrom, durability=$durability, idempotent=$idempotent, poolSize=$poolSize, " +
             "poolWait=$poolWait, connectionScope=$connectionScope, keepAlive=$keepAlive, tls=$tls)"
@@ -279,6 +260,40 @@ public data class ConnSpec(
         ): Builder = Builder(SpecValues(host = host, port = port))
 
         private fun invalid(message: String): Nothing = throw InvalidSpecException(message)
+
+        private fun targetOf(
+            sentinelGroup: String?,
+            masterName: String?,
+            host: String?,
+            port: Int?,
+        ): SpecTarget {
+            val viaSentinel = sentinelGroup != null || masterName != null
+            val direct = host != null || port != null
+            return when {
+                viaSentinel && direct -> {
+                    invalid("a spec names either a sentinel group and master name or a host and port, not both")
+                }
+
+                viaSentinel -> {
+                    if (sentinelGroup.isNullOrBlank()) invalid("sentinel group is empty (master name '$masterName')")
+                    if (masterName.isNullOrBlank()) invalid("master name is blank (sentinel group '$sentinelGroup')")
+                    SpecTarget.Sentinel(sentinelGroup, masterName)
+                }
+
+                direct -> {
+                    SpecTarget.Direct(
+                        Address(
+                            host ?: invalid("host is missing (port $port)"),
+                            port ?: invalid("port of host '$host' is missing"),
+                        ),
+                    )
+                }
+
+                else -> {
+                    invalid("a spec needs a sentinel group and master name, or a host and port")
+                }
+            }
+        }
 
         private fun positive(
             name: String,

@@ -22,10 +22,11 @@ import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
+import picket.core.internal.Backoff
+import picket.core.internal.ListenerBus
 import picket.monitor.internal.NodePoller
 import picket.monitor.internal.Queries
 import picket.sentinel.Picket
-import picket.sentinel.internal.ListenerBus
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
@@ -222,10 +223,7 @@ public class Monitor
                     failures++
                     val wait =
                         Duration.ofMillis(
-                            minOf(
-                                options.coolOff.toMillis() shl (failures - 1).coerceAtMost(MAX_DOUBLINGS),
-                                options.maxBackoff.toMillis(),
-                            ),
+                            Backoff.after(failures, options.coolOff.toMillis(), options.maxBackoff.toMillis()),
                         )
                     emit(MonitorEvent.WatcherFailed(watcher, e, wait))
                     delay(wait.toMillis())
@@ -238,8 +236,6 @@ public class Monitor
         }
 
         private companion object {
-            const val MAX_DOUBLINGS = 16
-
             fun failureOf(event: MonitorEvent): Throwable? = (event as? MonitorEvent.Failure)?.error
         }
     }

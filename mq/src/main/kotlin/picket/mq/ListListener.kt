@@ -15,6 +15,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
+import picket.core.internal.Backoff
 import picket.core.internal.runScript
 import picket.mq.internal.Scripts
 import picket.sentinel.Picket
@@ -215,7 +216,14 @@ public class ListListener
                         @Suppress("InstanceOfCheckForException")
                         if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                         if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
-                        val wait = options.retryBackoff.multipliedBy(1L shl (attempt - 1).coerceAtMost(SHIFT_CAP))
+                        val wait =
+                            Duration.ofNanos(
+                                Backoff.after(
+                                    attempt.coerceAtMost(SHIFT_CAP + 1),
+                                    options.retryBackoff.toNanos(),
+                                    Long.MAX_VALUE,
+                                ),
+                            )
                         signal(ListSignal.Retrying(message, attempt, e, wait))
                         // Kept on the master, so that a listener started after a crash goes on counting.
                         settle { hset(attemptsHash, message, attempt.toString()) }
@@ -288,9 +296,12 @@ public class ListListener
         }
 
         private fun backoff(failures: Int): Duration =
-            minOf(
-                options.reconnectMin.multipliedBy(1L shl (failures - 1).coerceAtMost(SHIFT_CAP)),
-                options.reconnectMax,
+            Duration.ofNanos(
+                Backoff.after(
+                    failures.coerceAtMost(SHIFT_CAP + 1),
+                    options.reconnectMin.toNanos(),
+                    options.reconnectMax.toNanos(),
+                ),
             )
 
         /** Waits [wait], or less if stopped. */
@@ -309,7 +320,7 @@ public class ListListener
             }
         }
 
-        override fun toString(): String = "ListListener(${spec.target()}, list=$list, processing=$processingList)"
+        override fun toString(): String = "ListListener(${spec.target}, list=$list, processing=$processingList)"
 
         public companion object {
             private const val MS = 1000.0

@@ -357,7 +357,7 @@ public class MessageQueues<T>
         private fun <R> async(block: suspend () -> R): CompletableFuture<R> =
             CoroutineScope(Dispatchers.Default).future { block() }
 
-        override fun toString(): String = "MessageQueues(${spec.target()}, prefix=$prefix, codec=$codec)"
+        override fun toString(): String = "MessageQueues(${spec.target}, prefix=$prefix, codec=$codec)"
 
         public companion object {
             /** `picket:mq:`. */

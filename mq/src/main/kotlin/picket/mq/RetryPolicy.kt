@@ -1,8 +1,8 @@
 package picket.mq
 
 import picket.core.InvalidSpecException
+import picket.core.internal.Backoff
 import java.time.Duration
-import java.util.concurrent.ThreadLocalRandom
 import kotlin.math.pow
 
 /**
@@ -39,8 +39,7 @@ public data class RetryPolicy
         public fun backoff(attempt: Int): Duration {
             val base = initialBackoff.toMillis() * multiplier.pow((attempt - 1).coerceIn(0, MAX_EXPONENT))
             val capped = minOf(base, maxBackoff.toMillis().toDouble())
-            val spread = if (jitter == 0.0) 1.0 else 1.0 + ThreadLocalRandom.current().nextDouble(-jitter, jitter)
-            return Duration.ofMillis((capped * spread).toLong().coerceAtLeast(0))
+            return Duration.ofMillis(Backoff.jittered(capped.toLong(), jitter).coerceAtLeast(0))
         }
 
         public companion object {

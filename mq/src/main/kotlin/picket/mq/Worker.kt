@@ -15,6 +15,7 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.internal.Backoff
 import picket.mq.internal.Handling
 import picket.mq.internal.LeaseReaper
 import picket.mq.internal.QueueKeys
@@ -26,7 +27,6 @@ import picket.pubsub.Topic
 import picket.pubsub.listen
 import java.time.Duration
 import java.util.UUID
-import java.util.concurrent.ThreadLocalRandom
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.atomic.AtomicReference
 
@@ -184,7 +184,7 @@ public class Worker<T> internal constructor(
     ): Long {
         if (reply.taken.isEmpty()) {
             val wait = if (reply.nextDueMs >= 0) minOf(reply.nextDueMs + 1, idleMs) else idleMs
-            withTimeoutOrNull(jittered(wait).coerceAtLeast(1)) { wake.receive() }
+            withTimeoutOrNull(Backoff.jittered(wait, options.jitter).coerceAtLeast(1)) { wake.receive() }
             return minOf(idleMs * 2, options.idleBackoffMax.toMillis())
         }
         val throttle = options.throttle?.pause(reply.readyLeft)
@@ -196,9 +196,13 @@ public class Worker<T> internal constructor(
         cause: Exception,
         failures: Int,
     ) {
+        // The idle back-off's minimum doubled per failure (twice it after the first), at most 5 s.
         val wait =
-            jittered(
-                minOf(options.idleBackoffMin.toMillis() shl failures.coerceAtMost(SHIFT_CAP), MAX_ERROR_BACKOFF_MS),
+            Backoff.after(
+                failures.coerceAtMost(SHIFT_CAP) + 1,
+                options.idleBackoffMin.toMillis(),
+                MAX_ERROR_BACKOFF_MS,
+                options.jitter,
             )
         queues.events.emit(QueueEvent.WorkerError(queue, cause, Duration.ofMillis(wait)))
         delay(wait)
@@ -235,11 +239,6 @@ public class Worker<T> internal constructor(
         }
         queues.backlog.observe(queue, reply.readyLeft)
         return reply
-    }
-
-    private fun jittered(ms: Long): Long {
-        if (options.jitter == 0.0 || ms <= 0) return ms
-        return (ms * (1.0 + ThreadLocalRandom.current().nextDouble(-options.jitter, options.jitter))).toLong()
     }
 
     override fun toString(): String = "Worker(queue=$queue, id=$workerId, state=${state.get()})"

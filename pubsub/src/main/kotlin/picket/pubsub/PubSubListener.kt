@@ -239,7 +239,7 @@ public class PubSubListener internal constructor(
         signalQueue.close()
     }
 
-    override fun toString(): String = "PubSubListener(${spec.target()}, ${subscriptions()}, node=$node)"
+    override fun toString(): String = "PubSubListener(${spec.target}, ${subscriptions()}, node=$node)"
 
     private fun async(block: suspend () -> Unit): CompletableFuture<Void?> =
         scope.future {
@@ -467,7 +467,7 @@ public class PubSubListener internal constructor(
             val startedAt = failoverStartedAt
             gapStart = if (startedAt != null && startedAt < lastVerifiedAt) startedAt else lastVerifiedAt
             previous = attachment.address
-            log.info { "pub/sub listener on ${attachment.address} for ${spec.target()}: $reason; resubscribing" }
+            log.info { "pub/sub listener on ${attachment.address} for ${spec.target}: $reason; resubscribing" }
             signal(PubSubSignal.Disconnected(attachment.address, Instant.now(), reason))
         }
     }

@@ -37,22 +37,30 @@ import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
+import picket.core.SpecTarget
 import picket.core.internal.picketCommands
-import picket.sentinel.internal.Announcements
-import picket.sentinel.internal.CallerThreads
-import picket.sentinel.internal.Clients
-import picket.sentinel.internal.DataConnections
-import picket.sentinel.internal.Engine
-import picket.sentinel.internal.EventBus
-import picket.sentinel.internal.GroupRuntime
-import picket.sentinel.internal.LeaseContext
-import picket.sentinel.internal.OwnedResources
-import picket.sentinel.internal.PipelineRun
-import picket.sentinel.internal.PubSubConnections
-import picket.sentinel.internal.SentinelQueries
-import picket.sentinel.internal.Tracked
-import picket.sentinel.internal.TransactionRun
-import picket.sentinel.internal.commandTimer
+import picket.sentinel.internal.connections.CallerThreads
+import picket.sentinel.internal.connections.Clients
+import picket.sentinel.internal.connections.DataConnections
+import picket.sentinel.internal.connections.OwnedResources
+import picket.sentinel.internal.connections.PubSubConnections
+import picket.sentinel.internal.connections.awaitClosed
+import picket.sentinel.internal.connections.awaitCompletion
+import picket.sentinel.internal.connections.commandTimer
+import picket.sentinel.internal.events.Announcements
+import picket.sentinel.internal.events.EventBus
+import picket.sentinel.internal.execution.BlockRunner
+import picket.sentinel.internal.execution.DirectResolver
+import picket.sentinel.internal.execution.Lease
+import picket.sentinel.internal.execution.LeaseContext
+import picket.sentinel.internal.execution.NodeResolver
+import picket.sentinel.internal.execution.PipelineRun
+import picket.sentinel.internal.execution.Tracked
+import picket.sentinel.internal.execution.TransactionRun
+import picket.sentinel.internal.execution.joined
+import picket.sentinel.internal.resolution.DeclaredGroups
+import picket.sentinel.internal.resolution.GroupRuntime
+import picket.sentinel.internal.resolution.SentinelQueries
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException
 import java.util.concurrent.CompletionStage
@@ -125,9 +133,9 @@ public class Picket private constructor(
     private val bus = EventBus(scope)
     private val connections = DataConnections(clients)
     private val queries = SentinelQueries(clients)
-    private val groups = ConcurrentHashMap<String, GroupRuntime>()
-    private val groupLock = Any()
-    private val engine = Engine(::group, connections, bus)
+    private val groups = DeclaredGroups(::runtime, ::checkOpen)
+    private val direct = DirectResolver(connections)
+    private val runner = BlockRunner(::resolverFor, connections)
     private val pubSubConnections = PubSubConnections(this.resources)
     private val announcements = Announcements()
     private val closed = AtomicBoolean(false)
@@ -138,16 +146,7 @@ public class Picket private constructor(
      *
      * @throws InvalidSpecException if a name is blank; nothing is changed then.
      */
-    public fun setSentinelGroups(groups: Map<String, SentinelGroup>) {
-        validate(groups)
-        synchronized(groupLock) {
-            checkOpen()
-            this.groups.keys
-                .toList()
-                .forEach { removeSentinelGroup(it) }
-            groups.forEach { (name, config) -> this.groups[name] = runtime(name, config) }
-        }
-    }
+    public fun setSentinelGroups(groups: Map<String, SentinelGroup>): Unit = this.groups.set(groups)
 
     /** Declares exactly these sentinel groups; see [setSentinelGroups]. */
     public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = setSentinelGroups(groups.toMap())
@@ -158,15 +157,7 @@ public class Picket private constructor(
      * @throws InvalidSpecException if a name is blank or already declared (use [setSentinelGroups] to replace);
      *   nothing is changed then.
      */
-    public fun addSentinelGroups(groups: Map<String, SentinelGroup>) {
-        validate(groups)
-        synchronized(groupLock) {
-            checkOpen()
-            val taken = groups.keys.filter { this.groups.containsKey(it) }
-            if (taken.isNotEmpty()) throw InvalidSpecException("sentinel groups already declared: ${taken.sorted()}")
-            groups.forEach { (name, config) -> this.groups[name] = runtime(name, config) }
-        }
-    }
+    public fun addSentinelGroups(groups: Map<String, SentinelGroup>): Unit = this.groups.add(groups)
 
     /** Declares more sentinel groups; see [addSentinelGroups]. */
     public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = addSentinelGroups(groups.toMap())
@@ -175,16 +166,10 @@ public class Picket private constructor(
      * Removes a sentinel group, closing its subscriptions, its connections and its cached entries. Returns false if
      * it was not declared.
      */
-    public fun removeSentinelGroup(name: String): Boolean {
-        synchronized(groupLock) {
-            val runtime = groups.remove(name) ?: return false
-            runtime.close(stillUsed = groups.values.flatMapTo(mutableSetOf()) { it.addresses() })
-        }
-        return true
-    }
+    public fun removeSentinelGroup(name: String): Boolean = groups.remove(name)
 
     /** The names of the declared sentinel groups. */
-    public fun sentinelGroups(): Set<String> = groups.keys.toSet()
+    public fun sentinelGroups(): Set<String> = groups.names()
 
     /**
      * Runs [block] with the whole Redis command set on the node [spec] points at: the current master, a healthy
@@ -212,7 +197,7 @@ public class Picket private constructor(
         block: suspend Commands<String, String>.() -> T,
     ): T {
         checkOpen()
-        return engine.execute(spec) { lease ->
+        return runner.execute(spec) { lease ->
             val commands = lease.connection.picketCommands(lease.tracker)
             val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
             withContext(context) { commands.block() }
@@ -253,10 +238,10 @@ public class Picket private constructor(
 
     private fun <T> withConnAsyncInternal(
         spec: ConnSpec,
-        run: suspend (picket.sentinel.internal.Lease) -> T,
+        run: suspend (Lease) -> T,
     ): CompletableFuture<T> {
         checkOpen()
-        return scope.future { engine.execute(spec, run = run) }
+        return scope.future { runner.execute(spec, run = run) }
     }
 
     /**
@@ -290,12 +275,13 @@ public class Picket private constructor(
         fallbackToMaster: Boolean = true,
     ): RedisPair {
         checkOpen()
-        if (spec.isDirect) {
-            throw InvalidSpecException(
-                "a read/write pair follows a sentinel group; ${spec.target()} is direct",
+        when (val target = spec.target) {
+            is SpecTarget.Direct -> throw InvalidSpecException(
+                "a read/write pair follows a sentinel group; $target is direct",
             )
+
+            is SpecTarget.Sentinel -> group(target.group)
         }
-        group(spec.sentinelGroup!!)
         return RedisPair(this, spec, balancer, fallbackToMaster)
     }
 
@@ -305,8 +291,9 @@ public class Picket private constructor(
         replica: Boolean,
     ) {
         spec.connectionScope?.let { connections.closeScope(it) }
-        val runtime = groups[spec.sentinelGroup] ?: return
-        if (replica) runtime.resolver.replicasChanged(spec.masterName!!) else invalidate(spec)
+        val target = spec.target as? SpecTarget.Sentinel ?: return
+        val runtime = groups.find(target.group) ?: return
+        if (replica) runtime.resolver.replicasChanged(target.masterName) else invalidate(spec)
     }
 
     /**
@@ -327,7 +314,7 @@ public class Picket private constructor(
         block: suspend Commands<String, String>.() -> T,
     ): T {
         checkOpen()
-        return engine.execute(
+        return runner.execute(
             spec,
             dedicated = true,
         ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
@@ -341,7 +328,7 @@ public class Picket private constructor(
         joined {
             checkOpen()
             scope.future {
-                engine.execute(spec, dedicated = true) { lease ->
+                runner.execute(spec, dedicated = true) { lease ->
                     runInterruptible(callerThreads.dispatcher) { block.apply(Tracked.sync(lease)) }
                 }
             }
@@ -362,7 +349,7 @@ public class Picket private constructor(
         block: suspend Transaction.() -> Unit,
     ): TransactionOutcome {
         checkOpen()
-        val run = TransactionRun(watch, block, engine::awaitParking)
+        val run = TransactionRun(watch, block, { it.resolver.awaitSwitch(it) })
         return onDedicated(spec, run::run, run::failure)
     }
 
@@ -396,18 +383,18 @@ public class Picket private constructor(
     ): List<Any?> {
         checkOpen()
         if (window < 1) throw InvalidSpecException("pipeline window is $window, must be >= 1")
-        val run = PipelineRun(window, block, engine::awaitParking)
+        val run = PipelineRun(window, block, { it.resolver.awaitSwitch(it) })
         return onDedicated(spec, run::run, run::failure)
     }
 
     /** Runs [run] on a dedicated connection; a failure is thrown as [failure] tells (what had been sent). */
     private suspend fun <T> onDedicated(
         spec: ConnSpec,
-        run: suspend (picket.sentinel.internal.Lease) -> T,
+        run: suspend (Lease) -> T,
         failure: (ConnSpec, Exception) -> Exception,
     ): T =
         try {
-            engine.execute(spec, dedicated = true, run = run)
+            runner.execute(spec, dedicated = true, run = run)
         } catch (e: CancellationException) {
             throw e
         } catch (
@@ -428,25 +415,8 @@ public class Picket private constructor(
             scope.future { pipeline(spec, window) { commands.forEach { add(it) } } }
         }
 
-    /**
-     * The result of the future [start] gives, awaited on the caller's thread. A failure once the instance is closed
-     * (the block interrupted, its connection closed, its coroutine cancelled) is [PicketClosedException].
-     */
-    private fun <T> joined(start: () -> CompletableFuture<T>): T =
-        try {
-            start().join()
-        } catch (e: CompletionException) {
-            throw closedOr(e.cause ?: e)
-        } catch (e: CancellationException) {
-            throw closedOr(e)
-        }
-
-    private fun closedOr(error: Throwable): Throwable =
-        if (closed.get() && error !is PicketClosedException) {
-            PicketClosedException().apply { addSuppressed(error) }
-        } else {
-            error
-        }
+    /** [joined] for this instance: a failure once it is closed is [PicketClosedException]. */
+    private fun <T> joined(start: () -> CompletableFuture<T>): T = joined({ closed.get() }, start)
 
     /**
      * Registers [listener] for every event from now on; closing the returned handle unregisters it.
@@ -472,7 +442,7 @@ public class Picket private constructor(
      * @return what was dropped.
      */
     public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> =
-        groups.values.toList().flatMap { it.resolver.removeInvalid() }
+        groups.all().flatMap { it.resolver.removeInvalid() }
 
     /** [removeInvalidResolvedMasterSpecs] for Java. */
     public fun removeInvalidResolvedMasterSpecsAsync(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
@@ -483,10 +453,10 @@ public class Picket private constructor(
      * was cached for it.
      */
     public fun invalidate(spec: ConnSpec): Boolean {
-        if (spec.isDirect) return false
-        val runtime = group(spec.sentinelGroup!!)
-        val entry = runtime.resolver.state.masters[spec.masterName!!] ?: return false
-        return runtime.resolver.invalidate(spec.masterName!!, entry.address, "invalidated by hand") != null
+        val target = spec.target as? SpecTarget.Sentinel ?: return false
+        val resolver = group(target.group).resolver
+        val entry = resolver.state.masters[target.masterName] ?: return false
+        return resolver.invalidate(target.masterName, entry.address, "invalidated by hand") != null
     }
 
     /**
@@ -534,7 +504,7 @@ public class Picket private constructor(
         onClosed: () -> Unit,
     ): PubSubAttachment {
         checkOpen()
-        val (address, key) = engine.execute(spec.copy(durability = Durability.None)) { it.address to it.key }
+        val (address, key) = runner.execute(spec.copy(durability = Durability.None)) { it.address to it.key }
         return PubSubAttachment(address, pubSubConnections.open(key, spec, onClosed))
     }
 
@@ -549,10 +519,10 @@ public class Picket private constructor(
         block: suspend Commands<String, String>.(epoch: Long?) -> T,
     ): T {
         checkOpen()
-        return engine.execute(spec) { lease ->
+        return runner.execute(spec) { lease ->
             val commands = lease.connection.picketCommands(lease.tracker)
             val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
-            withContext(context) { commands.block(lease.entry?.configEpoch) }
+            withContext(context) { commands.block(lease.master?.configEpoch) }
         }
     }
 
@@ -589,17 +559,14 @@ public class Picket private constructor(
      */
     override fun close() {
         if (!closed.compareAndSet(false, true)) return
-        synchronized(groupLock) {
-            groups.values.forEach { it.close() }
-            groups.clear()
-        }
+        groups.closeAll()
         bus.close()
         // First what runs (blocks, subscriptions, resolutions), so that the connections they close are closed before
         // the clients are shut down: a client closes every connection it still holds, a second close for those.
         scope.cancel()
-        awaitCompletion()
+        awaitCompletion(scope, SHUTDOWN_SECONDS)
         callerThreads.shutdown(SHUTDOWN_SECONDS)
-        awaitClosed(connections.closeEverything())
+        awaitClosed(connections.closeEverything(), SHUTDOWN_SECONDS)
         pubSubConnections.shutdown(SHUTDOWN_SECONDS)
         clients.shutdown(SHUTDOWN_SECONDS)
         if (ownsResources) {
@@ -611,36 +578,19 @@ public class Picket private constructor(
         log.debug { "picket instance closed" }
     }
 
-    /** Waits, at most [SHUTDOWN_SECONDS], for every coroutine of the instance to end after its cancellation. */
-    private fun awaitCompletion() {
-        val done = CountDownLatch(1)
-        scope.coroutineContext.job.invokeOnCompletion { done.countDown() }
-        if (!done.await(SHUTDOWN_SECONDS, TimeUnit.SECONDS)) log.debug { "coroutines still running at close" }
-    }
-
-    private fun awaitClosed(closing: CompletableFuture<*>) {
-        try {
-            closing.get(SHUTDOWN_SECONDS, TimeUnit.SECONDS)
-        } catch (e: TimeoutException) {
-            log.debug(e) { "connections still closing at close" }
-        } catch (e: ExecutionException) {
-            log.debug(e) { "a connection failed to close" }
+    /** Who finds the node for [target]: the direct resolver, or the declared group's. */
+    private fun resolverFor(target: SpecTarget): NodeResolver =
+        when (target) {
+            is SpecTarget.Direct -> direct
+            is SpecTarget.Sentinel -> group(target.group).blocks
         }
-    }
 
-    private fun group(name: String): GroupRuntime {
-        checkOpen()
-        return groups[name] ?: throw SentinelGroupUnknownException(name, groups.keys.toSet())
-    }
+    private fun group(name: String): GroupRuntime = groups.get(name)
 
     private fun runtime(
         name: String,
         config: SentinelGroup,
     ): GroupRuntime = GroupRuntime(name, config, clients, queries, connections, bus, scope, announcements)
-
-    private fun validate(groups: Map<String, SentinelGroup>) {
-        groups.keys.forEach { if (it.isBlank()) throw InvalidSpecException("a sentinel group name is blank") }
-    }
 
     private fun checkOpen() {
         if (closed.get()) throw PicketClosedException()

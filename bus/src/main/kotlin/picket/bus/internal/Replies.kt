@@ -11,6 +11,7 @@ import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.ConnSpec
 import picket.core.PicketClosedException
+import picket.core.internal.Backoff
 import picket.sentinel.Picket
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
@@ -39,7 +40,7 @@ internal class Replies(
     }
 
     private suspend fun read() {
-        var backoff = MIN_BACKOFF_MS
+        val backoff = Backoff(MIN_BACKOFF_MS, MAX_BACKOFF_MS)
         while (scope.isActive) {
             try {
                 // One connection held for as long as it reads: given back after each read, it would be reset
@@ -47,7 +48,7 @@ internal class Replies(
                 picket.withDedicatedConn(blockingSpec) {
                     while (scope.isActive) {
                         val first = blpop(blockSeconds, key)
-                        backoff = MIN_BACKOFF_MS
+                        backoff.reset()
                         if (first != null) {
                             dispatch(first.value)
                             if (pending.isNotEmpty()) lpop(key, DRAIN.toLong()).forEach(::dispatch)
@@ -64,9 +65,8 @@ internal class Replies(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                log.debug { "bus reply list $key: ${e.message}; reading again in $backoff ms" }
-                delay(backoff)
-                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+                log.debug { "bus reply list $key: ${e.message}; reading again in ${backoff.upcomingMs} ms" }
+                backoff.pause()
             }
         }
     }

@@ -19,6 +19,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.bus.BusServer
 import picket.bus.DebugStopException
 import picket.bus.InvalidArgumentsException
+import picket.core.internal.Backoff
 import picket.core.internal.runScript
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -105,7 +106,7 @@ internal class Serving(
         outbox: Outbox,
     ) {
         var turn = n
-        var backoff = MIN_BACKOFF_MS
+        val backoff = Backoff(MIN_BACKOFF_MS, MAX_BACKOFF_MS)
         while (!stopping.get()) {
             try {
                 core.picket.withDedicatedConn(core.blockingSpec) {
@@ -116,7 +117,7 @@ internal class Serving(
                         turn++
                         val taken = if (idle && outbox.finished == null) null else step(order, outbox.finished)
                         outbox.finished = null
-                        backoff = MIN_BACKOFF_MS
+                        backoff.reset()
                         val popped = if (taken == null) brpop(core.blockSeconds, *order.toTypedArray()) else null
                         idle = taken == null && popped == null
                         val call = taken ?: popped?.let { start(byQueue.getValue(it.key), it.value) } ?: continue
@@ -134,10 +135,11 @@ internal class Serving(
                     core.terminate(e)
                     return
                 }
-                log.debug { "bus '${core.name}' worker: taking failed (${e.message}); again in $backoff ms" }
+                log.debug {
+                    "bus '${core.name}' worker: taking failed (${e.message}); again in ${backoff.upcomingMs} ms"
+                }
                 outbox.finished = outbox.finished?.retried()
-                delay(backoff)
-                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+                backoff.pause()
             }
         }
     }
@@ -417,7 +419,7 @@ internal class Serving(
             }
         // Retried until the caller's deadline (plus slack for clock skew): past it the caller has given up.
         val giveUpAt = maxOf(finished.giveUpAt, System.currentTimeMillis())
-        var backoff = MIN_BACKOFF_MS
+        val backoff = Backoff(MIN_BACKOFF_MS, MAX_BACKOFF_MS)
         var attempt = finished.attempts
         while (true) {
             attempt++
@@ -431,10 +433,9 @@ internal class Serving(
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                if (core.closedCause(e) || System.currentTimeMillis() + backoff > giveUpAt) break
+                if (core.closedCause(e) || System.currentTimeMillis() + backoff.upcomingMs > giveUpAt) break
                 log.debug { "bus '${core.name}': reply failed (${e.message}), attempt $attempt" }
-                delay(backoff)
-                backoff = (backoff * 2).coerceAtMost(MAX_BACKOFF_MS)
+                backoff.pause()
             }
         }
         log.warn { "bus '${core.name}': a reply could not be sent after $attempt attempts; its caller times out" }

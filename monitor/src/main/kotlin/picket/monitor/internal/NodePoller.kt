@@ -14,6 +14,7 @@ import kotlinx.coroutines.sync.withPermit
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.internal.Backoff
 import picket.monitor.MonitorEvent
 import picket.monitor.MonitorOptions
 import picket.monitor.MonitoredNode
@@ -233,10 +234,8 @@ internal class NodePoller(
     }
 
     /** The wait before the next attempt after [count] failures: the cool-off, doubled per failure, capped. */
-    private fun backoff(count: Int): Duration {
-        val millis = options.coolOff.toMillis() shl (count.coerceIn(1, MAX_DOUBLINGS) - 1)
-        return Duration.ofMillis(minOf(millis, options.maxBackoff.toMillis()))
-    }
+    private fun backoff(count: Int): Duration =
+        Duration.ofMillis(Backoff.after(count, options.coolOff.toMillis(), options.maxBackoff.toMillis()))
 
     private fun spec(): ConnSpec {
         val current = node
@@ -267,7 +266,6 @@ internal class NodePoller(
         const val EVERYTHING = "everything"
         const val ALL = "all"
         private const val BOUND_MARGIN_MS = 500L
-        private const val MAX_DOUBLINGS = 16
         private val SEQUENCE = AtomicLong()
 
         /** A short description: the root cause's message, never a password (Lettuce omits them). */

@@ -5,6 +5,7 @@ import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.job
+import picket.core.internal.Backoff
 import picket.mq.Delivery
 import picket.mq.HandlerResult
 import picket.mq.InvalidHandlerResultException
@@ -237,7 +238,7 @@ internal class Handling<T>(
      * succeeded.
      */
     private suspend fun <R> recording(record: suspend () -> R): R? {
-        var wait = FIRST_RETRY_MS
+        val backoff = Backoff(FIRST_RETRY_MS, MAX_RETRY_MS)
         repeat(RECORD_ATTEMPTS) { attempt ->
             try {
                 return record()
@@ -248,11 +249,14 @@ internal class Handling<T>(
             ) {
                 val last = attempt == RECORD_ATTEMPTS - 1
                 queues.events.emit(
-                    QueueEvent.WorkerError(queue, e, if (last) Duration.ZERO else Duration.ofMillis(wait)),
+                    QueueEvent.WorkerError(
+                        queue,
+                        e,
+                        if (last) Duration.ZERO else Duration.ofMillis(backoff.upcomingMs),
+                    ),
                 )
                 if (last) return null
-                delay(wait)
-                wait = minOf(wait * 2, MAX_RETRY_MS)
+                backoff.pause()
             }
         }
         return null

@@ -1,0 +1,150 @@
+package picket.sentinel.internal.connections
+
+import io.lettuce.core.ClientOptions
+import io.lettuce.core.RedisClient
+import io.lettuce.core.RedisConnectionStateListener
+import io.lettuce.core.SocketOptions
+import io.lettuce.core.SslOptions
+import io.lettuce.core.SslVerifyMode
+import io.lettuce.core.TimeoutOptions
+import io.lettuce.core.api.StatefulConnection
+import io.lettuce.core.resource.ClientResources
+import kotlinx.coroutines.future.await
+import picket.core.KeepAlive
+import picket.core.Tls
+import java.time.Duration
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
+
+/**
+ * Lettuce clients, one per distinct TCP keepalive and TLS setting (Lettuce applies socket and SSL options per
+ * client), all on the same event loops and threads ([resources]).
+ */
+internal class Clients(
+    private val resources: ClientResources,
+    /** Told of every connection of these clients that closes (pub/sub listeners watch theirs). */
+    private val stateListener: RedisConnectionStateListener? = null,
+) {
+    private val bySettings = ConcurrentHashMap<Settings, RedisClient>()
+
+    /** The map key: [ConcurrentHashMap] takes no null. */
+    private data class Settings(
+        val keepAlive: KeepAlive?,
+        val tls: Tls?,
+    )
+
+    fun of(
+        keepAlive: KeepAlive?,
+        tls: Tls?,
+    ): RedisClient = bySettings.computeIfAbsent(Settings(keepAlive, tls)) { create(keepAlive, tls) }
+
+    private fun create(
+        keepAlive: KeepAlive?,
+        tls: Tls?,
+    ): RedisClient =
+        RedisClient.create(resources).apply {
+            stateListener?.let { addListener(it) }
+            // Connections never reconnect by themselves: a lost one is dropped and the next block reconnects
+            // through a fresh resolution, possibly to another node.
+            options =
+                ClientOptions
+                    .builder()
+                    .autoReconnect(false)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(
+                        SocketOptions
+                            .builder()
+                            .connectTimeout(MAX_CONNECT_TIMEOUT)
+                            .keepAlive(options(keepAlive))
+                            .build(),
+                    ).timeoutOptions(TimeoutOptions.enabled())
+                    .apply { if (tls != null) sslOptions(ssl(tls)) }
+                    .build()
+        }
+
+    private fun ssl(tls: Tls): SslOptions =
+        SslOptions
+            .builder()
+            .jdkSslProvider()
+            .apply {
+                tls.trustedCertificates?.let { trustManager(it.toFile()) }
+                tls.trustStore?.let { truststore(it.toFile(), tls.trustStorePassword.orEmpty()) }
+                if (tls.clientCertificate != null && tls.clientKey != null) {
+                    keyManager(tls.clientCertificate!!.toFile(), tls.clientKey!!.toFile(), null)
+                }
+            }.build()
+
+    private fun options(keepAlive: KeepAlive?): SocketOptions.KeepAliveOptions =
+        if (keepAlive == null) {
+            SocketOptions.KeepAliveOptions
+                .builder()
+                .disable()
+                .build()
+        } else {
+            SocketOptions.KeepAliveOptions
+                .builder()
+                .enable()
+                .idle(keepAlive.idle)
+                .interval(keepAlive.interval)
+                .count(keepAlive.count)
+                .build()
+        }
+
+    /** Closes started by [close] and not completed yet. */
+    private val closing: MutableSet<CompletableFuture<Void>> = ConcurrentHashMap.newKeySet()
+
+    /**
+     * Closes [connection], once (its owner's business), and remembers the close until it completes: [shutdown] waits
+     * for it. Lettuce's client shutdown closes every connection not yet fully closed, so a close still in flight
+     * would be made a second time, and Lettuce warns "Connection is already closed".
+     */
+    fun close(connection: StatefulConnection<*, *>): CompletableFuture<Void> {
+        val future = connection.closeAsync()
+        closing += future
+        future.whenComplete { _, _ -> closing -= future }
+        return future
+    }
+
+    /** Waits (at most [seconds]) for the closes in flight, then shuts the clients down. */
+    fun shutdown(seconds: Long) {
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds)
+        // A copy through toArray: closes completing meanwhile leave the set (Kotlin's toList may then fail).
+        ArrayList(closing).forEach { close ->
+            runCatching { close.get((deadline - System.nanoTime()).coerceAtLeast(0), TimeUnit.NANOSECONDS) }
+        }
+        bySettings.values.forEach { it.shutdown(0, seconds, TimeUnit.SECONDS) }
+        bySettings.clear()
+    }
+
+    private companion object {
+        /** The socket's own bound; each connect is also bounded by its spec's or group's connect timeout. */
+        val MAX_CONNECT_TIMEOUT: Duration = Duration.ofSeconds(10)
+    }
+}
+
+/** Lettuce's peer check for [tls]: the chain and the host name, or the chain only. */
+internal fun verifyMode(tls: Tls): SslVerifyMode = if (tls.verifyHostname) SslVerifyMode.FULL else SslVerifyMode.CA
+
+/**
+ * The connection [future] gives, within [spec]'s connect timeout; a connect that completes after a timeout or a
+ * cancellation is closed, never leaked.
+ *
+ * @throws picket.core.NodeConnectionException if it fails or times out.
+ */
+internal suspend fun <C : io.lettuce.core.api.StatefulConnection<*, *>> awaitConnect(
+    future: java.util.concurrent.CompletableFuture<C>,
+    key: DataConnections.Key,
+    spec: picket.core.ConnSpec,
+): C =
+    try {
+        bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
+    } catch (e: kotlinx.coroutines.CancellationException) {
+        future.thenAccept { it.closeAsync() }
+        throw e
+    } catch (
+        @Suppress("TooGenericExceptionCaught") e: Exception,
+    ) {
+        future.thenAccept { it.closeAsync() }
+        throw picket.core.NodeConnectionException(key.address, spec.target.toString(), e)
+    }
