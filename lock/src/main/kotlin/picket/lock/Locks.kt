@@ -83,10 +83,8 @@ public class Locks
         private val subscriptionLock = Mutex()
         private val background = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-locks"))
         private val listener: PubSubListener by lazy {
-            picket.listen(this.spec, emptyMap(), ListenerOptions()).also { listener ->
-                // On the connection's I/O thread: a grant reaches its waiter without a dispatch in between.
-                listener.interceptor = ::onMessage
-            }
+            // On the connection's I/O thread: a grant reaches its waiter without a dispatch in between.
+            picket.listen(this.spec, emptyMap(), ListenerOptions(inlineHandler = ::onMessage))
         }
 
         @Volatile

@@ -15,6 +15,8 @@ import java.time.Duration
  *   the master cuts a wait short.
  * @property reconnectMax the longest wait between two reconnect attempts; they go on while the listener is open.
  * @property onSignal told of every [PubSubSignal], on the listener's own coroutine; it should not block.
+ * @property inlineHandler sees every message first, on the connection's I/O thread, before it is buffered, and may
+ *   take it (see [InlineHandler]); null (the default): every message is buffered for its handler.
  * @throws InvalidSpecException if a size or duration is not positive, or [reconnectMax] < [reconnectMin].
  */
 public class ListenerOptions
@@ -27,6 +29,7 @@ public class ListenerOptions
         public val reconnectMin: Duration = Duration.ofMillis(DEFAULT_RECONNECT_MIN_MS),
         public val reconnectMax: Duration = Duration.ofSeconds(2),
         public val onSignal: SignalListener? = null,
+        public val inlineHandler: InlineHandler? = null,
     ) {
         init {
             if (bufferSize < 1) throw InvalidSpecException("listener bufferSize is $bufferSize, must be >= 1")
@@ -53,15 +56,33 @@ public class ListenerOptions
         }
 
         /** These options with [listener] told of every signal. */
-        public fun onSignal(listener: SignalListener): ListenerOptions =
-            ListenerOptions(bufferSize, overflow, pingInterval, pingTimeout, reconnectMin, reconnectMax, listener)
+        public fun onSignal(listener: SignalListener): ListenerOptions = copy(onSignal = listener)
 
         /** These options with a buffer of [size] messages and [overflow] when it is full. */
         public fun buffer(
             size: Int,
             overflow: Overflow,
+        ): ListenerOptions = copy(bufferSize = size, overflow = overflow)
+
+        /** These options with [handler] seeing every message first, on the connection's I/O thread. */
+        public fun inlineHandler(handler: InlineHandler): ListenerOptions = copy(inlineHandler = handler)
+
+        private fun copy(
+            bufferSize: Int = this.bufferSize,
+            overflow: Overflow = this.overflow,
+            onSignal: SignalListener? = this.onSignal,
+            inlineHandler: InlineHandler? = this.inlineHandler,
         ): ListenerOptions =
-            ListenerOptions(size, overflow, pingInterval, pingTimeout, reconnectMin, reconnectMax, onSignal)
+            ListenerOptions(
+                bufferSize,
+                overflow,
+                pingInterval,
+                pingTimeout,
+                reconnectMin,
+                reconnectMax,
+                onSignal,
+                inlineHandler,
+            )
 
         override fun toString(): String =
             "ListenerOptions(bufferSize=$bufferSize, overflow=$overflow, pingInterval=$pingInterval, " +

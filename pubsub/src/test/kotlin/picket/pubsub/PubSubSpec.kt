@@ -117,6 +117,39 @@ class PubSubSpec :
             }
         }
 
+        test("an inline handler sees each message first, on an I/O thread, and takes those it returns true for") {
+            val handled = CopyOnWriteArrayList<String>()
+            val taken = CopyOnWriteArrayList<String>()
+            val threads = CopyOnWriteArrayList<String>()
+            val signals = Signals()
+            val inline =
+                InlineHandler { m ->
+                    threads += Thread.currentThread().name
+                    if (m.payload == "boom") error("inline boom")
+                    m.payload.startsWith("take").also { take -> if (take) taken += m.payload }
+                }
+            val listener =
+                picket.listen(
+                    spec,
+                    mapOf(Topic.channel("in.one") to { m -> handled += m.payload }),
+                    ListenerOptions(onSignal = signals).inlineHandler(inline),
+                )
+            try {
+                signals.await<PubSubSignal.Connected>()
+                listOf("take1", "keep1", "boom", "take2", "keep2").forEach { picket.publish(spec, "in.one", it) }
+                // A message it throws on is buffered as if not taken, and signalled.
+                within(5) { handled shouldBe listOf("keep1", "boom", "keep2") }
+                taken shouldBe listOf("take1", "take2")
+                threads.size shouldBe 5
+                threads.filterNot { it.startsWith("picket-pubsub-") }.shouldBeEmpty()
+                val failed = signals.await<PubSubSignal.HandlerFailed>()
+                failed.message shouldBe PubSubMessage("in.one", null, "boom")
+                failed.error.message shouldBe "inline boom"
+            } finally {
+                listener.close()
+            }
+        }
+
         test("close, or a Flow collector that stops, leaves no subscription and no connection on the server") {
             val master = topology.awaitMaster(masterName)
             val named = spec.copy(clientName = "ps-close")
