@@ -31,6 +31,7 @@ import picket.pubsub.PubSubListener
 import picket.pubsub.PubSubMessage
 import picket.pubsub.listen
 import picket.sentinel.Picket
+import picket.sentinel.internal.withConnOnEpoch
 import java.time.Duration
 import java.time.Instant
 import java.util.UUID

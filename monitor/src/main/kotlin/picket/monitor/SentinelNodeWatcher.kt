@@ -15,6 +15,8 @@ import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.PicketEvent
 import picket.sentinel.Picket
+import picket.sentinel.internal.askSentinel
+import picket.sentinel.internal.registerAnnouncementListener
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
 

@@ -39,6 +39,7 @@ import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
 import picket.core.SpecTarget
 import picket.core.internal.picketCommands
+import picket.sentinel.internal.PubSubAttachment
 import picket.sentinel.internal.connections.CallerThreads
 import picket.sentinel.internal.connections.Clients
 import picket.sentinel.internal.connections.DataConnections
@@ -47,6 +48,7 @@ import picket.sentinel.internal.connections.PubSubConnections
 import picket.sentinel.internal.connections.awaitClosed
 import picket.sentinel.internal.connections.awaitCompletion
 import picket.sentinel.internal.connections.commandTimer
+import picket.sentinel.internal.events.AnnouncementListener
 import picket.sentinel.internal.events.Announcements
 import picket.sentinel.internal.events.EventBus
 import picket.sentinel.internal.execution.BlockRunner
@@ -197,11 +199,7 @@ public class Picket private constructor(
         block: suspend Commands<String, String>.() -> T,
     ): T {
         checkOpen()
-        return runner.execute(spec) { lease ->
-            val commands = lease.connection.picketCommands(lease.tracker)
-            val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
-            withContext(context) { commands.block() }
-        }
+        return runner.execute(spec) { lease -> withLease(lease, block) }
     }
 
     /**
@@ -474,14 +472,8 @@ public class Picket private constructor(
      */
     public fun sentinelGroup(group: String): SentinelGroup = group(group).config
 
-    /**
-     * For Picket's own modules (the monitor): runs [block] on a short-lived connection to [sentinel] made with
-     * [group]'s credentials, timeouts, TLS and address mapping, closed afterwards, as resolution does.
-     *
-     * @throws SentinelGroupUnknownException if [group] is not declared.
-     */
-    @InternalPicketApi
-    public suspend fun <T> askSentinel(
+    /** [picket.sentinel.internal.askSentinel]: the cross-module hooks are there, out of the public facade. */
+    internal suspend fun <T> sentinelQuery(
         group: String,
         sentinel: Address,
         block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
@@ -490,16 +482,8 @@ public class Picket private constructor(
         return queries.on(sentinel, group(group).config, block)
     }
 
-    /**
-     * For Picket's own modules (pub/sub): resolves [spec] as [withConn] would (the ROLE-checked master, after any
-     * write parking, or a replica its balancer picks) and opens a new pub/sub connection of the caller's own to
-     * that node, on I/O threads that no [withConn] connection uses. [onClosed] runs once when the connection closes
-     * for any reason. The caller closes the connection.
-     *
-     * @throws picket.core.PicketException subtypes as [withConn] does.
-     */
-    @InternalPicketApi
-    public suspend fun openPubSub(
+    /** [picket.sentinel.internal.openPubSub]. */
+    internal suspend fun pubSubAttachment(
         spec: ConnSpec,
         onClosed: () -> Unit,
     ): PubSubAttachment {
@@ -508,43 +492,30 @@ public class Picket private constructor(
         return PubSubAttachment(address, pubSubConnections.open(key, spec, onClosed))
     }
 
-    /**
-     * For Picket's own modules (locks): [withConn], telling [block] Sentinel's config-epoch of the master it runs on
-     * — the epoch that came with that master's address — or null where there is none (direct specs, replicas) or it
-     * is not known yet (just after a switch, until the sentinels are asked).
-     */
-    @InternalPicketApi
-    public suspend fun <T> withConnOnEpoch(
+    /** [picket.sentinel.internal.withConnOnEpoch]. */
+    internal suspend fun <T> onEpoch(
         spec: ConnSpec,
         block: suspend Commands<String, String>.(epoch: Long?) -> T,
     ): T {
         checkOpen()
-        return runner.execute(spec) { lease ->
-            val commands = lease.connection.picketCommands(lease.tracker)
-            val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
-            withContext(context) { commands.block(lease.master?.configEpoch) }
-        }
+        return runner.execute(spec) { lease -> withLease(lease) { block(lease.master?.configEpoch) } }
     }
 
-    /**
-     * For Picket's own modules (the monitor): [listener] gets every announcement the group subscriptions receive
-     * (`+switch-master`, `+slave`, `+sentinel`, `+sdown`, …) as it arrives — its group, sentinel, channel and
-     * message — for every master name, used by a block or not, before Picket acts on it. It runs on the
-     * subscription's I/O thread: it must be fast and must not block; one that throws is logged. Closing the handle
-     * unregisters it.
-     */
-    @InternalPicketApi
-    public fun registerAnnouncementListener(
-        listener: (group: String, sentinel: Address, channel: String, message: String) -> Unit,
-    ): AutoCloseable = announcements.register(listener)
+    /** [picket.sentinel.internal.registerAnnouncementListener]. */
+    internal fun announcementListener(listener: AnnouncementListener): AutoCloseable = announcements.register(listener)
 
-    /**
-     * For Picket's own modules (the monitor): closes the connections, shared and dedicated, of specs with
-     * [connectionScope] ([ConnSpec.connectionScope]); the next block on such a spec connects again. Returns how many
-     * shared connections were closed.
-     */
-    @InternalPicketApi
-    public fun closeConnections(connectionScope: String): Int = connections.closeScope(connectionScope)
+    /** [picket.sentinel.internal.closeConnections]. */
+    internal fun closeScope(connectionScope: String): Int = connections.closeScope(connectionScope)
+
+    /** Runs [block] on [lease]'s connection, known to nested blocks on the same spec (they reuse it). */
+    private suspend fun <T> withLease(
+        lease: Lease,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        val commands = lease.connection.picketCommands(lease.tracker)
+        val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
+        return withContext(context) { commands.block() }
+    }
 
     /**
      * Closes every subscription and connection and ends every thread the instance started; blocks running now fail

@@ -9,6 +9,8 @@ import io.lettuce.core.LMoveArgs
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
+import picket.sentinel.internal.closeConnections
+import picket.sentinel.internal.openPubSub
 import picket.sentinel.testing.capturingStderr
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

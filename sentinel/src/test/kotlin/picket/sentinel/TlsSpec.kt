@@ -18,6 +18,7 @@ import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
 import picket.core.Tls
+import picket.sentinel.internal.openPubSub
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.RedisBinary

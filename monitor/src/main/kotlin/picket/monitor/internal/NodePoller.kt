@@ -22,6 +22,7 @@ import picket.monitor.NodeInfo
 import picket.monitor.NodeState
 import picket.monitor.Role
 import picket.sentinel.Picket
+import picket.sentinel.internal.closeConnections
 import java.time.Duration
 import java.time.Instant
 import java.util.concurrent.atomic.AtomicLong

@@ -14,7 +14,8 @@ import picket.core.internal.Backoff
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubSignal
 import picket.sentinel.Picket
-import picket.sentinel.PubSubAttachment
+import picket.sentinel.internal.PubSubAttachment
+import picket.sentinel.internal.openPubSub
 import java.time.Duration
 import java.time.Instant
 

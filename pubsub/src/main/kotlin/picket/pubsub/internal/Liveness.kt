@@ -5,7 +5,7 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
 import picket.pubsub.ListenerOptions
-import picket.sentinel.PubSubAttachment
+import picket.sentinel.internal.PubSubAttachment
 import java.time.Instant
 
 /**

@@ -8,7 +8,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
 import picket.pubsub.Subscriptions
 import picket.pubsub.Topic
-import picket.sentinel.PubSubAttachment
+import picket.sentinel.internal.PubSubAttachment
 import java.time.Duration
 import java.time.Instant
 

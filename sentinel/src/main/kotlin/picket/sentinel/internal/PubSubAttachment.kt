@@ -1,15 +1,15 @@
-package picket.sentinel
+package picket.sentinel.internal
 
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
 import picket.core.Address
 import picket.core.InternalPicketApi
 
 /**
- * A pub/sub connection that [Picket.openPubSub] opened for one of Picket's modules, and the node it is on (the
- * address Sentinel announces).
+ * For Picket's own modules: a pub/sub connection that [openPubSub] opened, and the node it is on (the address
+ * Sentinel announces).
  */
 @InternalPicketApi
-public class PubSubAttachment(
+public class PubSubAttachment internal constructor(
     public val address: Address,
     public val connection: StatefulRedisPubSubConnection<String, String>,
 )
