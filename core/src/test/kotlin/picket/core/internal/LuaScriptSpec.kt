@@ -12,6 +12,7 @@ import io.lettuce.core.ScriptOutputType
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import kotlin.time.Duration.Companion.seconds
+import kotlin.time.toJavaDuration
 
 /** Scripts kept as `.lua` resources: read in order without headers, refused loudly when missing, run on a server. */
 class LuaScriptSpec :
@@ -21,21 +22,16 @@ class LuaScriptSpec :
                 replicasPerMaster = 0
                 sentinels = 0
             }
-        val node = topology.dataNodes.first()
         val client =
-            RedisClient.create(
-                RedisURI
-                    .builder()
-                    .withHost(node.host)
-                    .withPort(node.port)
-                    .withTimeout(Duration.ofSeconds(5))
-                    .build(),
-            )
-        val connection = client.connect()
-        afterSpec {
-            connection.close()
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2))
-        }
+            topology.dataNodes.first().let { node ->
+                RedisClient.create(
+                    RedisURI.Builder
+                        .redis(node.host, node.port)
+                        .withTimeout(5.seconds.toJavaDuration())
+                        .build(),
+                )
+            }
+        afterSpec { client.shutdown(Duration.ZERO, Duration.ofSeconds(2)) }
         val owner = LuaScriptSpec::class.java
         val code = "\nlocal x = 1\n" + "\n-- a comment in the code is sent\nreturn x + tonumber(ARGV[1])\n"
 
@@ -67,11 +63,13 @@ class LuaScriptSpec :
         test("a loaded script runs: sent by its text once (NOSCRIPT), then known by its SHA-1").config(
             timeout = 10.seconds,
         ) {
-            val commands = connection.picketCommands()
             val script = LuaScript.resource(owner, "lua-script-spec-fragment.lua", "lua-script-spec.lua")
-            commands.scriptExists(script.sha) shouldContainExactly listOf(false)
-            commands.runScript<Long>(script, ScriptOutputType.INTEGER, emptyArray(), "41") shouldBe 42L
-            commands.scriptExists(script.sha) shouldContainExactly listOf(true)
-            commands.runScript<Long>(script, ScriptOutputType.INTEGER, emptyArray(), "1") shouldBe 2L
+            client.connect().use { connection ->
+                val commands = connection.picketCommands()
+                commands.scriptExists(script.sha) shouldContainExactly listOf(false)
+                commands.runScript<Long>(script, ScriptOutputType.INTEGER, emptyArray(), "41") shouldBe 42L
+                commands.scriptExists(script.sha) shouldContainExactly listOf(true)
+                commands.runScript<Long>(script, ScriptOutputType.INTEGER, emptyArray(), "1") shouldBe 2L
+            }
         }
     })
