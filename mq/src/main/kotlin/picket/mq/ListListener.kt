@@ -216,14 +216,7 @@ public class ListListener
                         @Suppress("InstanceOfCheckForException")
                         if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                         if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
-                        val wait =
-                            Duration.ofNanos(
-                                Backoff.after(
-                                    attempt.coerceAtMost(SHIFT_CAP + 1),
-                                    options.retryBackoff.toNanos(),
-                                    Long.MAX_VALUE,
-                                ),
-                            )
+                        val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
                         signal(ListSignal.Retrying(message, attempt, e, wait))
                         // Kept on the master, so that a listener started after a crash goes on counting.
                         settle { hset(attemptsHash, message, attempt.toString()) }
@@ -296,13 +289,7 @@ public class ListListener
         }
 
         private fun backoff(failures: Int): Duration =
-            Duration.ofNanos(
-                Backoff.after(
-                    failures.coerceAtMost(SHIFT_CAP + 1),
-                    options.reconnectMin.toNanos(),
-                    options.reconnectMax.toNanos(),
-                ),
-            )
+            Backoff.after(failures, options.reconnectMin, options.reconnectMax, SHIFT_CAP)
 
         /** Waits [wait], or less if stopped. */
         private suspend fun pause(wait: Duration) {
@@ -325,6 +312,7 @@ public class ListListener
         public companion object {
             private const val MS = 1000.0
             private const val SHIFT_CAP = 16
+            private val FOREVER: Duration = Duration.ofNanos(Long.MAX_VALUE)
 
             /** Appended to the processing list's name: [attemptsHash]. */
             public const val ATTEMPTS_SUFFIX: String = ":attempts"

@@ -1,5 +1,6 @@
 package picket.sentinel
 
+import io.kotest.assertions.nondeterministic.eventually
 import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
@@ -26,6 +27,7 @@ import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.io.File
 import java.time.Duration
+import kotlin.time.Duration.Companion.seconds
 
 /** The read/write pair: master and replica sides, sticky replica choice, disconnect, health and fallback. */
 class PairSpec :
@@ -169,8 +171,11 @@ class PairSpec :
             .config(enabledIf = { File("/proc/net/tcp").exists() }) {
                 val master = topology.awaitMaster(masterName)
 
-                /** Seconds until the next keepalive probe of the connection named [name] (Linux), or null if none. */
-                fun keepAliveTimer(name: String): Double? {
+                /**
+                 * The kernel's timer of the connection named [name] (Linux): `02` keepalive, `01` retransmission (a
+                 * request in flight), `00` none; and seconds until it fires.
+                 */
+                fun timerOf(name: String): Pair<String, Double> {
                     val local =
                         Inspect
                             .on(master) { it.clientList() }
@@ -194,7 +199,17 @@ class PairSpec :
                                     it[2].endsWith(":%04X".format(master.port))
                             }
                     val (timer, ticks) = fields[5].split(":")
-                    return if (timer == "02") ticks.toLong(16) / 100.0 else null
+                    return timer to ticks.toLong(16) / 100.0
+                }
+
+                /**
+                 * Seconds until the next keepalive probe of the connection named [name], or null if it has none. A
+                 * request in flight (loss detection reads INFO after each block on a master) shows the retransmission
+                 * timer instead, for a moment: read again until it is answered, for at most 2 s.
+                 */
+                suspend fun keepAliveTimer(name: String): Double? {
+                    val (timer, seconds) = eventually(2.seconds) { timerOf(name).also { it.first shouldNotBe "01" } }
+                    return if (timer == "02") seconds else null
                 }
                 picket.withConn(spec.copy(clientName = "ka-default")) { ping() }
                 picket.withConn(

@@ -2,6 +2,7 @@ package picket.core.internal
 
 import kotlinx.coroutines.delay
 import picket.core.InternalPicketApi
+import java.time.Duration
 import java.util.concurrent.ThreadLocalRandom
 
 /**
@@ -67,6 +68,18 @@ public class Backoff(
             val pause = if (initialMs > maxMs shr doublings) maxMs else initialMs shl doublings
             return jittered(pause, jitter)
         }
+
+        /**
+         * [after] for [Duration]s, exact to the nanosecond, with at most [maxDoublings] doublings: the pause after
+         * [failures] failures in a row, [initial] doubled per failure after the first, at most [max].
+         */
+        @JvmStatic
+        public fun after(
+            failures: Int,
+            initial: Duration,
+            max: Duration,
+            maxDoublings: Int = MAX_DOUBLINGS,
+        ): Duration = Duration.ofNanos(after(failures.coerceAtMost(maxDoublings + 1), initial.toNanos(), max.toNanos()))
 
         /** [ms] drawn uniformly from `ms × (1 ± jitter)`; [ms] itself without jitter. */
         @JvmStatic

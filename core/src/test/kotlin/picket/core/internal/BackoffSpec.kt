@@ -4,6 +4,7 @@ import io.kotest.assertions.throwables.shouldThrow
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.longs.shouldBeInRange
 import io.kotest.matchers.shouldBe
+import java.time.Duration
 
 /** The one back-off every retry loop uses: doubling, capped, reset, jittered within its bounds. */
 class BackoffSpec :
@@ -22,6 +23,12 @@ class BackoffSpec :
             Backoff.after(1_000, 1, Long.MAX_VALUE) shouldBe (1L shl 30) // at most 30 doublings
             Backoff.after(40, Long.MAX_VALUE / 2, Long.MAX_VALUE) shouldBe Long.MAX_VALUE
             Backoff.after(3, 500_000, 10_000_000) shouldBe 2_000_000L
+        }
+
+        test("in durations, exact to the nanosecond, with a cap on the doublings") {
+            val micros = (1..4).map { Backoff.after(it, Duration.ofNanos(500_000), Duration.ofMillis(10)) }
+            micros shouldBe listOf(500_000L, 1_000_000L, 2_000_000L, 4_000_000L).map { Duration.ofNanos(it) }
+            Backoff.after(10, Duration.ofMillis(1), Duration.ofHours(1), maxDoublings = 3) shouldBe Duration.ofMillis(8)
         }
 
         test("jitter spreads a pause within its fraction, and none leaves it as it is") {

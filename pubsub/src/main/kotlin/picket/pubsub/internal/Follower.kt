@@ -172,13 +172,7 @@ internal class Follower(
     }
 
     private fun backoff(attempt: Int): Duration =
-        Duration.ofMillis(
-            Backoff.after(
-                attempt.coerceAtMost(MAX_SHIFT + 1),
-                options.reconnectMin.toMillis(),
-                options.reconnectMax.toMillis(),
-            ),
-        )
+        Backoff.after(attempt, options.reconnectMin, options.reconnectMax, MAX_SHIFT)
 
     private companion object {
         const val MAX_SHIFT = 20
