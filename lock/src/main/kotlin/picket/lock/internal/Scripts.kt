@@ -1,15 +1,15 @@
-package picket.lock
+package picket.lock.internal
 
 import picket.core.internal.LuaScript
 
 /**
  * The Lua scripts: every state change of a lock is one atomic script, sent by its SHA-1 (`EVALSHA`) once the server
- * knows it. Each is a `.lua` file beside this one, in `lock/src/main/resources/picket/lock/`, whose header gives its
- * KEYS, ARGV and reply; they are loaded once, when this object is first used. lock/README.md describes them with the
- * key layout: KEYS are a lock's lease, fencing state, queue of waiters and their entries (`p n`, `p n:fence`,
- * `p n:queue`, `p n:waiting`). Hand-over happens inside the scripts (`grant.lua`): a release, or any attempt on a
- * free lock, makes the first live waiter the owner and publishes `granted owner epoch counter sec usec` on
- * `p n:released`.
+ * knows it. Each is a `.lua` file beside this one, in `lock/src/main/resources/picket/lock/internal/`, whose header
+ * gives its KEYS, ARGV and reply; they are loaded once, when this object is first used. lock/README.md describes them
+ * with the key layout ([LockKeys]): KEYS are a lock's lease, fencing state, queue of waiters and their entries
+ * (`p n`, `p n:fence`, `p n:queue`, `p n:waiting`). Hand-over happens inside the scripts (`grant.lua`): a release,
+ * or any attempt on a free lock, makes the first live waiter the owner and publishes
+ * `granted owner epoch counter sec usec` on `p n:released`. [ScriptCalls] sends them.
  */
 internal object Scripts {
     /**
