@@ -4,13 +4,10 @@ import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
-import picket.bus.internal.ArgsInvoker
-import picket.bus.internal.Core
-import picket.bus.internal.FunctionInvoker
-import picket.bus.internal.Json
-import picket.bus.internal.ParamEntry
-import picket.bus.internal.RegistryEntry
-import picket.bus.internal.Serving
+import picket.bus.internal.RealBus
+import picket.bus.internal.RealBusServer
+import picket.bus.internal.Registrations
+import picket.bus.internal.cleanup
 import picket.bus.internal.decode
 import picket.bus.internal.proxy
 import picket.core.ConnSpec
@@ -19,9 +16,6 @@ import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import kotlin.reflect.KFunction
-import kotlin.reflect.KParameter
-import kotlin.reflect.jvm.javaMethod
-import kotlin.reflect.jvm.kotlinFunction
 
 /**
  * An RPC bus on the master of [spec] (the seed's `redis_bus.Bus`): services [register] functions, [serve] runs
@@ -43,9 +37,11 @@ import kotlin.reflect.jvm.kotlinFunction
  *
  * @property prefix put before the name of a function registered without a method name, and the default pattern of
  *   [serve] (the seed's "poor man's namespace").
+ * The class is a facade: each member delegates to the instance in `internal/RealBus.kt` and its parts.
+ *
  * @throws InvalidSpecException if [name] is blank or holds `{` or `}`.
  */
-@Suppress("TooManyFunctions") // each capability has a Kotlin (suspend) and a Java (blocking or future) form here
+@Suppress("TooManyFunctions") // every capability has a Kotlin (suspend) and a Java (blocking or future) form here
 public class Bus
     @JvmOverloads
     constructor(
@@ -59,16 +55,16 @@ public class Bus
         /** A bus on [Picket.default]. */
         public constructor(name: String, spec: ConnSpec, prefix: String = "") : this(Picket.default, name, spec, prefix)
 
-        private val core = Core(picket, name, spec, keyPrefix, settings)
+        private val real = RealBus(picket, name, spec, keyPrefix, settings)
 
         /** The spec the bus runs on (always its master). */
-        public val spec: ConnSpec get() = core.spec
+        public val spec: ConnSpec get() = real.spec
 
         /** This instance's id in the bus's keys (`proc:<id>`, `replies:<id>`) and leases. */
-        public val instanceId: String get() = core.instance
+        public val instanceId: String get() = real.instance
 
         /** The settings in force: those stored in Redis by the first instance of this name. */
-        public suspend fun settings(): BusSettings = core.settings()
+        public suspend fun settings(): BusSettings = real.settings()
 
         // ---- registering ----------------------------------------------------------------------------------------
 
@@ -94,7 +90,9 @@ public class Bus
             defaults: Map<String, Any?> = emptyMap(),
         ): String {
             val method = name ?: (prefix + function.name)
-            return registerFunction(method, function, receiver(method, function), cacheKey, cacheTtl, defaults)
+            val instance = Registrations.receiver(method, function)
+            real.registry.register(Registrations.ofFunction(method, function, instance, cacheKey, cacheTtl, defaults))
+            return method
         }
 
         /**
@@ -114,79 +112,8 @@ public class Bus
             cacheTtl: Duration? = null,
         ): String {
             val method = name ?: (prefix + methodName)
-            val candidates = target.javaClass.methods.filter { it.name == methodName && !it.isBridge }
-            val javaMethod =
-                candidates.singleOrNull()
-                    ?: throw InvalidRegistrationException(
-                        method,
-                        if (candidates.isEmpty()) {
-                            "${target.javaClass.name} has no public method named '$methodName'"
-                        } else {
-                            "${target.javaClass.name} has ${candidates.size} public methods named '$methodName' " +
-                                "(overloads): register one through a MethodDefinition"
-                        },
-                    )
-            val function =
-                javaMethod.kotlinFunction
-                    ?: throw InvalidRegistrationException(method, "$javaMethod cannot be seen by Kotlin reflection")
-            val instance =
-                if (java.lang.reflect.Modifier
-                        .isStatic(javaMethod.modifiers)
-                ) {
-                    null
-                } else {
-                    target
-                }
-            return runBlocking { registerFunction(method, function, instance, cacheKey, cacheTtl, emptyMap()) }
-        }
-
-        private suspend fun registerFunction(
-            method: String,
-            function: KFunction<*>,
-            instance: Any?,
-            cacheKey: String?,
-            cacheTtl: Duration?,
-            defaults: Map<String, Any?>,
-        ): String {
-            val values = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
-            val params =
-                values.mapIndexed { i, p ->
-                    val paramName =
-                        p.name ?: throw InvalidRegistrationException(
-                            method,
-                            "parameter ${i + 1} has no name (compile Java with -parameters)",
-                        )
-                    val type = p.type.toString().removePrefix("kotlin.")
-                    when {
-                        defaults.containsKey(paramName) -> {
-                            ParamEntry(
-                                paramName,
-                                type,
-                                false,
-                                encodeDefault(method, paramName, defaults[paramName]),
-                                true,
-                            )
-                        }
-
-                        else -> {
-                            ParamEntry(paramName, type, required = !p.isOptional)
-                        }
-                    }
-                }
-            defaults.keys.firstOrNull { d -> params.none { it.name == d } }?.let {
-                throw InvalidRegistrationException(method, "defaults name '$it', which is not one of its parameters")
-            }
-            val source = function.javaMethod?.let { it.declaringClass.name + "." + it.name } ?: function.toString()
-            val entry =
-                RegistryEntry(
-                    method,
-                    params,
-                    function.returnType.toString().removePrefix("kotlin."),
-                    cacheKey,
-                    ttlMs(cacheKey, cacheTtl),
-                    source,
-                )
-            core.register(entry, FunctionInvoker(function, instance))
+            val owned = Registrations.ofJavaMethod(method, target, methodName, cacheKey, cacheTtl)
+            runBlocking { real.registry.register(owned) }
             return method
         }
 
@@ -200,24 +127,7 @@ public class Bus
             definition: MethodDefinition,
             function: suspend (BusArgs) -> Any?,
         ): String {
-            val params =
-                definition.params.map { p ->
-                    if (p.hasDefault) {
-                        ParamEntry(p.name, p.type, false, encodeDefault(definition.name, p.name, p.default), true)
-                    } else {
-                        ParamEntry(p.name, p.type, p.required)
-                    }
-                }
-            val entry =
-                RegistryEntry(
-                    definition.name,
-                    params,
-                    definition.returns,
-                    definition.cacheKey,
-                    ttlMs(definition.cacheKey, definition.cacheTtl),
-                    "lambda",
-                )
-            core.register(entry, ArgsInvoker(function))
+            real.registry.register(Registrations.ofDefinition(definition, function))
             return definition.name
         }
 
@@ -225,54 +135,7 @@ public class Bus
         public fun registerBlocking(
             definition: MethodDefinition,
             function: BusFunction,
-        ): String =
-            runBlocking {
-                register(definition) { args ->
-                    kotlinx.coroutines.runInterruptible(kotlinx.coroutines.Dispatchers.IO) { function.call(args) }
-                }
-            }
-
-        private fun ttlMs(
-            cacheKey: String?,
-            ttl: Duration?,
-        ): Long? {
-            if (cacheKey == null) return null
-            if (ttl != null && ttl.isNegative) throw InvalidSpecException("cacheTtl is $ttl, must be >= 0")
-            return when {
-                ttl == null -> Core.DEFAULT_TTL
-                ttl.isZero -> null
-                else -> ttl.toMillis()
-            }
-        }
-
-        private fun encodeDefault(
-            method: String,
-            param: String,
-            value: Any?,
-        ) = try {
-            Json.mapper.valueToTree<com.fasterxml.jackson.databind.JsonNode>(value) ?: Json.nodes.nullNode()
-        } catch (
-            @Suppress("TooGenericExceptionCaught") e: RuntimeException,
-        ) {
-            throw InvalidRegistrationException(
-                method,
-                "the default of '$param' cannot be encoded as JSON: ${e.message}",
-                cause = e,
-            )
-        }
-
-        private fun receiver(
-            method: String,
-            function: KFunction<*>,
-        ): Any? {
-            val receiver = function.parameters.firstOrNull { it.kind != KParameter.Kind.VALUE } ?: return null
-            val owner = (receiver.type.classifier as? kotlin.reflect.KClass<*>)
-            return owner?.objectInstance
-                ?: throw InvalidRegistrationException(
-                    method,
-                    "it needs a receiver of type ${receiver.type}: register a bound reference (instance::function)",
-                )
-        }
+        ): String = runBlocking { register(definition, Registrations.blocking(function)) }
 
         // ---- serving --------------------------------------------------------------------------------------------
 
@@ -289,26 +152,7 @@ public class Bus
             pattern: String = "$prefix*",
             concurrency: Int = 1,
             debug: Boolean = false,
-        ): BusServer {
-            if (concurrency < 1) throw InvalidSpecException("serve concurrency is $concurrency, must be >= 1")
-            val server = Serving(core, matching(pattern), concurrency, debug)
-            if (debug) warnDebug(pattern)
-            server.methods.forEach { core.served.merge(it, 1, Int::plus) }
-            core.servers += server
-            try {
-                core.beat()
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                // Nothing half-done: the counts and the server go, as if serve had not been called.
-                core.servers.remove(server)
-                server.methods.forEach { m -> core.served.computeIfPresent(m) { _, n -> if (n <= 1) null else n - 1 } }
-                throw e
-            }
-            core.startBeating()
-            server.start()
-            return server
-        }
+        ): BusServer = RealBusServer.serve(real, pattern, concurrency, debug)
 
         /** [serve] for Java. */
         @JvmOverloads
@@ -328,35 +172,7 @@ public class Bus
             pattern: String = "$prefix*",
             timeout: Duration = Duration.ofSeconds(5),
             debug: Boolean = false,
-        ): Boolean {
-            val server = Serving(core, matching(pattern), 1, debug)
-            if (debug) warnDebug(pattern)
-            server.methods.forEach { core.served.merge(it, 1, Int::plus) }
-            return try {
-                core.beat()
-                server.once(timeout)
-            } finally {
-                server.methods.forEach { m -> core.served.computeIfPresent(m) { _, n -> if (n <= 1) null else n - 1 } }
-            }
-        }
-
-        private fun matching(pattern: String): List<String> {
-            core.checkOpen()
-            val glob = globRegex(pattern)
-            val methods =
-                core.owned.keys
-                    .filter { glob.matches(it) }
-                    .sorted()
-            if (methods.isEmpty()) throw NothingToServeException(name, pattern, core.owned.keys)
-            return methods
-        }
-
-        private fun warnDebug(pattern: String) {
-            log.warn {
-                "DEBUG MODE is on for bus '$name' ($pattern): the worker stops at the first exception of a method. " +
-                    "Never use it in production."
-            }
-        }
+        ): Boolean = RealBusServer.serveOnce(real, pattern, timeout, debug)
 
         // ---- calling --------------------------------------------------------------------------------------------
 
@@ -384,7 +200,7 @@ public class Bus
             args: List<Any?>,
             named: Map<String, Any?> = emptyMap(),
             timeout: Duration? = null,
-        ): Any? = decode(method, core.call(method, args, named, timeout), Any::class.java)
+        ): Any? = decode(method, real.calls.call(method, args, named, timeout), Any::class.java)
 
         /** [call] with the result decoded as [type]. */
         @JvmOverloads
@@ -394,7 +210,7 @@ public class Bus
             args: List<Any?>,
             named: Map<String, Any?> = emptyMap(),
             timeout: Duration? = null,
-        ): T = decode(method, core.call(method, args, named, timeout), type)
+        ): T = decode(method, real.calls.call(method, args, named, timeout), type)
 
         /**
          * Starts a call and returns its handle at once (the seed's `AsyncResult`): await its result as often as
@@ -407,10 +223,10 @@ public class Bus
             named: Map<String, Any?> = emptyMap(),
             timeout: Duration? = null,
         ): BusCall {
-            core.checkOpen()
+            real.checkOpen()
             return BusCall(
                 method,
-                core.scope.async(start = CoroutineStart.DEFAULT) { core.call(method, args, named, timeout) },
+                real.scope.async(start = CoroutineStart.DEFAULT) { real.calls.call(method, args, named, timeout) },
             )
         }
 
@@ -440,7 +256,7 @@ public class Bus
             args: List<Any?> = emptyList(),
             named: Map<String, Any?> = emptyMap(),
             timeout: Duration? = null,
-        ): CompletableFuture<Any?> = core.scope.future { call(method, args, named, timeout) }
+        ): CompletableFuture<Any?> = real.scope.future { call(method, args, named, timeout) }
 
         /** [call] for Java as a future, with the result decoded as [type]. */
         @JvmOverloads
@@ -450,7 +266,7 @@ public class Bus
             args: List<Any?>,
             named: Map<String, Any?> = emptyMap(),
             timeout: Duration? = null,
-        ): CompletableFuture<T> = core.scope.future { call(type, method, args, named, timeout) }
+        ): CompletableFuture<T> = real.scope.future { call(type, method, args, named, timeout) }
 
         /**
          * An implementation of interface [type] whose methods call bus methods named [prefix] + the method's name (or
@@ -461,12 +277,12 @@ public class Bus
         public fun <T> proxy(
             type: Class<T>,
             prefix: String = "",
-        ): T = proxy(core, type, prefix)
+        ): T = proxy(real, type, prefix)
 
         // ---- discovery, cache, cleanup --------------------------------------------------------------------------
 
         /** Every method registered on the bus (by any instance), with its parameters and live workers. */
-        public suspend fun methods(): List<MethodInfo> = core.methods()
+        public suspend fun methods(): List<MethodInfo> = real.registry.methods()
 
         /** [methods] for Java. */
         public fun methodsBlocking(): List<MethodInfo> = runBlocking { methods() }
@@ -483,14 +299,14 @@ public class Bus
         public suspend fun clearCache(
             method: String,
             vararg args: Any?,
-        ): Boolean = core.clearCache(method, args.toList(), emptyMap())
+        ): Boolean = real.cache.clear(method, args.toList(), emptyMap())
 
         /** [clearCache] with arguments by position and by name. */
         public suspend fun clearCache(
             method: String,
             args: List<Any?>,
             named: Map<String, Any?>,
-        ): Boolean = core.clearCache(method, args, named)
+        ): Boolean = real.cache.clear(method, args, named)
 
         /** [clearCache] for Java. */
         @JvmOverloads
@@ -505,7 +321,7 @@ public class Bus
          * through the bus's index and cache sets, never with `KEYS`; returns how many keys were deleted. Run it when
          * no service of the bus is running: a live one registers its methods again at its next heartbeat.
          */
-        public suspend fun cleanup(): Long = core.cleanup()
+        public suspend fun cleanup(): Long = cleanup(real)
 
         /** [cleanup] for Java. */
         public fun cleanupBlocking(): Long = runBlocking { cleanup() }
@@ -514,7 +330,7 @@ public class Bus
          * Stops this instance's workers (running calls get 10 s to finish), leaves the registry, fails pending calls.
          */
         override fun close() {
-            runBlocking { core.close(Duration.ofSeconds(DRAIN_SECONDS)) }
+            runBlocking { real.close(Duration.ofSeconds(DRAIN_SECONDS)) }
         }
 
         override fun toString(): String = "Bus($name, prefix='$prefix', instance=$instanceId)"
@@ -523,21 +339,6 @@ public class Bus
             /** The default root of the bus's keys: `picket:bus:{name}:…`. */
             public const val DEFAULT_KEY_PREFIX: String = "picket:bus:"
             private const val DRAIN_SECONDS = 10L
-            private val log =
-                io.github.oshai.kotlinlogging.KotlinLogging
-                    .logger {}
-
-            internal fun globRegex(pattern: String): Regex =
-                Regex(
-                    pattern
-                        .map { c ->
-                            when (c) {
-                                '*' -> ".*"
-                                '?' -> "."
-                                else -> Regex.escape(c.toString())
-                            }
-                        }.joinToString(""),
-                )
         }
     }
 

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory
 import com.fasterxml.jackson.databind.node.ObjectNode
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule
 import com.fasterxml.jackson.module.kotlin.jacksonObjectMapper
+import picket.bus.ResultDecodingException
+import java.lang.reflect.Type
 
 /** The bus's JSON: Jackson with Kotlin classes and java.time values (as ISO-8601 strings). */
 internal object Json {
@@ -31,6 +33,23 @@ internal object Json {
      * string keeps its own `/`: `("1/2", "3")` and `("1", "2/3")` are two keys).
      */
     fun keyText(node: JsonNode?): String = if (node == null) "null" else write(node)
+}
+
+/** [node] as plain values (numbers, strings, lists, maps, null). */
+internal fun decodePlain(node: JsonNode): Any? = Json.mapper.treeToValue(node, Any::class.java)
+
+/** [node] decoded as [type]; a mismatch is a [ResultDecodingException]. */
+internal fun <T> decode(
+    method: String,
+    node: JsonNode?,
+    type: Type,
+): T {
+    val javaType = Json.mapper.typeFactory.constructType(type)
+    return try {
+        Json.mapper.convertValue(node ?: Json.nodes.nullNode(), javaType)
+    } catch (e: IllegalArgumentException) {
+        throw ResultDecodingException(method, javaType.toCanonical(), e)
+    }
 }
 
 /** A parameter in the registry (wire format: bus/README.md). */

@@ -1,4 +1,4 @@
-@file:Suppress("SpreadOperator") // Lettuce and reflection take varargs; a handful of values per call
+@file:Suppress("SpreadOperator") // reflection takes varargs; a handful of values per call
 
 package picket.bus.internal
 
@@ -21,7 +21,7 @@ import kotlin.coroutines.intrinsics.startCoroutineUninterceptedOrReturn
  * suspend function suspends, any other blocks; results are decoded to the declared return type.
  */
 internal fun <T> proxy(
-    core: Core,
+    bus: RealBus,
     type: Class<T>,
     prefix: String,
 ): T {
@@ -32,7 +32,7 @@ internal fun <T> proxy(
             when {
                 method.declaringClass == Any::class.java -> objectMethod(self, type, prefix, method, args)
                 method.isDefault -> InvocationHandler.invokeDefault(self, method, *args.toTypedArray())
-                else -> busCall(core, prefix, method, args)
+                else -> busCall(bus, prefix, method, args)
             }
         }
     return type.cast(Proxy.newProxyInstance(type.classLoader, arrayOf(type), handler))
@@ -53,7 +53,7 @@ private fun objectMethod(
     }
 
 private fun busCall(
-    core: Core,
+    bus: RealBus,
     prefix: String,
     method: Method,
     args: List<Any?>,
@@ -64,7 +64,7 @@ private fun busCall(
         val resultType = continuationResult(method)
         val arguments = args.dropLast(1)
         val block: suspend () -> Any? = {
-            val node = core.call(name, arguments, emptyMap(), null)
+            val node = bus.calls.call(name, arguments, emptyMap(), null)
             if (resultType == Unit::class.java) Unit else decode<Any?>(name, node, resultType)
         }
         @Suppress("UNCHECKED_CAST")
@@ -73,11 +73,11 @@ private fun busCall(
     if (method.returnType == CompletableFuture::class.java) {
         val resultType =
             (method.genericReturnType as? ParameterizedType)?.actualTypeArguments?.first() ?: Any::class.java
-        return core.scope.future { decode<Any?>(name, core.call(name, args, emptyMap(), null), resultType) }
+        return bus.scope.future { decode<Any?>(name, bus.calls.call(name, args, emptyMap(), null), resultType) }
     }
     val resultType = method.genericReturnType
     return runBlocking {
-        val node = core.call(name, args, emptyMap(), null)
+        val node = bus.calls.call(name, args, emptyMap(), null)
         if (method.returnType == Void.TYPE) null else decode<Any?>(name, node, resultType)
     }
 }
