@@ -186,7 +186,7 @@ internal class SentinelWatcher(
                 "+selected-slave" -> {
                     // slave <ip>:<port> <ip> <port> @ <master-name> <master-ip> <master-port>
                     val (replica, masterName, master) = instance(message)
-                    resolver.failoverStarted(masterName, master, replica, sentinel)
+                    resolver.switches.failoverStarted(masterName, master, replica, sentinel)
                 }
 
                 "+new-epoch" -> {
@@ -195,7 +195,7 @@ internal class SentinelWatcher(
 
                 "+promoted-slave" -> {
                     val (replica, masterName, master) = instance(message)
-                    resolver.promoted(masterName, master, replica, sentinel)
+                    resolver.switches.promoted(masterName, master, replica, sentinel)
                 }
 
                 in ABORTS -> {
@@ -251,7 +251,7 @@ internal class SentinelWatcher(
     ) {
         val current = state.known(masterName)
         if (current == null || current == old || current == newAddress) {
-            resolver.switchMaster(masterName, newAddress, sentinel)
+            resolver.switches.switchMaster(masterName, newAddress, sentinel)
             return
         }
         log.info { "group ${state.name}: $sentinel announces $masterName $old -> $newAddress, cached $current: asking" }
@@ -269,7 +269,7 @@ internal class SentinelWatcher(
                 }
             // A switch followed meanwhile is newer than this check: leave it.
             if (named == newAddress && state.known(masterName) == current) {
-                resolver.switchMaster(masterName, newAddress, sentinel)
+                resolver.switches.switchMaster(masterName, newAddress, sentinel)
             } else {
                 log.info { "group ${state.name}: ignored $masterName $old -> $newAddress, the sentinels name $named" }
                 bus.emit(PicketEvent.SwitchIgnored(state.name, masterName, sentinel, old, newAddress, named))

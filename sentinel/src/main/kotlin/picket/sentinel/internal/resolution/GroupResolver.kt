@@ -22,6 +22,7 @@ import picket.sentinel.internal.connections.DataConnections
 import picket.sentinel.internal.connections.bounded
 import picket.sentinel.internal.events.EventBus
 import picket.sentinel.internal.failover.LossWatch
+import picket.sentinel.internal.failover.MasterSwitch
 import picket.sentinel.internal.failover.ParkingLot
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap
@@ -52,13 +53,19 @@ internal class GroupResolver(
 
     private val masterFlights = ConcurrentHashMap<String, Deferred<MasterEntry>>()
     private val replicaFlights = ConcurrentHashMap<String, Deferred<ReplicaView>>()
-    private val switchLock = Any()
+    private val switchLock = state.switchLock
+
+    /** Checks and warm connections on the group's nodes, for sweeps and switches. */
+    private val checks = NodeChecks(state, connections)
 
     /** Replication marks of acknowledged blocks, checked against the new master after a switch. */
     val lossWatch = LossWatch(scope, bus)
 
     /** Failovers announced by their leader, during which new master blocks wait. */
     val parking = ParkingLot(state, bus, scope)
+
+    /** Switches of the cached master on announcements, promotions and re-validations. */
+    val switches = MasterSwitch(state, queries, connections, bus, scope, parking, lossWatch, checks)
 
     /** When the last round for each name started (System.nanoTime), for [pace]. */
     private val masterPace = ConcurrentHashMap<String, Long>()
@@ -191,178 +198,6 @@ internal class GroupResolver(
         return ReplicaView(emptyList(), rejected, true)
     }
 
-    /**
-     * Acts on a `+switch-master` from [sentinel]: the cache takes the new address, connections to the old one are
-     * closed at once, and one SwitchMaster event is emitted however many sentinels announce the same switch.
-     */
-    fun switchMaster(
-        masterName: String,
-        newAddress: Address,
-        sentinel: Address?,
-        epoch: Long? = null,
-    ) {
-        try {
-            switchCache(masterName, newAddress, sentinel, epoch)
-        } finally {
-            // Only now: blocks parked during the failover must find the new master in the cache when they wake.
-            parking.end(masterName, FailoverOutcome.SWITCHED, newAddress)
-        }
-    }
-
-    private fun switchCache(
-        masterName: String,
-        newAddress: Address,
-        sentinel: Address?,
-        epoch: Long?,
-    ) {
-        val old: Address
-        val oldEntry: MasterEntry?
-        synchronized(switchLock) {
-            val currentEntry = state.masters[masterName]
-            val current = currentEntry?.address
-            old = current ?: state.lastEntries[masterName]?.address ?: return // never used here: nothing to switch
-            if (current == newAddress || (current == null && old == newAddress)) {
-                // The same switch announced again: a sentinel that announces it has switched itself, so its
-                // SENTINEL MASTER gives the epoch for certain. Asked once per entry.
-                if (sentinel != null && epoch == null) confirmEpoch(currentEntry, sentinel, masterName)
-                return
-            }
-            oldEntry = state.lastEntries[masterName]?.takeIf { it.address == old }
-            state.bump(masterName)
-            // An epoch given here is the failover's (the leader's +new-epoch): shown, but followed only once a
-            // sentinel that switched confirms it, since a sentinel's +new-epoch can also be a vote for another
-            // master's failover, and following too high an epoch would reject every answer after.
-            val entry = MasterEntry(newAddress, sentinel, epoch)
-            entry.switchedAt = System.nanoTime()
-            entry.failoverStartedAt = parking.startedAt(masterName)
-            state.cache(masterName, entry)
-            state.replicas.remove(masterName)
-        }
-        val closed = connections.closeAll(old)
-        log.info {
-            "group ${state.name}: $masterName switched $old -> $newAddress (via $sentinel), closed $closed connections"
-        }
-        if (oldEntry != null && state.config.lossDetection) checkLoss(masterName, oldEntry, newAddress)
-        if (epoch != null) {
-            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel, epoch))
-            return
-        }
-        // +switch-master carries no epoch: ask its sentinel, off the switch's path, then tell listeners.
-        scope.launch {
-            val asked = sentinel?.let { epochOf(it, masterName, newAddress) }
-            bus.emit(PicketEvent.SwitchMaster(state.name, masterName, old, newAddress, sentinel, asked))
-        }
-    }
-
-    /**
-     * The leader of a failover of [masterName] selected [candidate] (`+selected-slave`): new master blocks wait in
-     * [ParkingLot.await] until [ParkingLot.end], at most the group's parking timeout. The candidate is connected to
-     * at once, so that the first block after the switch does not pay for connecting.
-     */
-    fun failoverStarted(
-        masterName: String,
-        oldAddress: Address,
-        candidate: Address,
-        sentinel: Address,
-    ) {
-        val known = state.known(masterName)
-        if (known != null && known != oldAddress) {
-            // A failover of another master of that name (another deployment, or an announcement from before the
-            // last switch): nothing of Picket's waits for it.
-            log.info { "group ${state.name}: failover of $masterName from $oldAddress ignored: Picket follows $known" }
-            return
-        }
-        if (!parking.start(masterName, oldAddress, candidate, sentinel)) return
-        state.masters[masterName]?.verifiedWith?.let { key ->
-            scope.launch { warm(key.copy(address = candidate)) }
-        }
-    }
-
-    /**
-     * The leader says [candidate] was promoted (`+promoted-slave`): once ROLE on it confirms, the switch happens
-     * now, about 0.1 s before the other sentinels announce `+switch-master` and a second before the leader does.
-     */
-    fun promoted(
-        masterName: String,
-        oldAddress: Address,
-        candidate: Address,
-        sentinel: Address,
-    ) {
-        // Only a promotion that replaces the cached, verified master; otherwise the announcements will do.
-        val key = state.masters[masterName]?.takeIf { it.address == oldAddress }?.verifiedWith ?: return
-        scope.launch {
-            val role =
-                try {
-                    roleAt(key.copy(address = candidate))
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    log.debug { "ROLE on promoted $candidate failed: ${e.message}" }
-                    return@launch
-                }
-            // The master's new config-epoch is the failover's epoch: the leader's last +new-epoch.
-            if (role == "master") switchMaster(masterName, candidate, sentinel, parking.epoch(masterName))
-        }
-    }
-
-    /** Asks [sentinel] once for [entry]'s config-epoch, off the switch's path. */
-    private fun confirmEpoch(
-        entry: MasterEntry?,
-        sentinel: Address,
-        masterName: String,
-    ) {
-        if (entry == null || !entry.epochAsked.compareAndSet(false, true)) return
-        scope.launch { epochOf(sentinel, masterName, entry.address) }
-    }
-
-    /** Compares, off the switch's path, what [oldEntry] acknowledged with what [newAddress] has of its stream. */
-    private fun checkLoss(
-        masterName: String,
-        oldEntry: MasterEntry,
-        newAddress: Address,
-    ) {
-        val key = oldEntry.verifiedWith ?: return
-        scope.launch {
-            try {
-                lossWatch.check(state.name, masterName, oldEntry, newAddress, warm(key.copy(address = newAddress)))
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                log.warn { "group ${state.name}: could not check $newAddress for lost writes: ${e.message}" }
-            }
-        }
-    }
-
-    /**
-     * The config-epoch [sentinel] gives for [masterName] if it names [address], recorded as followed; null if it
-     * cannot say.
-     */
-    private suspend fun epochOf(
-        sentinel: Address,
-        masterName: String,
-        address: Address,
-    ): Long? {
-        val answer =
-            try {
-                queries.master(sentinel, state.config, masterName)
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                log.debug { "config-epoch of $masterName from $sentinel: ${e.message}" }
-                null
-            }
-        val epoch = answer?.takeIf { it.address == address }?.configEpoch ?: return null
-        state.followEpoch(masterName, epoch)
-        state.masters[masterName]?.takeIf { it.address == address }?.configEpoch = epoch
-        return epoch
-    }
-
     /** Drops the cached master [masterName] if it is still [address]. */
     fun invalidate(
         masterName: String,
@@ -386,7 +221,7 @@ internal class GroupResolver(
         state.masters.keys.toList().forEach { masterName ->
             try {
                 val (answer, sentinel) = askSentinels(masterName)
-                switchMaster(masterName, answer.address, sentinel)
+                switches.switchMaster(masterName, answer.address, sentinel)
             } catch (e: CancellationException) {
                 throw e
             } catch (
@@ -402,7 +237,7 @@ internal class GroupResolver(
         state.masters.entries.toList().mapNotNull { (masterName, entry) ->
             val reason =
                 try {
-                    val role = roleOf(entry)
+                    val role = checks.roleOf(entry)
                     if (role == "master") null else "reports role '$role'"
                 } catch (e: CancellationException) {
                     // Lettuce cancels ROLE queued on a connection being closed: a failure of this entry only.
@@ -417,50 +252,6 @@ internal class GroupResolver(
                 invalidate(masterName, entry.address, it)?.also { connections.closeAll(entry.address) }
             }
         }
-
-    private suspend fun roleOf(entry: MasterEntry): String {
-        val (key, connection) =
-            connections.anyOpen(entry.address) ?: run {
-                // Never verified (a switch made it): the credentials and TLS a block of this group used last.
-                val template =
-                    (state.masters.values + state.lastEntries.values).firstNotNullOfOrNull { it.verifiedWith }
-                val key =
-                    entry.verifiedWith ?: template?.copy(address = entry.address) ?: DataConnections.Key(
-                        entry.address,
-                        null,
-                        null,
-                        0,
-                        null,
-                        SWEEP_TIMEOUT,
-                        mapper = state.config.addressMapper,
-                    )
-                key to warm(key)
-            }
-        log.debug { "ROLE of ${entry.address} over $key" }
-        return bounded(SWEEP_TIMEOUT, "ROLE on ${entry.address}") { roleOf(connection) }
-    }
-
-    /** ROLE of the node of [key], over the shared connection for [key]. */
-    private suspend fun roleAt(key: DataConnections.Key): String {
-        val connection = warm(key)
-        return bounded(SWEEP_TIMEOUT, "ROLE on ${key.address}") { roleOf(connection) }
-    }
-
-    /** The shared connection for [key], connecting if needed, with short timeouts. */
-    private suspend fun warm(key: DataConnections.Key) =
-        connections.get(
-            key,
-            ConnSpec(
-                host = key.address.host,
-                port = key.address.port,
-                username = key.username,
-                password = key.password,
-                database = key.database,
-                clientName = key.clientName,
-                connectTimeout = SWEEP_TIMEOUT,
-                commandTimeout = key.commandTimeout,
-            ),
-        )
 
     private fun fail(
         failures: MutableMap<Address, Throwable>,
@@ -507,6 +298,5 @@ internal class GroupResolver(
 
     private companion object {
         const val NANOS_PER_MILLI = 1_000_000L
-        val SWEEP_TIMEOUT: Duration = Duration.ofSeconds(2)
     }
 }

@@ -27,6 +27,9 @@ internal class GroupState(
 
     val masters = ConcurrentHashMap<String, MasterEntry>()
 
+    /** Held while the cache of a master name changes: a switch, or a resolution or replica answer being cached. */
+    val switchLock = Any()
+
     /**
      * The last entry cached per name, kept across invalidations: a later switch names its address as the old one,
      * and its marks tell what was lost.
