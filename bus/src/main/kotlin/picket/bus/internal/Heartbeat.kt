@@ -70,21 +70,17 @@ internal class Heartbeat(
         val serving = served.keys.toList()
         val keys = bus.keys
         val reply =
-            bus.picket
-                .withConn(bus.spec) {
-                    runScript<List<Any>>(
-                        Scripts.BEAT,
-                        ScriptOutputType.MULTI,
-                        arrayOf(keys.instances, keys.methods, keys.index),
-                        bus.instance,
-                        settings.lease.toMillis().toString(),
-                        keys.root,
-                        settings.resultRetention.toMillis().toString(),
-                        mine.size.toString(),
-                        *mine.toTypedArray(),
-                        *serving.toTypedArray(),
-                    )
-                }.orEmpty()
+            bus.multi(
+                Scripts.BEAT,
+                arrayOf(keys.instances, keys.methods, keys.index),
+                bus.instance,
+                settings.lease.toMillis().toString(),
+                keys.root,
+                settings.resultRetention.toMillis().toString(),
+                mine.size.toString(),
+                *mine.toTypedArray(),
+                *serving.toTypedArray(),
+            )
         reply.drop(1).forEach { missing ->
             owned[missing.toString()]?.let { own ->
                 log.info { "bus '${bus.name}': registration of '$missing' was gone from Redis; registering it again" }

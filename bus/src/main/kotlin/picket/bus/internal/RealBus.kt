@@ -20,6 +20,7 @@ import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.core.ReadFrom
+import picket.core.internal.LuaScript
 import picket.core.internal.runScript
 import picket.sentinel.Picket
 import java.time.Duration
@@ -99,16 +100,7 @@ internal class RealBus(
         return settingsLock.withLock {
             settingsValue ?: run {
                 val fields = wanted.toFields().flatMap { listOf(it.key, it.value) }.toTypedArray()
-                val stored =
-                    picket
-                        .withConn(spec) {
-                            runScript<List<Any>>(
-                                Scripts.INIT,
-                                ScriptOutputType.MULTI,
-                                arrayOf(keys.settings, keys.index),
-                                *fields,
-                            )
-                        }.orEmpty()
+                val stored = multi(Scripts.INIT, arrayOf(keys.settings, keys.index), *fields)
                 val map = stored.chunked(2).associate { (k, v) -> k.toString() to v.toString() }
                 BusSettings.fromFields(map, wanted).also { adopted ->
                     if (adopted != wanted && wanted != BusSettings()) {
@@ -119,6 +111,21 @@ internal class RealBus(
             }
         }
     }
+
+    /** Runs [script] on the bus's master with [keys] and [args], for its list of replies (empty if none). */
+    @Suppress("SpreadOperator") // the script's arguments, built once per call
+    suspend fun multi(
+        script: LuaScript,
+        keys: Array<String>,
+        vararg args: String,
+    ): List<Any> = picket.withConn(spec) { runScript<List<Any>>(script, ScriptOutputType.MULTI, keys, *args) }.orEmpty()
+
+    /** How long a reply stays in Redis for its caller, in ms, as the scripts take it. */
+    suspend fun retentionMs(): String =
+        settings()
+            .resultRetention
+            .toMillis()
+            .toString()
 
     /** Stops the servers (running calls get [drain]), fails pending calls, leaves the registry; idempotent. */
     suspend fun close(drain: Duration) {

@@ -3,6 +3,7 @@ package picket.bus.internal
 import com.fasterxml.jackson.databind.JsonNode
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runInterruptible
+import picket.bus.ArgumentEncodingException
 import picket.bus.BusArgs
 import picket.bus.BusFunction
 import picket.bus.InvalidRegistrationException
@@ -156,14 +157,14 @@ internal object Registrations {
         value: Any?,
     ): JsonNode =
         try {
-            Json.mapper.valueToTree<JsonNode>(value) ?: Json.nodes.nullNode()
-        } catch (
-            @Suppress("TooGenericExceptionCaught") e: RuntimeException,
-        ) {
+            Binding.encode(method, param, value)
+        } catch (e: ArgumentEncodingException) {
+            // Jackson's own error, as before: the encoding exception only wraps it.
+            val cause = e.cause ?: e
             throw InvalidRegistrationException(
                 method,
-                "the default of '$param' cannot be encoded as JSON: ${e.message}",
-                cause = e,
+                "the default of '$param' cannot be encoded as JSON: ${cause.message}",
+                cause = cause,
             )
         }
 }

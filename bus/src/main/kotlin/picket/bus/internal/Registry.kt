@@ -71,23 +71,19 @@ internal class Registry(
         val method = entry.method
         val keys = bus.keys
         val reply =
-            bus.picket
-                .withConn(bus.spec) {
-                    runScript<List<Any>>(
-                        Scripts.REGISTER,
-                        ScriptOutputType.MULTI,
-                        arrayOf(keys.methods, keys.owners(method), keys.instances, keys.index, keys.cached(method)),
-                        method,
-                        entry.toJson(),
-                        bus.instance,
-                        settings.lease.toMillis().toString(),
-                        keys.queue(method),
-                        keys.workers(method),
-                        keys.cached(method),
-                        keys.proc(bus.instance),
-                        keys.replies(bus.instance),
-                    )
-                }.orEmpty()
+            bus.multi(
+                Scripts.REGISTER,
+                arrayOf(keys.methods, keys.owners(method), keys.instances, keys.index, keys.cached(method)),
+                method,
+                entry.toJson(),
+                bus.instance,
+                settings.lease.toMillis().toString(),
+                keys.queue(method),
+                keys.workers(method),
+                keys.cached(method),
+                keys.proc(bus.instance),
+                keys.replies(bus.instance),
+            )
         if (reply.firstOrNull() != 1L) {
             throw InvalidRegistrationException(
                 method,
@@ -133,16 +129,7 @@ internal class Registry(
 
     /** Every method registered on the bus, with its live workers (the list script). */
     suspend fun methods(): List<MethodInfo> {
-        val flat =
-            bus.picket
-                .withConn(bus.spec) {
-                    runScript<List<Any>>(
-                        Scripts.LIST,
-                        ScriptOutputType.MULTI,
-                        arrayOf(bus.keys.methods),
-                        bus.keys.root,
-                    )
-                }.orEmpty()
+        val flat = bus.multi(Scripts.LIST, arrayOf(bus.keys.methods), bus.keys.root)
         return flat
             .chunked(LIST_STRIDE)
             .mapNotNull { (method, text, workers) ->

@@ -45,12 +45,7 @@ internal class ReplySender(
     suspend fun send(finished: Finished) {
         val request = finished.request
         val cache = finished.cache
-        val retention =
-            bus
-                .settings()
-                .resultRetention
-                .toMillis()
-                .toString()
+        val retention = bus.retentionMs()
         val proc = bus.keys.proc(bus.instance)
         val keys = listOfNotNull(proc, request.replyTo, cache?.key, cache?.set).toTypedArray()
         val args =

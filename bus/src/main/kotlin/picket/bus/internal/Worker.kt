@@ -116,12 +116,7 @@ internal class Worker(
         order: List<String>,
         finished: Finished?,
     ): Taken? {
-        val retention =
-            bus
-                .settings()
-                .resultRetention
-                .toMillis()
-                .toString()
+        val retention = bus.retentionMs()
         val args = ArrayList<String>(STEP_FIXED_ARGS + STEP_REPLY_ARGS)
         args += retention
         args += MOST_DROPPED.toString()
@@ -162,12 +157,7 @@ internal class Worker(
         element: String,
     ): Taken? {
         val request = Request.parse(element) ?: return malformed(method, element)
-        val retention =
-            bus
-                .settings()
-                .resultRetention
-                .toMillis()
-                .toString()
+        val retention = bus.retentionMs()
         val started =
             try {
                 runScript<List<Any>>(

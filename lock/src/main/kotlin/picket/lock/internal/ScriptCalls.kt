@@ -6,6 +6,7 @@ import io.lettuce.core.ScriptOutputType
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
+import picket.core.internal.LuaScript
 import picket.core.internal.runScript
 import picket.lock.LockHolder
 import picket.lock.LockLease
@@ -100,17 +101,7 @@ internal class ScriptCalls(
         lease: LockLease,
         holdFor: Duration,
     ): LockLease {
-        val reply =
-            picket
-                .withConn(spec) {
-                    runScript<List<Any>>(
-                        Scripts.EXTEND,
-                        ScriptOutputType.MULTI,
-                        arrayOf(keys.lease(lease.name)),
-                        lease.owner,
-                        holdFor.toMillis().toString(),
-                    )
-                }.orEmpty()
+        val reply = multi(Scripts.EXTEND, arrayOf(keys.lease(lease.name)), lease.owner, holdFor.toMillis().toString())
         return when (reply.firstOrNull()) {
             1L -> lease.copy(serverTime = serverTime(reply[1], reply[2]), holdFor = holdFor)
             -1L -> throw NotLockOwnerException(lease.name, "extend")
@@ -120,15 +111,7 @@ internal class ScriptCalls(
 
     /** Who holds [name] now, or null if it is free. */
     suspend fun holder(name: String): LockHolder? {
-        val reply =
-            picket
-                .withConn(spec) {
-                    runScript<List<Any>>(
-                        Scripts.HOLDER,
-                        ScriptOutputType.MULTI,
-                        arrayOf(keys.lease(name), keys.queue(name)),
-                    )
-                }.orEmpty()
+        val reply = multi(Scripts.HOLDER, arrayOf(keys.lease(name), keys.queue(name)))
         if (reply.isEmpty()) return null
         return LockHolder(
             name,
@@ -137,6 +120,14 @@ internal class ScriptCalls(
             (reply[3] as Long).toInt(),
         )
     }
+
+    /** Runs [script] on the master with [keys] and [args], for its list of replies (empty if none). */
+    @Suppress("SpreadOperator") // the script's arguments, built once per call
+    private suspend fun multi(
+        script: LuaScript,
+        keys: Array<String>,
+        vararg args: String,
+    ): List<Any> = picket.withConn(spec) { runScript<List<Any>>(script, ScriptOutputType.MULTI, keys, *args) }.orEmpty()
 
     /** What an attempt does besides taking a free lock. */
     enum class Mode(

@@ -9,8 +9,11 @@ import io.lettuce.core.SslVerifyMode
 import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.StatefulConnection
 import io.lettuce.core.resource.ClientResources
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.future.await
+import picket.core.ConnSpec
 import picket.core.KeepAlive
+import picket.core.NodeConnectionException
 import picket.core.Tls
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -127,24 +130,41 @@ internal class Clients(
 internal fun verifyMode(tls: Tls): SslVerifyMode = if (tls.verifyHostname) SslVerifyMode.FULL else SslVerifyMode.CA
 
 /**
+ * The connection [future] gives within [timeout] ([what] names it in the timeout's message); one that completes
+ * after a timeout, a failure or a cancellation is given to [closeLate], never leaked.
+ */
+internal suspend fun <C : StatefulConnection<*, *>> connectedWithin(
+    future: CompletableFuture<C>,
+    timeout: Duration,
+    what: String,
+    closeLate: (C) -> Unit,
+): C =
+    try {
+        bounded(timeout, what) { future.copy().await() }
+    } catch (
+        @Suppress("TooGenericExceptionCaught") e: Exception,
+    ) {
+        future.thenAccept(closeLate)
+        throw e
+    }
+
+/**
  * The connection [future] gives, within [spec]'s connect timeout; a connect that completes after a timeout or a
  * cancellation is closed, never leaked.
  *
- * @throws picket.core.NodeConnectionException if it fails or times out.
+ * @throws NodeConnectionException if it fails or times out.
  */
-internal suspend fun <C : io.lettuce.core.api.StatefulConnection<*, *>> awaitConnect(
-    future: java.util.concurrent.CompletableFuture<C>,
+internal suspend fun <C : StatefulConnection<*, *>> awaitConnect(
+    future: CompletableFuture<C>,
     key: DataConnections.Key,
-    spec: picket.core.ConnSpec,
+    spec: ConnSpec,
 ): C =
     try {
-        bounded(spec.connectTimeout, "connecting to ${key.address}") { future.copy().await() }
-    } catch (e: kotlinx.coroutines.CancellationException) {
-        future.thenAccept { it.closeAsync() }
+        connectedWithin(future, spec.connectTimeout, "connecting to ${key.address}") { it.closeAsync() }
+    } catch (e: CancellationException) {
         throw e
     } catch (
         @Suppress("TooGenericExceptionCaught") e: Exception,
     ) {
-        future.thenAccept { it.closeAsync() }
-        throw picket.core.NodeConnectionException(key.address, spec.target.toString(), e)
+        throw NodeConnectionException(key.address, spec.target.toString(), e)
     }

@@ -7,6 +7,7 @@ import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.FailoverOutcome
 import picket.core.PicketEvent
+import picket.core.internal.unlessCancelled
 import picket.sentinel.internal.connections.DataConnections
 import picket.sentinel.internal.events.EventBus
 import picket.sentinel.internal.resolution.GroupState
@@ -132,16 +133,10 @@ internal class MasterSwitch(
         val key = state.masters[masterName]?.takeIf { it.address == oldAddress }?.verifiedWith ?: return
         scope.launch {
             val role =
-                try {
-                    checks.roleAt(key.copy(address = candidate))
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
+                unlessCancelled({ e ->
                     log.debug { "ROLE on promoted $candidate failed: ${e.message}" }
                     return@launch
-                }
+                }) { checks.roleAt(key.copy(address = candidate)) }
             // The master's new config-epoch is the failover's epoch: the leader's last +new-epoch.
             if (role == "master") switchMaster(masterName, candidate, sentinel, parking.epoch(masterName))
         }
@@ -165,20 +160,11 @@ internal class MasterSwitch(
     ) {
         val key = oldEntry.verifiedWith ?: return
         scope.launch {
-            try {
-                lossWatch.check(
-                    state.name,
-                    masterName,
-                    oldEntry,
-                    newAddress,
-                    checks.warm(key.copy(address = newAddress)),
-                )
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
+            unlessCancelled({ e ->
                 log.warn { "group ${state.name}: could not check $newAddress for lost writes: ${e.message}" }
+            }) {
+                val connection = checks.warm(key.copy(address = newAddress))
+                lossWatch.check(state.name, masterName, oldEntry, newAddress, connection)
             }
         }
     }
@@ -193,16 +179,10 @@ internal class MasterSwitch(
         address: Address,
     ): Long? {
         val answer =
-            try {
-                queries.master(sentinel, state.config, masterName)
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
+            unlessCancelled({ e ->
                 log.debug { "config-epoch of $masterName from $sentinel: ${e.message}" }
                 null
-            }
+            }) { queries.master(sentinel, state.config, masterName) }
         val epoch = answer?.takeIf { it.address == address }?.configEpoch ?: return null
         state.followEpoch(masterName, epoch)
         state.masters[masterName]?.takeIf { it.address == address }?.configEpoch = epoch

@@ -16,8 +16,10 @@ import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.PicketEvent
 import picket.core.internal.Backoff
+import picket.core.internal.unlessCancelled
 import picket.sentinel.internal.connections.Clients
 import picket.sentinel.internal.connections.bounded
+import picket.sentinel.internal.connections.connectedWithin
 import picket.sentinel.internal.events.Announcements
 import picket.sentinel.internal.events.EventBus
 import picket.sentinel.internal.resolution.GroupResolver
@@ -124,14 +126,7 @@ internal class SentinelWatcher(
                 .connectPubSubAsync(StringCodec.UTF8, queries.uri(sentinel, config))
                 .toCompletableFuture()
         val connection =
-            try {
-                bounded(config.connectTimeout, "subscribing to sentinel $sentinel") { future.copy().await() }
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                future.thenAccept { clients.close(it) }
-                throw e
-            }
+            connectedWithin(future, config.connectTimeout, "subscribing to sentinel $sentinel") { clients.close(it) }
         try {
             connection.addListener(
                 object : RedisPubSubAdapter<String, String>() {
@@ -257,16 +252,10 @@ internal class SentinelWatcher(
         log.info { "group ${state.name}: $sentinel announces $masterName $old -> $newAddress, cached $current: asking" }
         scope.launch {
             val named =
-                try {
-                    resolver.askSentinels(masterName).first.address
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
+                unlessCancelled({ e ->
                     log.info { "group ${state.name}: no answer to check $old -> $newAddress: ${e.message}" }
                     return@launch
-                }
+                }) { resolver.askSentinels(masterName).first.address }
             // A switch followed meanwhile is newer than this check: leave it.
             if (named == newAddress && state.known(masterName) == current) {
                 resolver.switches.switchMaster(masterName, newAddress, sentinel)

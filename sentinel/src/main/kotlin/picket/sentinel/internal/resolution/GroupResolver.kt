@@ -17,6 +17,7 @@ import picket.core.FailoverOutcome
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
+import picket.core.internal.unlessCancelled
 import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.connections.DataConnections
 import picket.sentinel.internal.connections.bounded
@@ -219,15 +220,9 @@ internal class GroupResolver(
     /** Asks the sentinels again about every cached master and follows any switch that was missed. */
     suspend fun revalidate() {
         state.masters.keys.toList().forEach { masterName ->
-            try {
+            unlessCancelled({ e -> log.debug { "re-validation of ${state.name}/$masterName failed: ${e.message}" } }) {
                 val (answer, sentinel) = askSentinels(masterName)
                 switches.switchMaster(masterName, answer.address, sentinel)
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                log.debug { "re-validation of ${state.name}/$masterName failed: ${e.message}" }
             }
         }
     }

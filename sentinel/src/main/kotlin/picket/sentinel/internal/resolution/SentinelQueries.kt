@@ -12,6 +12,7 @@ import picket.core.Address
 import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.connections.Clients
 import picket.sentinel.internal.connections.bounded
+import picket.sentinel.internal.connections.connectedWithin
 import picket.sentinel.internal.connections.verifyMode
 
 /** What one sentinel says about a master name. */
@@ -139,14 +140,7 @@ internal class SentinelQueries(
                 .connectSentinelAsync(StringCodec.UTF8, uri(sentinel, group))
                 .toCompletableFuture()
         val connection =
-            try {
-                bounded(group.connectTimeout, "connecting to sentinel $sentinel") { future.copy().await() }
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                future.thenAccept { clients.close(it) }
-                throw e
-            }
+            connectedWithin(future, group.connectTimeout, "connecting to sentinel $sentinel") { clients.close(it) }
         try {
             return block(connection.async())
         } finally {
