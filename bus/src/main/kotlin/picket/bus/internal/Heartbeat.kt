@@ -10,6 +10,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.internal.runScript
+import picket.core.internal.unlessCancelled
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
 
@@ -45,19 +46,13 @@ internal class Heartbeat(
             while (isActive) {
                 val period = bus.settings().lease.toMillis() / BEATS_PER_LEASE
                 delay(period)
-                try {
-                    beat()
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
+                unlessCancelled({ e ->
                     if (bus.closedCause(e)) {
                         bus.terminate(e)
                         return@launch
                     }
                     log.debug { "bus '${bus.name}' heartbeat failed: ${e.message}" }
-                }
+                }) { beat() }
             }
         }
     }

@@ -15,6 +15,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.internal.Backoff
+import picket.core.internal.unlessCancelled
 import picket.monitor.MonitorEvent
 import picket.monitor.MonitorOptions
 import picket.monitor.MonitoredNode
@@ -97,16 +98,10 @@ internal class NodePoller(
         // delay() ends the loop when the poller is cancelled.
         while (true) {
             val ok =
-                try {
-                    poll()
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
+                unlessCancelled({ e ->
                     emit(MonitorEvent.PollerFailed(node, e))
                     false
-                }
+                }) { poll() }
             delay(synchronized(stateLock) { if (ok) interval else retryIn ?: interval }.toMillis())
         }
     }
