@@ -6,7 +6,7 @@ import picket.core.ConnSpec;
 import picket.core.Durability;
 import picket.sentinel.Picket;
 import picket.sentinel.SentinelGroup;
-import picket.sentinel.TransactionOutcome;
+import picket.core.TransactionOutcome;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 

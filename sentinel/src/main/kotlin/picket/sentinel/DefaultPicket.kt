@@ -3,6 +3,7 @@ package picket.sentinel
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.PicketEvent
+import picket.core.PicketListener
 
 /** Declares exactly these sentinel groups on [Picket.default]; see [Picket.setSentinelGroups]. */
 public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit =

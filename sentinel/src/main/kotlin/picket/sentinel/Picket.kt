@@ -1,81 +1,33 @@
 package picket.sentinel
 
-import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
-import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
-import kotlinx.coroutines.CancellationException
-import kotlinx.coroutines.CoroutineName
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.async
-import kotlinx.coroutines.awaitAll
-import kotlinx.coroutines.cancel
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.channels.awaitClose
-import kotlinx.coroutines.coroutineScope
-import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.buffer
-import kotlinx.coroutines.flow.callbackFlow
-import kotlinx.coroutines.future.await
 import kotlinx.coroutines.future.future
-import kotlinx.coroutines.job
-import kotlinx.coroutines.runInterruptible
-import kotlinx.coroutines.withContext
-import picket.core.Address
 import picket.core.Balancer
 import picket.core.Balancers
 import picket.core.Commands
 import picket.core.ConnSpec
-import picket.core.Durability
-import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.PicketClosedException
 import picket.core.PicketEvent
+import picket.core.PicketListener
+import picket.core.Pipeline
 import picket.core.SentinelGroupUnknownException
 import picket.core.SpecTarget
-import picket.core.internal.picketCommands
-import picket.sentinel.internal.PubSubAttachment
-import picket.sentinel.internal.connections.CallerThreads
-import picket.sentinel.internal.connections.Clients
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.connections.OwnedResources
-import picket.sentinel.internal.connections.PubSubConnections
-import picket.sentinel.internal.connections.awaitClosed
-import picket.sentinel.internal.connections.awaitCompletion
-import picket.sentinel.internal.connections.commandTimer
-import picket.sentinel.internal.events.AnnouncementListener
-import picket.sentinel.internal.events.Announcements
-import picket.sentinel.internal.events.EventBus
-import picket.sentinel.internal.execution.BlockRunner
-import picket.sentinel.internal.execution.DirectResolver
-import picket.sentinel.internal.execution.Lease
-import picket.sentinel.internal.execution.LeaseContext
-import picket.sentinel.internal.execution.NodeResolver
-import picket.sentinel.internal.execution.PipelineRun
-import picket.sentinel.internal.execution.Tracked
-import picket.sentinel.internal.execution.TransactionRun
-import picket.sentinel.internal.execution.joined
+import picket.core.Transaction
+import picket.core.TransactionOutcome
+import picket.core.engine.PicketEngine
+import picket.sentinel.internal.failover.Announcements
 import picket.sentinel.internal.resolution.DeclaredGroups
 import picket.sentinel.internal.resolution.GroupRuntime
 import picket.sentinel.internal.resolution.SentinelQueries
 import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CompletionException
 import java.util.concurrent.CompletionStage
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.CountDownLatch
-import java.util.concurrent.ExecutionException
-import java.util.concurrent.TimeUnit
-import java.util.concurrent.TimeoutException
-import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Consumer
 import java.util.function.Function
-
-private val log = KotlinLogging.logger {}
 
 /**
  * Declared sentinel groups, the resolver that follows their masters, and the connections blocks run on. The
@@ -111,36 +63,31 @@ private val log = KotlinLogging.logger {}
  * timer.stop()                    // …and stops the timer, which Lettuce does not stop when it was given one
  * ```
  */
-@Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here
+@Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here (issue 22 reshapes)
 public class Picket private constructor(
-    given: ClientResources?,
-    private val ownsResources: Boolean,
+    /** What every mode shares (core): resources, connections, the block runner, events. */
+    internal val engine: PicketEngine,
 ) : AutoCloseable {
     /** An instance with Lettuce resources of its own, shut down by [close]. */
-    public constructor() : this(null, true)
+    public constructor() : this(PicketEngine(null))
 
     /**
      * An instance on [resources], shared with other instances or clients. The instance never shuts them down:
      * whoever made them does, after closing every instance that uses them. Command timeouts fire from their timer:
      * give it a 10 ms tick, as Picket's own has, or they fire up to Lettuce's default 100 ms late.
      */
-    public constructor(resources: ClientResources) : this(resources, false)
+    public constructor(resources: ClientResources) : this(PicketEngine(resources))
 
-    /** The 10 ms command timer of resources this instance makes (Lettuce does not stop a timer it was given). */
-    private val timer = if (given == null) commandTimer() else null
-    private val resources: ClientResources = given ?: OwnedResources.create(timer!!)
-    private val clients = Clients(this.resources)
-    private val callerThreads = CallerThreads()
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
-    private val bus = EventBus(scope)
-    private val connections = DataConnections(clients)
-    private val queries = SentinelQueries(clients)
-    private val groups = DeclaredGroups(::runtime, ::checkOpen)
-    private val direct = DirectResolver(connections)
-    private val runner = BlockRunner(::resolverFor, connections)
-    private val pubSubConnections = PubSubConnections(this.resources)
-    private val announcements = Announcements()
-    private val closed = AtomicBoolean(false)
+    private val blocks = engine.blocks
+
+    /** Sentinel's part: the declared groups, the questions to their sentinels, their announcements. */
+    internal val queries = SentinelQueries(engine.clients)
+    internal val groups = DeclaredGroups(::runtime, engine::checkOpen)
+    internal val announcements = Announcements()
+
+    init {
+        engine.serve(SpecTarget.Sentinel::class.java) { target: SpecTarget.Sentinel -> groups.get(target.group).blocks }
+    }
 
     /**
      * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full
@@ -193,14 +140,10 @@ public class Picket private constructor(
      * @throws SentinelGroupUnknownException if the spec's group is not declared.
      * @throws picket.core.PicketException subtypes for resolution, connection and durability failures.
      */
-    @OptIn(InternalPicketApi::class)
     public suspend fun <T> withConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
-    ): T {
-        checkOpen()
-        return runner.execute(spec) { lease -> withLease(lease, block) }
-    }
+    ): T = blocks.withConn(spec, block)
 
     /**
      * [withConn] for Java and other blocking callers: runs [block] with Lettuce's synchronous commands and returns
@@ -216,14 +159,7 @@ public class Picket private constructor(
     public fun <T> withConnBlocking(
         spec: ConnSpec,
         block: Function<RedisCommands<String, String>, T>,
-    ): T =
-        joined {
-            withConnAsyncInternal(spec) { lease ->
-                runInterruptible(callerThreads.dispatcher) {
-                    block.apply(Tracked.sync(lease))
-                }
-            }
-        }
+    ): T = blocks.withConnBlocking(spec, block)
 
     /**
      * [withConn] for Java callers that compose futures: [block] gets Lettuce's asynchronous commands and returns a
@@ -232,32 +168,17 @@ public class Picket private constructor(
     public fun <T> withConnAsync(
         spec: ConnSpec,
         block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = withConnAsyncInternal(spec) { lease -> block.apply(Tracked.async(lease)).await() }
-
-    private fun <T> withConnAsyncInternal(
-        spec: ConnSpec,
-        run: suspend (Lease) -> T,
-    ): CompletableFuture<T> {
-        checkOpen()
-        return scope.future { runner.execute(spec, run = run) }
-    }
+    ): CompletableFuture<T> = blocks.withConnAsync(spec, block)
 
     /**
      * Resolves and connects every spec of [specs] now, in parallel (master verified with ROLE, replicas resolved
      * for replica specs), so that the first real block pays for nothing and a mistake shows at startup (as radix's
      * constructor does): throws the first spec's typed error, e.g. [picket.core.MasterNameUnknownException].
      */
-    public suspend fun warmUp(specs: Collection<ConnSpec>) {
-        checkOpen()
-        coroutineScope { specs.map { spec -> async { withConn(spec) { ping() } } }.awaitAll() }
-    }
+    public suspend fun warmUp(specs: Collection<ConnSpec>): Unit = blocks.warmUp(specs)
 
     /** [warmUp] for Java: blocks until every spec is resolved and connected, or throws the first error. */
-    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit =
-        joined {
-            checkOpen()
-            scope.future { warmUp(specs) }
-        }
+    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = blocks.warmUpBlocking(specs)
 
     /**
      * A read/write pair for [spec]'s master name: [RedisPair.master] runs on the master, [RedisPair.replica] on one
@@ -272,7 +193,7 @@ public class Picket private constructor(
         balancer: Balancer = Balancers.random,
         fallbackToMaster: Boolean = true,
     ): RedisPair {
-        checkOpen()
+        engine.checkOpen()
         when (val target = spec.target) {
             is SpecTarget.Direct -> throw InvalidSpecException(
                 "a read/write pair follows a sentinel group; $target is direct",
@@ -288,7 +209,7 @@ public class Picket private constructor(
         spec: ConnSpec,
         replica: Boolean,
     ) {
-        spec.connectionScope?.let { connections.closeScope(it) }
+        spec.connectionScope?.let { engine.closeScope(it) }
         val target = spec.target as? SpecTarget.Sentinel ?: return
         val runtime = groups.find(target.group) ?: return
         if (replica) runtime.resolver.replicasChanged(target.masterName) else invalidate(spec)
@@ -306,31 +227,16 @@ public class Picket private constructor(
      * val moved = picket.withDedicatedConn(spec) { blmove("jobs", "working", LMoveArgs.Builder.rightLeft(), 5.0) }
      * ```
      */
-    @OptIn(InternalPicketApi::class)
     public suspend fun <T> withDedicatedConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
-    ): T {
-        checkOpen()
-        return runner.execute(
-            spec,
-            dedicated = true,
-        ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
-    }
+    ): T = blocks.withDedicatedConn(spec, block)
 
     /** [withDedicatedConn] for Java and other blocking callers, with Lettuce's synchronous commands. */
     public fun <T> withDedicatedConnBlocking(
         spec: ConnSpec,
         block: Function<RedisCommands<String, String>, T>,
-    ): T =
-        joined {
-            checkOpen()
-            scope.future {
-                runner.execute(spec, dedicated = true) { lease ->
-                    runInterruptible(callerThreads.dispatcher) { block.apply(Tracked.sync(lease)) }
-                }
-            }
-        }
+    ): T = blocks.withDedicatedConnBlocking(spec, block)
 
     /**
      * Runs an optimistic transaction on a dedicated connection to the master: `WATCH` [watch], then [block] (its
@@ -345,24 +251,14 @@ public class Picket private constructor(
         spec: ConnSpec,
         watch: List<String> = emptyList(),
         block: suspend Transaction.() -> Unit,
-    ): TransactionOutcome {
-        checkOpen()
-        val run = TransactionRun(watch, block, { it.resolver.awaitSwitch(it) })
-        return onDedicated(spec, run::run, run::failure)
-    }
+    ): TransactionOutcome = blocks.transaction(spec, watch, block)
 
     /** [transaction] for Java: [block] runs on a worker thread and reads through [Transaction.sync]. */
     public fun transactionBlocking(
         spec: ConnSpec,
         watch: List<String>,
         block: Consumer<Transaction>,
-    ): TransactionOutcome =
-        joined {
-            checkOpen()
-            scope.future {
-                transaction(spec, watch) { runInterruptible(callerThreads.dispatcher) { block.accept(this) } }
-            }
-        }
+    ): TransactionOutcome = blocks.transactionBlocking(spec, watch, block)
 
     /**
      * Sends the commands [block] adds ([Pipeline.add]) on a dedicated connection, [window] at a time, and returns
@@ -378,28 +274,7 @@ public class Picket private constructor(
         spec: ConnSpec,
         window: Int = DEFAULT_PIPELINE_WINDOW,
         block: suspend Pipeline.() -> Unit,
-    ): List<Any?> {
-        checkOpen()
-        if (window < 1) throw InvalidSpecException("pipeline window is $window, must be >= 1")
-        val run = PipelineRun(window, block, { it.resolver.awaitSwitch(it) })
-        return onDedicated(spec, run::run, run::failure)
-    }
-
-    /** Runs [run] on a dedicated connection; a failure is thrown as [failure] tells (what had been sent). */
-    private suspend fun <T> onDedicated(
-        spec: ConnSpec,
-        run: suspend (Lease) -> T,
-        failure: (ConnSpec, Exception) -> Exception,
-    ): T =
-        try {
-            runner.execute(spec, dedicated = true, run = run)
-        } catch (e: CancellationException) {
-            throw e
-        } catch (
-            @Suppress("TooGenericExceptionCaught") e: Exception,
-        ) {
-            throw failure(spec, e)
-        }
+    ): List<Any?> = blocks.pipeline(spec, window, block)
 
     /** [pipeline] for Java: sends [commands] in order, [window] at a time, and returns their replies. */
     @JvmOverloads
@@ -407,30 +282,19 @@ public class Picket private constructor(
         spec: ConnSpec,
         commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
         window: Int = DEFAULT_PIPELINE_WINDOW,
-    ): List<Any?> =
-        joined {
-            checkOpen()
-            scope.future { pipeline(spec, window) { commands.forEach { add(it) } } }
-        }
-
-    /** [joined] for this instance: a failure once it is closed is [PicketClosedException]. */
-    private fun <T> joined(start: () -> CompletableFuture<T>): T = joined({ closed.get() }, start)
+    ): List<Any?> = blocks.pipelineBlocking(spec, commands, window)
 
     /**
      * Registers [listener] for every event from now on; closing the returned handle unregisters it.
      */
-    public fun registerListener(listener: PicketListener): AutoCloseable = bus.register(listener)
+    public fun registerListener(listener: PicketListener): AutoCloseable = engine.registerListener(listener)
 
     /**
      * The events from the moment of collection on, as a cold flow; collecting registers a listener. Events wait in an
      * unbounded buffer for a slow collector: none is dropped.
      */
     public val events: Flow<PicketEvent>
-        get() =
-            callbackFlow {
-                val handle = bus.register { trySend(it) }
-                awaitClose { handle.close() }
-            }.buffer(Channel.UNLIMITED)
+        get() = engine.eventFlow()
 
     /**
      * Checks `ROLE` of every cached master of every group and drops those that fail or are no longer master, so that
@@ -444,7 +308,7 @@ public class Picket private constructor(
 
     /** [removeInvalidResolvedMasterSpecs] for Java. */
     public fun removeInvalidResolvedMasterSpecsAsync(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
-        scope.future { removeInvalidResolvedMasterSpecs() }
+        engine.scope.future { removeInvalidResolvedMasterSpecs() }
 
     /**
      * Drops the cached master of [spec] by hand, so that the next block resolves it again. Returns false if nothing
@@ -472,51 +336,6 @@ public class Picket private constructor(
      */
     public fun sentinelGroup(group: String): SentinelGroup = group(group).config
 
-    /** [picket.sentinel.internal.askSentinel]: the cross-module hooks are there, out of the public facade. */
-    internal suspend fun <T> sentinelQuery(
-        group: String,
-        sentinel: Address,
-        block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
-    ): T {
-        checkOpen()
-        return queries.on(sentinel, group(group).config, block)
-    }
-
-    /** [picket.sentinel.internal.openPubSub]. */
-    internal suspend fun pubSubAttachment(
-        spec: ConnSpec,
-        onClosed: () -> Unit,
-    ): PubSubAttachment {
-        checkOpen()
-        val (address, key) = runner.execute(spec.copy(durability = Durability.None)) { it.address to it.key }
-        return PubSubAttachment(address, pubSubConnections.open(key, spec, onClosed))
-    }
-
-    /** [picket.sentinel.internal.withConnOnEpoch]. */
-    internal suspend fun <T> onEpoch(
-        spec: ConnSpec,
-        block: suspend Commands<String, String>.(epoch: Long?) -> T,
-    ): T {
-        checkOpen()
-        return runner.execute(spec) { lease -> withLease(lease) { block(lease.master?.configEpoch) } }
-    }
-
-    /** [picket.sentinel.internal.registerAnnouncementListener]. */
-    internal fun announcementListener(listener: AnnouncementListener): AutoCloseable = announcements.register(listener)
-
-    /** [picket.sentinel.internal.closeConnections]. */
-    internal fun closeScope(connectionScope: String): Int = connections.closeScope(connectionScope)
-
-    /** Runs [block] on [lease]'s connection, known to nested blocks on the same spec (they reuse it). */
-    private suspend fun <T> withLease(
-        lease: Lease,
-        block: suspend Commands<String, String>.() -> T,
-    ): T {
-        val commands = lease.connection.picketCommands(lease.tracker)
-        val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
-        return withContext(context) { commands.block() }
-    }
-
     /**
      * Closes every subscription and connection and ends every thread the instance started; blocks running now fail
      * (Java callers waiting in a `…Blocking` method get [PicketClosedException]), later ones get
@@ -529,43 +348,15 @@ public class Picket private constructor(
      * on. Close from the application's own thread, or hand it over (`thread { picket.close() }`).
      */
     override fun close() {
-        if (!closed.compareAndSet(false, true)) return
-        groups.closeAll()
-        bus.close()
-        // First what runs (blocks, subscriptions, resolutions), so that the connections they close are closed before
-        // the clients are shut down: a client closes every connection it still holds, a second close for those.
-        scope.cancel()
-        awaitCompletion(scope, SHUTDOWN_SECONDS)
-        callerThreads.shutdown(SHUTDOWN_SECONDS)
-        awaitClosed(connections.closeEverything(), SHUTDOWN_SECONDS)
-        pubSubConnections.shutdown(SHUTDOWN_SECONDS)
-        clients.shutdown(SHUTDOWN_SECONDS)
-        if (ownsResources) {
-            resources
-                .shutdown(0, SHUTDOWN_SECONDS, TimeUnit.SECONDS)
-                .awaitUninterruptibly(SHUTDOWN_SECONDS, TimeUnit.SECONDS)
-            timer?.stop()
-        }
-        log.debug { "picket instance closed" }
+        engine.close(SHUTDOWN_SECONDS) { groups.closeAll() }
     }
-
-    /** Who finds the node for [target]: the direct resolver, or the declared group's. */
-    private fun resolverFor(target: SpecTarget): NodeResolver =
-        when (target) {
-            is SpecTarget.Direct -> direct
-            is SpecTarget.Sentinel -> group(target.group).blocks
-        }
 
     private fun group(name: String): GroupRuntime = groups.get(name)
 
     private fun runtime(
         name: String,
         config: SentinelGroup,
-    ): GroupRuntime = GroupRuntime(name, config, clients, queries, connections, bus, scope, announcements)
-
-    private fun checkOpen() {
-        if (closed.get()) throw PicketClosedException()
-    }
+    ): GroupRuntime = GroupRuntime(name, config, engine, queries, announcements)
 
     public companion object {
         private const val SHUTDOWN_SECONDS = 2L

@@ -25,6 +25,7 @@ import picket.core.PicketEvent
 import picket.core.PipelineException
 import picket.core.PoolExhaustedException
 import picket.core.TransactionInterruptedException
+import picket.core.TransactionOutcome
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

@@ -10,11 +10,11 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
 import picket.core.PicketEvent
+import picket.core.engine.PubSubAttachment
 import picket.core.internal.Backoff
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubSignal
 import picket.sentinel.Picket
-import picket.sentinel.internal.PubSubAttachment
 import picket.sentinel.internal.openPubSub
 import java.time.Duration
 import java.time.Instant

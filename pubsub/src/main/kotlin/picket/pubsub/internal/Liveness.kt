@@ -4,8 +4,8 @@ import kotlinx.coroutines.channels.ReceiveChannel
 import kotlinx.coroutines.future.await
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
+import picket.core.engine.PubSubAttachment
 import picket.pubsub.ListenerOptions
-import picket.sentinel.internal.PubSubAttachment
 import java.time.Instant
 
 /**

@@ -6,9 +6,9 @@ import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
+import picket.core.engine.PubSubAttachment
 import picket.pubsub.Subscriptions
 import picket.pubsub.Topic
-import picket.sentinel.internal.PubSubAttachment
 import java.time.Duration
 import java.time.Instant
 

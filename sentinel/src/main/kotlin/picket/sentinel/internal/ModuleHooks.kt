@@ -7,6 +7,7 @@ import picket.core.Address
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.engine.PubSubAttachment
 import picket.sentinel.Picket
 
 // What Picket's other modules need from an instance and users must not call. These are extensions, off the public
@@ -25,7 +26,10 @@ public suspend fun <T> Picket.askSentinel(
     group: String,
     sentinel: Address,
     block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
-): T = sentinelQuery(group, sentinel, block)
+): T {
+    engine.checkOpen()
+    return queries.on(sentinel, groups.get(group).config, block)
+}
 
 /**
  * For pub/sub: resolves [spec] as `withConn` would (the ROLE-checked master, after any write parking, or a replica
@@ -40,7 +44,7 @@ public suspend fun <T> Picket.askSentinel(
 public suspend fun Picket.openPubSub(
     spec: ConnSpec,
     onClosed: () -> Unit,
-): PubSubAttachment = pubSubAttachment(spec, onClosed)
+): PubSubAttachment = engine.openPubSub(spec, onClosed)
 
 /**
  * For locks: `withConn`, telling [block] Sentinel's config-epoch of the master it runs on (the epoch that came with
@@ -52,7 +56,7 @@ public suspend fun Picket.openPubSub(
 public suspend fun <T> Picket.withConnOnEpoch(
     spec: ConnSpec,
     block: suspend Commands<String, String>.(epoch: Long?) -> T,
-): T = onEpoch(spec, block)
+): T = engine.blocks.withConnOnEpoch(spec, block)
 
 /**
  * For the monitor: [listener] gets every announcement the group subscriptions receive (`+switch-master`, `+slave`,
@@ -64,7 +68,7 @@ public suspend fun <T> Picket.withConnOnEpoch(
 @JvmSynthetic
 public fun Picket.registerAnnouncementListener(
     listener: (group: String, sentinel: Address, channel: String, message: String) -> Unit,
-): AutoCloseable = announcementListener(listener)
+): AutoCloseable = announcements.register(listener)
 
 /**
  * For the monitor: closes the connections, shared and dedicated, of specs with [connectionScope]
@@ -73,4 +77,4 @@ public fun Picket.registerAnnouncementListener(
  */
 @InternalPicketApi
 @JvmSynthetic
-public fun Picket.closeConnections(connectionScope: String): Int = closeScope(connectionScope)
+public fun Picket.closeConnections(connectionScope: String): Int = engine.closeScope(connectionScope)

@@ -9,7 +9,7 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.PicketEvent
-import picket.sentinel.internal.events.EventBus
+import picket.core.internal.events.EventBus
 import picket.sentinel.internal.resolution.MasterEntry
 import java.util.concurrent.atomic.AtomicBoolean
 

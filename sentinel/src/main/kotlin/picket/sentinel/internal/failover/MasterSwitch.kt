@@ -7,9 +7,9 @@ import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.FailoverOutcome
 import picket.core.PicketEvent
+import picket.core.internal.connections.DataConnections
+import picket.core.internal.events.EventBus
 import picket.core.internal.unlessCancelled
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.events.EventBus
 import picket.sentinel.internal.resolution.GroupState
 import picket.sentinel.internal.resolution.MasterEntry
 import picket.sentinel.internal.resolution.NodeChecks

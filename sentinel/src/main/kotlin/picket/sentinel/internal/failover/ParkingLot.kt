@@ -9,7 +9,7 @@ import picket.core.Address
 import picket.core.FailoverInProgressException
 import picket.core.FailoverOutcome
 import picket.core.PicketEvent
-import picket.sentinel.internal.events.EventBus
+import picket.core.internal.events.EventBus
 import picket.sentinel.internal.resolution.GroupState
 import java.time.Duration
 import java.util.concurrent.ConcurrentHashMap

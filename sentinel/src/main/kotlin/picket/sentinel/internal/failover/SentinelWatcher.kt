@@ -16,12 +16,12 @@ import kotlinx.coroutines.launch
 import picket.core.Address
 import picket.core.PicketEvent
 import picket.core.internal.Backoff
+import picket.core.internal.connections.Clients
+import picket.core.internal.connections.bounded
+import picket.core.internal.connections.connectedWithin
+import picket.core.internal.events.EventBus
 import picket.core.internal.unlessCancelled
-import picket.sentinel.internal.connections.Clients
-import picket.sentinel.internal.connections.bounded
-import picket.sentinel.internal.connections.connectedWithin
-import picket.sentinel.internal.events.Announcements
-import picket.sentinel.internal.events.EventBus
+import picket.sentinel.internal.failover.Announcements
 import picket.sentinel.internal.resolution.GroupResolver
 import picket.sentinel.internal.resolution.SentinelQueries
 import java.util.concurrent.ConcurrentHashMap

@@ -8,31 +8,28 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.Address
+import picket.core.engine.PicketEngine
 import picket.sentinel.GroupStatus
 import picket.sentinel.SentinelGroup
-import picket.sentinel.internal.connections.Clients
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.events.Announcements
-import picket.sentinel.internal.events.EventBus
+import picket.sentinel.internal.failover.Announcements
 import picket.sentinel.internal.failover.SentinelWatcher
 
 /** A declared sentinel group while it is declared: its state, resolver, subscriptions and optional sweeps. */
 internal class GroupRuntime(
     val name: String,
     val config: SentinelGroup,
-    clients: Clients,
+    engine: PicketEngine,
     queries: SentinelQueries,
-    private val connections: DataConnections,
-    bus: EventBus,
-    parent: CoroutineScope,
     announcements: Announcements = Announcements(),
 ) {
-    private val scope = CoroutineScope(parent.coroutineContext + SupervisorJob(parent.coroutineContext[Job]))
-    val resolver = GroupResolver(GroupState(name, config), queries, connections, bus, scope)
-    private val watcher = SentinelWatcher(resolver, clients, queries, bus, scope, announcements)
+    private val connections = engine.connections
+    private val scope =
+        CoroutineScope(engine.scope.coroutineContext + SupervisorJob(engine.scope.coroutineContext[Job]))
+    val resolver = GroupResolver(GroupState(name, config), queries, connections, engine.events, scope)
+    private val watcher = SentinelWatcher(resolver, engine.clients, queries, engine.events, scope, announcements)
 
     /** Where blocks on this group's master names run, for the block runner. */
-    val blocks = SentinelResolver(name, config, resolver, connections, bus) { scope.isActive }
+    val blocks = SentinelResolver(name, config, resolver, connections, engine.events) { scope.isActive }
 
     init {
         resolver.onSentinelsLearnt = watcher::learnt

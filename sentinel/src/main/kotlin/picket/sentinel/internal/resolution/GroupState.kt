@@ -2,8 +2,8 @@ package picket.sentinel.internal.resolution
 
 import kotlinx.coroutines.sync.Mutex
 import picket.core.Address
+import picket.core.internal.connections.DataConnections
 import picket.sentinel.SentinelGroup
-import picket.sentinel.internal.connections.DataConnections
 import picket.sentinel.internal.failover.LossWatch
 import picket.sentinel.internal.failover.WriteMarks
 import java.util.concurrent.ConcurrentHashMap

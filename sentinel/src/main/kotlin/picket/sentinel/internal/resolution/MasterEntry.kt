@@ -2,8 +2,8 @@ package picket.sentinel.internal.resolution
 
 import kotlinx.coroutines.sync.Mutex
 import picket.core.Address
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.execution.MasterNode
+import picket.core.engine.MasterNode
+import picket.core.internal.connections.DataConnections
 import picket.sentinel.internal.failover.LossWatch
 import java.util.concurrent.atomic.AtomicBoolean
 

@@ -11,7 +11,7 @@ import picket.core.MasterDownException
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
-import picket.sentinel.internal.events.EventBus
+import picket.core.internal.events.EventBus
 
 private val log = KotlinLogging.logger {}
 

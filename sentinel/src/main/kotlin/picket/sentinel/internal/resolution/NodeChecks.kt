@@ -2,8 +2,8 @@ package picket.sentinel.internal.resolution
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import picket.core.ConnSpec
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.connections.bounded
+import picket.core.internal.connections.DataConnections
+import picket.core.internal.connections.bounded
 import java.time.Duration
 
 private val log = KotlinLogging.logger {}

@@ -9,11 +9,11 @@ import io.lettuce.core.protocol.CommandType
 import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
 import kotlinx.coroutines.future.await
 import picket.core.Address
+import picket.core.internal.connections.Clients
+import picket.core.internal.connections.bounded
+import picket.core.internal.connections.connectedWithin
+import picket.core.internal.connections.verifyMode
 import picket.sentinel.SentinelGroup
-import picket.sentinel.internal.connections.Clients
-import picket.sentinel.internal.connections.bounded
-import picket.sentinel.internal.connections.connectedWithin
-import picket.sentinel.internal.connections.verifyMode
 
 /** What one sentinel says about a master name. */
 internal data class MasterAnswer(

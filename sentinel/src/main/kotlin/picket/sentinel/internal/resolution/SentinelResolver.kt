@@ -17,13 +17,13 @@ import picket.core.ReadFrom
 import picket.core.ReplicaBehindException
 import picket.core.SpecTarget
 import picket.core.StaleMasterException
+import picket.core.engine.Failure
+import picket.core.engine.Lease
+import picket.core.engine.NodeResolver
+import picket.core.internal.connections.DataConnections
+import picket.core.internal.events.EventBus
+import picket.core.internal.execution.StateReply
 import picket.sentinel.SentinelGroup
-import picket.sentinel.internal.connections.DataConnections
-import picket.sentinel.internal.events.EventBus
-import picket.sentinel.internal.execution.Failure
-import picket.sentinel.internal.execution.Lease
-import picket.sentinel.internal.execution.NodeResolver
-import picket.sentinel.internal.execution.StateReply
 import picket.sentinel.internal.failover.WriteMarks
 import java.time.Duration
 

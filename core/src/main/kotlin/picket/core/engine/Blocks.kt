@@ -1,0 +1,185 @@
+package picket.core.engine
+
+import io.lettuce.core.RedisFuture
+import io.lettuce.core.api.async.RedisAsyncCommands
+import io.lettuce.core.api.sync.RedisCommands
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.future.await
+import kotlinx.coroutines.future.future
+import kotlinx.coroutines.runInterruptible
+import kotlinx.coroutines.withContext
+import picket.core.Commands
+import picket.core.ConnSpec
+import picket.core.InternalPicketApi
+import picket.core.InvalidSpecException
+import picket.core.Pipeline
+import picket.core.Transaction
+import picket.core.TransactionOutcome
+import picket.core.internal.execution.PipelineRun
+import picket.core.internal.execution.Tracked
+import picket.core.internal.execution.TransactionRun
+import picket.core.internal.picketCommands
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionStage
+import java.util.function.Consumer
+import java.util.function.Function
+
+/**
+ * The ways a block runs on an [engine]'s nodes, each in its Kotlin and its Java form: on the shared connection
+ * ([withConn]), on a dedicated one ([withDedicatedConn]), as an optimistic [transaction] or as a [pipeline]. The
+ * facade documents each for users; here is how each is put together from the block runner.
+ */
+@InternalPicketApi
+public class Blocks internal constructor(
+    private val engine: PicketEngine,
+) {
+    private val runner get() = engine.runner
+
+    /** `withConn`: [block] on the shared connection of [spec]'s node, known to nested blocks on the same spec. */
+    public suspend fun <T> withConn(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        engine.checkOpen()
+        return runner.execute(spec) { lease -> withLease(lease, block) }
+    }
+
+    /** For locks: [withConn], telling [block] the config-epoch of the master it runs on, or null. */
+    public suspend fun <T> withConnOnEpoch(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.(epoch: Long?) -> T,
+    ): T {
+        engine.checkOpen()
+        return runner.execute(spec) { lease -> withLease(lease) { block(lease.master?.configEpoch) } }
+    }
+
+    /** `withConnBlocking`: [block] on a thread of the instance with synchronous commands, awaited by the caller. */
+    public fun <T> withConnBlocking(
+        spec: ConnSpec,
+        block: Function<RedisCommands<String, String>, T>,
+    ): T = engine.joined { start(spec) { lease -> onCallerThread { block.apply(Tracked.sync(lease)) } } }
+
+    /** `withConnAsync`: [block] with asynchronous commands; the future completes with its stage's result. */
+    public fun <T> withConnAsync(
+        spec: ConnSpec,
+        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+    ): CompletableFuture<T> = start(spec) { lease -> block.apply(Tracked.async(lease)).await() }
+
+    /** `warmUp`: every spec resolved and connected in parallel; the first spec's error is thrown. */
+    public suspend fun warmUp(specs: Collection<ConnSpec>) {
+        engine.checkOpen()
+        coroutineScope { specs.map { spec -> async { withConn(spec) { ping() } } }.awaitAll() }
+    }
+
+    /** `warmUpBlocking`: [warmUp] awaited by the caller. */
+    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = engine.joined { future { warmUp(specs) } }
+
+    /** `withDedicatedConn`: [block] on a connection of its own from the node's bounded pool. */
+    public suspend fun <T> withDedicatedConn(
+        spec: ConnSpec,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        engine.checkOpen()
+        return runner.execute(
+            spec,
+            dedicated = true,
+        ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
+    }
+
+    /** `withDedicatedConnBlocking`: [withDedicatedConn] with synchronous commands, on a thread of the instance. */
+    public fun <T> withDedicatedConnBlocking(
+        spec: ConnSpec,
+        block: Function<RedisCommands<String, String>, T>,
+    ): T =
+        engine.joined {
+            future {
+                runner.execute(spec, dedicated = true) { lease -> onCallerThread { block.apply(Tracked.sync(lease)) } }
+            }
+        }
+
+    /** `transaction`: WATCH [watch], [block], then MULTI, the queued commands and EXEC on a dedicated connection. */
+    public suspend fun transaction(
+        spec: ConnSpec,
+        watch: List<String>,
+        block: suspend Transaction.() -> Unit,
+    ): TransactionOutcome {
+        engine.checkOpen()
+        val run = TransactionRun(watch, block, { it.resolver.awaitSwitch(it) })
+        return onDedicated(spec, run::run, run::failure)
+    }
+
+    /** `transactionBlocking`: [transaction] whose [block] runs on a thread of the instance. */
+    public fun transactionBlocking(
+        spec: ConnSpec,
+        watch: List<String>,
+        block: Consumer<Transaction>,
+    ): TransactionOutcome =
+        engine.joined { future { transaction(spec, watch) { onCallerThread { block.accept(this) } } } }
+
+    /** `pipeline`: the commands [block] adds, [window] at a time, on a dedicated connection; replies in order. */
+    public suspend fun pipeline(
+        spec: ConnSpec,
+        window: Int,
+        block: suspend Pipeline.() -> Unit,
+    ): List<Any?> {
+        engine.checkOpen()
+        if (window < 1) throw InvalidSpecException("pipeline window is $window, must be >= 1")
+        val run = PipelineRun(window, block, { it.resolver.awaitSwitch(it) })
+        return onDedicated(spec, run::run, run::failure)
+    }
+
+    /** `pipelineBlocking`: [commands] in order, [window] at a time; replies in order. */
+    public fun pipelineBlocking(
+        spec: ConnSpec,
+        commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
+        window: Int,
+    ): List<Any?> = engine.joined { future { pipeline(spec, window) { commands.forEach { add(it) } } } }
+
+    /** Runs [run] on a dedicated connection; a failure is thrown as [failure] tells (what had been sent). */
+    private suspend fun <T> onDedicated(
+        spec: ConnSpec,
+        run: suspend (Lease) -> T,
+        failure: (ConnSpec, Exception) -> Exception,
+    ): T =
+        try {
+            runner.execute(spec, dedicated = true, run = run)
+        } catch (e: CancellationException) {
+            throw e
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Exception,
+        ) {
+            throw failure(spec, e)
+        }
+
+    /** [run] on the block runner, as a future of the instance's scope. */
+    private fun <T> start(
+        spec: ConnSpec,
+        run: suspend (Lease) -> T,
+    ): CompletableFuture<T> {
+        engine.checkOpen()
+        return engine.scope.future { runner.execute(spec, run = run) }
+    }
+
+    /** [block] as a future of the instance's scope, once checked open. */
+    private fun <T> future(block: suspend () -> T): CompletableFuture<T> {
+        engine.checkOpen()
+        return engine.scope.future { block() }
+    }
+
+    /** A Java caller's [block] on a thread of the instance; cancellation interrupts it. */
+    private suspend fun <T> onCallerThread(block: () -> T): T = runInterruptible(engine.callerThreads.dispatcher, block)
+
+    /** Runs [block] on [lease]'s connection, known to nested blocks on the same spec (they reuse it). */
+    private suspend fun <T> withLease(
+        lease: Lease,
+        block: suspend Commands<String, String>.() -> T,
+    ): T {
+        val commands = lease.connection.picketCommands(lease.tracker)
+        val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
+        return withContext(context) { commands.block() }
+    }
+}

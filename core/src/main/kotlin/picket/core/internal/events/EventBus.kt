@@ -1,0 +1,26 @@
+package picket.core.internal.events
+
+import kotlinx.coroutines.CoroutineScope
+import picket.core.InternalPicketApi
+import picket.core.PicketEvent
+import picket.core.PicketListener
+import picket.core.internal.ListenerBus
+
+/**
+ * Delivers events to listeners in order on one coroutine, so that emitting never waits for a listener and a slow
+ * listener delays neither resolution nor switch handling. The coroutine runs on the IO dispatcher, one at a time:
+ * a listener that blocks its thread holds none of the threads that resolution and switch handling run on. The
+ * delivery is [ListenerBus]'s, which the monitor shares.
+ */
+@InternalPicketApi
+public class EventBus(
+    scope: CoroutineScope,
+) {
+    private val bus = ListenerBus<PicketEvent, PicketListener>(scope) { listener, event -> listener.onEvent(event) }
+
+    public fun emit(event: PicketEvent): Unit = bus.emit(event)
+
+    public fun register(listener: PicketListener): AutoCloseable = bus.register(listener)
+
+    public fun close(): Unit = bus.close()
+}
