@@ -63,7 +63,7 @@ import java.util.function.Function
  * timer.stop()                    // …and stops the timer, which Lettuce does not stop when it was given one
  * ```
  */
-@Suppress("TooManyFunctions") // the facade: every capability has a Kotlin and a Java form here (issue 22 reshapes)
+@Suppress("TooManyFunctions") // 15 of its 25 are Kotlin and Java twins of one capability: issue 22 reshapes them
 public class Picket private constructor(
     /** What every mode shares (core): resources, connections, the block runner, events. */
     internal val engine: PicketEngine,
@@ -82,7 +82,11 @@ public class Picket private constructor(
 
     /** Sentinel's part: the declared groups, the questions to their sentinels, their announcements. */
     internal val queries = SentinelQueries(engine.clients)
-    internal val groups = DeclaredGroups(::runtime, engine::checkOpen)
+    internal val groups =
+        DeclaredGroups(
+            { name, config -> GroupRuntime(name, config, engine, queries, announcements) },
+            engine::checkOpen,
+        )
     internal val announcements = Announcements()
 
     init {
@@ -199,20 +203,9 @@ public class Picket private constructor(
                 "a read/write pair follows a sentinel group; $target is direct",
             )
 
-            is SpecTarget.Sentinel -> group(target.group)
+            is SpecTarget.Sentinel -> groups.get(target.group)
         }
         return RedisPair(this, spec, balancer, fallbackToMaster)
-    }
-
-    /** Closes the connections of [spec]'s scope; the next block resolves afresh (a master entry, or the replicas). */
-    internal fun disconnect(
-        spec: ConnSpec,
-        replica: Boolean,
-    ) {
-        spec.connectionScope?.let { engine.closeScope(it) }
-        val target = spec.target as? SpecTarget.Sentinel ?: return
-        val runtime = groups.find(target.group) ?: return
-        if (replica) runtime.resolver.replicasChanged(target.masterName) else invalidate(spec)
     }
 
     /**
@@ -316,7 +309,7 @@ public class Picket private constructor(
      */
     public fun invalidate(spec: ConnSpec): Boolean {
         val target = spec.target as? SpecTarget.Sentinel ?: return false
-        val resolver = group(target.group).resolver
+        val resolver = groups.get(target.group).resolver
         val entry = resolver.state.masters[target.masterName] ?: return false
         return resolver.invalidate(target.masterName, entry.address, "invalidated by hand") != null
     }
@@ -326,7 +319,7 @@ public class Picket private constructor(
      *
      * @throws SentinelGroupUnknownException if it is not declared.
      */
-    public fun status(group: String): GroupStatus = group(group).status()
+    public fun status(group: String): GroupStatus = groups.get(group).status()
 
     /**
      * The declaration of [group], as given to [setSentinelGroups] or [addSentinelGroups]: its sentinels, credentials,
@@ -334,7 +327,7 @@ public class Picket private constructor(
      *
      * @throws SentinelGroupUnknownException if it is not declared.
      */
-    public fun sentinelGroup(group: String): SentinelGroup = group(group).config
+    public fun sentinelGroup(group: String): SentinelGroup = groups.get(group).config
 
     /**
      * Closes every subscription and connection and ends every thread the instance started; blocks running now fail
@@ -350,13 +343,6 @@ public class Picket private constructor(
     override fun close() {
         engine.close(SHUTDOWN_SECONDS) { groups.closeAll() }
     }
-
-    private fun group(name: String): GroupRuntime = groups.get(name)
-
-    private fun runtime(
-        name: String,
-        config: SentinelGroup,
-    ): GroupRuntime = GroupRuntime(name, config, engine, queries, announcements)
 
     public companion object {
         private const val SHUTDOWN_SECONDS = 2L

@@ -7,6 +7,7 @@ import picket.core.Balancer
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.ReadFrom
+import picket.core.SpecTarget
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.atomic.AtomicLong
@@ -92,7 +93,10 @@ public class RedisPair internal constructor(
          */
         public fun disconnect() {
             if (isReplica) sticky.forget()
-            picket.disconnect(spec, isReplica)
+            spec.connectionScope?.let { picket.engine.closeScope(it) }
+            val target = spec.target as? SpecTarget.Sentinel ?: return
+            val runtime = picket.groups.find(target.group) ?: return
+            if (isReplica) runtime.resolver.replicasChanged(target.masterName) else picket.invalidate(spec)
         }
     }
 
