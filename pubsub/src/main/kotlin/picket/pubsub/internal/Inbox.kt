@@ -8,8 +8,8 @@ import kotlinx.coroutines.isActive
 import picket.core.InternalPicketApi
 import picket.core.internal.ListenerBus
 import picket.pubsub.ListenerOptions
-import picket.pubsub.PubSubMessage
 import picket.pubsub.PubSubEvent
+import picket.pubsub.PubSubMessage
 import java.util.concurrent.atomic.AtomicLong
 
 /**

@@ -3,8 +3,8 @@ package picket.pubsub.internal
 import io.lettuce.core.pubsub.RedisPubSubListener
 import picket.core.InternalPicketApi
 import picket.core.internal.ListenerBus
-import picket.pubsub.PubSubMessage
 import picket.pubsub.PubSubEvent
+import picket.pubsub.PubSubMessage
 import picket.pubsub.Topic
 
 /**
