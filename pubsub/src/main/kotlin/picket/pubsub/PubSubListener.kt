@@ -61,8 +61,8 @@ public class PubSubListener internal constructor(
     private val table = HandlerTable(handlers)
     private val wanted = WantedTopics(handlers.keys, spec.commandTimeout)
     private val bus =
-        ListenerBus<PubSubEvent, PubSubEventListener>(scope) { listener, event -> listener.onEvent(event) }.also { bus ->
-            options.onEvent?.let { bus.register(it) }
+        ListenerBus<PubSubEvent, PubSubEventListener>(scope, PubSubEventListener::onEvent).also { bus ->
+            options.onEvent?.let(bus::register)
         }
     private val inbox = Inbox(options, table, bus)
     private val connection = CurrentConnection()
