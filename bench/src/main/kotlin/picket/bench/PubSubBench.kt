@@ -17,8 +17,8 @@ import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.pubsub.ListenerOptions
+import picket.pubsub.PubSubEvent
 import picket.pubsub.PubSubListener
-import picket.pubsub.PubSubSignal
 import picket.pubsub.Topic
 import picket.pubsub.listen
 import picket.pubsub.publish
@@ -52,7 +52,7 @@ class Resubscribe(
     val switchToResumedMs: Double,
     /** `Resumed.gap`: the window in which messages may be missing, as the listener reported it. */
     val gapMs: Double,
-    /** Why the listener left the old master (its `Disconnected` signal), or null if it did not say. */
+    /** Why the listener left the old master (its `Disconnected` event), or null if it did not say. */
     val reason: String?,
 )
 
@@ -73,7 +73,7 @@ class PubSubResult(
  * fed by the same publisher: one plain Lettuce connection publishing [Settings.pubsubMessages] messages of
  * [PAYLOAD], [IN_FLIGHT] at most awaiting their reply. Rounds alternate which client goes first, as in
  * [ThroughputBench]. Then [Settings.pubsubFailovers] manual failovers under a second listener, each timed from its
- * Picket instance's `SwitchMaster` to its `Resumed` signal.
+ * Picket instance's `SwitchMaster` to its `Resumed` event.
  */
 class PubSubBench(
     private val topology: Topology,
@@ -254,20 +254,20 @@ class PubSubBench(
     private suspend fun awaitResumed(
         watched: Watched,
         address: Address,
-    ): Pair<PubSubSignal.Resumed, String?> {
+    ): Pair<PubSubEvent.Resumed, String?> {
         var reason: String? = null
         val seen = mutableListOf<String>()
         val resumed =
             withTimeoutOrNull(RESUME_TIMEOUT.toMillis()) {
-                var found: PubSubSignal.Resumed? = null
+                var found: PubSubEvent.Resumed? = null
                 while (found == null) {
-                    val signal = watched.signals.receive()
-                    seen += signal::class.simpleName.orEmpty()
-                    if (signal is PubSubSignal.Disconnected && reason == null) reason = signal.reason
-                    if (signal is PubSubSignal.Resumed && signal.address == address) found = signal
+                    val event = watched.events.receive()
+                    seen += event::class.simpleName.orEmpty()
+                    if (event is PubSubEvent.Disconnected && reason == null) reason = event.reason
+                    if (event is PubSubEvent.Resumed && event.address == address) found = event
                 }
                 found
-            } ?: error("the listener did not resume on $address within ${RESUME_TIMEOUT.seconds} s; signals: $seen")
+            } ?: error("the listener did not resume on $address within ${RESUME_TIMEOUT.seconds} s; events: $seen")
         return resumed to reason
     }
 
@@ -286,7 +286,7 @@ class PubSubBench(
 
     /**
      * A listener on [FAILOVER_CHANNEL] of [picket], with that instance's `SwitchMaster` events and the listener's
-     * signals and messages, as they come.
+     * events and messages, as they come.
      */
     private class Watched(
         val picket: Picket,
@@ -294,7 +294,7 @@ class PubSubBench(
         masterName: String,
     ) : AutoCloseable {
         val switches = Channel<Seen>(Channel.UNLIMITED)
-        val signals = Channel<PubSubSignal>(Channel.UNLIMITED)
+        val events = Channel<PubSubEvent>(Channel.UNLIMITED)
         val received = Channel<String>(Channel.UNLIMITED)
 
         // Registered before the listener registers its own: the event is timed before it wakes the listener.
@@ -309,12 +309,12 @@ class PubSubBench(
             picket.listen(
                 spec,
                 mapOf(Topic.channel(FAILOVER_CHANNEL) to { message -> received.send(message.payload) }),
-                ListenerOptions(onSignal = { signal -> signals.trySend(signal) }),
+                ListenerOptions(onEvent = { event -> events.trySend(event) }),
             )
 
         /** Forgets what came before a run: it belongs to the previous one. */
         fun drain() {
-            listOf(switches, signals, received).forEach { channel ->
+            listOf(switches, events, received).forEach { channel ->
                 while (channel.tryReceive().isSuccess) continue
             }
         }

@@ -117,10 +117,10 @@ class PubSubReport(
         md.line(
             "Resubscribing after `+switch-master`: ${runs.size} manual failovers (`SENTINEL FAILOVER`, then the " +
                 "topology left to settle and the sentinels to fall quiet) under a listener with " +
-                "`ListenerOptions(onSignal = ...)` on a Picket instance of its own. *SwitchMaster → Resumed* runs " +
+                "`ListenerOptions(onEvent = ...)` on a Picket instance of its own. *SwitchMaster → Resumed* runs " +
                 "from that instance delivering `PicketEvent.SwitchMaster` to a listener registered before the " +
-                "pub/sub listener's own, to the `resumedAt` of the listener's `PubSubSignal.Resumed` (subscribed " +
-                "again on the new master, confirmed by the server); the gap is the `Resumed` signal's own `gap` " +
+                "pub/sub listener's own, to the `resumedAt` of the listener's `PubSubEvent.Resumed` (subscribed " +
+                "again on the new master, confirmed by the server); the gap is the `Resumed` event's own `gap` " +
                 "(`gapStart`: the last PING answered on the old connection, or the start of the failover if " +
                 "announced earlier). After each, one message published through Picket must reach the listener.",
         )

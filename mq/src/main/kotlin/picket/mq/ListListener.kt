@@ -8,14 +8,17 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
+import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
 import picket.core.internal.Backoff
+import picket.core.internal.ListenerBus
 import picket.core.internal.runScript
 import picket.mq.internal.Scripts
 import picket.sentinel.Picket
@@ -32,7 +35,8 @@ private val log = KotlinLogging.logger {}
  * handler that throws runs again, and after [ListListenerOptions.maxAttempts] runs the message moves to
  * [deadList]. Runs are counted on the master ([attemptsHash]) once one failed or was interrupted, so a message that
  * crashes its listener every time is dead-lettered too, across restarts. Follows the master through Picket's
- * resolver; while Redis is down it keeps trying with capped backoff.
+ * resolver; while Redis is down it keeps trying with capped backoff. It reports what it does as [ListEvent]s, to
+ * [registerListener], [events] and, from the very first, [ListListenerOptions.onEvent].
  *
  * ```kotlin
  * val listener = ListListener(picket, spec, "jobs") { message -> process(message); message }
@@ -44,6 +48,7 @@ private val log = KotlinLogging.logger {}
  * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's command
  *   timeout.
  */
+@OptIn(InternalPicketApi::class)
 public class ListListener
     @JvmOverloads
     constructor(
@@ -71,6 +76,11 @@ public class ListListener
 
         private val listening = AtomicBoolean(false)
 
+        private val bus =
+            ListenerBus.onEmitter<ListEvent, ListEventListener> { listener, event -> listener.onEvent(event) }.also {
+                options.onEvent?.let(it::register)
+            }
+
         /** Completed by [stop], for good: a stopped listener does not listen again. */
         private val stopped = CompletableDeferred<Unit>()
 
@@ -83,6 +93,20 @@ public class ListListener
                 )
             }
         }
+
+        /**
+         * Registers [listener] for the events from now on; closing the handle unregisters it. It runs on the coroutine
+         * the listener runs on, before that goes on (see [ListEventListener]).
+         */
+        public fun registerListener(listener: ListEventListener): AutoCloseable = bus.register(listener)
+
+        /**
+         * The events from the moment of collection on, as a cold flow; collecting registers a listener, and events wait
+         * in an unbounded buffer for a slow collector (the listener never waits for it). It does not complete: stop
+         * collecting to unregister.
+         */
+        @get:JvmSynthetic
+        public val events: Flow<ListEvent> get() = bus.asFlow()
 
         /** True while [listen] runs. */
         public val isListening: Boolean get() = listening.get()
@@ -152,7 +176,7 @@ public class ListListener
                     log.debug { e.message }
                 }
             }
-            if (left.isNotEmpty()) signal(ListSignal.Recovered(left.size))
+            if (left.isNotEmpty()) emit(ListEvent.Recovered(left.size))
             return left.size
         }
 
@@ -174,7 +198,7 @@ public class ListListener
                             )
                         }
                     if (failures > 0) {
-                        signal(ListSignal.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
+                        emit(ListEvent.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
                         failures = 0
                     }
                     if (message != null) process(message)
@@ -189,7 +213,7 @@ public class ListListener
                     if (failures++ == 0) downSince = System.nanoTime()
                     recover = true
                     val wait = backoff(failures)
-                    signal(ListSignal.ConnectionFailed(e, failures, wait))
+                    emit(ListEvent.ConnectionFailed(e, failures, wait))
                     pause(wait)
                 }
             }
@@ -217,7 +241,7 @@ public class ListListener
                         if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                         if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
                         val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
-                        signal(ListSignal.Retrying(message, attempt, e, wait))
+                        emit(ListEvent.Retrying(message, attempt, e, wait))
                         // Kept on the master, so that a listener started after a crash goes on counting.
                         settle { hset(attemptsHash, message, attempt.toString()) }
                         delay(wait.toMillis())
@@ -254,7 +278,7 @@ public class ListListener
                     message,
                 )
             }
-            signal(ListSignal.DeadLettered(message, attempts, e, deadList))
+            emit(ListEvent.DeadLettered(message, attempts, e, deadList))
             throw MessageDeadLetteredException(list, deadList, message, attempts, e)
         }
 
@@ -281,7 +305,7 @@ public class ListListener
                 ) {
                     failures++
                     val wait = backoff(failures)
-                    signal(ListSignal.ConnectionFailed(e, failures, wait))
+                    emit(ListEvent.ConnectionFailed(e, failures, wait))
                     if (stopped.isCompleted) throw e
                     pause(wait)
                 }
@@ -296,16 +320,7 @@ public class ListListener
             withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
         }
 
-        private fun signal(signal: ListSignal) {
-            val listener = options.onSignal ?: return
-            try {
-                listener.onSignal(signal)
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                log.warn(e) { "a list listener's signal listener threw on $signal" }
-            }
-        }
+        private fun emit(event: ListEvent) = bus.emit(event)
 
         override fun toString(): String = "ListListener(${spec.target}, list=$list, processing=$processingList)"
 

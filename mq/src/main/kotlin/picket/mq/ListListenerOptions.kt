@@ -17,21 +17,45 @@ import java.time.Duration
  * @property retryBackoff the wait before a message's second run; it doubles per attempt.
  * @property reconnectMin the first wait after Redis failed; it doubles up to [reconnectMax], for as long as it lasts.
  * @property reconnectMax the longest wait between two attempts while Redis is down.
- * @property onSignal told of every [ListSignal], on the listener's coroutine; should be fast and not throw.
+ * @property onEvent told of every [ListEvent] from the very first, as a listener registered with
+ *   [ListListener.registerListener] is from then on: on the listener's coroutine; should be fast and not throw.
  * @throws InvalidSpecException naming the first value out of range.
  */
 public data class ListListenerOptions
     @JvmOverloads
     constructor(
-        public val processingSuffix: String = ":processing",
-        public val deadSuffix: String = ":dead",
-        public val readTime: Duration = Duration.ofSeconds(1),
+        public val processingSuffix: String = DEFAULT_PROCESSING_SUFFIX,
+        public val deadSuffix: String = DEFAULT_DEAD_SUFFIX,
+        public val readTime: Duration = DEFAULT_READ_TIME,
         public val maxAttempts: Int = DEFAULT_MAX_ATTEMPTS,
-        public val retryBackoff: Duration = Duration.ofMillis(DEFAULT_RETRY_MS),
-        public val reconnectMin: Duration = Duration.ofMillis(DEFAULT_RECONNECT_MIN_MS),
-        public val reconnectMax: Duration = Duration.ofSeconds(DEFAULT_RECONNECT_MAX_S),
-        public val onSignal: ListSignalListener? = null,
+        public val retryBackoff: Duration = DEFAULT_RETRY,
+        public val reconnectMin: Duration = DEFAULT_RECONNECT_MIN,
+        public val reconnectMax: Duration = DEFAULT_RECONNECT_MAX,
+        public val onEvent: ListEventListener? = null,
     ) {
+        /** The old form of these options' constructor, with a [ListSignalListener] given by name (`onSignal = …`). */
+        @Suppress("DEPRECATION")
+        @Deprecated("onSignal is renamed onEvent", ReplaceWith("ListListenerOptions(onEvent = onSignal)"))
+        public constructor(
+            onSignal: ListSignalListener,
+            processingSuffix: String = DEFAULT_PROCESSING_SUFFIX,
+            deadSuffix: String = DEFAULT_DEAD_SUFFIX,
+            readTime: Duration = DEFAULT_READ_TIME,
+            maxAttempts: Int = DEFAULT_MAX_ATTEMPTS,
+            retryBackoff: Duration = DEFAULT_RETRY,
+            reconnectMin: Duration = DEFAULT_RECONNECT_MIN,
+            reconnectMax: Duration = DEFAULT_RECONNECT_MAX,
+        ) : this(
+            processingSuffix,
+            deadSuffix,
+            readTime,
+            maxAttempts,
+            retryBackoff,
+            reconnectMin,
+            reconnectMax,
+            ListEventListener { onSignal.onSignal(it) },
+        )
+
         init {
             if (processingSuffix.isEmpty()) throw InvalidSpecException("processingSuffix is empty")
             if (deadSuffix.isEmpty()) throw InvalidSpecException("deadSuffix is empty")
@@ -47,8 +71,20 @@ public data class ListListenerOptions
             }
         }
 
-        /** These options with [listener] told of every signal. */
-        public fun onSignal(listener: ListSignalListener): ListListenerOptions = copy(onSignal = listener)
+        /** These options with [listener] told of every event from the very first. */
+        public fun onEvent(listener: ListEventListener): ListListenerOptions = copy(onEvent = listener)
+
+        /** The old name of [onEvent]. */
+        @Suppress("DEPRECATION")
+        @Deprecated("Renamed onEvent", ReplaceWith("onEvent(listener)"))
+        public fun onSignal(listener: ListSignalListener): ListListenerOptions =
+            copy(onEvent = ListEventListener { listener.onSignal(it) })
+
+        /** The old name of [onEvent], as a [ListSignalListener]. */
+        @Suppress("DEPRECATION")
+        @Deprecated("Renamed onEvent", ReplaceWith("onEvent"))
+        public val onSignal: ListSignalListener?
+            get() = onEvent?.let { listener -> ListSignalListener { listener.onEvent(it as ListEvent) } }
 
         /** These options with [suffix] for the processing list. */
         public fun processingSuffix(suffix: String): ListListenerOptions = copy(processingSuffix = suffix)
@@ -63,53 +99,13 @@ public data class ListListenerOptions
         ): ListListenerOptions = copy(maxAttempts = attempts, retryBackoff = backoff)
 
         private companion object {
+            const val DEFAULT_PROCESSING_SUFFIX = ":processing"
+            const val DEFAULT_DEAD_SUFFIX = ":dead"
+            val DEFAULT_READ_TIME: Duration = Duration.ofSeconds(1)
             const val DEFAULT_MAX_ATTEMPTS = 3
-            const val DEFAULT_RETRY_MS = 100L
-            const val DEFAULT_RECONNECT_MIN_MS = 100L
-            const val DEFAULT_RECONNECT_MAX_S = 5L
+            val DEFAULT_RETRY: Duration = Duration.ofMillis(100)
+            val DEFAULT_RECONNECT_MIN: Duration = Duration.ofMillis(100)
+            val DEFAULT_RECONNECT_MAX: Duration = Duration.ofSeconds(5)
             const val MIN_READ_MS = 10L
         }
     }
-
-/** What a [ListListener] tells of itself. */
-public sealed class ListSignal {
-    /** Start-up (or after Redis failed) recovery found [count] messages in the processing list and handled them. */
-    public data class Recovered(
-        val count: Int,
-    ) : ListSignal()
-
-    /** The handler failed on [message] (attempt [attempt]) with [error]; it runs again after [backoff]. */
-    public data class Retrying(
-        val message: String,
-        val attempt: Int,
-        val error: Throwable,
-        val backoff: Duration,
-    ) : ListSignal()
-
-    /** The handler failed on [message] [attempts] times; the message was moved to [deadList]. */
-    public data class DeadLettered(
-        val message: String,
-        val attempts: Int,
-        val error: Throwable,
-        val deadList: String,
-    ) : ListSignal()
-
-    /** Redis failed ([cause], the [failures]th time in a row); the listener tries again after [retryIn]. */
-    public data class ConnectionFailed(
-        val cause: Throwable,
-        val failures: Int,
-        val retryIn: Duration,
-    ) : ListSignal()
-
-    /** Redis answers again after [failures] failures over [downFor]. */
-    public data class Reconnected(
-        val failures: Int,
-        val downFor: Duration,
-    ) : ListSignal()
-}
-
-/** Told of a [ListListener]'s signals. */
-public fun interface ListSignalListener {
-    /** Called for each [signal], in order. */
-    public fun onSignal(signal: ListSignal)
-}

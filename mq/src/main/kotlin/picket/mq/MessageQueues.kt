@@ -4,18 +4,20 @@ import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import picket.core.ConnSpec
 import picket.core.Durability
+import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.ReadFrom
+import picket.core.internal.ListenerBus
 import picket.mq.internal.BacklogWatches
 import picket.mq.internal.Batcher
 import picket.mq.internal.EnqueueArgs
 import picket.mq.internal.EnqueueReply
-import picket.mq.internal.Events
 import picket.mq.internal.NewMessage
 import picket.mq.internal.QueueKeys
 import picket.mq.internal.QueueOps
@@ -48,6 +50,7 @@ import java.util.function.Function
  * @property prefix put before every key; mq/README.md lists the keys.
  * @throws InvalidSpecException if [prefix] is blank.
  */
+@OptIn(InternalPicketApi::class)
 @Suppress("TooManyFunctions") // each capability has a Kotlin (suspend) and a Java (blocking or future) form here
 public class MessageQueues<T>
     @JvmOverloads
@@ -60,8 +63,16 @@ public class MessageQueues<T>
         /** Queues live on the master, whatever the spec reads from. */
         public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
         internal val ops = QueueOps(picket, this.spec, prefix)
-        internal val events = Events()
-        internal val backlog = BacklogWatches(events)
+
+        /** Where its and its workers' [QueueEvent]s go: to each listener in turn, on the coroutine that emits. */
+        internal val bus =
+            ListenerBus.onEmitter<QueueEvent, QueueListener> {
+                listener,
+                event,
+                ->
+                listener.onEvent(event)
+            }
+        internal val backlog = BacklogWatches(bus)
         private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
         private val keyCache = ConcurrentHashMap<String, QueueKeys>()
 
@@ -111,7 +122,7 @@ public class MessageQueues<T>
                 )
             val reply = enqueuers(keys, options.durability).submit(NewMessage(id, codec.encode(message), args))
             val result = EnqueueResult(id, EnqueueOutcome.valueOf(reply.outcome.uppercase()))
-            events.emit(QueueEvent.Enqueued(queue, id, result.outcome))
+            bus.emit(QueueEvent.Enqueued(queue, id, result.outcome))
             backlog.observe(queue, reply.readyAfter)
             if (result.outcome == EnqueueOutcome.ADDED || result.outcome == EnqueueOutcome.UPDATED) {
                 localWakes[queue]?.forEach { it() }
@@ -328,8 +339,19 @@ public class MessageQueues<T>
             return backlog.register(queue, threshold)
         }
 
-        /** Registers [listener] for the events of every queue of this instance; closing the handle unregisters it. */
-        public fun registerListener(listener: QueueListener): AutoCloseable = events.register(listener)
+        /**
+         * Registers [listener] for the events of every queue of this instance and its workers from now on; closing the
+         * handle unregisters it. It runs on the coroutine that emits (see [QueueEvent]).
+         */
+        public fun registerListener(listener: QueueListener): AutoCloseable = bus.register(listener)
+
+        /**
+         * The events of every queue of this instance and its workers from the moment of collection on, as a cold flow;
+         * collecting registers a listener, and events wait in an unbounded buffer for a slow collector (none is
+         * dropped, and no emitter waits for the collector). It does not complete: stop collecting to unregister.
+         */
+        @get:JvmSynthetic
+        public val events: Flow<QueueEvent> get() = bus.asFlow()
 
         /** Wakes this process's idle workers of [queue] on enqueues made here (other processes wake by pub/sub). */
         internal fun onLocalEnqueue(
@@ -379,28 +401,3 @@ public class MessageQueues<T>
                 )
         }
     }
-
-/** String message queues on [spec]'s master. */
-public fun Picket.queues(spec: ConnSpec): MessageQueues<String> = MessageQueues(this, spec, MessageCodec.STRING)
-
-/** Message queues on [spec]'s master with [codec]. */
-public fun <T> Picket.queues(
-    spec: ConnSpec,
-    codec: MessageCodec<T>,
-): MessageQueues<T> = MessageQueues(this, spec, codec)
-
-/** Queues [message] on [queue] of [spec]'s master: [MessageQueues.enqueue] with strings. */
-public suspend fun Picket.enqueue(
-    spec: ConnSpec,
-    queue: String,
-    message: String,
-    options: EnqueueOptions = EnqueueOptions.DEFAULT,
-): EnqueueResult = queues(spec).enqueue(queue, message, options)
-
-/** A started worker of [queue] on [spec]'s master: [MessageQueues.worker] with strings. */
-public fun Picket.worker(
-    spec: ConnSpec,
-    queue: String,
-    options: WorkerOptions = WorkerOptions(),
-    handler: suspend (Delivery<String>) -> HandlerResult,
-): Worker<String> = queues(spec).worker(queue, options, handler = handler)

@@ -3,8 +3,8 @@ package picket.mq
 import java.time.Duration
 
 /**
- * What happens in a queue, as [MessageQueues] and its workers see it; registered with
- * [MessageQueues.registerListener]. Listeners run on the coroutine that emits (an enqueue's caller, a worker's
+ * What happens in a queue, as [MessageQueues] and its workers see it; heard through [MessageQueues.registerListener]
+ * or [MessageQueues.events]. Listeners run on the coroutine that emits (an enqueue's caller, a worker's
  * handler or poll): they must be fast and should not throw (one that throws is logged and the others still run).
  */
 public sealed class QueueEvent {

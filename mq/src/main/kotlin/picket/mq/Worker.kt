@@ -204,7 +204,7 @@ public class Worker<T> internal constructor(
                 MAX_ERROR_BACKOFF_MS,
                 options.jitter,
             )
-        queues.events.emit(QueueEvent.WorkerError(queue, cause, Duration.ofMillis(wait)))
+        queues.bus.emit(QueueEvent.WorkerError(queue, cause, Duration.ofMillis(wait)))
         delay(wait)
     }
 
@@ -222,9 +222,9 @@ public class Worker<T> internal constructor(
         val receivedAt = System.nanoTime()
         repeat(free - reply.taken.size) { slots.release() }
         // Said before any handling starts: a listener hears of a redelivery before the handler's own events.
-        reply.redelivered.forEach { queues.events.emit(QueueEvent.Redelivered(queue, it)) }
+        reply.redelivered.forEach { queues.bus.emit(QueueEvent.Redelivered(queue, it)) }
         reply.deadLettered.forEach {
-            queues.events.emit(
+            queues.bus.emit(
                 QueueEvent.DeadLettered(queue, it, options.retry.maxAttempts, "lease expired on the last attempt"),
             )
         }

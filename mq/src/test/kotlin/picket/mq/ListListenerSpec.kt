@@ -5,6 +5,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.collections.shouldNotBeEmpty
 import io.kotest.matchers.comparables.shouldBeLessThan
 import io.kotest.matchers.ints.shouldBeInRange
 import io.kotest.matchers.nulls.shouldBeNull
@@ -107,9 +108,9 @@ class ListListenerSpec :
                 lpush("crash", "next")
 
                 val seen = CopyOnWriteArrayList<String>()
-                val signals = CopyOnWriteArrayList<ListSignal>()
+                val events = CopyOnWriteArrayList<ListEvent>()
                 val second =
-                    ListListener(picket, spec, "crash", ListListenerOptions(onSignal = { signals += it })) { m ->
+                    ListListener(picket, spec, "crash", ListListenerOptions(onEvent = { events += it })) { m ->
                         m.also { seen += it }
                     }
                 coroutineScope {
@@ -119,7 +120,7 @@ class ListListenerSpec :
                     job.join()
                 }
                 seen shouldContainExactly listOf("half-done", "next")
-                signals.filterIsInstance<ListSignal.Recovered>() shouldContainExactly listOf(ListSignal.Recovered(1))
+                events.filterIsInstance<ListEvent.Recovered>() shouldContainExactly listOf(ListEvent.Recovered(1))
                 llen("crash:processing") shouldBe 0
                 Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) {
                     it.exists(second.attemptsHash)
@@ -131,11 +132,11 @@ class ListListenerSpec :
             withTimeout(30.seconds) {
                 val master = { topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME) }
                 lpush("deadly", "kills its listener")
-                val signals = CopyOnWriteArrayList<ListSignal>()
+                val events = CopyOnWriteArrayList<ListEvent>()
                 var runs = 0
                 repeat(4) { restart ->
                     val running = CompletableDeferred<Unit>()
-                    val options = ListListenerOptions(onSignal = { signals += it }).retries(3, Duration.ofMillis(10))
+                    val options = ListListenerOptions(onEvent = { events += it }).retries(3, Duration.ofMillis(10))
                     val listener =
                         ListListener(picket, spec, "deadly", options) { _ ->
                             runs++
@@ -158,7 +159,7 @@ class ListListenerSpec :
                     }
                 }
                 runs shouldBe 3 // the fourth listener dead-lettered it without running it again
-                val dead = signals.filterIsInstance<ListSignal.DeadLettered>().single()
+                val dead = events.filterIsInstance<ListEvent.DeadLettered>().single()
                 dead.attempts shouldBe 3
                 dead.error.message shouldBe
                     "its handling was interrupted 3 times (the listener crashed, was stopped or lost Redis mid-message)"
@@ -169,10 +170,10 @@ class ListListenerSpec :
 
         test("a handler that throws: the message is kept, retried, then dead-lettered") {
             withTimeout(30.seconds) {
-                val signals = CopyOnWriteArrayList<ListSignal>()
+                val events = CopyOnWriteArrayList<ListEvent>()
                 val runs = CopyOnWriteArrayList<String>()
                 val options =
-                    ListListenerOptions(onSignal = { signals += it }).retries(3, Duration.ofMillis(50))
+                    ListListenerOptions(onEvent = { events += it }).retries(3, Duration.ofMillis(50))
                 val listener =
                     ListListener(picket, spec, "poison", options) { m ->
                         runs += m
@@ -187,9 +188,9 @@ class ListListenerSpec :
                     job.join()
                 }
                 runs shouldContainExactly listOf("bad", "bad", "bad", "good")
-                signals.filterIsInstance<ListSignal.Retrying>().map { it.attempt to it.backoff.toMillis() } shouldBe
+                events.filterIsInstance<ListEvent.Retrying>().map { it.attempt to it.backoff.toMillis() } shouldBe
                     listOf(1 to 50L, 2 to 100L)
-                val dead = signals.filterIsInstance<ListSignal.DeadLettered>().single()
+                val dead = events.filterIsInstance<ListEvent.DeadLettered>().single()
                 dead.attempts shouldBe 3
                 dead.error.message shouldBe "cannot handle bad"
                 Raw.on(
@@ -270,8 +271,8 @@ class ListListenerSpec :
         test("while Redis is down, start-up recovery backs off instead of spinning") {
             withTimeout(30.seconds) {
                 val port = ServerSocket(0).use { it.localPort }
-                val signals = CopyOnWriteArrayList<ListSignal>()
-                val options = ListListenerOptions(reconnectMax = Duration.ofMillis(800), onSignal = { signals += it })
+                val events = CopyOnWriteArrayList<ListEvent>()
+                val options = ListListenerOptions(reconnectMax = Duration.ofMillis(800), onEvent = { events += it })
                 val listener = ListListener(picket, ConnSpec(host = "127.0.0.1", port = port), "down", options)
                 coroutineScope {
                     val job = launch { listener.listen() }
@@ -279,11 +280,80 @@ class ListListenerSpec :
                     listener.stop()
                     job.join()
                 }
-                val failed = signals.filterIsInstance<ListSignal.ConnectionFailed>()
+                val failed = events.filterIsInstance<ListEvent.ConnectionFailed>()
                 // 100, 200, 400, 800, 800 ms: about 5 attempts in 2 s, not thousands.
                 failed.size shouldBeInRange 3..7
                 failed.map { it.retryIn.toMillis() }.take(4) shouldBe listOf(100L, 200L, 400L, 800L)
                 failed.first().cause.shouldBeInstanceOf<NodeConnectionException>()
+            }
+        }
+
+        test("registerListener and events hear each event before the listener goes on; a closed handle hears none") {
+            withTimeout(30.seconds) {
+                val fromStart = CopyOnWriteArrayList<ListEvent>()
+                val options = ListListenerOptions(onEvent = { fromStart += it }).retries(2, Duration.ofMillis(10))
+                val listener = ListListener(picket, spec, "evs", options) { m -> m.also { error("no $m") } }
+                val registered = CopyOnWriteArrayList<ListEvent>()
+                val handle = listener.registerListener { registered += it }
+                val collected = CopyOnWriteArrayList<ListEvent>()
+                coroutineScope {
+                    val collecting = launch { listener.events.collect { collected += it } }
+                    // Once the collector has heard a dead letter, it is registered.
+                    within(10) {
+                        lpush("evs", "probe")
+                        shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                        collected.filterIsInstance<ListEvent.DeadLettered>().shouldNotBeEmpty()
+                    }
+                    // The flow's buffer may still hold the probes' events: let it catch up before starting afresh.
+                    within(10) { collected.last() shouldBe registered.last() }
+                    listOf(fromStart, registered, collected).forEach { it.clear() }
+                    lpush("evs", "bad-1")
+                    shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                    val told = listOf("Retrying bad-1 1", "DeadLettered bad-1 2")
+                    // Told on the listener's coroutine before getMessage went on: nothing to wait for.
+                    registered.map(::describe) shouldBe told
+                    fromStart.map(::describe) shouldBe told
+                    within(10) { collected.map(::describe) shouldBe told }
+
+                    handle.close()
+                    lpush("evs", "bad-2")
+                    shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                    registered.map(::describe) shouldBe told
+                    fromStart.map(::describe) shouldBe told + listOf("Retrying bad-2 1", "DeadLettered bad-2 2")
+                    collecting.cancelAndJoin()
+                }
+            }
+        }
+
+        test("the old names compile and are told the same events: onSignal, ListSignalListener, ListSignal.*") {
+            withTimeout(30.seconds) {
+                val old = CopyOnWriteArrayList<String>()
+
+                @Suppress("DEPRECATION")
+                val byName =
+                    ListListenerOptions(onSignal = {
+                        if (it is ListSignal.DeadLettered) {
+                            old +=
+                                "name ${it.message}"
+                        }
+                    })
+
+                @Suppress("DEPRECATION")
+                val byMember =
+                    ListListenerOptions().onSignal(
+                        ListSignalListener { signal: ListSignal ->
+                            if (signal is ListSignal.Retrying) old += "member ${signal.message}"
+                        },
+                    )
+                listOf(byName, byMember).forEach { options ->
+                    val listener =
+                        ListListener(picket, spec, "old", options.retries(2, Duration.ofMillis(10))) { m ->
+                            m.also { error("no $m") }
+                        }
+                    lpush("old", "m")
+                    shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                }
+                old shouldBe listOf("name m", "member m")
             }
         }
 
@@ -298,3 +368,11 @@ class ListListenerSpec :
                 "list listener maxAttempts is 0, must be >= 1"
         }
     })
+
+/** An event in a few words: its kind, message and attempt(s). */
+private fun describe(event: ListEvent): String =
+    when (event) {
+        is ListEvent.Retrying -> "Retrying ${event.message} ${event.attempt}"
+        is ListEvent.DeadLettered -> "DeadLettered ${event.message} ${event.attempts}"
+        else -> event.toString()
+    }

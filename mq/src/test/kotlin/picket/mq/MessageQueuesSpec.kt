@@ -5,6 +5,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.collections.shouldHaveSize
+import io.kotest.matchers.collections.shouldNotBeEmpty
 import io.kotest.matchers.comparables.shouldBeGreaterThan
 import io.kotest.matchers.comparables.shouldBeGreaterThanOrEqualTo
 import io.kotest.matchers.comparables.shouldBeLessThan
@@ -23,6 +24,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
@@ -568,6 +570,28 @@ class MessageQueuesSpec :
                 // INFO is this measurement's own; the sentinels' INFO and PING every second count too (3 sentinels).
                 println("idle worker (32 handlers), ${window / 1000} s on the master: $calls (sentinels included)")
                 calls.getValue("evalsha") shouldBeLessThan 8L
+            }
+        }
+
+        test("a listener hears an enqueue before it returns; events is a flow of them from its collection on") {
+            withTimeout(30.seconds) {
+                val heard = CopyOnWriteArrayList<QueueEvent>()
+                coroutineScope {
+                    val collecting = launch { queues.events.collect { heard += it } }
+                    // Once the collector has heard one, it is registered.
+                    within(10) {
+                        queues.enqueue("events-probe", "p")
+                        heard.shouldNotBeEmpty()
+                    }
+                    val id = queues.enqueue("events-flow", "m").id
+                    val enqueued = listOf(QueueEvent.Enqueued("events-flow", id, EnqueueOutcome.ADDED))
+                    events.filter { it.queue == "events-flow" } shouldBe enqueued
+                    within(10) { heard.filter { it.queue == "events-flow" } shouldBe enqueued }
+                    collecting.cancelAndJoin()
+                }
+                queues.enqueue("events-flow", "after")
+                heard.filter { it.queue == "events-flow" } shouldHaveSize 1
+                events.filter { it.queue == "events-flow" } shouldHaveSize 2
             }
         }
 

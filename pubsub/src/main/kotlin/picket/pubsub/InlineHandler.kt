@@ -17,8 +17,8 @@ package picket.pubsub
  *
  * ## Pitfalls
  * It runs on an I/O thread that pub/sub listeners share with each other: it must be fast and must not block or
- * suspend, or every listener on that thread waits (and may miss a PING and reconnect). One that throws is signalled
- * ([PubSubSignal.HandlerFailed]) and the message is buffered as if it had not been taken. It runs for every message
+ * suspend, or every listener on that thread waits (and may miss a PING and reconnect). One that throws is reported
+ * ([PubSubEvent.HandlerFailed]) and the message is buffered as if it had not been taken. It runs for every message
  * the listener receives, also those that have a handler, and it is not part of the buffer: [ListenerOptions.overflow]
  * never drops a message it took.
  */

@@ -14,7 +14,8 @@ import java.time.Duration
  * @property reconnectMin the first wait after a failed reconnect; it doubles up to [reconnectMax]. A switch of
  *   the master cuts a wait short.
  * @property reconnectMax the longest wait between two reconnect attempts; they go on while the listener is open.
- * @property onSignal told of every [PubSubSignal], on the listener's own coroutine; it should not block.
+ * @property onEvent told of every [PubSubEvent] from the very first (the first subscription, the first connection),
+ *   as a listener registered with [PubSubListener.registerListener] is from then on; it should not block.
  * @property inlineHandler sees every message first, on the connection's I/O thread, before it is buffered, and may
  *   take it (see [InlineHandler]); null (the default): every message is buffered for its handler.
  * @throws InvalidSpecException if a size or duration is not positive, or [reconnectMax] < [reconnectMin].
@@ -24,13 +25,36 @@ public class ListenerOptions
     constructor(
         public val bufferSize: Int = DEFAULT_BUFFER_SIZE,
         public val overflow: Overflow = Overflow.SUSPEND,
-        public val pingInterval: Duration = Duration.ofSeconds(1),
-        public val pingTimeout: Duration = Duration.ofSeconds(1),
-        public val reconnectMin: Duration = Duration.ofMillis(DEFAULT_RECONNECT_MIN_MS),
-        public val reconnectMax: Duration = Duration.ofSeconds(2),
-        public val onSignal: SignalListener? = null,
+        public val pingInterval: Duration = DEFAULT_PING,
+        public val pingTimeout: Duration = DEFAULT_PING,
+        public val reconnectMin: Duration = DEFAULT_RECONNECT_MIN,
+        public val reconnectMax: Duration = DEFAULT_RECONNECT_MAX,
+        public val onEvent: PubSubEventListener? = null,
         public val inlineHandler: InlineHandler? = null,
     ) {
+        /** The old form of these options' constructor, with a [SignalListener] given by name (`onSignal = …`). */
+        @Suppress("DEPRECATION")
+        @Deprecated("onSignal is renamed onEvent", ReplaceWith("ListenerOptions(onEvent = onSignal)"))
+        public constructor(
+            onSignal: SignalListener,
+            bufferSize: Int = DEFAULT_BUFFER_SIZE,
+            overflow: Overflow = Overflow.SUSPEND,
+            pingInterval: Duration = DEFAULT_PING,
+            pingTimeout: Duration = DEFAULT_PING,
+            reconnectMin: Duration = DEFAULT_RECONNECT_MIN,
+            reconnectMax: Duration = DEFAULT_RECONNECT_MAX,
+            inlineHandler: InlineHandler? = null,
+        ) : this(
+            bufferSize,
+            overflow,
+            pingInterval,
+            pingTimeout,
+            reconnectMin,
+            reconnectMax,
+            onSignal.asEventListener(),
+            inlineHandler,
+        )
+
         init {
             if (bufferSize < 1) throw InvalidSpecException("listener bufferSize is $bufferSize, must be >= 1")
             positive("pingInterval", pingInterval)
@@ -51,12 +75,23 @@ public class ListenerOptions
              */
             SUSPEND,
 
-            /** Drop the oldest buffered message, counted and signalled ([PubSubSignal.Dropped]). */
+            /** Drop the oldest buffered message, counted and reported ([PubSubEvent.Dropped]). */
             DROP_OLDEST,
         }
 
-        /** These options with [listener] told of every signal. */
-        public fun onSignal(listener: SignalListener): ListenerOptions = copy(onSignal = listener)
+        /** These options with [listener] told of every event from the very first. */
+        public fun onEvent(listener: PubSubEventListener): ListenerOptions = copy(onEvent = listener)
+
+        /** The old name of [onEvent]. */
+        @Suppress("DEPRECATION")
+        @Deprecated("Renamed onEvent", ReplaceWith("onEvent(listener)"))
+        public fun onSignal(listener: SignalListener): ListenerOptions = copy(onEvent = listener.asEventListener())
+
+        /** The old name of [onEvent], as a [SignalListener]. */
+        @Suppress("DEPRECATION")
+        @Deprecated("Renamed onEvent", ReplaceWith("onEvent"))
+        public val onSignal: SignalListener?
+            get() = onEvent?.let { listener -> SignalListener { listener.onEvent(it as PubSubEvent) } }
 
         /** These options with a buffer of [size] messages and [overflow] when it is full. */
         public fun buffer(
@@ -70,7 +105,7 @@ public class ListenerOptions
         private fun copy(
             bufferSize: Int = this.bufferSize,
             overflow: Overflow = this.overflow,
-            onSignal: SignalListener? = this.onSignal,
+            onEvent: PubSubEventListener? = this.onEvent,
             inlineHandler: InlineHandler? = this.inlineHandler,
         ): ListenerOptions =
             ListenerOptions(
@@ -80,7 +115,7 @@ public class ListenerOptions
                 pingTimeout,
                 reconnectMin,
                 reconnectMax,
-                onSignal,
+                onEvent,
                 inlineHandler,
             )
 
@@ -91,7 +126,9 @@ public class ListenerOptions
         public companion object {
             /** 1,024 messages. */
             public const val DEFAULT_BUFFER_SIZE: Int = 1024
-            private const val DEFAULT_RECONNECT_MIN_MS = 50L
+            private val DEFAULT_PING: Duration = Duration.ofSeconds(1)
+            private val DEFAULT_RECONNECT_MIN: Duration = Duration.ofMillis(50)
+            private val DEFAULT_RECONNECT_MAX: Duration = Duration.ofSeconds(2)
 
             private fun positive(
                 name: String,
@@ -106,8 +143,6 @@ public class ListenerOptions
         }
     }
 
-/** Told of a listener's signals. */
-public fun interface SignalListener {
-    /** Called for each [signal], in order. */
-    public fun onSignal(signal: PubSubSignal)
-}
+/** The [PubSubEventListener] that tells this old-style listener. */
+@Suppress("DEPRECATION")
+private fun SignalListener.asEventListener(): PubSubEventListener = PubSubEventListener { onSignal(it) }

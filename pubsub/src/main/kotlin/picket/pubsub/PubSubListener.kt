@@ -5,6 +5,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
@@ -12,11 +13,11 @@ import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.PicketClosedException
+import picket.core.internal.ListenerBus
 import picket.pubsub.internal.CurrentConnection
 import picket.pubsub.internal.Follower
 import picket.pubsub.internal.HandlerTable
 import picket.pubsub.internal.Inbox
-import picket.pubsub.internal.SignalBus
 import picket.pubsub.internal.WantedTopics
 import picket.pubsub.internal.blockingHandler
 import picket.sentinel.Picket
@@ -33,13 +34,17 @@ public typealias MessageHandler = suspend (PubSubMessage) -> Unit
  * a handler, and to those added with [subscribe] / [psubscribe], on the node [spec] resolves to (the master, or a
  * replica for a replica-reading spec: published messages reach replicas too). After a switch of the master, a
  * lost connection or a PING left unanswered, it resolves again, reconnects and subscribes again by itself, and
- * signals [PubSubSignal.Disconnected] and [PubSubSignal.Resumed] with the window in which messages may be missing.
+ * emits [PubSubEvent.Disconnected] and [PubSubEvent.Resumed] with the window in which messages may be missing.
  *
  * Messages go through a buffer ([ListenerOptions.bufferSize], [ListenerOptions.overflow]) to their handler, one at
  * a time, in the order the server sent them. A message matching both a channel subscription and a pattern
  * subscription arrives twice (Redis sends it once per subscription), once to each handler. A message whose topic
- * has no handler goes to the [fallback] handler, if any. A handler that throws is signalled
- * ([PubSubSignal.HandlerFailed]) and the listener goes on.
+ * has no handler goes to the [fallback] handler, if any. A handler that throws is reported
+ * ([PubSubEvent.HandlerFailed]) and the listener goes on.
+ *
+ * Its [PubSubEvent]s reach the listeners registered with [registerListener], the collectors of [events] and, from
+ * the very first, [ListenerOptions.onEvent]: in order, on a coroutine of the listener's own (never on the
+ * connection's I/O thread, which never waits for them); one that throws is logged and the others still run.
  *
  * Made by [listen] (Kotlin) or [PubSub.listen] (Java); [close] unsubscribes and closes the connection.
  */
@@ -55,10 +60,13 @@ public class PubSubListener internal constructor(
     private val closed = AtomicBoolean(false)
     private val table = HandlerTable(handlers)
     private val wanted = WantedTopics(handlers.keys, spec.commandTimeout)
-    private val signals = SignalBus(scope, options.onSignal)
-    private val inbox = Inbox(options, table, signals)
+    private val bus =
+        ListenerBus<PubSubEvent, PubSubEventListener>(scope, PubSubEventListener::onEvent).also { bus ->
+            options.onEvent?.let(bus::register)
+        }
+    private val inbox = Inbox(options, table, bus)
     private val connection = CurrentConnection()
-    private val follower = Follower(picket, spec, options, connection, wanted, inbox, signals, closed::get)
+    private val follower = Follower(picket, spec, options, connection, wanted, inbox, bus, closed::get)
     private val eventHandle: AutoCloseable = picket.registerListener(follower::onPicketEvent)
 
     /** Takes the messages whose topic has no handler; null (the default) ignores them. */
@@ -82,6 +90,19 @@ public class PubSubListener internal constructor(
 
     /** Whether it is subscribed on a node now. */
     public val isConnected: Boolean get() = connection.current != null
+
+    /**
+     * Registers [listener] for the events from now on; closing the handle unregisters it. The first events (the first
+     * subscriptions, [PubSubEvent.Connected]) may come before this call returns: [ListenerOptions.onEvent] hears those.
+     */
+    public fun registerListener(listener: PubSubEventListener): AutoCloseable = bus.register(listener)
+
+    /**
+     * The events from the moment of collection on, as a cold flow; collecting registers a listener, and events wait in
+     * an unbounded buffer for a slow collector. It completes when the listener is closed.
+     */
+    @get:JvmSynthetic
+    public val events: Flow<PubSubEvent> get() = bus.asFlow()
 
     /** How many messages were dropped because the buffer was full ([ListenerOptions.Overflow.DROP_OLDEST]). */
     public val dropped: Long get() = inbox.dropped
@@ -159,7 +180,7 @@ public class PubSubListener internal constructor(
         follower.close()
         scope.cancel()
         connection.close(spec.commandTimeout)
-        signals.close()
+        bus.close()
     }
 
     override fun toString(): String = "PubSubListener(${spec.target}, ${subscriptions()}, node=$node)"

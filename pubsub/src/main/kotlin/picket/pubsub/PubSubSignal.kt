@@ -1,74 +1,48 @@
 package picket.pubsub
 
-import picket.core.Address
-import java.time.Instant
-
 /**
- * What happens to a [PubSubListener], as typed signals (never as pseudo-messages): subscriptions confirmed by the
- * server, the connection lost and the listener resumed, a handler that threw, messages dropped.
+ * The old name of [PubSubEvent], kept so that code written against it compiles: every event is a [PubSubEvent], and
+ * `PubSubSignal.Resumed` and the other nested names are [PubSubEvent]'s classes.
  */
+@Deprecated("Renamed PubSubEvent", ReplaceWith("PubSubEvent"))
 public sealed class PubSubSignal {
-    /** The server confirmed a subscription; [count] is how many the connection has now. */
-    public data class Subscribed(
-        public val topic: Topic,
-        public val count: Long,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.Subscribed]. */
+    @Deprecated("Renamed PubSubEvent.Subscribed", ReplaceWith("PubSubEvent.Subscribed"))
+    public typealias Subscribed = PubSubEvent.Subscribed
 
-    /** The server confirmed an unsubscription; [count] is how many the connection has left. */
-    public data class Unsubscribed(
-        public val topic: Topic,
-        public val count: Long,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.Unsubscribed]. */
+    @Deprecated("Renamed PubSubEvent.Unsubscribed", ReplaceWith("PubSubEvent.Unsubscribed"))
+    public typealias Unsubscribed = PubSubEvent.Unsubscribed
 
-    /** The listener is connected and subscribed for the first time, on [address]. */
-    public data class Connected(
-        public val address: Address,
-        public val at: Instant,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.Connected]. */
+    @Deprecated("Renamed PubSubEvent.Connected", ReplaceWith("PubSubEvent.Connected"))
+    public typealias Connected = PubSubEvent.Connected
 
-    /**
-     * The listener stopped trusting its connection to [address] at [at] ([reason]: a switch of the master, the
-     * connection closed, no PING reply in time) and is reconnecting.
-     */
-    public data class Disconnected(
-        public val address: Address,
-        public val at: Instant,
-        public val reason: String,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.Disconnected]. */
+    @Deprecated("Renamed PubSubEvent.Disconnected", ReplaceWith("PubSubEvent.Disconnected"))
+    public typealias Disconnected = PubSubEvent.Disconnected
 
-    /**
-     * The listener is subscribed again, on [address], every channel and pattern. Messages published between
-     * [gapStart] and [resumedAt] may be missing; every message published before [gapStart] had arrived, and every
-     * one published after [resumedAt] arrives. [gapStart] is the last moment the old connection was known to
-     * deliver (the last PING answered on it), or the start of a failover announced before that, whichever is
-     * earlier.
-     */
-    public data class Resumed(
-        public val address: Address,
-        public val previousAddress: Address,
-        public val gapStart: Instant,
-        public val resumedAt: Instant,
-    ) : PubSubSignal() {
-        /** How long messages may have been missed. */
-        public val gap: java.time.Duration get() = java.time.Duration.between(gapStart, resumedAt)
-    }
+    /** Old name of [PubSubEvent.Resumed]. */
+    @Deprecated("Renamed PubSubEvent.Resumed", ReplaceWith("PubSubEvent.Resumed"))
+    public typealias Resumed = PubSubEvent.Resumed
 
-    /** Connecting failed ([attempt] in a row); the next attempt is in [retryIn], or at once on a switch. */
-    public data class ReconnectFailed(
-        public val attempt: Int,
-        public val cause: Throwable,
-        public val retryIn: java.time.Duration,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.ReconnectFailed]. */
+    @Deprecated("Renamed PubSubEvent.ReconnectFailed", ReplaceWith("PubSubEvent.ReconnectFailed"))
+    public typealias ReconnectFailed = PubSubEvent.ReconnectFailed
 
-    /** The handler of [message] threw [error]; the listener goes on with the next message. */
-    public data class HandlerFailed(
-        public val message: PubSubMessage,
-        public val error: Throwable,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.HandlerFailed]. */
+    @Deprecated("Renamed PubSubEvent.HandlerFailed", ReplaceWith("PubSubEvent.HandlerFailed"))
+    public typealias HandlerFailed = PubSubEvent.HandlerFailed
 
-    /** The buffer was full and the oldest message was dropped ([ListenerOptions.Overflow.DROP_OLDEST]). */
-    public data class Dropped(
-        public val message: PubSubMessage,
-        public val total: Long,
-    ) : PubSubSignal()
+    /** Old name of [PubSubEvent.Dropped]. */
+    @Deprecated("Renamed PubSubEvent.Dropped", ReplaceWith("PubSubEvent.Dropped"))
+    public typealias Dropped = PubSubEvent.Dropped
+}
+
+/** The old form of [PubSubEventListener], kept so that code written against it compiles; delivered the same way. */
+@Suppress("DEPRECATION")
+@Deprecated("Renamed PubSubEventListener", ReplaceWith("PubSubEventListener"))
+public fun interface SignalListener {
+    /** Called for each [signal], in order. */
+    public fun onSignal(signal: PubSubSignal)
 }

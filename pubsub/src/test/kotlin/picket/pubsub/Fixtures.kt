@@ -49,17 +49,17 @@ object Inspect : PlainClient() {
         }
 }
 
-/** Signals of one listener, to await and assert them. */
-class Signals : SignalListener {
-    val all = CopyOnWriteArrayList<PubSubSignal>()
+/** Events of one listener, to await and assert them. */
+class Events : PubSubEventListener {
+    val all = CopyOnWriteArrayList<PubSubEvent>()
 
-    override fun onSignal(signal: PubSubSignal) {
-        all += signal
+    override fun onEvent(event: PubSubEvent) {
+        all += event
     }
 
-    inline fun <reified S : PubSubSignal> ofType(): List<S> = all.filterIsInstance<S>()
+    inline fun <reified S : PubSubEvent> ofType(): List<S> = all.filterIsInstance<S>()
 
-    suspend inline fun <reified S : PubSubSignal> await(
+    suspend inline fun <reified S : PubSubEvent> await(
         seconds: Int = 30,
         count: Int = 1,
     ): S =

@@ -47,7 +47,7 @@ class PubSubSpec :
             val a = CopyOnWriteArrayList<String>()
             val b = CopyOnWriteArrayList<String>()
             val pattern = CopyOnWriteArrayList<String>()
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     spec,
@@ -56,10 +56,10 @@ class PubSubSpec :
                         Topic.channel("ord.b") to { m -> b += m.payload },
                         Topic.pattern("ord.*") to { m -> pattern += "${m.channel}:${m.payload}" },
                     ),
-                    ListenerOptions(onSignal = signals),
+                    ListenerOptions(onEvent = events),
                 )
             try {
-                signals.await<PubSubSignal.Connected>().address shouldBe topology.awaitMaster(masterName).asAddress
+                events.await<PubSubEvent.Connected>().address shouldBe topology.awaitMaster(masterName).asAddress
                 listener.subscriptions() shouldBe Subscriptions(setOf("ord.a", "ord.b"), setOf("ord.*"))
                 repeat(100) {
                     picket.publish(spec, "ord.a", "a$it") shouldBe 2L
@@ -71,16 +71,16 @@ class PubSubSpec :
                 b shouldBe (0 until 100).map { "b$it" }
                 pattern.filter { it.startsWith("ord.a:") } shouldBe (0 until 100).map { "ord.a:a$it" }
                 pattern.last() shouldBe "ord.c:c"
-                signals.ofType<PubSubSignal.Subscribed>().map { it.topic }.toSet() shouldBe
+                events.ofType<PubSubEvent.Subscribed>().map { it.topic }.toSet() shouldBe
                     setOf(Topic.channel("ord.a"), Topic.channel("ord.b"), Topic.pattern("ord.*"))
             } finally {
                 listener.close()
             }
         }
 
-        test("handlers change while it runs; a throwing handler is signalled; the fallback takes the rest") {
+        test("handlers change while it runs; a throwing handler is reported; the fallback takes the rest") {
             val seen = CopyOnWriteArrayList<String>()
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     spec,
@@ -88,14 +88,14 @@ class PubSubSpec :
                         Topic.channel("h.one") to
                             { m -> if (m.payload == "boom") error("boom!") else seen += m.payload },
                     ),
-                    ListenerOptions(onSignal = signals),
+                    ListenerOptions(onEvent = events),
                 )
             try {
-                signals.await<PubSubSignal.Connected>()
+                events.await<PubSubEvent.Connected>()
                 picket.publish(spec, "h.one", "boom")
                 picket.publish(spec, "h.one", "after")
                 within(5) { seen shouldBe listOf("after") }
-                val failed = signals.await<PubSubSignal.HandlerFailed>()
+                val failed = events.await<PubSubEvent.HandlerFailed>()
                 failed.message shouldBe PubSubMessage("h.one", null, "boom")
                 failed.error.message shouldBe "boom!"
 
@@ -121,7 +121,7 @@ class PubSubSpec :
             val handled = CopyOnWriteArrayList<String>()
             val taken = CopyOnWriteArrayList<String>()
             val threads = CopyOnWriteArrayList<String>()
-            val signals = Signals()
+            val events = Events()
             val inline =
                 InlineHandler { m ->
                     threads += Thread.currentThread().name
@@ -132,17 +132,17 @@ class PubSubSpec :
                 picket.listen(
                     spec,
                     mapOf(Topic.channel("in.one") to { m -> handled += m.payload }),
-                    ListenerOptions(onSignal = signals).inlineHandler(inline),
+                    ListenerOptions(onEvent = events).inlineHandler(inline),
                 )
             try {
-                signals.await<PubSubSignal.Connected>()
+                events.await<PubSubEvent.Connected>()
                 listOf("take1", "keep1", "boom", "take2", "keep2").forEach { picket.publish(spec, "in.one", it) }
-                // A message it throws on is buffered as if not taken, and signalled.
+                // A message it throws on is buffered as if not taken, and reported.
                 within(5) { handled shouldBe listOf("keep1", "boom", "keep2") }
                 taken shouldBe listOf("take1", "take2")
                 threads.size shouldBe 5
                 threads.filterNot { it.startsWith("picket-pubsub-") }.shouldBeEmpty()
-                val failed = signals.await<PubSubSignal.HandlerFailed>()
+                val failed = events.await<PubSubEvent.HandlerFailed>()
                 failed.message shouldBe PubSubMessage("in.one", null, "boom")
                 failed.error.message shouldBe "inline boom"
             } finally {
@@ -153,14 +153,14 @@ class PubSubSpec :
         test("close, or a Flow collector that stops, leaves no subscription and no connection on the server") {
             val master = topology.awaitMaster(masterName)
             val named = spec.copy(clientName = "ps-close")
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     named,
                     mapOf(Topic.channel("c.one") to { _ -> }, Topic.pattern("c.*") to { _ -> }),
-                    ListenerOptions(onSignal = signals),
+                    ListenerOptions(onEvent = events),
                 )
-            signals.await<PubSubSignal.Connected>()
+            events.await<PubSubEvent.Connected>()
             Inspect.subscribers(master, "c.one") shouldBe 1L
             Inspect.patterns(master) shouldBe 1L
             Inspect.subscribersNamed(master, "ps-close") shouldBe 1
@@ -201,7 +201,7 @@ class PubSubSpec :
         test("50,000 messages as fast as possible all arrive with the suspend policy; the drop policy counts") {
             val count = 50_000
             val received = AtomicInteger()
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     spec,
@@ -216,24 +216,24 @@ class PubSubSpec :
                         bufferSize = 64,
                         pingInterval = Duration.ofMillis(200),
                         pingTimeout = Duration.ofMillis(500),
-                        onSignal = signals,
+                        onEvent = events,
                     ),
                 )
             try {
-                signals.await<PubSubSignal.Connected>()
+                events.await<PubSubEvent.Connected>()
                 picket
                     .pipeline(spec) { (0 until count).forEach { n -> add { it.publish("fast", "$n") } } }
                     .toSet() shouldBe setOf(1L)
                 within(30) { received.get() shouldBe count }
                 listener.dropped shouldBe 0L
                 // A full buffer is not a dead connection: the listener never replaced it.
-                signals.ofType<PubSubSignal.Disconnected>().shouldBeEmpty()
+                events.ofType<PubSubEvent.Disconnected>().shouldBeEmpty()
             } finally {
                 listener.close()
             }
 
             val slowReceived = AtomicInteger()
-            val dropSignals = Signals()
+            val dropEvents = Events()
             val dropping =
                 picket.listen(
                     spec,
@@ -243,15 +243,15 @@ class PubSubSpec :
                             delay(1)
                         },
                     ),
-                    ListenerOptions(bufferSize = 16, onSignal = dropSignals)
+                    ListenerOptions(bufferSize = 16, onEvent = dropEvents)
                         .buffer(16, ListenerOptions.Overflow.DROP_OLDEST),
                 )
             try {
-                dropSignals.await<PubSubSignal.Connected>()
+                dropEvents.await<PubSubEvent.Connected>()
                 picket.withConn(spec) { (0 until 5_000).forEach { publish("slow", "$it") } }
                 within(30) { (slowReceived.get() + dropping.dropped) shouldBe 5_000L }
                 dropping.dropped shouldBeGreaterThan 0L
-                dropSignals.ofType<PubSubSignal.Dropped>().last().total shouldBe dropping.dropped
+                dropEvents.ofType<PubSubEvent.Dropped>().last().total shouldBe dropping.dropped
             } finally {
                 dropping.close()
             }
@@ -259,21 +259,21 @@ class PubSubSpec :
 
         test("a master paused with SIGSTOP is noticed within the liveness bound, before any failover") {
             val master = topology.awaitMaster(masterName)
-            val signals = Signals()
+            val events = Events()
             val options =
                 ListenerOptions(
                     pingInterval = Duration.ofMillis(300),
                     pingTimeout = Duration.ofMillis(300),
-                    onSignal = signals,
+                    onEvent = events,
                 )
             val listener = picket.listen(spec, mapOf(Topic.channel("live") to { _ -> }), options)
             try {
-                signals.await<PubSubSignal.Connected>()
+                events.await<PubSubEvent.Connected>()
                 val pausedAt = System.nanoTime()
                 topology.pause(master)
                 val disconnected =
                     try {
-                        signals.await<PubSubSignal.Disconnected>(seconds = 5)
+                        events.await<PubSubEvent.Disconnected>(seconds = 5)
                     } finally {
                         topology.resume(master)
                     }
@@ -281,7 +281,7 @@ class PubSubSpec :
                 println("paused master noticed in ${noticedIn.toMillis()} ms: ${disconnected.reason}")
                 disconnected.reason shouldContain "no PING reply within 300 ms"
                 noticedIn shouldBeLessThan Duration.ofMillis(1_500)
-                val resumed = signals.await<PubSubSignal.Resumed>(seconds = 20)
+                val resumed = events.await<PubSubEvent.Resumed>(seconds = 20)
                 resumed.address shouldBe master.asAddress
                 // The old connection was closed while the master was paused: the server drops it once it runs again.
                 within(5) { picket.publish(spec, "live", "again") shouldBe 1L }
@@ -311,7 +311,7 @@ class PubSubSpec :
             val master = topology.awaitMaster(masterName)
             val direct = ConnSpec(host = master.host, port = master.port, clientName = "ps-direct")
             val received = CopyOnWriteArrayList<String>()
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     direct,
@@ -320,14 +320,14 @@ class PubSubSpec :
                             received += m.payload
                         },
                     ),
-                    ListenerOptions(onSignal = signals),
+                    ListenerOptions(onEvent = events),
                 )
             try {
-                signals.await<PubSubSignal.Connected>().address shouldBe master.asAddress
+                events.await<PubSubEvent.Connected>().address shouldBe master.asAddress
                 picket.publish(direct, "direct", "one") shouldBe 1L
                 Inspect.killSubscribers(master, "ps-direct") shouldBe 1
-                signals.await<PubSubSignal.Disconnected>().reason shouldBe "the connection closed"
-                signals.await<PubSubSignal.Resumed>().address shouldBe master.asAddress
+                events.await<PubSubEvent.Disconnected>().reason shouldBe "the connection closed"
+                events.await<PubSubEvent.Resumed>().address shouldBe master.asAddress
                 picket.publish(direct, "direct", "two") shouldBe 1L
                 within(5) { received shouldBe listOf("one", "two") }
             } finally {
@@ -338,15 +338,15 @@ class PubSubSpec :
         test("a listener on a replica gets what is published on the master") {
             val master = topology.awaitMaster(masterName)
             val received = CompletableDeferred<PubSubMessage>()
-            val signals = Signals()
+            val events = Events()
             val listener =
                 picket.listen(
                     spec.preferReplica(fallbackToMaster = false),
                     mapOf(Topic.channel("replicated") to { m -> received.complete(m) }),
-                    ListenerOptions(onSignal = signals),
+                    ListenerOptions(onEvent = events),
                 )
             try {
-                val connected = signals.await<PubSubSignal.Connected>()
+                val connected = events.await<PubSubEvent.Connected>()
                 connected.address shouldNotBe master.asAddress
                 listener.node shouldBe connected.address
                 picket.publish(spec, "replicated", "via the master") shouldBe 0L
@@ -360,21 +360,21 @@ class PubSubSpec :
             test("across a $fault the listener resumes by itself and its gap covers every message missed") {
                 val old = topology.awaitMaster(masterName)
                 val received = Collections.newSetFromMap(ConcurrentHashMap<Int, Boolean>())
-                val signals = Signals()
+                val events = Events()
                 val listener =
                     picket.listen(
                         spec,
                         mapOf(Topic.channel("gap") to { m -> received += m.payload.toInt() }),
-                        ListenerOptions(onSignal = signals),
+                        ListenerOptions(onEvent = events),
                     )
                 try {
-                    signals.await<PubSubSignal.Connected>()
+                    events.await<PubSubEvent.Connected>()
                     val publisher = Publisher(picket, spec, "gap")
                     coroutineScope {
                         val publishing = launch { publisher.run() }
                         delay(300)
                         if (fault == "manual failover") topology.failover(masterName) else topology.kill(old)
-                        val resumed = signals.await<PubSubSignal.Resumed>(seconds = 40)
+                        val resumed = events.await<PubSubEvent.Resumed>(seconds = 40)
                         // Publish on for a second after the listener resumed.
                         within(5) { publisher.ackedAfter(resumed.resumedAt) shouldBeGreaterThan 100 }
                         publishing.cancel()

@@ -55,7 +55,7 @@ class Publisher(
      * within the gap the listener reported.
      */
     suspend fun check(
-        resumed: PubSubSignal.Resumed,
+        resumed: PubSubEvent.Resumed,
         received: Set<Int>,
         old: Address,
     ) {

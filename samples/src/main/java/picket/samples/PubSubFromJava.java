@@ -6,7 +6,7 @@ import picket.pubsub.ListenerOptions;
 import picket.pubsub.PubSub;
 import picket.pubsub.PubSubListener;
 import picket.pubsub.PubSubMessage;
-import picket.pubsub.PubSubSignal;
+import picket.pubsub.PubSubEvent;
 import picket.pubsub.Topic;
 import picket.sentinel.Picket;
 import picket.sentinel.SentinelGroup;
@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
 
 /**
  * Pub/sub from Java: a listener with a channel handler and a pattern handler, publishing, a subscription added
- * while it runs, and signals.
+ * while it runs, and the listener's events.
  */
 public final class PubSubFromJava {
     private PubSubFromJava() {
@@ -39,9 +39,10 @@ public final class PubSubFromJava {
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
 
             BlockingQueue<String> received = new LinkedBlockingQueue<>();
-            ListenerOptions options = new ListenerOptions().onSignal(signal -> {
-                if (signal instanceof PubSubSignal.Subscribed) {
-                    System.out.println("signal: subscribed to " + ((PubSubSignal.Subscribed) signal).getTopic());
+            // Given at creation, the listener hears the first subscriptions too (registerListener hears what follows).
+            ListenerOptions options = new ListenerOptions().onEvent(event -> {
+                if (event instanceof PubSubEvent.Subscribed) {
+                    System.out.println("event: subscribed to " + ((PubSubEvent.Subscribed) event).getTopic());
                 }
             });
             try (PubSubListener listener = PubSub.listen(picket, spec, Map.of(

@@ -15,7 +15,7 @@ import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.lock.locks
 import picket.pubsub.ListenerOptions
-import picket.pubsub.PubSubSignal
+import picket.pubsub.PubSubEvent
 import picket.pubsub.Topic
 import picket.pubsub.listen
 import picket.pubsub.publish
@@ -155,7 +155,7 @@ object Demo {
         private val spec: ConnSpec,
     ) {
         private val lines = Channel<String>(Channel.UNLIMITED)
-        private val resumed = CompletableDeferred<PubSubSignal.Resumed>()
+        private val resumed = CompletableDeferred<PubSubEvent.Resumed>()
         private val listener =
             picket.listen(
                 spec,
@@ -165,7 +165,7 @@ object Demo {
                         lines.send("pattern ${m.pattern} on ${m.channel}: ${m.payload}")
                     },
                 ),
-                ListenerOptions(onSignal = { if (it is PubSubSignal.Resumed) resumed.complete(it) }),
+                ListenerOptions(onEvent = { if (it is PubSubEvent.Resumed) resumed.complete(it) }),
             )
 
         suspend fun before() {

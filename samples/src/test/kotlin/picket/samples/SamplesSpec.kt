@@ -117,7 +117,7 @@ class SamplesSpec :
                     "received audit: login",
                     "subscriptions: Subscriptions(channels=[alerts, audit], patterns=[metrics.*])",
                 )
-            lines.count { it.startsWith("signal: subscribed to ") } shouldBe 3
+            lines.count { it.startsWith("event: subscribed to ") } shouldBe 3
         }
 
         test("the Java lock sample runs withLock, sees a held lock refused, releases, and tokens increase") {

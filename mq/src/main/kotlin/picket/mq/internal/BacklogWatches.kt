@@ -1,5 +1,7 @@
 package picket.mq.internal
 
+import picket.core.InternalPicketApi
+import picket.core.internal.ListenerBus
 import picket.mq.QueueEvent
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
@@ -10,8 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger
  * enqueue's, a status's, a worker's poll's) is checked against each, and a [QueueEvent.BacklogHigh] is emitted when
  * it goes above one, once per crossing (again only after a length at or below it was seen).
  */
+@OptIn(InternalPicketApi::class)
 internal class BacklogWatches(
-    private val events: Events,
+    private val events: ListenerBus<QueueEvent, *>,
 ) {
     private class Watch(
         val threshold: Long,

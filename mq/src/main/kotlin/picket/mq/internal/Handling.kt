@@ -146,7 +146,7 @@ internal class Handling<T>(
             when (outcome) {
                 Outcome.Expired -> {
                     metrics.leasesLost.incrementAndGet()
-                    queues.events.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = true))
+                    queues.bus.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = true))
                     return
                 }
 
@@ -163,7 +163,7 @@ internal class Handling<T>(
                     }
                 }
             }
-        queues.events.emit(
+        queues.bus.emit(
             QueueEvent.Handled(queue, taken.id, taken.attempt, result, waited, Duration.ofNanos(handlingNanos)),
         )
         when (result) {
@@ -213,12 +213,12 @@ internal class Handling<T>(
         when (reply) {
             1L -> {
                 metrics.retried.incrementAndGet()
-                queues.events.emit(QueueEvent.Retried(queue, taken.id, taken.attempt, backoff, error))
+                queues.bus.emit(QueueEvent.Retried(queue, taken.id, taken.attempt, backoff, error))
             }
 
             2L -> {
                 metrics.deadLettered.incrementAndGet()
-                queues.events.emit(QueueEvent.DeadLettered(queue, taken.id, taken.attempt, error))
+                queues.bus.emit(QueueEvent.DeadLettered(queue, taken.id, taken.attempt, error))
             }
 
             else -> {
@@ -229,7 +229,7 @@ internal class Handling<T>(
 
     private fun lost(taken: Taken) {
         metrics.leasesLost.incrementAndGet()
-        queues.events.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = false))
+        queues.bus.emit(QueueEvent.LeaseLost(queue, taken.id, taken.attempt, expired = false))
     }
 
     /**
@@ -248,7 +248,7 @@ internal class Handling<T>(
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
                 val last = attempt == RECORD_ATTEMPTS - 1
-                queues.events.emit(
+                queues.bus.emit(
                     QueueEvent.WorkerError(
                         queue,
                         e,

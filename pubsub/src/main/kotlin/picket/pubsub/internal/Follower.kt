@@ -12,8 +12,9 @@ import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.engine.PubSubAttachment
 import picket.core.internal.Backoff
+import picket.core.internal.ListenerBus
 import picket.pubsub.ListenerOptions
-import picket.pubsub.PubSubSignal
+import picket.pubsub.PubSubEvent
 import picket.sentinel.Picket
 import picket.sentinel.internal.openPubSub
 import java.time.Duration
@@ -23,10 +24,10 @@ private val log = KotlinLogging.logger {}
 
 /**
  * Follows the node a listener's [spec] resolves to, until the listener closes: opens a connection there through
- * Picket's resolver, subscribes it to everything [wanted], signals [PubSubSignal.Connected] (or
- * [PubSubSignal.Resumed] with the [GapClock]'s gap), watches it ([Liveness]), and replaces it when the master
- * switches away from it ([FailoverWatch]), when it closes, or when a PING goes unanswered, signalling
- * [PubSubSignal.Disconnected]. A failed attempt is signalled ([PubSubSignal.ReconnectFailed]) and the next one
+ * Picket's resolver, subscribes it to everything [wanted], emits [PubSubEvent.Connected] (or
+ * [PubSubEvent.Resumed] with the [GapClock]'s gap), watches it ([Liveness]), and replaces it when the master
+ * switches away from it ([FailoverWatch]), when it closes, or when a PING goes unanswered, emitting
+ * [PubSubEvent.Disconnected]. A failed attempt is reported ([PubSubEvent.ReconnectFailed]) and the next one
  * backs off from [ListenerOptions.reconnectMin], doubling to [ListenerOptions.reconnectMax]; a switch cuts the wait
  * short.
  */
@@ -38,14 +39,14 @@ internal class Follower(
     private val connection: CurrentConnection,
     private val wanted: WantedTopics,
     inbox: Inbox,
-    private val signals: SignalBus,
+    private val events: ListenerBus<PubSubEvent, *>,
     private val isClosed: () -> Boolean,
 ) {
     /** Why the connection must be replaced now, or a reconnect wait cut short. */
     private val wake = Channel<String>(Channel.CONFLATED)
     private val gap = GapClock()
     private val liveness = Liveness(options, inbox, gap)
-    private val callbacks = LettuceCallbacks(inbox, signals)
+    private val callbacks = LettuceCallbacks(inbox, events)
     private val failovers = FailoverWatch(spec, gap, { connection.current?.address }, { wake.trySend(it) })
 
     @Volatile
@@ -93,7 +94,7 @@ internal class Follower(
             gapStart = gap.gapStart()
             previous = attachment.address
             log.info { "pub/sub listener on ${attachment.address} for ${spec.target}: $reason; resubscribing" }
-            signals.emit(PubSubSignal.Disconnected(attachment.address, Instant.now(), reason))
+            events.emit(PubSubEvent.Disconnected(attachment.address, Instant.now(), reason))
         }
     }
 
@@ -117,13 +118,13 @@ internal class Follower(
             e.failIfOwnCancellation()
             failedAttempts++
             val wait = backoff(failedAttempts)
-            signals.emit(PubSubSignal.ReconnectFailed(failedAttempts, e, wait))
+            events.emit(PubSubEvent.ReconnectFailed(failedAttempts, e, wait))
             withTimeoutOrNull(wait.toMillis()) { wake.receiveCatching() }
             null
         }
     }
 
-    /** Subscribes on [attachment], signals it, and watches it; returns why it must be replaced. */
+    /** Subscribes on [attachment], reports it, and watches it; returns why it must be replaced. */
     private suspend fun serve(
         attachment: PubSubAttachment,
         previous: Address?,
@@ -138,9 +139,9 @@ internal class Follower(
             gap.subscribed(sentAt)
             failedAttempts = 0
             if (previous == null || gapStart == null) {
-                signals.emit(PubSubSignal.Connected(attachment.address, resumedAt))
+                events.emit(PubSubEvent.Connected(attachment.address, resumedAt))
             } else {
-                signals.emit(PubSubSignal.Resumed(attachment.address, previous, gapStart, resumedAt))
+                events.emit(PubSubEvent.Resumed(attachment.address, previous, gapStart, resumedAt))
             }
             liveness.watch(attachment, wake)
         } catch (

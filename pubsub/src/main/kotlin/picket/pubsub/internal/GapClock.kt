@@ -3,7 +3,7 @@ package picket.pubsub.internal
 import java.time.Instant
 
 /**
- * Gap reporting: where the window of possibly missed messages of the next [picket.pubsub.PubSubSignal.Resumed]
+ * Gap reporting: where the window of possibly missed messages of the next [picket.pubsub.PubSubEvent.Resumed]
  * starts. That is the last moment the connection was known to deliver (the send time of its last PING answered, or
  * of its SUBSCRIBE), or the moment a failover of its master was announced, if that is earlier: a promoted replica
  * takes publishes before the old master stops answering.

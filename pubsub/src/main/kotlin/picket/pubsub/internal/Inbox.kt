@@ -5,22 +5,25 @@ import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.isActive
+import picket.core.InternalPicketApi
+import picket.core.internal.ListenerBus
 import picket.pubsub.ListenerOptions
+import picket.pubsub.PubSubEvent
 import picket.pubsub.PubSubMessage
-import picket.pubsub.PubSubSignal
 import java.util.concurrent.atomic.AtomicLong
 
 /**
  * The way of a message from the connection to its handler. [deliver] takes it on the connection's I/O thread: first
  * to the [ListenerOptions.inlineHandler], then into a buffer of [ListenerOptions.bufferSize] under the
  * [ListenerOptions.overflow] policy. [dispatch] hands the buffered messages, one at a time and in the order the
- * server sent them, to their handlers ([HandlerTable]) on the listener's coroutine; a handler that throws is signalled
- * ([PubSubSignal.HandlerFailed]) and the next message goes on.
+ * server sent them, to their handlers ([HandlerTable]) on the listener's coroutine; a handler that throws is reported
+ * ([PubSubEvent.HandlerFailed]) and the next message goes on.
  */
+@OptIn(InternalPicketApi::class)
 internal class Inbox(
     private val options: ListenerOptions,
     private val handlers: HandlerTable,
-    private val signals: SignalBus,
+    private val events: ListenerBus<PubSubEvent, *>,
 ) {
     private val buffer = Channel<PubSubMessage>(options.bufferSize)
     private val droppedCount = AtomicLong()
@@ -72,11 +75,11 @@ internal class Inbox(
                 handler(message)
             } catch (e: CancellationException) {
                 if (!currentCoroutineContext().isActive) throw e
-                signals.emit(PubSubSignal.HandlerFailed(message, e))
+                events.emit(PubSubEvent.HandlerFailed(message, e))
             } catch (
                 @Suppress("TooGenericExceptionCaught") e: Exception,
             ) {
-                signals.emit(PubSubSignal.HandlerFailed(message, e))
+                events.emit(PubSubEvent.HandlerFailed(message, e))
             }
         }
     }
@@ -87,7 +90,7 @@ internal class Inbox(
         buffer.cancel()
     }
 
-    /** Whether the inline handler took [message]; one that throws is signalled and the message buffered. */
+    /** Whether the inline handler took [message]; one that throws is reported and the message buffered. */
     private fun takenInline(message: PubSubMessage): Boolean {
         val inline = options.inlineHandler ?: return false
         return try {
@@ -96,18 +99,18 @@ internal class Inbox(
             // Nothing may escape onto Lettuce's I/O thread.
             @Suppress("TooGenericExceptionCaught") e: Exception,
         ) {
-            signals.emit(PubSubSignal.HandlerFailed(message, e))
+            events.emit(PubSubEvent.HandlerFailed(message, e))
             false
         }
     }
 
-    /** Drops the oldest buffered messages, counted and signalled, until [message] fits. */
+    /** Drops the oldest buffered messages, counted and reported, until [message] fits. */
     private fun dropOldestFor(message: PubSubMessage) {
         while (true) {
             val sent = buffer.trySend(message)
             if (sent.isSuccess || sent.isClosed) return
             buffer.tryReceive().getOrNull()?.let { oldest ->
-                signals.emit(PubSubSignal.Dropped(oldest, droppedCount.incrementAndGet()))
+                events.emit(PubSubEvent.Dropped(oldest, droppedCount.incrementAndGet()))
             }
         }
     }

@@ -1,17 +1,20 @@
 package picket.pubsub.internal
 
 import io.lettuce.core.pubsub.RedisPubSubListener
+import picket.core.InternalPicketApi
+import picket.core.internal.ListenerBus
+import picket.pubsub.PubSubEvent
 import picket.pubsub.PubSubMessage
-import picket.pubsub.PubSubSignal
 import picket.pubsub.Topic
 
 /**
  * What Lettuce tells a listener's connection, on its I/O thread: messages go to the [inbox], the server's
- * (un)subscription confirmations become [PubSubSignal.Subscribed] and [PubSubSignal.Unsubscribed].
+ * (un)subscription confirmations become [PubSubEvent.Subscribed] and [PubSubEvent.Unsubscribed].
  */
+@OptIn(InternalPicketApi::class)
 internal class LettuceCallbacks(
     private val inbox: Inbox,
-    private val signals: SignalBus,
+    private val events: ListenerBus<PubSubEvent, *>,
 ) : RedisPubSubListener<String, String> {
     override fun message(
         channel: String,
@@ -27,20 +30,20 @@ internal class LettuceCallbacks(
     override fun subscribed(
         channel: String,
         count: Long,
-    ) = signals.emit(PubSubSignal.Subscribed(Topic.Channel(channel), count))
+    ) = events.emit(PubSubEvent.Subscribed(Topic.Channel(channel), count))
 
     override fun psubscribed(
         pattern: String,
         count: Long,
-    ) = signals.emit(PubSubSignal.Subscribed(Topic.Pattern(pattern), count))
+    ) = events.emit(PubSubEvent.Subscribed(Topic.Pattern(pattern), count))
 
     override fun unsubscribed(
         channel: String,
         count: Long,
-    ) = signals.emit(PubSubSignal.Unsubscribed(Topic.Channel(channel), count))
+    ) = events.emit(PubSubEvent.Unsubscribed(Topic.Channel(channel), count))
 
     override fun punsubscribed(
         pattern: String,
         count: Long,
-    ) = signals.emit(PubSubSignal.Unsubscribed(Topic.Pattern(pattern), count))
+    ) = events.emit(PubSubEvent.Unsubscribed(Topic.Pattern(pattern), count))
 }
