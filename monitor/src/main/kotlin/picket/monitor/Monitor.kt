@@ -149,15 +149,7 @@ public class Monitor
          * monitor is closed, after the events emitted before; collected after [close], it is empty.
          */
         public val events: Flow<MonitorEvent>
-            get() =
-                callbackFlow {
-                    val handle = bus.register { trySend(it) }
-                    launch {
-                        bus.awaitDrained()
-                        channel.close()
-                    }
-                    awaitClose { handle.close() }
-                }.buffer(Channel.UNLIMITED)
+            get() = bus.asFlow()
 
         /**
          * Stops every watcher and poller and closes the monitor's connections to the nodes. [events] collectors

@@ -284,7 +284,7 @@ public class Picket private constructor(
 
     /**
      * The events from the moment of collection on, as a cold flow; collecting registers a listener. Events wait in an
-     * unbounded buffer for a slow collector: none is dropped.
+     * unbounded buffer for a slow collector: none is dropped. It completes when the instance is closed.
      */
     public val events: Flow<PicketEvent>
         get() = engine.eventFlow()

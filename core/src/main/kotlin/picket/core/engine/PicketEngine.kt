@@ -7,11 +7,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
-import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.buffer
-import kotlinx.coroutines.flow.callbackFlow
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InternalPicketApi
@@ -102,11 +98,7 @@ public class PicketEngine(
     public fun registerListener(listener: PicketListener): AutoCloseable = events.register(listener)
 
     /** The events from the moment of collection on, as a cold flow that buffers for a slow collector. */
-    public fun eventFlow(): Flow<PicketEvent> =
-        callbackFlow {
-            val handle = events.register { trySend(it) }
-            awaitClose { handle.close() }
-        }.buffer(Channel.UNLIMITED)
+    public fun eventFlow(): Flow<PicketEvent> = events.asFlow()
 
     /**
      * For pub/sub: resolves [spec] as a block would and opens a pub/sub connection of the caller's own to that node;

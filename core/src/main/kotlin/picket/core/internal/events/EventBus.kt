@@ -1,6 +1,7 @@
 package picket.core.internal.events
 
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.flow.Flow
 import picket.core.InternalPicketApi
 import picket.core.PicketEvent
 import picket.core.PicketListener
@@ -21,6 +22,9 @@ public class EventBus(
     public fun emit(event: PicketEvent): Unit = bus.emit(event)
 
     public fun register(listener: PicketListener): AutoCloseable = bus.register(listener)
+
+    /** The events from the moment of collection on; the flow completes once the bus is closed and drained. */
+    public fun asFlow(): Flow<PicketEvent> = bus.asFlow()
 
     public fun close(): Unit = bus.close()
 }
