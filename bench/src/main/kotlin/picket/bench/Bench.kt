@@ -88,14 +88,13 @@ object Bench {
     ): Results {
         val started = OffsetDateTime.now()
         val begin = System.nanoTime()
-        val inspectClient = Inspect.client()
+        val inspect = Inspect()
         // Its own client, event loops included: the sentinel events are the clock, and must not queue behind others.
         val watchClient = Inspect.client()
         try {
             return Topology.start(TopologyConfig(sentinelInfoPeriod = settings.sentinelInfoPeriod)).use { topology ->
                 val machine = Machine.describe("redis-server ${topology.binary.version} (${topology.binary.source})")
                 progress("topology started in ${topology.startupTime.toMillis()} ms: ${topology.nodes.joinToString()}")
-                val inspect = Inspect(inspectClient)
                 SentinelEvents(watchClient, topology.sentinels).use { events ->
                     runBlocking {
                         val wanted = settings.benchmarks
@@ -127,7 +126,7 @@ object Bench {
                 }
             }
         } finally {
-            inspectClient.shutdown()
+            inspect.close()
             watchClient.shutdown()
         }
     }

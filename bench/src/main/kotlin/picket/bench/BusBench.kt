@@ -56,10 +56,9 @@ class BusBench(
     suspend fun run(): BusResult {
         events.awaitQuiet(settings.quiet, settings.maxQuiet)
         val master = blocking { topology.awaitMaster(masterName) }
-        val lettuce = Inspect.client()
+        val inspect = Inspect()
         val clients = mutableListOf<DrivenClient>()
         try {
-            val inspect = Inspect(lettuce)
             SideBySide(topology, settings, progress).start(
                 "bus",
                 listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON),
@@ -85,7 +84,7 @@ class BusBench(
             )
         } finally {
             clients.forEach { it.close() }
-            lettuce.shutdown()
+            inspect.close()
         }
     }
 

@@ -18,6 +18,7 @@ import picket.sentinel.Picket
 import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
+import picket.testkit.WriteLoop
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList
 
@@ -267,7 +268,7 @@ class FailoverBench(
         faultDone: Long,
     ): BooleanArray? =
         when {
-            fault == Fault.KILL -> BooleanArray(onNew.size) { onNew[it] && writes[it].done > faultDone }
+            fault == Fault.KILL -> BooleanArray(onNew.size) { onNew[it] && writes[it].doneNanos > faultDone }
             onOld != null -> BooleanArray(onNew.size) { onNew[it] && !onOld[it] }
             else -> null
         }
@@ -301,18 +302,18 @@ class FailoverBench(
         val switch = clock.switch
         val acknowledged = writes.indices.filter { writes[it].acknowledged }
         val onOld = acknowledged.filterNot { onNew[it] }
-        val oldAfter = onOld.map { writes[it] }.filter { it.done > switch }
+        val oldAfter = onOld.map { writes[it] }.filter { it.doneNanos > switch }
         // The first acknowledged write the new master executed itself. Without that distinction (the old master
         // was read too late), the first acknowledged after the switch whose key is on the new master: earlier ones
         // may be there by replication from the old master, before the promotion.
-        val firstDirect = direct?.let { d -> acknowledged.filter { d[it] }.minOfOrNull { writes[it].done } }
+        val firstDirect = direct?.let { d -> acknowledged.filter { d[it] }.minOfOrNull { writes[it].doneNanos } }
         val first =
             if (direct != null) {
                 firstDirect?.let { it - switch }
             } else {
                 acknowledged
                     .filter { onNew[it] }
-                    .map { writes[it].done - switch }
+                    .map { writes[it].doneNanos - switch }
                     .filter { it > 0 }
                     .minOrNull()
             }
@@ -321,20 +322,20 @@ class FailoverBench(
             writes = writes.size,
             acknowledged = acknowledged.size,
             errors = writes.size - acknowledged.size,
-            errorTypes = writes.mapNotNull { it.error }.groupingBy { it }.eachCount(),
+            errorTypes = WriteErrors.counts(writes),
             faultToNewMs = firstDirect?.let { millis(it - clock.faultAt) },
             switchMs = first?.let { millis(it) },
             oldMaster =
                 OldMasterWrites(
                     afterSwitch = oldAfter.size,
-                    issuedAfterSwitch = oldAfter.count { it.issued > switch },
-                    lastAckMs = onOld.maxOfOrNull { writes[it].done }?.let { millis(it - switch) },
+                    issuedAfterSwitch = oldAfter.count { it.issuedNanos > switch },
+                    lastAckMs = onOld.maxOfOrNull { writes[it].doneNanos }?.let { millis(it - switch) },
                 ),
             lost = onOld.size,
-            slowestWriteMs = millis(writes.maxOfOrNull { it.done - it.issued } ?: 0),
+            slowestWriteMs = millis(writes.maxOfOrNull { it.doneNanos - it.issuedNanos } ?: 0),
             picket = resolutionRounds?.let { view(client, clock, it) },
             pendingAtStopMs = millis(loop.pendingAtStop),
-            sampleErrors = loop.sampleErrors.toSortedMap(),
+            sampleErrors = WriteErrors.samples(writes),
         )
     }
 

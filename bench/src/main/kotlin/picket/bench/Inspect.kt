@@ -1,52 +1,24 @@
 package picket.bench
 
-import io.lettuce.core.ClientOptions
 import io.lettuce.core.RedisClient
-import io.lettuce.core.RedisURI
-import io.lettuce.core.TimeoutOptions
-import io.lettuce.core.api.sync.RedisCommands
+import picket.testkit.PlainClient
 import picket.testkit.RedisNode
 import java.lang.management.ManagementFactory
 import java.time.Duration
 import java.util.Locale
 
 /**
- * Plain Lettuce connections, opened for one look at a node and closed again, so that they never count as a
- * client's connection. Named [CLIENT_NAME] in `CLIENT LIST`.
+ * The test kit's [PlainClient] as the benchmarks use it: connections opened for one look at a node and closed again,
+ * named [CLIENT_NAME] in `CLIENT LIST` so that they never count as a client's connection, with a 5 s timeout; plus
+ * the benchmarks' own figures. [close] shuts its Lettuce client down.
  */
-class Inspect(
-    val client: RedisClient,
-) {
-    fun uri(node: RedisNode): RedisURI =
-        RedisURI
-            .builder()
-            .withHost(node.host)
-            .withPort(node.port)
-            .withClientName(CLIENT_NAME)
-            .withTimeout(TIMEOUT)
-            .build()
-
-    fun <T> on(
-        node: RedisNode,
-        block: (RedisCommands<String, String>) -> T,
-    ): T = client.connect(uri(node)).use { block(it.sync()) }
-
+class Inspect : PlainClient(TIMEOUT, clientName = CLIENT_NAME) {
     /** [node]'s CPU seconds so far, user and system (`INFO cpu`). */
     fun serverCpuSeconds(node: RedisNode): Double =
         on(node) { it.info("cpu") }
             .lines()
             .filter { it.startsWith("used_cpu_user:") || it.startsWith("used_cpu_sys:") }
             .sumOf { it.substringAfter(":").trim().toDouble() }
-
-    /** Calls of each command on [node] so far (`INFO commandstats`), by command name. */
-    fun commandCalls(node: RedisNode): Map<String, Long> =
-        on(node) { it.info("commandstats") }
-            .lines()
-            .filter { it.startsWith("cmdstat_") }
-            .associate {
-                it.substringAfter("cmdstat_").substringBefore(":") to
-                    it.substringAfter("calls=").substringBefore(",").toLong()
-            }
 
     companion object {
         const val CLIENT_NAME = "bench-inspect"
@@ -76,15 +48,7 @@ class Inspect(
 
         private val TIMEOUT: Duration = Duration.ofSeconds(5)
 
-        /** A client that never reconnects by itself and times out every command. */
-        fun client(): RedisClient =
-            RedisClient.create().apply {
-                options =
-                    ClientOptions
-                        .builder()
-                        .autoReconnect(false)
-                        .timeoutOptions(TimeoutOptions.enabled(TIMEOUT))
-                        .build()
-            }
+        /** A Lettuce client with the same settings (no reconnection, commands timed out), for other connections. */
+        fun client(): RedisClient = RedisClient.create().apply { options = PlainClient.options(TIMEOUT) }
     }
 }

@@ -69,12 +69,11 @@ class MqBench(
         events.awaitQuiet(settings.quiet, settings.maxQuiet)
         val master = blocking { topology.awaitMaster(masterName) }
         val picket = Picket()
-        val lettuce = Inspect.client()
+        val inspect = Inspect()
         val clients = mutableListOf<DrivenClient>()
         try {
             picket.setSentinelGroups("bench" to SentinelGroup(topology.sentinels.map { Address(it.host, it.port) }))
             val queues = picket.queues(ConnSpec(sentinelGroup = "bench", masterName = masterName))
-            val inspect = Inspect(lettuce)
             SideBySide(topology, settings, progress).start(
                 "mq",
                 listOf("picket" to PICKET, "plain" to PLAIN, "redisson" to REDISSON),
@@ -110,7 +109,7 @@ class MqBench(
         } finally {
             clients.forEach { it.close() }
             picket.close()
-            lettuce.shutdown()
+            inspect.close()
         }
     }
 

@@ -3,8 +3,8 @@ package picket.bus
 import io.lettuce.core.api.sync.RedisCommands
 import picket.core.ConnSpec
 import picket.sentinel.Picket
-import picket.sentinel.testing.PlainClient
 import picket.sentinel.testing.sentinelGroup
+import picket.testkit.PlainClient
 import picket.testkit.Topology
 import java.time.Duration
 import java.util.concurrent.CopyOnWriteArrayList

@@ -1,6 +1,7 @@
 package picket.mq
 
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.RedisBinary
 import picket.testkit.RedisNode
 import java.io.File
@@ -56,7 +57,7 @@ fun lpush(
     if (redisCli != null) {
         redisCli(node, "LPUSH", list, *messages).toLong()
     } else {
-        Raw.on(node) { it.lpush(list, *messages) }
+        Inspect.on(node) { it.lpush(list, *messages) }
     }
 
 /**
@@ -91,7 +92,7 @@ suspend fun <T> monitor(
         val result = block()
         // MONITOR has no end: an ECHO of a marker, once seen, means every earlier command was seen too.
         val marker = "monitor-end-${System.nanoTime()}"
-        Raw.on(node) { it.echo(marker) }
+        Inspect.on(node) { it.echo(marker) }
         within(10) { check(lines.any { marker in it.second }) { "MONITOR has not shown $marker yet" } }
         socket.close()
         readerThread.join(2_000)

@@ -25,6 +25,7 @@ import picket.core.NodeConnectionException
 import picket.sentinel.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.net.ServerSocket
@@ -53,7 +54,8 @@ class ListListenerSpec :
             vararg messages: String,
         ) = lpush(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME), list, *messages)
 
-        fun llen(list: String) = Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(list) }
+        fun llen(list: String) =
+            Inspect.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(list) }
 
         test("messages pushed with redis-cli LPUSH are handled in order and leave the processing list") {
             withTimeout(30.seconds) {
@@ -101,7 +103,7 @@ class ListListenerSpec :
                     taken.await() shouldBe "half-done"
                     job.cancelAndJoin()
                 }
-                Raw.on(
+                Inspect.on(
                     topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
                 ) { it.lrange("crash:processing", 0, -1) } shouldBe
                     listOf("half-done")
@@ -122,7 +124,7 @@ class ListListenerSpec :
                 seen shouldContainExactly listOf("half-done", "next")
                 events.filterIsInstance<ListEvent.Recovered>() shouldContainExactly listOf(ListEvent.Recovered(1))
                 llen("crash:processing") shouldBe 0
-                Raw.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) {
+                Inspect.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) {
                     it.exists(second.attemptsHash)
                 } shouldBe 0L
             }
@@ -149,7 +151,7 @@ class ListListenerSpec :
                             running.await()
                             job.cancelAndJoin()
                             // The interrupted runs are counted on the master, next to the processing list.
-                            Raw.on(master()) { it.hget(listener.attemptsHash, "kills its listener") } shouldBe
+                            Inspect.on(master()) { it.hget(listener.attemptsHash, "kills its listener") } shouldBe
                                 restart.takeIf { it > 0 }?.toString()
                         } else {
                             within(10) { llen("deadly:dead") shouldBe 1 }
@@ -164,7 +166,7 @@ class ListListenerSpec :
                 dead.error.message shouldBe
                     "its handling was interrupted 3 times (the listener crashed, was stopped or lost Redis mid-message)"
                 llen("deadly:processing") shouldBe 0
-                Raw.on(master()) { it.exists("deadly:processing:attempts") } shouldBe 0L
+                Inspect.on(master()) { it.exists("deadly:processing:attempts") } shouldBe 0L
             }
         }
 
@@ -193,7 +195,7 @@ class ListListenerSpec :
                 val dead = events.filterIsInstance<ListEvent.DeadLettered>().single()
                 dead.attempts shouldBe 3
                 dead.error.message shouldBe "cannot handle bad"
-                Raw.on(
+                Inspect.on(
                     topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
                 ) { it.lrange("poison:dead", 0, -1) } shouldBe
                     listOf("bad")

@@ -35,6 +35,7 @@ import picket.core.InvalidSpecException
 import picket.sentinel.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
@@ -109,7 +110,7 @@ class MessageQueuesSpec :
                 val gate = CompletableDeferred<Unit>()
                 (0 until total).forEach { queues.enqueue(q, "m-$it") }
                 val master = topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)
-                val before = Raw.commandCalls(master)
+                val before = Inspect.commandCalls(master)
                 val worker =
                     queues.worker(q, WorkerOptions(concurrency = held)) { d ->
                         handled.computeIfAbsent(d.message) { AtomicInteger() }.incrementAndGet()
@@ -124,11 +125,11 @@ class MessageQueuesSpec :
                     }
                 allInside.await()
                 // m-5's lease is no longer this worker's: as if it had expired and another worker had taken it.
-                Raw.on(master) { it.hset("picket:mq:{$q}:m:${ids.getValue("m-5")}", "lease", "other-worker:1") }
+                Inspect.on(master) { it.hset("picket:mq:{$q}:m:${ids.getValue("m-5")}", "lease", "other-worker:1") }
                 gate.complete(Unit)
                 within(30) { queues.status(q).done shouldBe total - 3L }
                 worker.stop() shouldBe true
-                val after = Raw.commandCalls(master)
+                val after = Inspect.commandCalls(master)
 
                 handled.size shouldBe total
                 handled.values.count { it.get() != 1 } shouldBe 0
@@ -167,12 +168,12 @@ class MessageQueuesSpec :
                 val q = "enqueue-batch"
                 val total = 300
                 val master = topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)
-                val before = Raw.commandCalls(master)
+                val before = Inspect.commandCalls(master)
                 val results =
                     coroutineScope {
                         // The master holds every write for a moment: the first enqueue goes out alone and waits, the
                         // others queue up behind it and go in the next calls, at most 128 per call.
-                        Raw.on(master) {
+                        Inspect.on(master) {
                             it.dispatch(
                                 CommandType.CLIENT,
                                 StatusOutput(StringCodec.UTF8),
@@ -187,7 +188,7 @@ class MessageQueuesSpec :
                                 }
                             }.awaitAll()
                     }
-                val calls = (Raw.commandCalls(master)["evalsha"] ?: 0) - (before["evalsha"] ?: 0)
+                val calls = (Inspect.commandCalls(master)["evalsha"] ?: 0) - (before["evalsha"] ?: 0)
                 println("$total concurrent enqueues sent in $calls script calls")
                 calls shouldBeLessThan 10L
                 results.map { it.outcome }.groupingBy { it }.eachCount() shouldBe
@@ -196,9 +197,9 @@ class MessageQueuesSpec :
                 val status = queues.status(q)
                 listOf(status.ready, status.enqueued) shouldBe listOf(total - 1L, total - 1L)
                 // A lone enqueue goes at once, alone.
-                val lone = Raw.commandCalls(master)["evalsha"] ?: 0
+                val lone = Inspect.commandCalls(master)["evalsha"] ?: 0
                 queues.enqueue(q, "alone").outcome shouldBe EnqueueOutcome.ADDED
-                (Raw.commandCalls(master)["evalsha"] ?: 0) - lone shouldBe 1L
+                (Inspect.commandCalls(master)["evalsha"] ?: 0) - lone shouldBe 1L
                 queues.clearQueueDeletingAllMessages(q)
             }
         }
@@ -513,7 +514,7 @@ class MessageQueuesSpec :
                         topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)
                 replicas shouldHaveSize 2
                 replicas.forEach { node ->
-                    Raw.on(node) { it.hget("picket:mq:{durable}:m:${result.id}", "payload") } shouldBe "kept"
+                    Inspect.on(node) { it.hget("picket:mq:{durable}:m:${result.id}", "payload") } shouldBe "kept"
                 }
             }
         }
@@ -560,10 +561,10 @@ class MessageQueuesSpec :
                         { HandlerResult.success() }
                 delay(2_500) // the idle backoff grows to its maximum (2 s)
                 val master = topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)
-                val before = Raw.commandCalls(master)
+                val before = Inspect.commandCalls(master)
                 val window = 6_000L
                 delay(window)
-                val after = Raw.commandCalls(master)
+                val after = Inspect.commandCalls(master)
                 worker.stop()
                 val own = listOf("evalsha", "eval", "ping", "info")
                 val calls = own.associateWith { (after[it] ?: 0) - (before[it] ?: 0) }

@@ -1,52 +1,42 @@
 package picket.pubsub
 
-import picket.sentinel.testing.PlainClient
+import io.lettuce.core.KillArgs
 import picket.sentinel.testing.within
+import picket.testkit.PlainClient
 import picket.testkit.RedisNode
 import java.util.concurrent.CopyOnWriteArrayList
 
-/** An independent Lettuce client, to look at nodes without going through Picket. */
-object Inspect : PlainClient() {
-    /** Subscribers of [channel] on [node]. */
-    fun subscribers(
-        node: RedisNode,
-        channel: String,
-    ): Long = on(node) { it.pubsubNumsub(channel).getValue(channel) }
+// Pub/sub's own queries, on the test kit's shared client (`Inspect.subscribers(…)`).
 
-    /** Pattern subscriptions on [node]. */
-    fun patterns(node: RedisNode): Long = on(node) { it.pubsubNumpat() }
+/** Subscribers of [channel] on [node]. */
+fun PlainClient.subscribers(
+    node: RedisNode,
+    channel: String,
+): Long = on(node) { it.pubsubNumsub(channel).getValue(channel) }
 
-    /** Pub/sub connections (flag `P`) named [name] on [node]. */
-    fun subscribersNamed(
-        node: RedisNode,
-        name: String,
-    ): Int =
-        on(node) { it.clientList() }.lines().count { line ->
-            line.split(" ").let { "name=$name" in it && it.any { f -> f.startsWith("flags=") && 'P' in f } }
-        }
+/** Pattern subscriptions on [node]. */
+fun PlainClient.patterns(node: RedisNode): Long = on(node) { it.pubsubNumpat() }
 
-    /** Kills the pub/sub connections named [name] on [node]; returns how many. */
-    fun killSubscribers(
-        node: RedisNode,
-        name: String,
-    ): Int =
-        on(node) { redis ->
-            val ids =
-                redis
-                    .clientList()
-                    .lines()
-                    .map { it.split(" ") }
-                    .filter { fields ->
-                        "name=$name" in fields && fields.any { it.startsWith("flags=") && 'P' in it }
-                    }.map { fields -> fields.first { it.startsWith("id=") }.removePrefix("id=").toLong() }
-            ids.forEach {
-                redis.clientKill(
-                    io.lettuce.core.KillArgs.Builder
-                        .id(it),
-                )
-            }
-            ids.size
-        }
+/** Pub/sub connections (flag `P`) named [name] on [node], as their `CLIENT LIST` fields. */
+private fun PlainClient.pubSubClients(
+    node: RedisNode,
+    name: String,
+): List<Map<String, String>> = clients(node).filter { it["name"] == name && 'P' in it["flags"].orEmpty() }
+
+/** Pub/sub connections (flag `P`) named [name] on [node]. */
+fun PlainClient.subscribersNamed(
+    node: RedisNode,
+    name: String,
+): Int = pubSubClients(node, name).size
+
+/** Kills the pub/sub connections named [name] on [node]; returns how many. */
+fun PlainClient.killSubscribers(
+    node: RedisNode,
+    name: String,
+): Int {
+    val ids = pubSubClients(node, name).map { it.getValue("id").toLong() }
+    on(node) { redis -> ids.forEach { redis.clientKill(KillArgs.Builder.id(it)) } }
+    return ids.size
 }
 
 /** Events of one listener, to await and assert them. */

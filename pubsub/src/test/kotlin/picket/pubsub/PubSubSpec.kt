@@ -24,6 +24,7 @@ import picket.sentinel.Picket
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -24,6 +24,7 @@ import picket.sentinel.SentinelGroup
 import picket.testkit.NodeRole
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
+import picket.testkit.WriteLoop
 import java.time.Duration
 import kotlin.time.Duration.Companion.seconds
 
@@ -87,7 +88,8 @@ object Demo {
         val epochBefore = status.epochs[TopologyConfig.DEFAULT_MASTER_NAME]
         // Default mode (no WAIT) under a write loop: parking keeps writes off the master being demoted.
         val plain = spec.copy(durability = Durability.None)
-        val loop = WriteLoop(picket, plain, this)
+        // One SET a millisecond, recording which keys were acknowledged (the test kit's loop).
+        val loop = WriteLoop("loop:", this) { key -> picket.withConn(plain) { set(key, "1") } }
         val start = System.nanoTime()
         topology.failover(TopologyConfig.DEFAULT_MASTER_NAME)
         println("failover: SENTINEL FAILOVER sent; the master is $old (config-epoch $epochBefore)")
@@ -104,7 +106,11 @@ object Demo {
         monitorTable.use { it.after(switch.newAddress.toString()) }
         busDemo.use { it.after() }
         val parked = withTimeout(30.seconds) { ended.await() }
-        val (acknowledged, errors) = loop.stop()
+        val writes = loop.stop()
+        val acknowledged = writes.filter { it.acknowledged }.map { it.key }
+        val errors = writes.size - acknowledged.size
+        // The demo says how many writes failed, and why the first one did.
+        val firstError = writes.firstNotNullOfOrNull { it.error }?.message
         val lost =
             picket.withConn(plain) {
                 // One copy of at most CHUNK keys per EXISTS: of no account next to the round trip.
@@ -115,7 +121,7 @@ object Demo {
             "failover: config-epoch $epochBefore -> ${switch.configEpoch}; ${parked.parkedBlocks} blocks parked for " +
                 "${parked.parkedFor.toMillis()} ms, then released onto the new master (${parked.outcome}); " +
                 "${acknowledged.size} writes acknowledged, $lost lost, $errors errors" +
-                (loop.firstError?.let { " (first: $it)" } ?: ""),
+                (firstError?.let { " (first: $it)" } ?: ""),
         )
 
         try {

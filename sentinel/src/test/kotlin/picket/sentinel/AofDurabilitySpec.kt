@@ -10,6 +10,7 @@ import picket.core.DurabilityException
 import picket.core.InvalidSpecException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
+import picket.testkit.Inspect
 import picket.testkit.RedisBinary
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

@@ -10,6 +10,7 @@ import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
+import picket.testkit.Inspect
 import picket.testkit.NodeRole
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig

@@ -24,6 +24,7 @@ import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.util.concurrent.CompletableFuture

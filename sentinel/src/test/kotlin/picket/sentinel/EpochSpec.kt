@@ -10,6 +10,7 @@ import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
 import java.time.Duration

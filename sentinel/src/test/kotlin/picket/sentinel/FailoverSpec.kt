@@ -22,7 +22,9 @@ import picket.core.PicketException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyExtension
+import picket.testkit.WriteLoop
 import java.time.Duration
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit

@@ -1,15 +1,25 @@
 package picket.sentinel
 
 import io.kotest.assertions.fail
+import kotlinx.coroutines.CoroutineScope
+import picket.core.ConnSpec
 import picket.core.PicketEvent
-import picket.sentinel.testing.PlainClient
 import picket.sentinel.testing.within
+import picket.testkit.WriteLoop
 import java.util.Collections
 import java.util.IdentityHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 
-/** An independent Lettuce client, to look at nodes without going through Picket. */
-object Inspect : PlainClient()
+/**
+ * The test kit's [WriteLoop] writing through [picket] on [spec]: `SET <prefix><n> <n>`, the value being the write's
+ * number (specs count the bytes of lost writes from it).
+ */
+fun WriteLoop(
+    picket: Picket,
+    spec: ConnSpec,
+    scope: CoroutineScope,
+    prefix: String = "w:",
+): WriteLoop = WriteLoop(prefix, scope) { key -> picket.withConn(spec) { set(key, key.removePrefix(prefix)) } }
 
 /** Collects events of one Picket instance, to await and assert them. */
 class EventLog(

@@ -29,6 +29,7 @@ import picket.core.PicketException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.time.Instant

@@ -22,6 +22,7 @@ import picket.core.NoHealthyReplicaException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

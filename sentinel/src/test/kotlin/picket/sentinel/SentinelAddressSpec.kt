@@ -10,6 +10,7 @@ import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyExtension
 
 /** Sentinels are compared as the sentinels they reach: one configured by name and announced by IP is one. */

@@ -24,6 +24,7 @@ import picket.core.PicketEvent
 import picket.core.SentinelGroupUnknownException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.RedisNode
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

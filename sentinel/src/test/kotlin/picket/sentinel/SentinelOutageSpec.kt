@@ -13,6 +13,7 @@ import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 

@@ -11,6 +11,7 @@ import picket.core.ConnSpec
 import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
