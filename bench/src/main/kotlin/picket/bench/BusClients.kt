@@ -20,8 +20,8 @@ import org.redisson.config.Config
 import picket.bus.Bus
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import java.util.Locale
 import java.util.concurrent.atomic.AtomicInteger
 

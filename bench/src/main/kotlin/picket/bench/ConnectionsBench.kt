@@ -9,8 +9,8 @@ import kotlinx.coroutines.delay
 import picket.core.Address
 import picket.core.Balancers
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import java.time.Duration

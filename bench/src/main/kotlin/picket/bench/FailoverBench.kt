@@ -13,9 +13,9 @@ import kotlinx.coroutines.withContext
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.Durability
+import picket.core.Picket
 import picket.core.PicketEvent
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import picket.testkit.WriteLoop

@@ -11,10 +11,10 @@ import org.redisson.api.RedissonClient
 import org.redisson.config.Config
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.lock.Locks
 import picket.lock.locks
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import java.time.Duration

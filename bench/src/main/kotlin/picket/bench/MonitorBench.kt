@@ -12,11 +12,11 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.Address
+import picket.core.Picket
 import picket.monitor.Monitor
 import picket.monitor.MonitorOptions
 import picket.monitor.MonitoredNode
 import picket.monitor.NodeWatcher
-import picket.sentinel.Picket
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
 import java.time.Duration

@@ -4,12 +4,12 @@ import kotlinx.coroutines.delay
 import org.redisson.Redisson
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.mq.HandlerResult
 import picket.mq.MessageQueues
 import picket.mq.WorkerOptions
 import picket.mq.queues
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import java.time.Duration

@@ -15,11 +15,11 @@ import org.redisson.api.RedissonClient
 import org.redisson.config.Config
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.mq.HandlerResult
 import picket.mq.WorkerOptions
 import picket.mq.queues
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicLong
 

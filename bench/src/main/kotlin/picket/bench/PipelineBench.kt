@@ -8,8 +8,8 @@ import kotlinx.coroutines.future.await
 import kotlinx.coroutines.withContext
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import java.io.File

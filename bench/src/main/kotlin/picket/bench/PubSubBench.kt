@@ -15,15 +15,15 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubEvent
 import picket.pubsub.PubSubListener
 import picket.pubsub.Topic
 import picket.pubsub.listen
 import picket.pubsub.publish
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import java.time.Duration

@@ -12,7 +12,7 @@ import picket.bus.internal.decode
 import picket.bus.internal.proxy
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
-import picket.sentinel.Picket
+import picket.core.Picket
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import kotlin.reflect.KFunction

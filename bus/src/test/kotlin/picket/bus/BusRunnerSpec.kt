@@ -10,8 +10,8 @@ import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.testkit.TopologyExtension
 import java.time.Duration
 import java.util.concurrent.TimeUnit

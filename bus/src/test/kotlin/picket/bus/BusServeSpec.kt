@@ -9,8 +9,8 @@ import io.lettuce.core.RedisCommandExecutionException
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -24,9 +24,9 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketException
-import picket.sentinel.Picket
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration

@@ -2,7 +2,7 @@ package picket.bus
 
 import io.lettuce.core.api.sync.RedisCommands
 import picket.core.ConnSpec
-import picket.sentinel.Picket
+import picket.core.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.testkit.PlainClient
 import picket.testkit.Topology

@@ -4,8 +4,8 @@ import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.runBlocking
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import java.time.Duration
 
 /**

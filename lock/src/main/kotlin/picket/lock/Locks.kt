@@ -6,6 +6,7 @@ import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.ReadFrom
 import picket.lock.internal.Acquirer
 import picket.lock.internal.LockKeys
@@ -13,7 +14,6 @@ import picket.lock.internal.ScriptCalls
 import picket.lock.internal.WakeUps
 import picket.lock.internal.holding
 import picket.lock.internal.validateLock
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean

@@ -20,7 +20,7 @@ import kotlinx.coroutines.launch
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
-import picket.sentinel.Picket
+import picket.core.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension

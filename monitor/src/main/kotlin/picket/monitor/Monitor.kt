@@ -21,12 +21,12 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
 import picket.monitor.internal.NodePoller
 import picket.monitor.internal.Queries
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionException

@@ -13,8 +13,8 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.PicketEvent
-import picket.sentinel.Picket
 import picket.sentinel.internal.askSentinel
 import picket.sentinel.internal.registerAnnouncementListener
 import java.time.Duration

@@ -28,9 +28,9 @@ import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.SentinelGroup
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.Inspect

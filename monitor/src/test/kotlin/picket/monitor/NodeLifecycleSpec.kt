@@ -18,8 +18,8 @@ import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.RedisCommandExecutionException
 import kotlinx.coroutines.delay
 import picket.core.Address
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.Inspect

@@ -9,7 +9,7 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.withTimeout
-import picket.sentinel.Picket
+import picket.core.Picket
 import java.io.ByteArrayOutputStream
 import java.io.OutputStream
 import java.io.PrintStream

@@ -16,12 +16,12 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.ReadFrom
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
 import picket.core.internal.runScript
 import picket.mq.internal.Scripts
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Function

@@ -12,6 +12,7 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.ReadFrom
 import picket.core.internal.ListenerBus
 import picket.mq.internal.BacklogWatches
@@ -21,7 +22,6 @@ import picket.mq.internal.EnqueueReply
 import picket.mq.internal.NewMessage
 import picket.mq.internal.QueueKeys
 import picket.mq.internal.QueueOps
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.UUID
 import java.util.concurrent.CompletableFuture

@@ -3,7 +3,7 @@
 package picket.mq
 
 import picket.core.ConnSpec
-import picket.sentinel.Picket
+import picket.core.Picket
 
 /** String message queues on [spec]'s master. */
 public fun Picket.queues(spec: ConnSpec): MessageQueues<String> = MessageQueues(this, spec, MessageCodec.STRING)

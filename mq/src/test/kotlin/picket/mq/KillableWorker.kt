@@ -3,8 +3,8 @@ package picket.mq
 import kotlinx.coroutines.awaitCancellation
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
+import picket.core.Picket
+import picket.core.SentinelGroup
 import java.time.Duration
 
 /**

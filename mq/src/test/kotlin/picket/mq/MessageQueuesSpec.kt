@@ -32,7 +32,7 @@ import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
-import picket.sentinel.Picket
+import picket.core.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.Inspect

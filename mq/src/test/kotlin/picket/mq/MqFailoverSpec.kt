@@ -15,8 +15,8 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.Durability
+import picket.core.Picket
 import picket.core.PicketEvent
-import picket.sentinel.Picket
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.RedisNode

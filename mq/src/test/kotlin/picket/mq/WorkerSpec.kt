@@ -20,7 +20,7 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
-import picket.sentinel.Picket
+import picket.core.Picket
 import picket.sentinel.testing.ChildJvm
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

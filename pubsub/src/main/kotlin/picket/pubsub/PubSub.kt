@@ -8,9 +8,9 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.future.future
 import kotlinx.coroutines.runBlocking
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.ReadFrom
 import picket.pubsub.internal.blockingHandler
-import picket.sentinel.Picket
 import java.util.concurrent.CompletableFuture
 import java.util.function.Consumer
 

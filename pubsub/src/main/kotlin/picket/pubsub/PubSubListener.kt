@@ -12,6 +12,7 @@ import kotlinx.coroutines.runBlocking
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.ListenerBus
 import picket.pubsub.internal.CurrentConnection
@@ -20,7 +21,6 @@ import picket.pubsub.internal.HandlerTable
 import picket.pubsub.internal.Inbox
 import picket.pubsub.internal.WantedTopics
 import picket.pubsub.internal.blockingHandler
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean

@@ -19,8 +19,8 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.PicketClosedException
-import picket.sentinel.Picket
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

@@ -7,7 +7,7 @@ import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.delay
 import picket.core.Address
 import picket.core.ConnSpec
-import picket.sentinel.Picket
+import picket.core.Picket
 import picket.sentinel.testing.within
 import java.time.Instant
 import java.util.concurrent.CopyOnWriteArrayList

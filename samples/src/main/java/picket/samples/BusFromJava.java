@@ -7,8 +7,8 @@ import picket.bus.MethodInfo;
 import picket.bus.RemoteException;
 import picket.core.Address;
 import picket.core.ConnSpec;
-import picket.sentinel.Picket;
-import picket.sentinel.SentinelGroup;
+import picket.core.Picket;
+import picket.core.SentinelGroup;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 

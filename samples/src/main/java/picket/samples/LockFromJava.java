@@ -5,8 +5,8 @@ import picket.core.ConnSpec;
 import picket.lock.LockLease;
 import picket.lock.LockNotAcquiredException;
 import picket.lock.Locks;
-import picket.sentinel.Picket;
-import picket.sentinel.SentinelGroup;
+import picket.core.Picket;
+import picket.core.SentinelGroup;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 

@@ -8,8 +8,8 @@ import picket.pubsub.PubSubListener;
 import picket.pubsub.PubSubMessage;
 import picket.pubsub.PubSubEvent;
 import picket.pubsub.Topic;
-import picket.sentinel.Picket;
-import picket.sentinel.SentinelGroup;
+import picket.core.Picket;
+import picket.core.SentinelGroup;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 

@@ -14,8 +14,8 @@ import picket.mq.QueueStatus;
 import picket.mq.RetryPolicy;
 import picket.mq.Worker;
 import picket.mq.WorkerOptions;
-import picket.sentinel.Picket;
-import picket.sentinel.SentinelGroup;
+import picket.core.Picket;
+import picket.core.SentinelGroup;
 import picket.testkit.Topology;
 import picket.testkit.TopologyConfig;
 

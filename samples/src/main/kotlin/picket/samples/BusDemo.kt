@@ -5,7 +5,7 @@ import picket.bus.Bus
 import picket.bus.BusName
 import picket.bus.proxy
 import picket.core.ConnSpec
-import picket.sentinel.Picket
+import picket.core.Picket
 import java.time.Duration
 import java.time.Instant
 import java.util.UUID

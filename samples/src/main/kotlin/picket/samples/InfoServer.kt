@@ -1,11 +1,11 @@
 package picket.samples
 
 import picket.core.Address
+import picket.core.Picket
+import picket.core.SentinelGroup
 import picket.monitor.Monitor
 import picket.monitor.MonitorServer
 import picket.monitor.SentinelNodeWatcher
-import picket.sentinel.Picket
-import picket.sentinel.SentinelGroup
 import picket.testkit.Topology
 import picket.testkit.TopologyConfig
 import java.net.InetSocketAddress

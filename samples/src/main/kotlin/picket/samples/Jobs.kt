@@ -6,12 +6,12 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.mq.HandlerResult
 import picket.mq.ListListener
 import picket.mq.RetryPolicy
 import picket.mq.WorkerOptions
 import picket.mq.queues
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.concurrent.ConcurrentLinkedQueue
 import kotlin.time.Duration.Companion.seconds

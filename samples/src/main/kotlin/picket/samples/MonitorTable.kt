@@ -2,11 +2,11 @@ package picket.samples
 
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.withTimeout
+import picket.core.Picket
 import picket.monitor.Monitor
 import picket.monitor.MonitorOptions
 import picket.monitor.Role
 import picket.monitor.SentinelNodeWatcher
-import picket.sentinel.Picket
 import picket.testkit.Topology
 import java.util.Locale
 import kotlin.time.Duration.Companion.seconds

@@ -2,8 +2,10 @@ package picket.sentinel
 
 import picket.core.Commands
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketListener
+import picket.core.SentinelGroup
 
 /** Declares exactly these sentinel groups on [Picket.default]; see [Picket.setSentinelGroups]. */
 public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit =

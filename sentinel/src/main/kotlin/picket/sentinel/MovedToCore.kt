@@ -18,3 +18,19 @@ public typealias Transaction = picket.core.Transaction
 /** Moved to [picket.core.TransactionOutcome]. */
 @Deprecated("moved to picket.core", ReplaceWith("picket.core.TransactionOutcome"))
 public typealias TransactionOutcome = picket.core.TransactionOutcome
+
+/** Moved to [picket.core.Picket]. */
+@Deprecated("moved to picket.core", ReplaceWith("picket.core.Picket"))
+public typealias Picket = picket.core.Picket
+
+/** Moved to [picket.core.SentinelGroup]. */
+@Deprecated("moved to picket.core", ReplaceWith("picket.core.SentinelGroup"))
+public typealias SentinelGroup = picket.core.SentinelGroup
+
+/** Moved to [picket.core.GroupStatus]. */
+@Deprecated("moved to picket.core", ReplaceWith("picket.core.GroupStatus"))
+public typealias GroupStatus = picket.core.GroupStatus
+
+/** Moved to [picket.core.RedisPair]. */
+@Deprecated("moved to picket.core", ReplaceWith("picket.core.RedisPair"))
+public typealias RedisPair = picket.core.RedisPair

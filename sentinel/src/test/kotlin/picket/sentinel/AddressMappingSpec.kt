@@ -10,6 +10,7 @@ import picket.core.Address
 import picket.core.AddressMapper
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup

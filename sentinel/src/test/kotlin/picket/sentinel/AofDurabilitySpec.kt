@@ -8,6 +8,7 @@ import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.DurabilityException
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.testkit.Inspect

@@ -10,7 +10,9 @@ import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.string.shouldNotContain
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup

@@ -8,7 +8,9 @@ import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.types.shouldBeInstanceOf
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.sentinel.testing.asAddress
 import picket.testkit.Inspect
 import picket.testkit.NodeRole

@@ -20,6 +20,7 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.future.await
 import picket.core.ConnSpec
 import picket.core.FailoverOutcome
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup

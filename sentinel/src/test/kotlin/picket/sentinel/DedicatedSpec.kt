@@ -21,6 +21,7 @@ import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
 import picket.core.Durability
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PipelineException
 import picket.core.PoolExhaustedException

@@ -6,7 +6,9 @@ import io.kotest.matchers.longs.shouldBeGreaterThan
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within

@@ -17,6 +17,7 @@ import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
 import picket.core.Durability
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.sentinel.testing.asAddress

@@ -3,6 +3,7 @@ package picket.sentinel
 import io.kotest.assertions.fail
 import kotlinx.coroutines.CoroutineScope
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.sentinel.testing.within
 import picket.testkit.WriteLoop

@@ -24,6 +24,7 @@ import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.sentinel.testing.asAddress

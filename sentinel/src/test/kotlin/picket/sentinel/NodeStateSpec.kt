@@ -24,6 +24,7 @@ import picket.core.NodeBusyException
 import picket.core.NodeLoadingException
 import picket.core.NodeOutOfMemoryException
 import picket.core.NotEnoughReplicasException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.sentinel.testing.asAddress

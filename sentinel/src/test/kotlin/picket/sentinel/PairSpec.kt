@@ -19,6 +19,7 @@ import picket.core.InvalidSpecException
 import picket.core.KeepAlive
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
+import picket.core.Picket
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

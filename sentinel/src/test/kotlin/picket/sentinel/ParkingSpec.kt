@@ -24,6 +24,7 @@ import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
 import picket.core.FailoverInProgressException
 import picket.core.FailoverOutcome
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.sentinelGroup

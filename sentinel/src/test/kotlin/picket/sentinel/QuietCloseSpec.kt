@@ -9,8 +9,9 @@ import io.lettuce.core.LMoveArgs
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import picket.core.ConnSpec
-import picket.sentinel.internal.closeConnections
-import picket.sentinel.internal.openPubSub
+import picket.core.Picket
+import picket.core.internal.closeConnections
+import picket.core.internal.openPubSub
 import picket.sentinel.testing.capturingStderr
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

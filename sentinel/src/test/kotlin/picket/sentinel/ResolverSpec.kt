@@ -29,9 +29,11 @@ import picket.core.InvalidSpecException
 import picket.core.MasterNameUnknownException
 import picket.core.NoHealthyReplicaException
 import picket.core.NodeConnectionException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.PicketException
 import picket.core.ReplicaBehindException
+import picket.core.SentinelGroup
 import picket.core.SentinelGroupUnknownException
 import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress

@@ -8,7 +8,9 @@ import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.withTimeout
 import picket.core.Address
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.Inspect
 import picket.testkit.TopologyExtension

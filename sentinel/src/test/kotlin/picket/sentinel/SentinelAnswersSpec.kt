@@ -20,7 +20,9 @@ import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.MasterDownException
 import picket.core.NodeConnectionException
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.core.SentinelGroupUnknownException
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within

@@ -8,6 +8,7 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldContain
 import io.kotest.matchers.types.shouldBeInstanceOf
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
 import picket.sentinel.testing.asAddress

@@ -8,7 +8,9 @@ import io.kotest.matchers.shouldBe
 import io.kotest.matchers.shouldNotBe
 import io.kotest.matchers.string.shouldContain
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.sentinel.testing.asAddress
 import picket.sentinel.testing.within
 import picket.testkit.Inspect

@@ -11,6 +11,7 @@ import io.kotest.matchers.types.shouldBeInstanceOf
 import io.lettuce.core.resource.DefaultClientResources
 import io.netty.util.concurrent.DefaultThreadFactory
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within

@@ -15,10 +15,11 @@ import picket.core.AddressMapper
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.NodeConnectionException
+import picket.core.Picket
 import picket.core.PicketEvent
 import picket.core.SentinelsUnreachableException
 import picket.core.Tls
-import picket.sentinel.internal.openPubSub
+import picket.core.internal.openPubSub
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.RedisBinary

@@ -18,11 +18,11 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.bus.BusSettings
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.ReadFrom
 import picket.core.internal.LuaScript
 import picket.core.internal.runScript
-import picket.sentinel.Picket
 import java.time.Duration
 import java.util.UUID
 import java.util.concurrent.CopyOnWriteArrayList

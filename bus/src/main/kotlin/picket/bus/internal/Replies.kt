@@ -10,9 +10,9 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.Backoff
-import picket.sentinel.Picket
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
 

@@ -41,7 +41,7 @@ private val log = KotlinLogging.logger {}
  * A target kind other than direct addresses is served by the [NodeResolver] its module registers with [serve]
  * (the sentinel module registers sentinel groups). The ways a block runs are [blocks].
  *
- * For Picket's own modules: the facade (`picket.sentinel.Picket`) is what users hold.
+ * For Picket's own modules: the facade (`picket.core.Picket`) is what users hold.
  */
 @InternalPicketApi
 public class PicketEngine(

@@ -5,16 +5,16 @@ package picket.lock.internal
 import io.lettuce.core.ScriptOutputType
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.LuaScript
 import picket.core.internal.runScript
+import picket.core.internal.withConnOnEpoch
 import picket.lock.LockHolder
 import picket.lock.LockLease
 import picket.lock.LockLostException
 import picket.lock.LockOptions
 import picket.lock.NotLockOwnerException
-import picket.sentinel.Picket
-import picket.sentinel.internal.withConnOnEpoch
 import java.time.Duration
 
 /**

@@ -9,11 +9,11 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubListener
 import picket.pubsub.PubSubMessage
 import picket.pubsub.listen
-import picket.sentinel.Picket
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.ConcurrentLinkedDeque
 

@@ -14,7 +14,9 @@ import kotlinx.coroutines.sync.withPermit
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.internal.Backoff
+import picket.core.internal.closeConnections
 import picket.core.internal.unlessCancelled
 import picket.monitor.MonitorEvent
 import picket.monitor.MonitorOptions
@@ -22,8 +24,6 @@ import picket.monitor.MonitoredNode
 import picket.monitor.NodeInfo
 import picket.monitor.NodeState
 import picket.monitor.Role
-import picket.sentinel.Picket
-import picket.sentinel.internal.closeConnections
 import java.time.Duration
 import java.time.Instant
 import java.util.concurrent.atomic.AtomicLong

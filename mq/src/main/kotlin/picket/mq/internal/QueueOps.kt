@@ -3,8 +3,8 @@ package picket.mq.internal
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.flow.toList
 import picket.core.ConnSpec
+import picket.core.Picket
 import picket.core.internal.runScript
-import picket.sentinel.Picket
 import java.time.Instant
 
 /** One taken message, as the take script returns it (times in the master's ms). */

@@ -8,15 +8,15 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.engine.PubSubAttachment
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
+import picket.core.internal.openPubSub
 import picket.pubsub.ListenerOptions
 import picket.pubsub.PubSubEvent
-import picket.sentinel.Picket
-import picket.sentinel.internal.openPubSub
 import java.time.Duration
 import java.time.Instant
 

@@ -2,7 +2,7 @@ package picket.sentinel.testing
 
 import io.kotest.assertions.nondeterministic.eventually
 import picket.core.Address
-import picket.sentinel.SentinelGroup
+import picket.core.SentinelGroup
 import picket.testkit.RedisNode
 import picket.testkit.Topology
 import kotlin.time.Duration.Companion.seconds

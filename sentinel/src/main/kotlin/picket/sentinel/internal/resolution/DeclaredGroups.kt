@@ -1,8 +1,8 @@
 package picket.sentinel.internal.resolution
 
 import picket.core.InvalidSpecException
+import picket.core.SentinelGroup
 import picket.core.SentinelGroupUnknownException
-import picket.sentinel.SentinelGroup
 import java.util.concurrent.ConcurrentHashMap
 
 /**

@@ -16,12 +16,12 @@ import picket.core.ConnSpec
 import picket.core.FailoverOutcome
 import picket.core.MasterNameUnknownException
 import picket.core.PicketEvent
+import picket.core.SentinelGroup
 import picket.core.SentinelsUnreachableException
 import picket.core.internal.connections.DataConnections
 import picket.core.internal.connections.bounded
 import picket.core.internal.events.EventBus
 import picket.core.internal.unlessCancelled
-import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.failover.LossWatch
 import picket.sentinel.internal.failover.MasterSwitch
 import picket.sentinel.internal.failover.ParkingLot

@@ -8,9 +8,9 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
 import picket.core.Address
+import picket.core.GroupStatus
+import picket.core.SentinelGroup
 import picket.core.engine.PicketEngine
-import picket.sentinel.GroupStatus
-import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.failover.Announcements
 import picket.sentinel.internal.failover.SentinelWatcher
 

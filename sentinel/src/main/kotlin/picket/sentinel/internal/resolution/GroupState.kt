@@ -2,8 +2,8 @@ package picket.sentinel.internal.resolution
 
 import kotlinx.coroutines.sync.Mutex
 import picket.core.Address
+import picket.core.SentinelGroup
 import picket.core.internal.connections.DataConnections
-import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.failover.LossWatch
 import picket.sentinel.internal.failover.WriteMarks
 import java.util.concurrent.ConcurrentHashMap
@@ -67,14 +67,14 @@ internal class GroupState(
     /** Bumped on every switch or invalidation of a name: a resolution that began before must not cache its answer. */
     private val generations = ConcurrentHashMap<String, AtomicLong>()
 
-    /** Blocks per master name that found their master in the cache, for [picket.sentinel.GroupStatus]. */
+    /** Blocks per master name that found their master in the cache, for [picket.core.GroupStatus]. */
     private val hits = ConcurrentHashMap<String, LongAdder>()
 
     fun hit(masterName: String) = hits.computeIfAbsent(masterName) { LongAdder() }.increment()
 
     fun cacheHits(): Map<String, Long> = hits.mapValues { it.value.sum() }
 
-    /** Rounds of questions asked of the sentinels (master or replicas), for [picket.sentinel.GroupStatus]. */
+    /** Rounds of questions asked of the sentinels (master or replicas), for [picket.core.GroupStatus]. */
     val rounds = AtomicLong()
 
     /** Replicas passed over for reads though Sentinel may list them as healthy: why, and since when (nanoTime). */

@@ -9,11 +9,11 @@ import io.lettuce.core.protocol.CommandType
 import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
 import kotlinx.coroutines.future.await
 import picket.core.Address
+import picket.core.SentinelGroup
 import picket.core.internal.connections.Clients
 import picket.core.internal.connections.bounded
 import picket.core.internal.connections.connectedWithin
 import picket.core.internal.connections.verifyMode
-import picket.sentinel.SentinelGroup
 
 /** What one sentinel says about a master name. */
 internal data class MasterAnswer(
@@ -50,9 +50,11 @@ internal class SentinelQueries(
                 .withTimeout(group.commandTimeout)
                 .withClientName(CLIENT_NAME)
         group.tls?.let { builder.withSsl(true).withVerifyPeer(verifyMode(it)) }
+        val username = group.username
+        val password = group.password
         when {
-            group.username != null -> builder.withAuthentication(group.username, group.password.orEmpty())
-            group.password != null -> builder.withPassword(group.password.toCharArray())
+            username != null -> builder.withAuthentication(username, password.orEmpty())
+            password != null -> builder.withPassword(password.toCharArray())
         }
         return builder.build()
     }

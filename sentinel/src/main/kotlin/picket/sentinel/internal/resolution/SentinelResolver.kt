@@ -15,6 +15,7 @@ import picket.core.NodeConnectionException
 import picket.core.PicketEvent
 import picket.core.ReadFrom
 import picket.core.ReplicaBehindException
+import picket.core.SentinelGroup
 import picket.core.SpecTarget
 import picket.core.StaleMasterException
 import picket.core.engine.Failure
@@ -23,7 +24,6 @@ import picket.core.engine.NodeResolver
 import picket.core.internal.connections.DataConnections
 import picket.core.internal.events.EventBus
 import picket.core.internal.execution.StateReply
-import picket.sentinel.SentinelGroup
 import picket.sentinel.internal.failover.WriteMarks
 import java.time.Duration
 

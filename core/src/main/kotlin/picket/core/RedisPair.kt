@@ -1,13 +1,7 @@
-package picket.sentinel
+package picket.core
 
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
-import picket.core.Address
-import picket.core.Balancer
-import picket.core.Commands
-import picket.core.ConnSpec
-import picket.core.ReadFrom
-import picket.core.SpecTarget
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
 import java.util.concurrent.atomic.AtomicLong
@@ -95,8 +89,11 @@ public class RedisPair internal constructor(
             if (isReplica) sticky.forget()
             spec.connectionScope?.let { picket.engine.closeScope(it) }
             val target = spec.target as? SpecTarget.Sentinel ?: return
-            val runtime = picket.groups.find(target.group) ?: return
-            if (isReplica) runtime.resolver.replicasChanged(target.masterName) else picket.invalidate(spec)
+            if (isReplica) {
+                picket.sentinel.replicasChanged(target)
+            } else if (target.group in picket.sentinelGroups()) {
+                picket.invalidate(spec)
+            }
         }
     }
 

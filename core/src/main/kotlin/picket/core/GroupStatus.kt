@@ -1,6 +1,4 @@
-package picket.sentinel
-
-import picket.core.Address
+package picket.core
 
 /**
  * A snapshot of one sentinel group, for health pages and debugging. It holds no password.

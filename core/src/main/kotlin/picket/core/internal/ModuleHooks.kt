@@ -1,35 +1,18 @@
 @file:JvmName("ModuleHooks")
 
-package picket.sentinel.internal
+package picket.core.internal
 
-import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
-import picket.core.Address
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
+import picket.core.Picket
 import picket.core.engine.PubSubAttachment
-import picket.sentinel.Picket
+import picket.core.engine.SentinelSupport
 
 // What Picket's other modules need from an instance and users must not call. These are extensions, off the public
 // facade, opt-in only (InternalPicketApi), and synthetic on the JVM: javac does not let Java code call them, and
-// Java's view of the API does not show them.
-
-/**
- * For the monitor: runs [block] on a short-lived connection to [sentinel] made with [group]'s credentials, timeouts,
- * TLS and address mapping, closed afterwards, as resolution does.
- *
- * @throws picket.core.SentinelGroupUnknownException if [group] is not declared.
- */
-@InternalPicketApi
-@JvmSynthetic
-public suspend fun <T> Picket.askSentinel(
-    group: String,
-    sentinel: Address,
-    block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
-): T {
-    engine.checkOpen()
-    return queries.on(sentinel, groups.get(group).config, block)
-}
+// Java's view of the API does not show them. The Sentinel-specific ones are picket-sentinel's (its internal
+// ModuleHooks.kt).
 
 /**
  * For pub/sub: resolves [spec] as `withConn` would (the ROLE-checked master, after any write parking, or a replica
@@ -59,18 +42,6 @@ public suspend fun <T> Picket.withConnOnEpoch(
 ): T = engine.blocks.withConnOnEpoch(spec, block)
 
 /**
- * For the monitor: [listener] gets every announcement the group subscriptions receive (`+switch-master`, `+slave`,
- * `+sentinel`, `+sdown`, …) as it arrives (its group, sentinel, channel and message) for every master name, used
- * by a block or not, before Picket acts on it. It runs on the subscription's I/O thread: it must be fast and must not
- * block; one that throws is logged. Closing the handle unregisters it.
- */
-@InternalPicketApi
-@JvmSynthetic
-public fun Picket.registerAnnouncementListener(
-    listener: (group: String, sentinel: Address, channel: String, message: String) -> Unit,
-): AutoCloseable = announcements.register(listener)
-
-/**
  * For the monitor: closes the connections, shared and dedicated, of specs with [connectionScope]
  * ([ConnSpec.connectionScope]); the next block on such a spec connects again. Returns how many shared connections
  * were closed.
@@ -78,3 +49,8 @@ public fun Picket.registerAnnouncementListener(
 @InternalPicketApi
 @JvmSynthetic
 public fun Picket.closeConnections(connectionScope: String): Int = engine.closeScope(connectionScope)
+
+/** For picket-sentinel's hooks: the sentinel groups of this instance. */
+@InternalPicketApi
+@JvmSynthetic
+public fun Picket.sentinelSupport(): SentinelSupport = sentinel

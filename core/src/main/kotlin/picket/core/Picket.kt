@@ -1,4 +1,4 @@
-package picket.sentinel
+package picket.core
 
 import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
@@ -6,24 +6,8 @@ import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.future.future
-import picket.core.Balancer
-import picket.core.Balancers
-import picket.core.Commands
-import picket.core.ConnSpec
-import picket.core.InvalidSpecException
-import picket.core.PicketClosedException
-import picket.core.PicketEvent
-import picket.core.PicketListener
-import picket.core.Pipeline
-import picket.core.SentinelGroupUnknownException
-import picket.core.SpecTarget
-import picket.core.Transaction
-import picket.core.TransactionOutcome
 import picket.core.engine.PicketEngine
-import picket.sentinel.internal.failover.Announcements
-import picket.sentinel.internal.resolution.DeclaredGroups
-import picket.sentinel.internal.resolution.GroupRuntime
-import picket.sentinel.internal.resolution.SentinelQueries
+import picket.core.engine.SentinelSupport
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
 import java.util.function.Consumer
@@ -80,18 +64,8 @@ public class Picket private constructor(
 
     private val blocks = engine.blocks
 
-    /** Sentinel's part: the declared groups, the questions to their sentinels, their announcements. */
-    internal val queries = SentinelQueries(engine.clients)
-    internal val groups =
-        DeclaredGroups(
-            { name, config -> GroupRuntime(name, config, engine, queries, announcements) },
-            engine::checkOpen,
-        )
-    internal val announcements = Announcements()
-
-    init {
-        engine.serve(SpecTarget.Sentinel::class.java) { target: SpecTarget.Sentinel -> groups.get(target.group).blocks }
-    }
+    /** The declared sentinel groups and their resolver, from `picket-sentinel` (which registers it on the engine). */
+    internal val sentinel = SentinelSupport.load(engine)
 
     /**
      * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full
@@ -99,7 +73,7 @@ public class Picket private constructor(
      *
      * @throws InvalidSpecException if a name is blank; nothing is changed then.
      */
-    public fun setSentinelGroups(groups: Map<String, SentinelGroup>): Unit = this.groups.set(groups)
+    public fun setSentinelGroups(groups: Map<String, SentinelGroup>): Unit = sentinel.set(groups)
 
     /** Declares exactly these sentinel groups; see [setSentinelGroups]. */
     public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = setSentinelGroups(groups.toMap())
@@ -110,7 +84,7 @@ public class Picket private constructor(
      * @throws InvalidSpecException if a name is blank or already declared (use [setSentinelGroups] to replace);
      *   nothing is changed then.
      */
-    public fun addSentinelGroups(groups: Map<String, SentinelGroup>): Unit = this.groups.add(groups)
+    public fun addSentinelGroups(groups: Map<String, SentinelGroup>): Unit = sentinel.add(groups)
 
     /** Declares more sentinel groups; see [addSentinelGroups]. */
     public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = addSentinelGroups(groups.toMap())
@@ -119,10 +93,10 @@ public class Picket private constructor(
      * Removes a sentinel group, closing its subscriptions, its connections and its cached entries. Returns false if
      * it was not declared.
      */
-    public fun removeSentinelGroup(name: String): Boolean = groups.remove(name)
+    public fun removeSentinelGroup(name: String): Boolean = sentinel.remove(name)
 
     /** The names of the declared sentinel groups. */
-    public fun sentinelGroups(): Set<String> = groups.names()
+    public fun sentinelGroups(): Set<String> = sentinel.names()
 
     /**
      * Runs [block] with the whole Redis command set on the node [spec] points at: the current master, a healthy
@@ -203,7 +177,7 @@ public class Picket private constructor(
                 "a read/write pair follows a sentinel group; $target is direct",
             )
 
-            is SpecTarget.Sentinel -> groups.get(target.group)
+            is SpecTarget.Sentinel -> sentinel.declaration(target.group)
         }
         return RedisPair(this, spec, balancer, fallbackToMaster)
     }
@@ -296,8 +270,7 @@ public class Picket private constructor(
      *
      * @return what was dropped.
      */
-    public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> =
-        groups.all().flatMap { it.resolver.removeInvalid() }
+    public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> = sentinel.removeInvalid()
 
     /** [removeInvalidResolvedMasterSpecs] for Java. */
     public fun removeInvalidResolvedMasterSpecsAsync(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
@@ -309,9 +282,7 @@ public class Picket private constructor(
      */
     public fun invalidate(spec: ConnSpec): Boolean {
         val target = spec.target as? SpecTarget.Sentinel ?: return false
-        val resolver = groups.get(target.group).resolver
-        val entry = resolver.state.masters[target.masterName] ?: return false
-        return resolver.invalidate(target.masterName, entry.address, "invalidated by hand") != null
+        return sentinel.invalidate(target)
     }
 
     /**
@@ -319,7 +290,7 @@ public class Picket private constructor(
      *
      * @throws SentinelGroupUnknownException if it is not declared.
      */
-    public fun status(group: String): GroupStatus = groups.get(group).status()
+    public fun status(group: String): GroupStatus = sentinel.status(group)
 
     /**
      * The declaration of [group], as given to [setSentinelGroups] or [addSentinelGroups]: its sentinels, credentials,
@@ -327,7 +298,7 @@ public class Picket private constructor(
      *
      * @throws SentinelGroupUnknownException if it is not declared.
      */
-    public fun sentinelGroup(group: String): SentinelGroup = groups.get(group).config
+    public fun sentinelGroup(group: String): SentinelGroup = sentinel.declaration(group)
 
     /**
      * Closes every subscription and connection and ends every thread the instance started; blocks running now fail
@@ -341,7 +312,7 @@ public class Picket private constructor(
      * on. Close from the application's own thread, or hand it over (`thread { picket.close() }`).
      */
     override fun close() {
-        engine.close(SHUTDOWN_SECONDS) { groups.closeAll() }
+        engine.close(SHUTDOWN_SECONDS) { sentinel.closeAll() }
     }
 
     public companion object {

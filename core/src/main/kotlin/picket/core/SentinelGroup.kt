@@ -1,10 +1,5 @@
-package picket.sentinel
+package picket.core
 
-import picket.core.Address
-import picket.core.AddressMapper
-import picket.core.InvalidSpecException
-import picket.core.KeepAlive
-import picket.core.Tls
 import java.time.Duration
 
 /**
