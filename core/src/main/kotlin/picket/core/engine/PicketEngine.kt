@@ -163,7 +163,10 @@ public class PicketEngine(
 
             else -> {
                 resolvers[target.javaClass]?.invoke(target)
-                    ?: throw InvalidSpecException("nothing serves ${target::class.simpleName} targets: $target")
+                    ?: throw InvalidSpecException(
+                        "nothing serves ${target::class.simpleName} targets ($target): " +
+                            "is its module (picket-sentinel) on the classpath?",
+                    )
             }
         }
 }
