@@ -98,14 +98,15 @@ object Bench {
                 SentinelEvents(watchClient, topology.sentinels).use { events ->
                     runBlocking {
                         val wanted = settings.benchmarks
-                        val connections = ConnectionsBench(topology, inspect, settings, progress)
-                        val throughput = ThroughputBench(topology, settings, progress)
-                        val pipelines = PipelineBench(topology, settings, progress)
-                        val pubsub = PubSubBench(topology, events, settings, progress)
-                        val lock = LockBench(topology, events, settings, progress)
-                        val mq = MqBench(topology, events, settings, progress)
-                        val bus = BusBench(topology, events, settings, progress)
-                        val failover = FailoverBench(topology, inspect, events, settings, progress)
+                        val context = BenchContext(topology, inspect, events, settings, progress)
+                        val connections = ConnectionsBench(context)
+                        val throughput = ThroughputBench(context)
+                        val pipelines = PipelineBench(context)
+                        val pubsub = PubSubBench(context)
+                        val lock = LockBench(context)
+                        val mq = MqBench(context)
+                        val bus = BusBench(context)
+                        val failover = FailoverBench(context)
                         Results(
                             started = started,
                             settings = settings,

@@ -44,12 +44,8 @@ class BusResult(
  * its own ([ClientJvm], [BenchChild]), as the queue benchmark's do.
  */
 class BusBench(
-    private val topology: Topology,
-    private val events: SentinelEvents,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
+    context: BenchContext,
+) : TopologyBench(context) {
     private val concurrency = settings.busConcurrency
     private val workers = settings.busWorkers
 

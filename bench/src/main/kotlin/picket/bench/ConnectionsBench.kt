@@ -36,13 +36,8 @@ class ConnectionsPhase(
  * client is closed and its connections are seen to go before the next phase.
  */
 class ConnectionsBench(
-    private val topology: Topology,
-    private val inspect: Inspect,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
-
+    context: BenchContext,
+) : TopologyBench(context) {
     private class Connection(
         val id: String,
         val name: String,

@@ -28,14 +28,8 @@ import java.util.concurrent.CopyOnWriteArrayList
  * master.
  */
 class FailoverBench(
-    private val topology: Topology,
-    private val inspect: Inspect,
-    private val events: SentinelEvents,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
-
+    context: BenchContext,
+) : TopologyBench(context) {
     private class Client(
         val name: String,
         val tag: String,

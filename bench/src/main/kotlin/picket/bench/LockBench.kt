@@ -79,13 +79,8 @@ class LockResult(
  * round in each measurement, alternating which goes first as in [ThroughputBench].
  */
 class LockBench(
-    private val topology: Topology,
-    private val events: SentinelEvents,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
-
+    context: BenchContext,
+) : TopologyBench(context) {
     /** One measured client: its uncontended loop, and one contender of the contended measurement. */
     private class Client(
         val name: String,

@@ -57,12 +57,8 @@ class MqResult(
  * worker, by `INFO commandstats`.
  */
 class MqBench(
-    private val topology: Topology,
-    private val events: SentinelEvents,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
+    context: BenchContext,
+) : TopologyBench(context) {
     private val handlers = settings.mqHandlers
 
     suspend fun run(): MqResult {

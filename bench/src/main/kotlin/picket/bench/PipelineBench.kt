@@ -48,11 +48,8 @@ class PipelineResult(
  * [ThroughputBench], so that neither always runs on a warmer or a busier machine.
  */
 class PipelineBench(
-    private val topology: Topology,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
+    context: BenchContext,
+) : TopologyBench(context) {
     private val commands = settings.pipelineCommands
 
     /** One measured client: [measure] sends [commands] SETs at a depth and returns SETs per second. */

@@ -76,12 +76,8 @@ class PubSubResult(
  * Picket instance's `SwitchMaster` to its `Resumed` event.
  */
 class PubSubBench(
-    private val topology: Topology,
-    private val events: SentinelEvents,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
+    context: BenchContext,
+) : TopologyBench(context) {
     private val messages = settings.pubsubMessages
     private val spec = ConnSpec(sentinelGroup = "bench", masterName = masterName)
 

@@ -49,12 +49,8 @@ class ThroughputResult(
  * with await, the same number of callers) on the same master; rounds alternate which client goes first.
  */
 class ThroughputBench(
-    private val topology: Topology,
-    private val settings: Settings,
-    private val progress: (String) -> Unit,
-) {
-    private val masterName = topology.masterNames.single()
-
+    context: BenchContext,
+) : TopologyBench(context) {
     private class Client(
         val name: String,
         val set: suspend (key: String) -> Unit,
