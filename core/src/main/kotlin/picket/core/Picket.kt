@@ -49,8 +49,8 @@ import java.util.function.Function
  */
 @Suppress("TooManyFunctions") // 15 of its 25 are Kotlin and Java twins of one capability: issue 22 reshapes them
 public class Picket private constructor(
-    /** What every mode shares (core): resources, connections, the block runner, events. */
-    internal val engine: PicketEngine,
+    /** What every mode shares (core): resources, connections, the block runner, events. Not for Java. */
+    @get:JvmSynthetic internal val engine: PicketEngine,
 ) : AutoCloseable {
     /** An instance with Lettuce resources of its own, shut down by [close]. */
     public constructor() : this(PicketEngine(null))
@@ -64,8 +64,20 @@ public class Picket private constructor(
 
     private val blocks = engine.blocks
 
-    /** The declared sentinel groups and their resolver, from `picket-sentinel` (which registers it on the engine). */
-    internal val sentinel = SentinelSupport.load(engine)
+    /**
+     * The declared sentinel groups and their resolver, from `picket-sentinel` (which registers it on the engine). If
+     * loading them fails, what the engine started is closed before the constructor throws.
+     */
+    @get:JvmSynthetic
+    internal val sentinel: SentinelSupport =
+        try {
+            SentinelSupport.load(engine)
+        } catch (
+            @Suppress("TooGenericExceptionCaught") e: Throwable,
+        ) {
+            engine.close(SHUTDOWN_SECONDS) {}
+            throw e
+        }
 
     /**
      * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full
@@ -115,7 +127,8 @@ public class Picket private constructor(
      * ## Cancellation
      * Cancelling the caller cancels the command awaited; a resolution shared with other callers goes on for them.
      *
-     * @throws SentinelGroupUnknownException if the spec's group is not declared.
+     * @throws SentinelGroupUnknownException if the spec's group is not declared ([InvalidSpecException] for any
+     *   sentinel spec when picket-sentinel is not on the classpath).
      * @throws picket.core.PicketException subtypes for resolution, connection and durability failures.
      */
     public suspend fun <T> withConn(

@@ -4,9 +4,10 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 
 /**
- * Finds the node a block runs on for one kind of target, and hears how blocks on it went. [BlockRunner] asks it at
- * every attempt and knows nothing of Sentinel; the implementations are [DirectResolver] (a fixed address) and
- * [picket.sentinel.internal.resolution.SentinelResolver] (a master name that a sentinel group follows).
+ * Finds the node a block runs on for one kind of target, and hears how blocks on it went. The block runner (core's
+ * `internal/execution/BlockRunner.kt`) asks it at every attempt and knows nothing of Sentinel; the implementations
+ * are core's `DirectResolver` (a fixed address) and picket-sentinel's `SentinelResolver` (a master name that a
+ * sentinel group follows), registered with [PicketEngine.serve].
  */
 @InternalPicketApi
 public interface NodeResolver {

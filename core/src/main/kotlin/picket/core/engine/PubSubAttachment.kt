@@ -5,8 +5,8 @@ import picket.core.Address
 import picket.core.InternalPicketApi
 
 /**
- * For Picket's own modules: a pub/sub connection that [openPubSub] opened, and the node it is on (the address
- * Sentinel announces).
+ * For Picket's own modules: a pub/sub connection that [PicketEngine.openPubSub] opened, and the node it is on (the
+ * address Sentinel announces).
  */
 @InternalPicketApi
 public class PubSubAttachment internal constructor(

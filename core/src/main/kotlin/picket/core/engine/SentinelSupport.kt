@@ -1,5 +1,6 @@
 package picket.core.engine
 
+import io.github.oshai.kotlinlogging.KotlinLogging
 import picket.core.GroupStatus
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
@@ -8,6 +9,8 @@ import picket.core.SentinelGroup
 import picket.core.SentinelGroupUnknownException
 import picket.core.SpecTarget
 import java.util.ServiceLoader
+
+private val log = KotlinLogging.logger {}
 
 /**
  * The sentinel groups of one `Picket` instance, as the `picket-sentinel` module implements them: declarations, the
@@ -54,12 +57,28 @@ public interface SentinelSupport {
     }
 
     public companion object {
-        /** The support `picket-sentinel` provides for [engine], or one that refuses every declaration. */
-        public fun load(engine: PicketEngine): SentinelSupport =
-            ServiceLoader
-                .load(Factory::class.java, Factory::class.java.classLoader)
-                .firstOrNull()
-                ?.create(engine) ?: Absent
+        /**
+         * The support `picket-sentinel` provides for [engine] (looked for with core's class loader, then the
+         * thread's context class loader, for containers that load the modules apart), or one that refuses every
+         * declaration. A provider that cannot be loaded is an error, not an absence.
+         */
+        public fun load(engine: PicketEngine): SentinelSupport {
+            val loaders = listOfNotNull(Factory::class.java.classLoader, Thread.currentThread().contextClassLoader)
+            val factory =
+                loaders.distinct().firstNotNullOfOrNull {
+                    ServiceLoader
+                        .load(
+                            Factory::class.java,
+                            it,
+                        ).firstOrNull()
+                }
+            if (factory == null) {
+                log.info { "picket-sentinel is not on the classpath: this Picket serves direct specs only" }
+                return Absent
+            }
+            log.debug { "sentinel groups from ${factory::class.java.name}" }
+            return factory.create(engine)
+        }
     }
 
     /** Without `picket-sentinel`: no group is declared, and none can be. */

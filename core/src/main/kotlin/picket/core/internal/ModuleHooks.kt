@@ -12,7 +12,7 @@ import picket.core.engine.SentinelSupport
 // What Picket's other modules need from an instance and users must not call. These are extensions, off the public
 // facade, opt-in only (InternalPicketApi), and synthetic on the JVM: javac does not let Java code call them, and
 // Java's view of the API does not show them. The Sentinel-specific ones are picket-sentinel's (its internal
-// ModuleHooks.kt).
+// SentinelHooks.kt).
 
 /**
  * For pub/sub: resolves [spec] as `withConn` would (the ROLE-checked master, after any write parking, or a replica

@@ -6,6 +6,7 @@ import io.lettuce.core.sentinel.api.async.RedisSentinelAsyncCommands
 import picket.core.Address
 import picket.core.InternalPicketApi
 import picket.core.Picket
+import picket.core.SentinelGroupUnknownException
 import picket.core.internal.sentinelSupport
 
 // What the monitor needs from an instance's sentinel groups and users must not call: opt-in extensions, synthetic on
@@ -24,7 +25,7 @@ public suspend fun <T> Picket.askSentinel(
     sentinel: Address,
     block: suspend (RedisSentinelAsyncCommands<String, String>) -> T,
 ): T {
-    val groups = sentinelSupport() as SentinelGroups
+    val groups = sentinelSupport() as? SentinelGroups ?: throw SentinelGroupUnknownException(group, emptySet())
     return groups.ask(group, sentinel, block)
 }
 
@@ -38,4 +39,4 @@ public suspend fun <T> Picket.askSentinel(
 @JvmSynthetic
 public fun Picket.registerAnnouncementListener(
     listener: (group: String, sentinel: Address, channel: String, message: String) -> Unit,
-): AutoCloseable = (sentinelSupport() as SentinelGroups).announcements.register(listener)
+): AutoCloseable = (sentinelSupport() as? SentinelGroups)?.announcements?.register(listener) ?: AutoCloseable {}
