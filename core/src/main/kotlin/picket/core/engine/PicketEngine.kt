@@ -77,9 +77,6 @@ public class PicketEngine(
     /** The blocks, dedicated blocks, transactions and pipelines of the instance, in their Kotlin and Java forms. */
     public val blocks: Blocks = Blocks(this)
 
-    /** True once [close] began. */
-    public val isClosed: Boolean get() = closed.get()
-
     /**
      * Serves targets of [kind] with the resolver [lookup] returns for each (it throws the target's typed error, e.g.
      * an undeclared group). One registration per kind; direct targets are the engine's own.
