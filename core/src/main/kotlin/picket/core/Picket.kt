@@ -1,17 +1,9 @@
 package picket.core
 
-import io.lettuce.core.RedisFuture
-import io.lettuce.core.api.async.RedisAsyncCommands
-import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.resource.ClientResources
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.future.future
 import picket.core.engine.PicketEngine
 import picket.core.engine.SentinelSupport
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CompletionStage
-import java.util.function.Consumer
-import java.util.function.Function
 
 /**
  * Declared sentinel groups, the resolver that follows their masters, and the connections blocks run on. The
@@ -47,7 +39,6 @@ import java.util.function.Function
  * timer.stop()                    // …and stops the timer, which Lettuce does not stop when it was given one
  * ```
  */
-@Suppress("TooManyFunctions") // 15 of its 25 are Kotlin and Java twins of one capability: issue 22 reshapes them
 public class Picket private constructor(
     /** What every mode shares (core): resources, connections, the block runner, events. Not for Java. */
     @get:JvmSynthetic internal val engine: PicketEngine,
@@ -79,6 +70,9 @@ public class Picket private constructor(
             throw e
         }
 
+    private val blocking = BlockingPicket(engine) { sentinel }
+    private val async = AsyncPicket(engine) { sentinel }
+
     /**
      * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full
      * (subscriptions, connections and cached entries of the old declaration are closed).
@@ -88,6 +82,7 @@ public class Picket private constructor(
     public fun setSentinelGroups(groups: Map<String, SentinelGroup>): Unit = sentinel.set(groups)
 
     /** Declares exactly these sentinel groups; see [setSentinelGroups]. */
+    @JvmSynthetic
     public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = setSentinelGroups(groups.toMap())
 
     /**
@@ -99,6 +94,7 @@ public class Picket private constructor(
     public fun addSentinelGroups(groups: Map<String, SentinelGroup>): Unit = sentinel.add(groups)
 
     /** Declares more sentinel groups; see [addSentinelGroups]. */
+    @JvmSynthetic
     public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = addSentinelGroups(groups.toMap())
 
     /**
@@ -131,45 +127,19 @@ public class Picket private constructor(
      *   sentinel spec when picket-sentinel is not on the classpath).
      * @throws picket.core.PicketException subtypes for resolution, connection and durability failures.
      */
+    @JvmSynthetic
     public suspend fun <T> withConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
     ): T = blocks.withConn(spec, block)
 
     /**
-     * [withConn] for Java and other blocking callers: runs [block] with Lettuce's synchronous commands and returns
-     * its result on the calling thread.
-     *
-     * ```java
-     * Long n = picket.withConnBlocking(spec, redis -> redis.incr("visits"));
-     * ```
-     *
-     * [block] runs on a thread of the instance while the caller waits; [close] interrupts it, and the caller then
-     * gets [PicketClosedException].
-     */
-    public fun <T> withConnBlocking(
-        spec: ConnSpec,
-        block: Function<RedisCommands<String, String>, T>,
-    ): T = blocks.withConnBlocking(spec, block)
-
-    /**
-     * [withConn] for Java callers that compose futures: [block] gets Lettuce's asynchronous commands and returns a
-     * stage; the future completes with its result, after the same resolution, retry and durability handling.
-     */
-    public fun <T> withConnAsync(
-        spec: ConnSpec,
-        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = blocks.withConnAsync(spec, block)
-
-    /**
      * Resolves and connects every spec of [specs] now, in parallel (master verified with ROLE, replicas resolved
      * for replica specs), so that the first real block pays for nothing and a mistake shows at startup (as radix's
      * constructor does): throws the first spec's typed error, e.g. [picket.core.MasterNameUnknownException].
      */
+    @JvmSynthetic
     public suspend fun warmUp(specs: Collection<ConnSpec>): Unit = blocks.warmUp(specs)
-
-    /** [warmUp] for Java: blocks until every spec is resolved and connected, or throws the first error. */
-    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = blocks.warmUpBlocking(specs)
 
     /**
      * A read/write pair for [spec]'s master name: [RedisPair.master] runs on the master, [RedisPair.replica] on one
@@ -207,16 +177,11 @@ public class Picket private constructor(
      * val moved = picket.withDedicatedConn(spec) { blmove("jobs", "working", LMoveArgs.Builder.rightLeft(), 5.0) }
      * ```
      */
+    @JvmSynthetic
     public suspend fun <T> withDedicatedConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
     ): T = blocks.withDedicatedConn(spec, block)
-
-    /** [withDedicatedConn] for Java and other blocking callers, with Lettuce's synchronous commands. */
-    public fun <T> withDedicatedConnBlocking(
-        spec: ConnSpec,
-        block: Function<RedisCommands<String, String>, T>,
-    ): T = blocks.withDedicatedConnBlocking(spec, block)
 
     /**
      * Runs an optimistic transaction on a dedicated connection to the master: `WATCH` [watch], then [block] (its
@@ -227,18 +192,12 @@ public class Picket private constructor(
      * @throws picket.core.TransactionInterruptedException if the connection failed after the transaction began (a
      *   failover closes it): it says whether `EXEC` had been sent, i.e. whether the transaction may have run.
      */
+    @JvmSynthetic
     public suspend fun transaction(
         spec: ConnSpec,
         watch: List<String> = emptyList(),
         block: suspend Transaction.() -> Unit,
     ): TransactionOutcome = blocks.transaction(spec, watch, block)
-
-    /** [transaction] for Java: [block] runs on a worker thread and reads through [Transaction.sync]. */
-    public fun transactionBlocking(
-        spec: ConnSpec,
-        watch: List<String>,
-        block: Consumer<Transaction>,
-    ): TransactionOutcome = blocks.transactionBlocking(spec, watch, block)
 
     /**
      * Sends the commands [block] adds ([Pipeline.add]) on a dedicated connection, [window] at a time, and returns
@@ -250,19 +209,25 @@ public class Picket private constructor(
      *
      * @throws picket.core.PipelineException if the connection failed part way, with the replies received so far.
      */
+    @JvmSynthetic
     public suspend fun pipeline(
         spec: ConnSpec,
         window: Int = DEFAULT_PIPELINE_WINDOW,
         block: suspend Pipeline.() -> Unit,
     ): List<Any?> = blocks.pipeline(spec, window, block)
 
-    /** [pipeline] for Java: sends [commands] in order, [window] at a time, and returns their replies. */
-    @JvmOverloads
-    public fun pipelineBlocking(
-        spec: ConnSpec,
-        commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
-        window: Int = DEFAULT_PIPELINE_WINDOW,
-    ): List<Any?> = blocks.pipelineBlocking(spec, commands, window)
+    /**
+     * The blocking form of every member that waits for Redis, for Java: the same names, run on the calling thread
+     * (see [BlockingPicket] for the threading contract).
+     *
+     * ```java
+     * Long n = picket.blocking().withConn(spec, redis -> redis.incr("visits"));
+     * ```
+     */
+    public fun blocking(): BlockingPicket = blocking
+
+    /** The `CompletableFuture` form of every member that waits for Redis, for Java: the same names ([AsyncPicket]). */
+    public fun async(): AsyncPicket = async
 
     /**
      * Registers [listener] for every event from now on; closing the returned handle unregisters it.
@@ -273,6 +238,7 @@ public class Picket private constructor(
      * The events from the moment of collection on, as a cold flow; collecting registers a listener. Events wait in an
      * unbounded buffer for a slow collector: none is dropped. It completes when the instance is closed.
      */
+    @get:JvmSynthetic
     public val events: Flow<PicketEvent>
         get() = engine.eventFlow()
 
@@ -283,11 +249,8 @@ public class Picket private constructor(
      *
      * @return what was dropped.
      */
+    @JvmSynthetic
     public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> = sentinel.removeInvalid()
-
-    /** [removeInvalidResolvedMasterSpecs] for Java. */
-    public fun removeInvalidResolvedMasterSpecsAsync(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
-        engine.scope.future { removeInvalidResolvedMasterSpecs() }
 
     /**
      * Drops the cached master of [spec] by hand, so that the next block resolves it again. Returns false if nothing

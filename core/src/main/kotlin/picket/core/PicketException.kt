@@ -263,6 +263,17 @@ public class PipelineException(
     public val knownReplies: Int get() = replies.size
 }
 
+/**
+ * The thread waiting in a blocking call (a `blocking()` view's method) was interrupted. The call's work was cancelled:
+ * a block that had started may have run in part, as with any failure after it began. The thread's interrupt flag is
+ * set again before this is thrown, so that code above the call still sees the interruption.
+ */
+public class PicketInterruptedException(
+    /** What was being waited for, e.g. "withConn on sentinel group main, master mymaster". */
+    public val what: String,
+    cause: Throwable,
+) : PicketException("interrupted while waiting for $what", cause)
+
 /** The Picket instance was closed; no further blocks run on it. */
 public class PicketClosedException : PicketException("this Picket instance is closed")
 

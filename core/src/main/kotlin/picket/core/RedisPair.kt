@@ -1,11 +1,6 @@
 package picket.core
 
-import io.lettuce.core.api.async.RedisAsyncCommands
-import io.lettuce.core.api.sync.RedisCommands
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CompletionStage
 import java.util.concurrent.atomic.AtomicLong
-import java.util.function.Function
 
 /**
  * A read/write pair for one master name (TwiceRedis's): [master] (alias [write]) runs blocks on the current master,
@@ -18,6 +13,15 @@ import java.util.function.Function
  * pair.write.withConn { set("k", "v") }
  * val v = pair.read.withConn { get("k") }
  * pair.disconnect()
+ * ```
+ *
+ * From Java, a side's blocks run through the instance's views with the side's spec, which carries the side's
+ * connections and its sticky replica:
+ *
+ * ```java
+ * RedisPair pair = picket.pair(spec);
+ * picket.blocking().withConn(pair.getWrite().getSpec(), redis -> redis.set("k", "v"));
+ * String v = picket.blocking().withConn(pair.getRead().getSpec(), redis -> redis.get("k"));
  * ```
  */
 public class RedisPair internal constructor(
@@ -65,18 +69,13 @@ public class RedisPair internal constructor(
         public val spec: ConnSpec,
         private val isReplica: Boolean,
     ) {
-        /** Runs [block] on this side's node, as [Picket.withConn]. */
+        /**
+         * Runs [block] on this side's node, as [Picket.withConn]. From Java, run a side's blocks through the views
+         * with its [spec]: `picket.blocking().withConn(pair.getRead().getSpec(), redis -> redis.get("k"))`.
+         */
+        @JvmSynthetic
         public suspend fun <T> withConn(block: suspend Commands<String, String>.() -> T): T =
             picket.withConn(spec, block)
-
-        /** [withConn] for Java and other blocking callers. */
-        public fun <T> withConnBlocking(block: Function<RedisCommands<String, String>, T>): T =
-            picket.withConnBlocking(spec, block)
-
-        /** [withConn] for Java callers that compose futures. */
-        public fun <T> withConnAsync(
-            block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-        ): CompletableFuture<T> = picket.withConnAsync(spec, block)
 
         /** The replica this side keeps using until [disconnect]; null for the master side or before a first block. */
         public val node: Address? get() = if (isReplica) sticky.current else null

@@ -26,7 +26,7 @@ class PicketWithoutSentinelSpec :
             Picket().use { picket ->
                 val direct = ConnSpec(host = node.host, port = node.port)
                 picket.withConn(direct) { incr("without-sentinel") } shouldBe 1L
-                picket.withConnBlocking(direct) { it.incr("without-sentinel") } shouldBe 2L
+                picket.blocking().withConn(direct) { it.incr("without-sentinel") } shouldBe 2L
 
                 val error =
                     shouldThrowExactly<InvalidSpecException> {

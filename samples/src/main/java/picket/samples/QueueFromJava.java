@@ -76,8 +76,8 @@ public final class QueueFromJava {
             System.out.println("dead letter: " + dead.getMessage() + " after " + dead.getAttempts() + " attempts: "
                     + dead.getError());
 
-            // Any client can feed a list listener: here a plain LPUSH through withConnBlocking.
-            picket.withConnBlocking(spec, redis -> redis.lpush("inbox", "from redis-cli"));
+            // Any client can feed a list listener: here a plain LPUSH through blocking().withConn.
+            picket.blocking().withConn(spec, redis -> redis.lpush("inbox", "from redis-cli"));
             ListListener listener = ListListener.blocking(picket, spec, "inbox", message -> message.toUpperCase());
             System.out.println("getMessage -> " + listener.getMessageBlocking());
             System.out.println("getMessage on an empty list -> " + listener.getMessageBlocking());

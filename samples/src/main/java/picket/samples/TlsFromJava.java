@@ -45,8 +45,8 @@ public final class TlsFromJava {
             picket.setSentinelGroups(Map.of("secure", new SentinelGroup(sentinels).tls(sentinelTls)));
 
             ConnSpec spec = ConnSpec.sentinel("secure", "mymaster").tls(dataTls).build();
-            System.out.println("SET over TLS -> " + picket.withConnBlocking(spec, redis -> redis.set("secret", "42")));
-            System.out.println("GET over TLS -> " + picket.withConnBlocking(spec, redis -> redis.get("secret")));
+            System.out.println("SET over TLS -> " + picket.blocking().withConn(spec, redis -> redis.set("secret", "42")));
+            System.out.println("GET over TLS -> " + picket.blocking().withConn(spec, redis -> redis.get("secret")));
         }
     }
 }

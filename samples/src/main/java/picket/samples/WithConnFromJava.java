@@ -39,25 +39,25 @@ public final class WithConnFromJava {
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster")
                     .durability(Durability.allReplicas(Duration.ofSeconds(1)))
                     .build();
-            String reply = picket.withConnBlocking(spec, redis -> redis.set("greeting", "hello from Java"));
-            Long visits = picket.withConnAsync(spec, redis -> redis.incr("visits")).get(5, TimeUnit.SECONDS);
-            String read = picket.withConnBlocking(spec.preferReplica(), redis -> redis.get("greeting"));
+            String reply = picket.blocking().withConn(spec, redis -> redis.set("greeting", "hello from Java"));
+            Long visits = picket.async().withConn(spec, redis -> redis.incr("visits")).get(5, TimeUnit.SECONDS);
+            String read = picket.blocking().withConn(spec.preferReplica(), redis -> redis.get("greeting"));
 
             // Read-your-writes: a replica serves the read only once it has the writes made before it.
             ConnSpec fast = ConnSpec.sentinel("main", "mymaster").build();
             ConnSpec consistentReads = ConnSpec.sentinel("main", "mymaster").preferReplica().readYourWrites().build();
-            picket.withConnBlocking(fast, redis -> redis.set("cart", "3 items"));
-            String cart = picket.withConnBlocking(consistentReads, redis -> redis.get("cart"));
+            picket.blocking().withConn(fast, redis -> redis.set("cart", "3 items"));
+            String cart = picket.blocking().withConn(consistentReads, redis -> redis.get("cart"));
 
             // A transaction, a pipeline and a blocking command, each on a dedicated connection of its own.
-            TransactionOutcome outcome = picket.transactionBlocking(spec, List.of("visits"), tx -> {
+            TransactionOutcome outcome = picket.blocking().transaction(spec, List.of("visits"), tx -> {
                 String seen = tx.getSync().get("visits");
                 tx.multi(redis -> redis.set("visits:copy", seen));
             });
-            List<Object> replies = picket.pipelineBlocking(fast, List.of(
+            List<Object> replies = picket.blocking().pipeline(fast, List.of(
                     redis -> redis.incr("pipelined"),
                     redis -> redis.incr("pipelined")));
-            KeyValue<String, String> job = picket.withDedicatedConnBlocking(fast, redis -> {
+            KeyValue<String, String> job = picket.blocking().withDedicatedConn(fast, redis -> {
                 redis.rpush("jobs", "job-1");
                 return redis.blpop(1, "jobs");
             });

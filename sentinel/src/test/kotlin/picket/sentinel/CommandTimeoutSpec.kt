@@ -129,7 +129,8 @@ class CommandTimeoutSpec :
                             ready.await()
                             Thread.sleep(STAGGER_MS * i)
                             val marks = Marks()
-                            val error = runCatching { picket.withConnBlocking(spec) { marks.command { it.get("k") } } }
+                            val error =
+                                runCatching { picket.blocking().withConn(spec) { marks.command { it.get("k") } } }
                             marks.call("blocking", error.exceptionOrNull())
                         }, threads)
                     }

@@ -40,7 +40,7 @@ class QuietCloseSpec :
                                 blmove("quiet:empty", "quiet:dst", LMoveArgs.Builder.rightLeft(), 0.05)
                             }
                             picket.pipeline(spec) { add { it.incr("quiet:n") } }
-                            picket.withConnBlocking(spec) { it.get("quiet") } shouldBe "$i"
+                            picket.blocking().withConn(spec) { it.get("quiet") } shouldBe "$i"
                             val kept = picket.openPubSub(spec) {}
                             kept.connection.async().subscribe("quiet")
                             // Closed by its user, who waits for it: a close still in flight when the instance closes

@@ -13,18 +13,22 @@ import io.netty.util.concurrent.DefaultThreadFactory
 import picket.core.ConnSpec
 import picket.core.Picket
 import picket.core.PicketClosedException
+import picket.core.PicketInterruptedException
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
 
 /**
- * Every thread a Picket instance starts ends with it: Lettuce's event loops, the threads Java callers' blocks run on,
- * and callers blocked on a hung master (SIGSTOP, no failover: one sentinel, no replica) when the instance closes.
+ * Every thread a Picket instance starts ends with it: Lettuce's event loops and its own threads; Java callers' blocks
+ * run on the callers' threads; callers blocked on a hung master (SIGSTOP, no failover: one sentinel, no replica)
+ * fail at once when the instance closes.
  */
 class ThreadsSpec :
     FunSpec({
@@ -69,7 +73,7 @@ class ThreadsSpec :
                     thread(name = "java-caller-$i") {
                         results[i] =
                             runCatching {
-                                picket.withConnBlocking(spec) { redis ->
+                                picket.blocking().withConn(spec) { redis ->
                                     blockThreads += Thread.currentThread()
                                     redis.incr("threads:counter")
                                 }
@@ -84,27 +88,31 @@ class ThreadsSpec :
             // kotlinx's and the test kit's threads of a first use, so that the baseline holds them.
             Picket().use { picket ->
                 picket.setSentinelGroups("main" to topology.sentinelGroup())
-                picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+                picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
             }
         }
 
-        test("20 Java callers blocked on a hung master hold threads of the instance, which all end at close") {
+        test("20 Java callers blocked on a hung master wait on their own threads; the instance adds none for them") {
             warmUp()
             val baseline = live()
             val picket = Picket()
             picket.setSentinelGroups("main" to topology.sentinelGroup())
-            picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+            picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
             val open = live().size
+            val openPicketThreads = picketThreads()
             topology.pause(master)
             val callers =
                 try {
                     Callers(picket, 20).also { callers ->
                         within(20) { callers.blockThreads shouldHaveSize 20 }
+                        // Each block ran on the thread that called: the callers' threads, and no thread of Picket's.
+                        callers.blockThreads shouldBe callers.threads.toSet()
+                        val during = live().size
+                        println("threads: ${baseline.size} before, $open open, $during with 20 callers blocked")
+                        picketThreads() shouldBe openPicketThreads
                     }
                 } finally {
-                    val during = live().size
                     topology.resume(master)
-                    println("threads: ${baseline.size} before, $open open, $during with 20 callers blocked")
                 }
             callers.join()
             callers.results.values
@@ -128,7 +136,7 @@ class ThreadsSpec :
             val baseline = live()
             val picket = Picket()
             picket.setSentinelGroups("main" to topology.sentinelGroup())
-            picket.withConnBlocking(spec) { it.ping() } shouldBe "PONG"
+            picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
             topology.pause(master)
             try {
                 val callers = Callers(picket, 5)
@@ -149,6 +157,89 @@ class ThreadsSpec :
                 }
             } finally {
                 topology.resume(master)
+            }
+        }
+
+        test("a Java block runs on the calling thread and sees its ThreadLocals; async gives a future") {
+            Picket().use { picket ->
+                picket.setSentinelGroups("main" to topology.sentinelGroup())
+                val context = ThreadLocal<String>()
+                context.set("request-42")
+                val caller = Thread.currentThread()
+                picket.blocking().withConn(spec) { redis ->
+                    Thread.currentThread() shouldBe caller
+                    redis.set("threads:context", context.get())
+                } shouldBe "OK"
+                picket.blocking().withConn(spec) { it.get("threads:context") } shouldBe "request-42"
+                picket
+                    .async()
+                    .withConn(spec) { it.get("threads:context") }
+                    .get(10, TimeUnit.SECONDS) shouldBe "request-42"
+            }
+        }
+
+        test("a Java caller interrupted in a block's command gets PicketInterruptedException, its flag kept") {
+            Picket().use { picket ->
+                picket.setSentinelGroups("main" to topology.sentinelGroup())
+                picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
+                topology.pause(master)
+                try {
+                    val outcome = CompletableFuture<Pair<Throwable?, Boolean>>()
+                    val entered = CountDownLatch(1)
+                    val caller =
+                        thread(name = "java-caller-interrupted") {
+                            val error =
+                                runCatching {
+                                    picket.blocking().withConn(spec) { redis ->
+                                        entered.countDown()
+                                        redis.get("threads:context")
+                                    }
+                                }.exceptionOrNull()
+                            outcome.complete(error to Thread.currentThread().isInterrupted)
+                        }
+                    entered.await(10, TimeUnit.SECONDS) shouldBe true
+                    val started = System.nanoTime()
+                    caller.interrupt()
+                    val (error, flagSet) = outcome.get(5, TimeUnit.SECONDS)
+                    val tookMs = (System.nanoTime() - started) / 1_000_000
+                    println("interrupted caller answered in $tookMs ms: $error")
+                    error.shouldBeInstanceOf<PicketInterruptedException>()
+                    error.message shouldBe "interrupted while waiting for withConn on ${spec.target}"
+                    flagSet shouldBe true
+                    tookMs shouldBeLessThan 1_000L
+                } finally {
+                    topology.resume(master)
+                }
+                // The instance goes on: the master was not dropped for an interruption.
+                picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
+            }
+        }
+
+        test("a Java caller interrupted while Picket resolves the master gets PicketInterruptedException at once") {
+            Picket().use { picket ->
+                picket.setSentinelGroups("main" to topology.sentinelGroup())
+                topology.pause(master)
+                try {
+                    val outcome = CompletableFuture<Pair<Throwable?, Boolean>>()
+                    val caller =
+                        thread(name = "java-caller-resolving") {
+                            // The first block resolves: ROLE to the paused master waits for the command timeout.
+                            val error = runCatching { picket.blocking().withConn(spec) { it.ping() } }.exceptionOrNull()
+                            outcome.complete(error to Thread.currentThread().isInterrupted)
+                        }
+                    within(10) { caller.state shouldBe Thread.State.WAITING }
+                    val started = System.nanoTime()
+                    caller.interrupt()
+                    val (error, flagSet) = outcome.get(5, TimeUnit.SECONDS)
+                    val tookMs = (System.nanoTime() - started) / 1_000_000
+                    error.shouldBeInstanceOf<PicketInterruptedException>()
+                    error.cause.shouldBeInstanceOf<InterruptedException>()
+                    flagSet shouldBe true
+                    tookMs shouldBeLessThan 1_000L
+                } finally {
+                    topology.resume(master)
+                }
+                picket.blocking().withConn(spec) { it.ping() } shouldBe "PONG"
             }
         }
 

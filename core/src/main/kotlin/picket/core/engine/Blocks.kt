@@ -57,26 +57,37 @@ public class Blocks internal constructor(
         return runner.execute(spec) { lease -> withLease(lease) { block(lease.master?.configEpoch) } }
     }
 
-    /** `withConnBlocking`: [block] on a thread of the instance with synchronous commands, awaited by the caller. */
-    public fun <T> withConnBlocking(
+    /**
+     * The Java blocking form of `withConn` ([dedicated]: of `withDedicatedConn`): [block] with Lettuce's synchronous
+     * commands, run where this coroutine runs — the caller's thread, under [JavaCalls.blocking].
+     */
+    public suspend fun <T> withSync(
         spec: ConnSpec,
+        dedicated: Boolean,
         block: Function<RedisCommands<String, String>, T>,
-    ): T = engine.joined { start(spec) { lease -> onCallerThread { block.apply(Tracked.sync(lease)) } } }
+    ): T {
+        engine.checkOpen()
+        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.sync(lease)) }
+    }
 
-    /** `withConnAsync`: [block] with asynchronous commands; the future completes with its stage's result. */
-    public fun <T> withConnAsync(
+    /**
+     * The Java future form of `withConn` ([dedicated]: of `withDedicatedConn`): [block] with Lettuce's asynchronous
+     * commands; the result is its stage's.
+     */
+    public suspend fun <T> withAsync(
         spec: ConnSpec,
+        dedicated: Boolean,
         block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = start(spec) { lease -> block.apply(Tracked.async(lease)).await() }
+    ): T {
+        engine.checkOpen()
+        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.async(lease)).await() }
+    }
 
     /** `warmUp`: every spec resolved and connected in parallel; the first spec's error is thrown. */
     public suspend fun warmUp(specs: Collection<ConnSpec>) {
         engine.checkOpen()
         coroutineScope { specs.map { spec -> async { withConn(spec) { ping() } } }.awaitAll() }
     }
-
-    /** `warmUpBlocking`: [warmUp] awaited by the caller. */
-    public fun warmUpBlocking(specs: Collection<ConnSpec>): Unit = engine.joined { future { warmUp(specs) } }
 
     /** `withDedicatedConn`: [block] on a connection of its own from the node's bounded pool. */
     public suspend fun <T> withDedicatedConn(
@@ -90,17 +101,6 @@ public class Blocks internal constructor(
         ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
     }
 
-    /** `withDedicatedConnBlocking`: [withDedicatedConn] with synchronous commands, on a thread of the instance. */
-    public fun <T> withDedicatedConnBlocking(
-        spec: ConnSpec,
-        block: Function<RedisCommands<String, String>, T>,
-    ): T =
-        engine.joined {
-            future {
-                runner.execute(spec, dedicated = true) { lease -> onCallerThread { block.apply(Tracked.sync(lease)) } }
-            }
-        }
-
     /** `transaction`: WATCH [watch], [block], then MULTI, the queued commands and EXEC on a dedicated connection. */
     public suspend fun transaction(
         spec: ConnSpec,
@@ -112,13 +112,16 @@ public class Blocks internal constructor(
         return onDedicated(spec, run::run, run::failure)
     }
 
-    /** `transactionBlocking`: [transaction] whose [block] runs on a thread of the instance. */
-    public fun transactionBlocking(
+    /**
+     * The Java forms of `transaction`: [block] reads through [Transaction.sync] and queues writes; [onThread] runs it
+     * where blocking reads may wait (the caller's thread for the blocking form).
+     */
+    public suspend fun transaction(
         spec: ConnSpec,
         watch: List<String>,
         block: Consumer<Transaction>,
-    ): TransactionOutcome =
-        engine.joined { future { transaction(spec, watch) { onCallerThread { block.accept(this) } } } }
+        onThread: suspend (() -> Unit) -> Unit,
+    ): TransactionOutcome = transaction(spec, watch) { onThread { block.accept(this) } }
 
     /** `pipeline`: the commands [block] adds, [window] at a time, on a dedicated connection; replies in order. */
     public suspend fun pipeline(
@@ -132,12 +135,12 @@ public class Blocks internal constructor(
         return onDedicated(spec, run::run, run::failure)
     }
 
-    /** `pipelineBlocking`: [commands] in order, [window] at a time; replies in order. */
-    public fun pipelineBlocking(
+    /** The Java forms of `pipeline`: [commands] in order, [window] at a time; replies in order. */
+    public suspend fun pipeline(
         spec: ConnSpec,
         commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
         window: Int,
-    ): List<Any?> = engine.joined { future { pipeline(spec, window) { commands.forEach { add(it) } } } }
+    ): List<Any?> = pipeline(spec, window) { commands.forEach { add(it) } }
 
     /** Runs [run] on a dedicated connection; a failure is thrown as [failure] tells (what had been sent). */
     private suspend fun <T> onDedicated(
@@ -154,24 +157,6 @@ public class Blocks internal constructor(
         ) {
             throw failure(spec, e)
         }
-
-    /** [run] on the block runner, as a future of the instance's scope. */
-    private fun <T> start(
-        spec: ConnSpec,
-        run: suspend (Lease) -> T,
-    ): CompletableFuture<T> {
-        engine.checkOpen()
-        return engine.scope.future { runner.execute(spec, run = run) }
-    }
-
-    /** [block] as a future of the instance's scope, once checked open. */
-    private fun <T> future(block: suspend () -> T): CompletableFuture<T> {
-        engine.checkOpen()
-        return engine.scope.future { block() }
-    }
-
-    /** A Java caller's [block] on a thread of the instance; cancellation interrupts it. */
-    private suspend fun <T> onCallerThread(block: () -> T): T = runInterruptible(engine.callerThreads.dispatcher, block)
 
     /** Runs [block] on [lease]'s connection, known to nested blocks on the same spec (they reuse it). */
     private suspend fun <T> withLease(

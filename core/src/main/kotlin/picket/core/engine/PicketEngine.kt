@@ -2,10 +2,12 @@ package picket.core.engine
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.resource.ClientResources
+import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.Flow
 import picket.core.ConnSpec
@@ -16,7 +18,6 @@ import picket.core.PicketClosedException
 import picket.core.PicketEvent
 import picket.core.PicketListener
 import picket.core.SpecTarget
-import picket.core.internal.connections.CallerThreads
 import picket.core.internal.connections.Clients
 import picket.core.internal.connections.DataConnections
 import picket.core.internal.connections.OwnedResources
@@ -27,9 +28,10 @@ import picket.core.internal.connections.commandTimer
 import picket.core.internal.events.EventBus
 import picket.core.internal.execution.BlockRunner
 import picket.core.internal.execution.DirectResolver
-import picket.core.internal.execution.joined
+import picket.core.internal.java.HandlerThreads
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.Executor
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
 
@@ -37,7 +39,8 @@ private val log = KotlinLogging.logger {}
 
 /**
  * What a Picket instance runs on, whatever finds its nodes: Lettuce resources and clients, the connection cache and
- * pools, the block runner, events and listeners, the threads of Java callers, and the order things are closed in.
+ * pools, the block runner, events and listeners, how Java forms run ([java]) and the threads of Java handlers, and
+ * the order things are closed in.
  * A target kind other than direct addresses is served by the [NodeResolver] its module registers with [serve]
  * (the sentinel module registers sentinel groups). The ways a block runs are [blocks].
  *
@@ -46,6 +49,7 @@ private val log = KotlinLogging.logger {}
 @InternalPicketApi
 public class PicketEngine(
     given: ClientResources?,
+    handlerExecutor: Executor? = null,
 ) {
     private val ownsResources = given == null
 
@@ -67,12 +71,22 @@ public class PicketEngine(
     /** The shared data connections and the dedicated pools, by node and credentials. */
     public val connections: DataConnections = DataConnections(clients)
 
-    internal val callerThreads = CallerThreads()
+    /** The threads of Java code no caller waits for, when [handlerExecutor] is not given. */
+    private val handlerThreads = if (handlerExecutor == null) HandlerThreads() else null
+
+    /**
+     * Where Java code that no caller's thread waits for runs (an async transaction's block, the handlers modules
+     * call): the executor the user gave, or threads of the instance.
+     */
+    public val handlers: CoroutineDispatcher = handlerExecutor?.asCoroutineDispatcher() ?: handlerThreads!!.dispatcher
     private val pubSubConnections = PubSubConnections(resources)
     private val direct = DirectResolver(connections)
     private val resolvers = ConcurrentHashMap<Class<out SpecTarget>, (SpecTarget) -> NodeResolver>()
     internal val runner = BlockRunner(::resolverFor, connections)
     private val closed = AtomicBoolean(false)
+
+    /** How every module's Java forms run: blocking calls on the caller's thread, async ones as futures. */
+    public val java: JavaCalls = JavaCalls(scope) { closed.get() }
 
     /** The blocks, dedicated blocks, transactions and pipelines of the instance, in their Kotlin and Java forms. */
     public val blocks: Blocks = Blocks(this)
@@ -118,12 +132,9 @@ public class PicketEngine(
         if (closed.get()) throw PicketClosedException()
     }
 
-    /** The result of [start]'s future on the caller's thread; a failure once closed is [PicketClosedException]. */
-    internal fun <T> joined(start: () -> CompletableFuture<T>): T = joined({ closed.get() }, start)
-
     /**
      * Closes everything, in order: [first] (what a mode runs: subscriptions, sweeps), then listeners, coroutines,
-     * Java callers' threads, connections, clients and the resources it made, waiting at most [seconds] for each
+     * the handler threads, connections, clients and the resources it made, waiting at most [seconds] for each
      * step. Returns false if it was closed already.
      */
     public fun close(
@@ -136,9 +147,12 @@ public class PicketEngine(
         // First what runs (blocks, subscriptions, resolutions), so that the connections they close are closed before
         // the clients are shut down: a client closes every connection it still holds, a second close for those.
         scope.cancel()
+        // Java callers block in a command on their own threads, which cancellation does not reach: closing the
+        // connections now fails their commands at once. Closed again once all has stopped, for what connected since.
+        val closing = connections.closeEverything()
         awaitCompletion(scope, seconds)
-        callerThreads.shutdown(seconds)
-        awaitClosed(connections.closeEverything(), seconds)
+        handlerThreads?.shutdown(seconds)
+        awaitClosed(CompletableFuture.allOf(closing, connections.closeEverything()), seconds)
         pubSubConnections.shutdown(seconds)
         clients.shutdown(seconds)
         if (ownsResources) {

@@ -2,10 +2,12 @@
 
 package picket.core.internal
 
+import kotlinx.coroutines.CoroutineDispatcher
 import picket.core.Commands
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.Picket
+import picket.core.engine.JavaCalls
 import picket.core.engine.PubSubAttachment
 import picket.core.engine.SentinelSupport
 
@@ -54,3 +56,20 @@ public fun Picket.closeConnections(connectionScope: String): Int = engine.closeS
 @InternalPicketApi
 @JvmSynthetic
 public fun Picket.sentinelSupport(): SentinelSupport = sentinel
+
+/**
+ * For every module's Java forms: how a `blocking()` view runs a suspend member on the caller's thread and an `async()`
+ * view returns a future, as children of this instance (closing it cancels them). See `engine/JavaCalls.kt`.
+ */
+@InternalPicketApi
+@JvmSynthetic
+public fun Picket.javaCalls(): JavaCalls = engine.java
+
+/**
+ * For modules that call the user's Java code from their own coroutines (workers, listeners, bus methods): the
+ * dispatcher to run it on (`runInterruptible(picket.handlers())`), the executor the instance was built with, or
+ * threads of the instance.
+ */
+@InternalPicketApi
+@JvmSynthetic
+public fun Picket.handlers(): CoroutineDispatcher = engine.handlers

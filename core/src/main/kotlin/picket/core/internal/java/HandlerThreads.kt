@@ -1,4 +1,4 @@
-package picket.core.internal.connections
+package picket.core.internal.java
 
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.asCoroutineDispatcher
@@ -9,11 +9,12 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
- * The threads a Picket instance runs Java callers' blocks on (`withConnBlocking`, `transactionBlocking`, …): one per
- * block running at the time, named `picket-blocking-N`, kept [KEEP_ALIVE_SECONDS] when idle, and all ended by
- * [shutdown] — never the shared `Dispatchers.IO` pool, whose threads would outlive the instance.
+ * The threads a Picket instance runs Java code on that no caller's thread waits for (the block of an async
+ * transaction; the handlers modules call), when the user gave no executor of their own: one per handler running at
+ * the time, named `picket-handler-N`, kept [KEEP_ALIVE_SECONDS] when idle, and all ended by [shutdown] — never the
+ * shared `Dispatchers.IO` pool, whose threads would outlive the instance and which caps them at 64.
  */
-internal class CallerThreads {
+internal class HandlerThreads {
     private val count = AtomicInteger()
     private val executor =
         ThreadPoolExecutor(
@@ -23,11 +24,11 @@ internal class CallerThreads {
             TimeUnit.SECONDS,
             SynchronousQueue(),
             ThreadFactory { task ->
-                Thread(task, "picket-blocking-${count.incrementAndGet()}").apply { isDaemon = true }
+                Thread(task, "picket-handler-${count.incrementAndGet()}").apply { isDaemon = true }
             },
         )
 
-    /** Where blocks run; cancellation interrupts the thread (`runInterruptible`). */
+    /** Where handlers run; cancellation interrupts the thread (`runInterruptible`). */
     val dispatcher: CoroutineDispatcher = executor.asCoroutineDispatcher()
 
     /**

@@ -1,0 +1,75 @@
+package picket.core
+
+import io.lettuce.core.RedisFuture
+import io.lettuce.core.api.async.RedisAsyncCommands
+import kotlinx.coroutines.runInterruptible
+import picket.core.engine.PicketEngine
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.CompletionStage
+import java.util.function.Consumer
+import java.util.function.Function
+
+/**
+ * The future form of [Picket], for Java callers that compose futures: [Picket.async]. Each method is the Kotlin
+ * member of the same name, started at once; its future completes with the result or the same typed error.
+ * Cancelling a future cancels what it waits for.
+ *
+ * ```java
+ * picket.async().withConn(spec, redis -> redis.incr("visits")).thenAccept(n -> log.info("visit {}", n));
+ * ```
+ *
+ * Callbacks run on the thread that completes the future (a Lettuce or Picket thread): hand long work to an executor
+ * of your own (`thenApplyAsync(fn, executor)`), and never wait for another Picket call there.
+ */
+public class AsyncPicket internal constructor(
+    private val engine: PicketEngine,
+    private val sentinel: () -> picket.core.engine.SentinelSupport,
+) {
+    private val blocks = engine.blocks
+
+    /**
+     * [Picket.withConn] with Lettuce's asynchronous commands: [block] returns a stage; the future completes with its
+     * result, after the same resolution, retry and durability handling.
+     */
+    public fun <T> withConn(
+        spec: ConnSpec,
+        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = false, block) }
+
+    /** [Picket.withDedicatedConn] with Lettuce's asynchronous commands (for blocking commands: BLPOP, WAIT, …). */
+    public fun <T> withDedicatedConn(
+        spec: ConnSpec,
+        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = true, block) }
+
+    /**
+     * [Picket.transaction]: WATCH [watch], then [block] (reads through [Transaction.sync], writes queued with
+     * [Transaction.multi]), then MULTI, the queued commands and EXEC. [block] waits for its reads, so it runs on the
+     * instance's handler executor (the one it was built with, or threads of the instance).
+     */
+    public fun transaction(
+        spec: ConnSpec,
+        watch: List<String>,
+        block: Consumer<Transaction>,
+    ): CompletableFuture<TransactionOutcome> =
+        engine.java.async { blocks.transaction(spec, watch, block) { runInterruptible(engine.handlers, it) } }
+
+    /** [Picket.pipeline]: sends [commands] in order, [window] at a time; the future gives their replies in order. */
+    @JvmOverloads
+    public fun pipeline(
+        spec: ConnSpec,
+        commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
+        window: Int = Picket.DEFAULT_PIPELINE_WINDOW,
+    ): CompletableFuture<List<Any?>> = engine.java.async { blocks.pipeline(spec, commands, window) }
+
+    /** [Picket.warmUp]: completes once every spec is resolved and connected, or with the first spec's error. */
+    public fun warmUp(specs: Collection<ConnSpec>): CompletableFuture<Void?> =
+        engine.java.async {
+            blocks.warmUp(specs)
+            null
+        }
+
+    /** [Picket.removeInvalidResolvedMasterSpecs]: checks every cached master with ROLE; gives what was dropped. */
+    public fun removeInvalidResolvedMasterSpecs(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
+        engine.java.async { sentinel().removeInvalid() }
+}

@@ -1,0 +1,78 @@
+package picket.core.engine
+
+import io.lettuce.core.RedisCommandInterruptedException
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.async
+import kotlinx.coroutines.future.future
+import picket.core.InternalPicketApi
+import picket.core.PicketClosedException
+import picket.core.PicketInterruptedException
+import picket.core.internal.java.CallerLoop
+import java.util.concurrent.CompletableFuture
+
+/**
+ * The one way every module turns a `suspend` member into its two Java forms: [blocking], which runs it on the
+ * calling thread and returns its result, and [async], which returns a [CompletableFuture]. The contract, the same
+ * in every module:
+ * - a blocking call runs wholly on the caller's thread (the coroutine's continuations are queued to it), so a Java
+ *   block sees the caller's ThreadLocals and no shared pool limits how many calls run at once;
+ * - its waits are interruptible: an interrupt cancels the call and becomes [PicketInterruptedException], the
+ *   thread's interrupt flag set again; a virtual thread waiting here unmounts from its carrier;
+ * - a failure after the owner closed ([closed]) is [PicketClosedException], the failure suppressed in it.
+ *
+ * The coroutines are children of [scope], so closing the owner cancels the calls still running.
+ */
+@InternalPicketApi
+public class JavaCalls(
+    private val scope: CoroutineScope,
+    private val closed: () -> Boolean,
+) {
+    /**
+     * Runs [block] on the calling thread until it completes and returns its result, or throws its error (see the
+     * class). [what] names the wait in [PicketInterruptedException]'s message.
+     */
+    public fun <T> blocking(
+        what: String,
+        block: suspend CoroutineScope.() -> T,
+    ): T {
+        val loop = CallerLoop()
+        val call = scope.async(loop, CoroutineStart.UNDISPATCHED, block)
+        val interrupt = loop.runUntilDone(call)
+        loop.finish()
+        if (interrupt != null) Thread.currentThread().interrupt()
+        @OptIn(ExperimentalCoroutinesApi::class)
+        val error = call.getCompletionExceptionOrNull() ?: return call.getCompleted()
+        throw javaError(what, error, interrupt)
+    }
+
+    /** Runs [block] as a coroutine of the owner and returns its future; cancelling the future cancels it. */
+    public fun <T> async(block: suspend CoroutineScope.() -> T): CompletableFuture<T> = scope.future(block = block)
+
+    private fun javaError(
+        what: String,
+        error: Throwable,
+        interrupt: InterruptedException?,
+    ): Throwable =
+        when {
+            interrupt != null && error is CancellationException -> {
+                PicketInterruptedException(what, interrupt)
+            }
+
+            // A Java block's synchronous command was interrupted; Lettuce set the flag again, as do we.
+            error is RedisCommandInterruptedException -> {
+                Thread.currentThread().interrupt()
+                PicketInterruptedException(what, error)
+            }
+
+            closed() && error !is PicketClosedException -> {
+                PicketClosedException().apply { addSuppressed(error) }
+            }
+
+            else -> {
+                error
+            }
+        }
+}
