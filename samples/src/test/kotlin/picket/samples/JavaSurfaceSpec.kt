@@ -246,24 +246,13 @@ private class JavaSurface(
         fun findings(cls: Class<*>): List<String> {
             val lines = mutableListOf<String>()
             val own = sortedSetOf<String>()
-            (
-                listOfNotNull(
-                    cls.genericSuperclass,
-                ) + cls.genericInterfaces
-            ).forEach { own.addLeaks(it, unitLeaks = true) }
+            val supertypes = listOfNotNull(cls.genericSuperclass) + cls.genericInterfaces
+            supertypes.forEach { own.addLeaks(it, unitLeaks = true) }
             cls.typeParameters.forEach { variable -> variable.bounds.forEach { own.addLeaks(it, unitLeaks = true) } }
             if (own.isNotEmpty()) lines += "${cls.name} $own"
             val executables: List<Executable> = cls.declaredConstructors.toList() + cls.declaredMethods
             executables.filter { it.isVisible() && !it.isEnumEntries(cls) }.forEach { executable ->
-                val leaks = sortedSetOf<String>()
-                executable.genericParameterTypes.forEach { leaks.addLeaks(it, unitLeaks = true) }
-                if (executable is Method) leaks.addLeaks(executable.genericReturnType, unitLeaks = false)
-                executable.typeParameters.forEach { variable -> variable.bounds.forEach { leaks.addLeaks(it, true) } }
-                if ('-' in
-                    executable.name
-                ) {
-                    leaks += "value class in the signature: mangled name, not callable from Java"
-                }
+                val leaks = leaks(executable)
                 if (leaks.isNotEmpty()) lines += "${cls.name}#${render(executable)} $leaks"
             }
             cls.declaredFields.filter { it.isVisible() }.forEach { field ->
@@ -272,6 +261,16 @@ private class JavaSurface(
                 companionMembers(cls, field).forEach { lines += "${cls.name}#${field.name}.$it" }
             }
             return lines.sorted()
+        }
+
+        /** What one constructor or method leaks: in its parameters, return type and type parameters, and its name. */
+        private fun leaks(executable: Executable): Set<String> {
+            val leaks = sortedSetOf<String>()
+            executable.genericParameterTypes.forEach { leaks.addLeaks(it, unitLeaks = true) }
+            if (executable is Method) leaks.addLeaks(executable.genericReturnType, unitLeaks = false)
+            executable.typeParameters.forEach { variable -> variable.bounds.forEach { leaks.addLeaks(it, true) } }
+            if ('-' in executable.name) leaks += "value class in the signature: mangled name, not callable from Java"
+            return leaks
         }
 
         /**
@@ -314,10 +313,7 @@ private class JavaSurface(
             when (type) {
                 is Class<*> -> {
                     if (type.isArray) return addLeaks(type.componentType, unitLeaks)
-                    val name = type.name
-                    val kotlin = name.startsWith("kotlin.") || name.startsWith("kotlinx.")
-                    val internal = name.startsWith("picket.") && isInternalPackage(type.packageName)
-                    if ((kotlin && (unitLeaks || name != "kotlin.Unit")) || internal) add(name.replace('$', '.'))
+                    if (type.leaks(unitLeaks)) add(type.name.replace('$', '.'))
                 }
 
                 is ParameterizedType -> {
@@ -342,6 +338,14 @@ private class JavaSurface(
                 }
             }
         }
+
+        /** A Kotlin type (`kotlin.Unit` only if [unitLeaks]) or a type of an internal Picket package. */
+        private fun Class<*>.leaks(unitLeaks: Boolean): Boolean =
+            when {
+                name == "kotlin.Unit" -> unitLeaks
+                name.startsWith("kotlin.") || name.startsWith("kotlinx.") -> true
+                else -> name.startsWith("picket.") && isInternalPackage(packageName)
+            }
 
         /** Kotlin's `getEntries()` of an enum: generated, it cannot be hidden, and its `EnumEntries` is a `List`. */
         private fun Executable.isEnumEntries(cls: Class<*>): Boolean =
@@ -378,11 +382,11 @@ class LeakyFixture {
     fun unitFuture(): CompletableFuture<Unit> = CompletableFuture.completedFuture(Unit)
 
     @JvmSynthetic
-    suspend fun hidden(): String = "hidden"
+    suspend fun hidden(key: String): String = key
 
     /** The three kinds of companion member: a plain `val` leaks; `@JvmStatic` and `const` do not. */
     companion object {
-        val LOG: String = "log"
+        val LOG: List<String> = listOf("log")
 
         @JvmStatic val ok: String = "ok"
 
