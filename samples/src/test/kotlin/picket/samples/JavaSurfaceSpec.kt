@@ -188,7 +188,7 @@ private class JavaSurface(
             val names = packages.flatMap { classNames(it, loader) }.toSortedSet()
             val classes =
                 names
-                    .filterNot { isInternalPackage(it.substringBeforeLast('.')) }
+                    .filterNot { isInternalPackage(it.substringBeforeLast('.')) || it in KOTLIN_ONLY }
                     .map { Class.forName(it, false, loader) }
                     .filter { it.isVisible() }
             return JavaSurface(classes)
@@ -267,7 +267,10 @@ private class JavaSurface(
         private fun leaks(executable: Executable): Set<String> {
             val leaks = sortedSetOf<String>()
             executable.genericParameterTypes.forEach { leaks.addLeaks(it, unitLeaks = true) }
-            if (executable is Method) leaks.addLeaks(executable.genericReturnType, unitLeaks = false)
+            // A Unit return is void for Java; a Unit type argument (`CompletableFuture<Unit>`) is a Kotlin type.
+            if (executable is Method) {
+                leaks.addLeaks(executable.genericReturnType, unitLeaks = executable.genericReturnType !is Class<*>)
+            }
             executable.typeParameters.forEach { variable -> variable.bounds.forEach { leaks.addLeaks(it, true) } }
             if ('-' in executable.name) leaks += "value class in the signature: mangled name, not callable from Java"
             return leaks
@@ -344,8 +347,16 @@ private class JavaSurface(
             when {
                 name == "kotlin.Unit" -> unitLeaks
                 name.startsWith("kotlin.") || name.startsWith("kotlinx.") -> true
+                name in KOTLIN_ONLY -> true
                 else -> name.startsWith("picket.") && isInternalPackage(packageName)
             }
+
+        /**
+         * Public types made for Kotlin alone, which Java never receives: not scanned, and a finding wherever a member
+         * Java can call names one. `Commands` is the suspend command surface of Kotlin blocks (Java blocks get
+         * Lettuce's `RedisCommands` and `RedisAsyncCommands`).
+         */
+        private val KOTLIN_ONLY = setOf("picket.core.Commands")
 
         /** Kotlin's `getEntries()` of an enum: generated, it cannot be hidden, and its `EnumEntries` is a `List`. */
         private fun Executable.isEnumEntries(cls: Class<*>): Boolean =
