@@ -111,7 +111,10 @@ public class Picket private constructor(
     public fun declare(
         name: String,
         uri: String,
-    ): ConnSpec = SentinelUri.parse(uri).let { parsed -> parsed.spec(name).also { addSentinelGroups(name to parsed.group) } }
+    ): ConnSpec =
+        SentinelUri.parse(uri).let { parsed ->
+            parsed.spec(name).also { addSentinelGroups(name to parsed.group) }
+        }
 
     /**
      * Removes a sentinel group, closing its subscriptions, its connections and its cached entries. Returns false if

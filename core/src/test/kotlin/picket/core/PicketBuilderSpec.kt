@@ -11,7 +11,9 @@ import kotlin.time.Duration.Companion.seconds
 /** `Picket.builder()` with core alone on the classpath (the sentinel module's ConfigSpec declares real groups). */
 class PicketBuilderSpec :
     FunSpec({
-        test("an instance built on the caller's resources leaves them running when closed").config(timeout = 30.seconds) {
+        test(
+            "an instance built on the caller's resources leaves them running when closed",
+        ).config(timeout = 30.seconds) {
             val resources = DefaultClientResources.create()
             try {
                 Picket.builder().clientResources(resources).listener { }.build().use { picket ->

@@ -113,7 +113,8 @@ class PicketConfigSpec :
                 nameFn = { it.second },
                 groupOk + ("$group.connect-timeout" to "fast") to
                     "$group.connect-timeout: 'fast' is not a duration",
-                groupOk + ("$group.ping-interval" to "0s") to "$group: sentinel group pingInterval is PT0S, must be > 0",
+                groupOk + ("$group.ping-interval" to "0s") to
+                    "$group: sentinel group pingInterval is PT0S, must be > 0",
                 groupOk + ("$group.subscribe-to-all" to "yes") to "$group.subscribe-to-all: 'yes' is not true or false",
                 groupOk + ("$group.pasword" to "pw-secret") to "unknown key(s) $group.pasword; known settings:",
                 mapOf("$group.password" to "pw-secret") to "$group.sentinels: missing",

@@ -33,7 +33,8 @@ class SentinelGroupBuilderSpec :
                     .keepAlive(keepAlive)
                     .tls(tls)
                     .build()
-            group.sentinels shouldBe listOf(Address("10.0.0.1", 26379), Address("10.0.0.2", 26380), Address("::1", 26381))
+            group.sentinels shouldBe
+                listOf(Address("10.0.0.1", 26379), Address("10.0.0.2", 26380), Address("::1", 26381))
             group.username shouldBe "watcher"
             group.password shouldBe "sentinel-secret"
             group.connectTimeout shouldBe Duration.ofMillis(300)
@@ -86,7 +87,11 @@ class SentinelGroupBuilderSpec :
         }
 
         test("the builder's text never shows the password") {
-            SentinelGroup.builder().sentinel("h:26379").password("sentinel-secret").toString() shouldNotContain
+            SentinelGroup
+                .builder()
+                .sentinel("h:26379")
+                .password("sentinel-secret")
+                .toString() shouldNotContain
                 "sentinel-secret"
         }
     })

@@ -41,7 +41,11 @@ class SentinelUriSpec :
             shouldThrowExactly<InvalidSpecException> {
                 SentinelUri.parse("redis-sentinel://h?sentinelMasterId=m1#m2")
             }.message shouldBe "the URI names two master names: #m2 and sentinelMasterId=m1"
-            shouldThrowExactly<InvalidSpecException> { SentinelUri.parse("redis-sentinel://h:26379/0") }.message shouldBe
+            shouldThrowExactly<InvalidSpecException> {
+                SentinelUri.parse(
+                    "redis-sentinel://h:26379/0",
+                )
+            }.message shouldBe
                 "a redis-sentinel:// URI needs the master name: #mymaster or sentinelMasterId=mymaster"
         }
 

@@ -55,7 +55,9 @@ class ConfigSpec :
                     (value to role) shouldBe ("written" to "slave")
                     // The listener given to the builder was registered before the group: it saw the resolution.
                     eventually(10.seconds) {
-                        events.filterIsInstance<PicketEvent.MasterResolved>().map { it.address.port } shouldContainExactly
+                        events.filterIsInstance<PicketEvent.MasterResolved>().map {
+                            it.address.port
+                        } shouldContainExactly
                             listOf(master.port)
                     }
                 }

@@ -33,7 +33,9 @@ internal class ConfigReader(
             val target =
                 when (category) {
                     GROUPS -> groups
+
                     SPECS -> specs
+
                     else -> throw InvalidSpecException(
                         "unknown key $key: Picket's keys start with $prefix$GROUPS. or $prefix$SPECS.",
                     )
@@ -125,6 +127,7 @@ internal class ConfigReader(
             )
         }
     }
+
     private fun readFrom(settings: Settings): ReadFrom {
         val where = settings.choice("read-from", READ_FROM) ?: MASTER
         val balancer = settings.choice("balancer", BALANCERS)
@@ -159,10 +162,24 @@ internal class ConfigReader(
             }
         return settings.built("durability") {
             when (kind) {
-                "all-replicas" -> Durability.allReplicas(wait)
-                "majority" -> Durability.majority(wait)
-                "aof" -> Durability.aof(wait)
-                else -> Durability.replicas(count ?: throw InvalidSpecException("'$kind' is not one of $DURABILITIES"), wait)
+                "all-replicas" -> {
+                    Durability.allReplicas(wait)
+                }
+
+                "majority" -> {
+                    Durability.majority(wait)
+                }
+
+                "aof" -> {
+                    Durability.aof(wait)
+                }
+
+                else -> {
+                    Durability.replicas(
+                        count ?: throw InvalidSpecException("'$kind' is not one of $DURABILITIES"),
+                        wait,
+                    )
+                }
             }
         }
     }
@@ -176,7 +193,11 @@ internal class ConfigReader(
 
         /** Factories: round-robin keeps state, so each spec gets a balancer of its own. */
         val BALANCERS: Map<String, () -> Balancer> =
-            mapOf("random" to { Balancers.random }, "first" to { Balancers.first }, "round-robin" to Balancers::roundRobin)
+            mapOf(
+                "random" to { Balancers.random },
+                "first" to { Balancers.first },
+                "round-robin" to Balancers::roundRobin,
+            )
         const val DURABILITIES = "none, all-replicas, majority, replicas:<count>, aof"
         const val TLS_SETTINGS =
             "tls.trusted-certificates, tls.trust-store, tls.trust-store-password, tls.jdk-trust, " +

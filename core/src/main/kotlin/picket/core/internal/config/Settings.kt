@@ -32,7 +32,11 @@ internal class Settings(
     fun boolean(setting: String): Boolean? =
         string(setting)?.let { ConfigText.boolean(it) ?: invalid(setting, "'$it' is not true or false") }
 
-    fun int(setting: String): Int? = string(setting)?.let { it.toIntOrNull() ?: invalid(setting, "'$it' is not a number") }
+    fun int(setting: String): Int? =
+        string(setting)?.let {
+            it.toIntOrNull()
+                ?: invalid(setting, "'$it' is not a number")
+        }
 
     fun path(setting: String): Path? = string(setting)?.let { Path.of(it) }
 

@@ -43,9 +43,8 @@ internal object UriParser {
     private val IGNORED = setOf("libraryname", "libraryversion")
 
     fun parse(uri: String): ParsedUri {
-        val schemeEnd = uri.indexOf("://")
-        if (schemeEnd <= 0) invalid("a Redis URI starts with a scheme: redis-sentinel://, rediss-sentinel://, redis://")
-        val scheme = uri.substring(0, schemeEnd).lowercase(Locale.ROOT)
+        val parts = UriParts.of(uri)
+        val scheme = parts.scheme
         val sentinel = scheme in SENTINEL_SCHEMES
         if (!sentinel && scheme !in DIRECT_SCHEMES) {
             invalid(
@@ -53,38 +52,17 @@ internal object UriParser {
                     "rediss-sentinel://, redis:// or rediss:// (STARTTLS and Unix sockets are not supported)",
             )
         }
-        val rest = uri.substring(schemeEnd + 3)
-        val hierEnd = rest.indexOfAny(charArrayOf('?', '#')).let { if (it < 0) rest.length else it }
-        val hier = rest.substring(0, hierEnd)
-        val at = hier.lastIndexOf('@')
-        val userInfo = if (at >= 0) hier.substring(0, at) else null
-        val hostsAndPath = hier.substring(at + 1)
-        // A '?' or '#' in an unencoded password leaves part of it after them: refuse without quoting anything.
-        if ('@' in rest.substring(hierEnd)) {
-            invalid("the URI has an '@' after its '?' or '#': percent-encode '?' and '#' in credentials (%3F, %23)")
-        }
-        val slash = hostsAndPath.indexOf('/')
-        val hosts = if (slash < 0) hostsAndPath else hostsAndPath.substring(0, slash)
-        val path = if (slash < 0) "" else hostsAndPath.substring(slash + 1)
-        val tail = rest.substring(hierEnd)
-        val fragmentAt = tail.indexOf('#')
-        val query = (if (fragmentAt < 0) tail else tail.substring(0, fragmentAt)).removePrefix("?")
-        val fragment = if (fragmentAt < 0) null else tail.substring(fragmentAt + 1)
-
-        val nodes = nodes(scheme, sentinel, hosts)
-        val (username, password) = credentials(userInfo)
-        val params = QueryParams(scheme, query)
+        val path = parts.path
+        val nodes = nodes(scheme, sentinel, parts.hosts)
+        val (username, password) = credentials(parts.userInfo)
+        val params = QueryParams(scheme, parts.query)
         val pathDatabase = if (path.isEmpty()) null else database(path, "the path '/$path'")
         val database = params.take("database", "db")?.let { database(it, "database=$it") } ?: pathDatabase ?: 0
-        val masterName = masterName(sentinel, fragment, params.take("sentinelmasterid"))
+        val masterName = masterName(sentinel, parts.fragment, params.take("sentinelmasterid"))
         val timeout = params.take("timeout")?.let { timeout(it) }
         val clientName = params.take("clientname")?.let { decode(it, "clientName") }
         val verifyPeer = params.take("verifypeer")
-        val sentinelUsername = params.take("sentinelusername")?.let { decode(it, "sentinelUsername") }
-        val sentinelPassword = params.takeSecret("sentinelpassword")
-        if (!sentinel && (sentinelUsername != null || sentinelPassword != null)) {
-            invalid("sentinelUsername and sentinelPassword apply to redis-sentinel:// URIs, not $scheme://")
-        }
+        val (sentinelUsername, sentinelPassword) = sentinelCredentials(params, sentinel, scheme)
         params.finish()
         val secure = scheme.startsWith("rediss") || scheme == "redis+ssl"
         return ParsedUri(
@@ -105,6 +83,62 @@ internal object UriParser {
     }
 
     private const val MAX_SCHEME = 20
+
+    private fun sentinelCredentials(
+        params: QueryParams,
+        sentinel: Boolean,
+        scheme: String,
+    ): Pair<String?, String?> {
+        val username = params.take("sentinelusername")?.let { decode(it, "sentinelUsername") }
+        val password = params.takeSecret("sentinelpassword")
+        if (!sentinel && (username != null || password != null)) {
+            invalid("sentinelUsername and sentinelPassword apply to redis-sentinel:// URIs, not $scheme://")
+        }
+        return username to password
+    }
+
+    /** A URI cut into its parts, nothing decoded or checked yet but the scheme's presence and the '@'s place. */
+    private data class UriParts(
+        val hosts: String,
+        val path: String,
+        val query: String,
+        val fragment: String?,
+        val scheme: String,
+        val userInfo: String?,
+    ) {
+        companion object {
+            fun of(uri: String): UriParts {
+                val schemeEnd = uri.indexOf("://")
+                if (schemeEnd <= 0) {
+                    invalid("a Redis URI starts with a scheme: redis-sentinel://, rediss-sentinel://, redis://")
+                }
+                val rest = uri.substring(schemeEnd + 3)
+                val hierEnd = rest.indexOfAny(charArrayOf('?', '#')).let { if (it < 0) rest.length else it }
+                val hier = rest.substring(0, hierEnd)
+                val tail = rest.substring(hierEnd)
+                // A '?' or '#' in an unencoded password leaves part of it after them: refuse without quoting anything.
+                if ('@' in tail) {
+                    invalid(
+                        "the URI has an '@' after its '?' or '#': percent-encode '?' and '#' in credentials (%3F, %23)",
+                    )
+                }
+                val at = hier.lastIndexOf('@')
+                val hostsAndPath = hier.substring(at + 1)
+                val fragmentAt = tail.indexOf('#')
+                return UriParts(
+                    hosts = hostsAndPath.substringBefore('/'),
+                    path = if ('/' in hostsAndPath) hostsAndPath.substringAfter('/') else "",
+                    query = (if (fragmentAt < 0) tail else tail.substring(0, fragmentAt)).removePrefix("?"),
+                    fragment = if (fragmentAt < 0) null else tail.substring(fragmentAt + 1),
+                    scheme = uri.substring(0, schemeEnd).lowercase(Locale.ROOT),
+                    userInfo = if (at >= 0) hier.substring(0, at) else null,
+                )
+            }
+        }
+
+        // The credentials are never shown.
+        override fun toString(): String = "UriParts($scheme://$hosts)"
+    }
 
     private fun nodes(
         scheme: String,
@@ -188,7 +222,8 @@ internal object UriParser {
     }
 
     private fun timeout(text: String): Duration {
-        val duration = ConfigText.duration(text) ?: invalid("timeout=$text is not a duration (${ConfigText.DURATION_FORMS})")
+        val duration =
+            ConfigText.duration(text) ?: invalid("timeout=$text is not a duration (${ConfigText.DURATION_FORMS})")
         if (duration.isNegative || duration.isZero) invalid("timeout=$text must be > 0")
         return duration
     }
@@ -199,7 +234,11 @@ internal object UriParser {
         verifyPeer: String?,
     ): Boolean {
         if (verifyPeer == null) return true
-        if (!secure) invalid("verifyPeer=$verifyPeer applies to TLS URIs (rediss://, rediss-sentinel://), not $scheme://")
+        if (!secure) {
+            invalid(
+                "verifyPeer=$verifyPeer applies to TLS URIs (rediss://, rediss-sentinel://), not $scheme://",
+            )
+        }
         return when (verifyPeer.uppercase(Locale.ROOT)) {
             "FULL" -> true
             "CA" -> false
@@ -212,8 +251,6 @@ internal object UriParser {
         text: String,
         what: String,
     ): String = ConfigText.percentDecoded(text) ?: invalid("$what: bad %-encoding in '$text'")
-
-    private fun invalid(message: String): Nothing = throw InvalidSpecException(message)
 
     /** The query's parameters by lower-cased name; each is taken once, and what is left is an error. */
     private class QueryParams(
@@ -255,3 +292,5 @@ internal object UriParser {
         }
     }
 }
+
+private fun invalid(message: String): Nothing = throw InvalidSpecException(message)
