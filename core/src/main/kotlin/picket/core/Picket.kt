@@ -98,6 +98,21 @@ public class Picket private constructor(
     public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit = addSentinelGroups(groups.toMap())
 
     /**
+     * Declares the sentinel group of a `redis-sentinel://` [uri] ([SentinelUri]) as [name], beside the existing ones,
+     * and returns the spec of its master: `ConnSpec orders = picket.declare("orders", "redis-sentinel://…#orders")`.
+     *
+     * @throws InvalidSpecException if the URI is malformed (naming the part, never a password) or [name] is blank or
+     *   already declared; nothing is changed then.
+     */
+    public fun declare(
+        name: String,
+        uri: String,
+    ): ConnSpec =
+        SentinelUri.parse(uri).let { parsed ->
+            parsed.spec(name).also { addSentinelGroups(name to parsed.group) }
+        }
+
+    /**
      * Removes a sentinel group, closing its subscriptions, its connections and its cached entries. Returns false if
      * it was not declared.
      */
@@ -296,6 +311,10 @@ public class Picket private constructor(
 
         /** Commands a [pipeline] writes before awaiting their replies, unless told otherwise: 1,000. */
         public const val DEFAULT_PIPELINE_WINDOW: Int = 1_000
+
+        /** A builder for an instance with resources, groups and listeners given up front ([PicketBuilder]). */
+        @JvmStatic
+        public fun builder(): PicketBuilder = PicketBuilder()
 
         /** The instance behind the top-level functions; created on first use, closed at JVM exit. */
         @JvmStatic

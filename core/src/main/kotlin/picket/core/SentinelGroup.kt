@@ -167,6 +167,10 @@ public class SentinelGroup
             @JvmField
             public val DEFAULT_PARKING_TIMEOUT: Duration = Duration.ofSeconds(5)
 
+            /** A builder for Java callers, every setting at its default ([SentinelGroupBuilder]). */
+            @JvmStatic
+            public fun builder(): SentinelGroupBuilder = SentinelGroupBuilder()
+
             /** A group of the sentinels at [addresses] (`host:port` each), with every other setting at its default. */
             @JvmStatic
             public fun of(vararg addresses: String): SentinelGroup = SentinelGroup(addresses.map { Address.parse(it) })
