@@ -4,6 +4,7 @@ import io.lettuce.core.resource.ClientResources
 import kotlinx.coroutines.flow.Flow
 import picket.core.engine.PicketEngine
 import picket.core.engine.SentinelSupport
+import java.util.concurrent.Executor
 
 /**
  * Declared sentinel groups, the resolver that follows their masters, and the connections blocks run on. The
@@ -52,6 +53,9 @@ public class Picket private constructor(
      * give it a 10 ms tick, as Picket's own has, or they fire up to Lettuce's default 100 ms late.
      */
     public constructor(resources: ClientResources) : this(PicketEngine(resources))
+
+    /** The builder's instance: on [resources] if given, running Java handlers and listeners on [handlers] if given. */
+    internal constructor(resources: ClientResources?, handlers: Executor?) : this(PicketEngine(resources, handlers))
 
     private val blocks = engine.blocks
 

@@ -1,6 +1,7 @@
 package picket.core
 
 import io.lettuce.core.resource.ClientResources
+import java.util.concurrent.Executor
 
 /**
  * Builds a [Picket] with its Lettuce resources, sentinel groups and listeners in one statement, for Java callers
@@ -9,6 +10,7 @@ import io.lettuce.core.resource.ClientResources
  * ```java
  * Picket picket = Picket.builder()
  *         .clientResources(resources)                  // optional: Lettuce's metrics, tracing, event loops
+ *         .handlerExecutor(executor)                   // optional: where listeners and handlers run
  *         .sentinelGroup("main", SentinelGroup.builder().sentinel("10.0.0.1", 26379).build())
  *         .listener(event -> log.info("{}", event))
  *         .build();
@@ -18,6 +20,7 @@ import io.lettuce.core.resource.ClientResources
  */
 public class PicketBuilder internal constructor() {
     private var resources: ClientResources? = null
+    private var handlers: Executor? = null
     private val groups = LinkedHashMap<String, SentinelGroup>()
     private val listeners = mutableListOf<PicketListener>()
 
@@ -26,6 +29,14 @@ public class PicketBuilder internal constructor() {
      * made them does, after closing it. Without this, the instance makes and owns resources of its own.
      */
     public fun clientResources(resources: ClientResources): PicketBuilder = apply { this.resources = resources }
+
+    /**
+     * Runs the Java code Picket calls itself on [executor]: listeners, an async transaction's block, and the modules'
+     * Java workers, list-listener and bus handlers. Without it they run on threads of the instance
+     * (`picket-handler-N`, one per running handler, ended by [Picket.close]). The instance never shuts [executor]
+     * down. Blocking calls (`blocking()`) never use it: they run on the caller's thread.
+     */
+    public fun handlerExecutor(executor: Executor): PicketBuilder = apply { this.handlers = executor }
 
     /**
      * Declares [group] as [name] when the instance is built.
@@ -56,7 +67,7 @@ public class PicketBuilder internal constructor() {
      * @throws InvalidSpecException if a group cannot be declared (without `picket-sentinel` on the classpath, any).
      */
     public fun build(): Picket {
-        val picket = resources?.let { Picket(it) } ?: Picket()
+        val picket = Picket(resources, handlers)
         try {
             listeners.forEach { picket.registerListener(it) }
             if (groups.isNotEmpty()) picket.setSentinelGroups(LinkedHashMap(groups))
@@ -70,5 +81,5 @@ public class PicketBuilder internal constructor() {
     }
 
     override fun toString(): String =
-        "PicketBuilder(resources=${resources != null}, groups=${groups.keys}, listeners=${listeners.size})"
+        "PicketBuilder(resources=${resources != null}, handlers=${handlers != null}, groups=${groups.keys}, listeners=${listeners.size})"
 }

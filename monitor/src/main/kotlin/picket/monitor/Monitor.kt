@@ -25,6 +25,7 @@ import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
+import picket.core.internal.handlers
 import picket.monitor.internal.NodePoller
 import picket.monitor.internal.Queries
 import java.time.Duration
@@ -72,6 +73,7 @@ public class Monitor
         private val bus =
             ListenerBus<MonitorEvent, MonitorListener>(
                 CoroutineScope(SupervisorJob() + CoroutineName("picket-monitor-events")),
+                picket.handlers(),
             ) { listener, event -> listener.onEvent(event) }
         private val permits = Semaphore(options.maxConcurrentPolls)
         private val pollers = ConcurrentHashMap<String, NodePoller>()

@@ -15,6 +15,7 @@ import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.PicketClosedException
 import picket.core.internal.ListenerBus
+import picket.core.internal.handlers
 import picket.pubsub.internal.CurrentConnection
 import picket.pubsub.internal.Follower
 import picket.pubsub.internal.HandlerTable
@@ -61,7 +62,7 @@ public class PubSubListener internal constructor(
     private val table = HandlerTable(handlers)
     private val wanted = WantedTopics(handlers.keys, spec.commandTimeout)
     private val bus =
-        ListenerBus<PubSubEvent, PubSubEventListener>(scope, PubSubEventListener::onEvent).also { bus ->
+        ListenerBus<PubSubEvent, PubSubEventListener>(scope, picket.handlers(), PubSubEventListener::onEvent).also { bus ->
             options.onEvent?.let(bus::register)
         }
     private val inbox = Inbox(options, table, bus)

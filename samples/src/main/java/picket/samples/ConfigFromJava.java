@@ -57,11 +57,11 @@ public final class ConfigFromJava {
                     })
                     .build()) {
                 ConnSpec fromBuilder = ConnSpec.sentinel("built", "mymaster").build();
-                System.out.println("builder: SET -> " + picket.withConnBlocking(fromBuilder, r -> r.set("k", "v0")));
+                System.out.println("builder: SET -> " + picket.blocking().withConn(fromBuilder, r -> r.set("k", "v0")));
                 // Every replica confirms the write before it returns, so that the replica read below sees it.
                 ConnSpec fromUri = uri.spec("uri").withDurability(Durability.allReplicas(Duration.ofSeconds(2)));
-                System.out.println("URI: SET -> " + picket.withConnBlocking(fromUri, r -> r.set("k", "v1")));
-                String read = picket.withConnBlocking(config.spec("reads"), r -> r.get("k") + " on a " + r.role().get(0));
+                System.out.println("URI: SET -> " + picket.blocking().withConn(fromUri, r -> r.set("k", "v1")));
+                String read = picket.blocking().withConn(config.spec("reads"), r -> r.get("k") + " on a " + r.role().get(0));
                 System.out.println("properties: GET -> " + read);
                 System.out.println("listener saw MasterResolved: " + (resolved.get() > 0));
             }

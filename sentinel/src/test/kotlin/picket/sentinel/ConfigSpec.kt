@@ -5,6 +5,7 @@ import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
+import io.kotest.matchers.string.shouldStartWith
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.Picket
@@ -14,7 +15,11 @@ import picket.core.SentinelGroup
 import picket.core.SentinelUri
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
+import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
 import kotlin.time.Duration.Companion.seconds
 
 /**
@@ -114,6 +119,47 @@ class ConfigSpec :
                 Picket.builder().sentinelGroup("built", group).build().use { picket ->
                     val spec = ConnSpec.sentinel("built", masterName).password("data-secret").build()
                     picket.withConn(spec) { role().first() } shouldBe "master"
+                }
+            }
+
+        test("a Picket built with a handler executor calls its listeners and an async transaction's block on it")
+            .config(timeout = 60.seconds) {
+                val count = AtomicInteger()
+                val executor =
+                    Executors.newCachedThreadPool { task -> Thread(task, "app-handler-${count.incrementAndGet()}") }
+                try {
+                    val listenerThreads = CopyOnWriteArrayList<String>()
+                    val group =
+                        SentinelGroup
+                            .builder()
+                            .sentinels(topology.sentinels.map { Address(it.host, it.port) })
+                            .password("sentinel-secret")
+                            .build()
+                    Picket
+                        .builder()
+                        .handlerExecutor(executor)
+                        .sentinelGroup("main", group)
+                        .listener { listenerThreads += Thread.currentThread().name }
+                        .build()
+                        .use { picket ->
+                            val spec = ConnSpec.sentinel("main", masterName).password("data-secret").build()
+                            val blockThread = CompletableFuture<String>()
+                            val outcome =
+                                picket
+                                    .async()
+                                    .transaction(spec, listOf("handled")) { tx ->
+                                        blockThread.complete(Thread.currentThread().name)
+                                        tx.multi { it.incr("handled") }
+                                    }.get(20, TimeUnit.SECONDS)
+                            outcome.committed shouldBe true
+                            blockThread.get() shouldStartWith "app-handler-"
+                            eventually(10.seconds) { listenerThreads.isEmpty() shouldBe false }
+                            listenerThreads.forEach { it shouldStartWith "app-handler-" }
+                        }
+                    // The instance never shuts the executor down: it is the caller's.
+                    executor.isShutdown shouldBe false
+                } finally {
+                    executor.shutdownNow()
                 }
             }
     })

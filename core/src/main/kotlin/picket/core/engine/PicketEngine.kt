@@ -65,9 +65,6 @@ public class PicketEngine(
     /** The coroutines of the instance (resolutions, subscriptions, Java callers' blocks); cancelled by [close]. */
     public val scope: CoroutineScope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket"))
 
-    /** Where the instance's events go to its listeners. */
-    public val events: EventBus = EventBus(scope)
-
     /** The shared data connections and the dedicated pools, by node and credentials. */
     public val connections: DataConnections = DataConnections(clients)
 
@@ -84,6 +81,9 @@ public class PicketEngine(
     private val resolvers = ConcurrentHashMap<Class<out SpecTarget>, (SpecTarget) -> NodeResolver>()
     internal val runner = BlockRunner(::resolverFor, connections)
     private val closed = AtomicBoolean(false)
+
+    /** Where the instance's events go to its listeners, who are called on [handlers]. */
+    public val events: EventBus = EventBus(scope, handlers)
 
     /** How every module's Java forms run: blocking calls on the caller's thread, async ones as futures. */
     public val java: JavaCalls = JavaCalls(scope) { closed.get() }

@@ -2,8 +2,8 @@ package picket.core.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
@@ -22,8 +22,9 @@ private val log = KotlinLogging.logger {}
  *
  * Two ways to deliver, chosen when it is made:
  * - queued (the constructor): in order on one coroutine of the given scope, so that emitting never waits for a
- *   listener and a slow listener delays nobody who emits. The coroutine runs on the IO dispatcher, one at a time: a
- *   listener that blocks its thread holds none of the threads the emitters run on.
+ *   listener and a slow listener delays nobody who emits. The coroutine runs on the dispatcher given (the
+ *   instance's handlers), one at a time: a listener that blocks its thread holds none of the threads the emitters
+ *   run on.
  * - on the emitter ([onEmitter]): each listener in turn on the coroutine that emits, before [emit] returns; for an
  *   owner that has no scope of its own (a queue, a list listener) and whose events follow the emitter's work.
  *
@@ -45,10 +46,18 @@ public class ListenerBus<E : Any, L : Any> private constructor(
     private val sinks = CopyOnWriteArrayList<Sink<E>>()
     private val drained = CompletableDeferred<Unit>()
 
-    /** A bus that delivers in order on one coroutine of [scope] (see the class). */
-    public constructor(scope: CoroutineScope, deliver: (L, E) -> Unit) : this(deliver, Channel(Channel.UNLIMITED)) {
+    /**
+     * A bus that delivers in order on one coroutine of [scope] (see the class), run on [on]: the instance's handler
+     * dispatcher (`picket.handlers()`), so that listeners run on the executor the user gave, or threads of the
+     * instance.
+     */
+    public constructor(
+        scope: CoroutineScope,
+        on: CoroutineDispatcher,
+        deliver: (L, E) -> Unit,
+    ) : this(deliver, Channel(Channel.UNLIMITED)) {
         val events = checkNotNull(queue)
-        scope.launch(Dispatchers.IO.limitedParallelism(1)) {
+        scope.launch(on.limitedParallelism(1)) {
             try {
                 for (event in events) deliverToAll(event)
             } finally {
