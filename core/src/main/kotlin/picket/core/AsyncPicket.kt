@@ -45,7 +45,7 @@ public class AsyncPicket internal constructor(
     /**
      * [Picket.transaction]: WATCH [watch], then [block] (reads through [Transaction.sync], writes queued with
      * [Transaction.multi]), then MULTI, the queued commands and EXEC. [block] waits for its reads, so it runs on the
-     * instance's handler executor (the one it was built with, or threads of the instance).
+     * instance's handler executor (the one it was built with, or kotlinx's shared IO threads).
      */
     public fun transaction(
         spec: ConnSpec,

@@ -24,8 +24,9 @@ import java.util.concurrent.Executor
  * ## Threads
  * An instance made without resources makes Lettuce resources of its own: 2 to 4 I/O threads (one per core, at
  * least 2, at most 4), 2 computation threads and a timer, each a daemon named `picket-…`, started on first use;
- * pub/sub connections add 2 I/O threads of their own. Java callers' blocks run on threads of the instance
- * (`picket-blocking-N`, one per block running). [close] ends them all before it returns.
+ * pub/sub connections add 2 I/O threads of their own. [close] ends them all before it returns. Java callers' blocks
+ * run on the callers' own threads ([blocking]); listeners and the other code of the user's that Picket calls run on
+ * the executor given to [builder], or else on kotlinx's shared IO threads.
  *
  * Many instances in one process (tenants, tests) can share one Lettuce [ClientResources] instead, and then add no
  * event loop of their own (pub/sub connections excepted):

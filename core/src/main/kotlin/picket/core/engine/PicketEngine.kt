@@ -28,7 +28,6 @@ import picket.core.internal.connections.commandTimer
 import picket.core.internal.events.EventBus
 import picket.core.internal.execution.BlockRunner
 import picket.core.internal.execution.DirectResolver
-import picket.core.internal.java.HandlerThreads
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.Executor
@@ -39,8 +38,8 @@ private val log = KotlinLogging.logger {}
 
 /**
  * What a Picket instance runs on, whatever finds its nodes: Lettuce resources and clients, the connection cache and
- * pools, the block runner, events and listeners, how Java forms run ([java]) and the threads of Java handlers, and
- * the order things are closed in.
+ * pools, the block runner, events and listeners, how Java forms run ([java]) and where the user's handlers run
+ * ([handlers]), and the order things are closed in.
  * A target kind other than direct addresses is served by the [NodeResolver] its module registers with [serve]
  * (the sentinel module registers sentinel groups). The ways a block runs are [blocks].
  *
@@ -68,14 +67,14 @@ public class PicketEngine(
     /** The shared data connections and the dedicated pools, by node and credentials. */
     public val connections: DataConnections = DataConnections(clients)
 
-    /** The threads of Java code no caller waits for, when [handlerExecutor] is not given. */
-    private val handlerThreads = if (handlerExecutor == null) HandlerThreads() else null
-
     /**
-     * Where Java code that no caller's thread waits for runs (an async transaction's block, the handlers modules
-     * call): the executor the user gave, or threads of the instance.
+     * Where code of the user's that no caller's thread waits for runs (listeners, an async transaction's block, the
+     * handlers modules call): the executor the user gave, or a view of kotlinx's shared IO threads allowing
+     * [DEFAULT_HANDLERS] at once for this instance (a view, so not held to the IO pool's own cap of 64, and no thread
+     * of the instance's own to start or end: a thousand instances on shared resources add no thread).
      */
-    public val handlers: CoroutineDispatcher = handlerExecutor?.asCoroutineDispatcher() ?: handlerThreads!!.dispatcher
+    public val handlers: CoroutineDispatcher =
+        handlerExecutor?.asCoroutineDispatcher() ?: Dispatchers.IO.limitedParallelism(DEFAULT_HANDLERS)
     private val pubSubConnections = PubSubConnections(resources)
     private val direct = DirectResolver(connections)
     private val resolvers = ConcurrentHashMap<Class<out SpecTarget>, (SpecTarget) -> NodeResolver>()
@@ -151,7 +150,6 @@ public class PicketEngine(
         // connections now fails their commands at once. Closed again once all has stopped, for what connected since.
         val closing = connections.closeEverything()
         awaitCompletion(scope, seconds)
-        handlerThreads?.shutdown(seconds)
         awaitClosed(CompletableFuture.allOf(closing, connections.closeEverything()), seconds)
         pubSubConnections.shutdown(seconds)
         clients.shutdown(seconds)
@@ -180,4 +178,9 @@ public class PicketEngine(
                     )
             }
         }
+
+    public companion object {
+        /** How many of the user's handlers may run at once on the default [handlers]. */
+        public const val DEFAULT_HANDLERS: Int = 512
+    }
 }

@@ -68,7 +68,7 @@ public fun Picket.javaCalls(): JavaCalls = engine.java
 /**
  * For modules that call the user's Java code from their own coroutines (workers, listeners, bus methods): the
  * dispatcher to run it on (`runInterruptible(picket.handlers())`), the executor the instance was built with, or
- * threads of the instance.
+ * kotlinx's shared IO threads.
  */
 @InternalPicketApi
 @JvmSynthetic

@@ -6,6 +6,7 @@ import io.kotest.matchers.collections.shouldContainExactly
 import io.kotest.matchers.shouldBe
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.toList
@@ -20,7 +21,7 @@ class ListenerBusSpec :
         test("queued: every listener gets the events in order on the bus's own thread; a throwing one stops no other") {
             val scope = CoroutineScope(SupervisorJob())
             try {
-                val bus = ListenerBus<Int, Listener>(scope) { listener, event -> listener.on(event) }
+                val bus = ListenerBus<Int, Listener>(scope, Dispatchers.IO) { listener, event -> listener.on(event) }
                 val seen = CopyOnWriteArrayList<Int>()
                 val threads = CopyOnWriteArrayList<String>()
                 val last = CompletableDeferred<Unit>()
@@ -43,7 +44,7 @@ class ListenerBusSpec :
         test("queued: the flow has the events from its collection on and completes once the bus is closed") {
             val scope = CoroutineScope(SupervisorJob())
             try {
-                val bus = ListenerBus<Int, Listener>(scope) { listener, event -> listener.on(event) }
+                val bus = ListenerBus<Int, Listener>(scope, Dispatchers.IO) { listener, event -> listener.on(event) }
                 bus.emit(0) // before any collector: nobody hears it
                 val got = CopyOnWriteArrayList<Int>()
                 val collecting = launch { bus.asFlow().collect { got += it } }
