@@ -2,6 +2,8 @@ package picket.core
 
 import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
+import io.lettuce.core.codec.RedisCodec
+import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.runInterruptible
 import picket.core.engine.PicketEngine
 import java.util.concurrent.CompletableFuture
@@ -34,13 +36,27 @@ public class AsyncPicket internal constructor(
     public fun <T> withConn(
         spec: ConnSpec,
         block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = false, block) }
+    ): CompletableFuture<T> = withConn(spec, StringCodec.UTF8, block)
+
+    /** [withConn] with keys and values in [codec] (`ByteArrayCodec.INSTANCE` for `byte[]`, or a codec of your own). */
+    public fun <K, V, T> withConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisAsyncCommands<K, V>, CompletionStage<T>>,
+    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = false, codec, block) }
 
     /** [Picket.withDedicatedConn] with Lettuce's asynchronous commands (for blocking commands: BLPOP, WAIT, …). */
     public fun <T> withDedicatedConn(
         spec: ConnSpec,
         block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
-    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = true, block) }
+    ): CompletableFuture<T> = withDedicatedConn(spec, StringCodec.UTF8, block)
+
+    /** [withDedicatedConn] with keys and values in [codec]. */
+    public fun <K, V, T> withDedicatedConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisAsyncCommands<K, V>, CompletionStage<T>>,
+    ): CompletableFuture<T> = engine.java.async { blocks.withAsync(spec, dedicated = true, codec, block) }
 
     /**
      * [Picket.transaction]: WATCH [watch], then [block] (reads through [Transaction.sync], writes queued with

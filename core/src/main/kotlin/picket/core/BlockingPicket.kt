@@ -3,6 +3,8 @@ package picket.core
 import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.codec.RedisCodec
+import io.lettuce.core.codec.StringCodec
 import picket.core.engine.PicketEngine
 import java.util.function.Consumer
 import java.util.function.Function
@@ -36,13 +38,36 @@ public class BlockingPicket internal constructor(
     public fun <T> withConn(
         spec: ConnSpec,
         block: Function<RedisCommands<String, String>, T>,
-    ): T = engine.java.blocking(what("withConn", spec)) { blocks.withSync(spec, dedicated = false, block) }
+    ): T = withConn(spec, StringCodec.UTF8, block)
+
+    /**
+     * [withConn] with keys and values in [codec]: `ByteArrayCodec.INSTANCE` for `byte[]`, or a codec of your own
+     * (serialized objects). It runs on the same connection as every other block on that node: a command carries its
+     * codec.
+     *
+     * ```java
+     * byte[] avatar = picket.blocking().withConn(spec, ByteArrayCodec.INSTANCE, redis -> redis.get(key));
+     * ```
+     */
+    public fun <K, V, T> withConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisCommands<K, V>, T>,
+    ): T = engine.java.blocking(what("withConn", spec)) { blocks.withSync(spec, dedicated = false, codec, block) }
 
     /** [Picket.withDedicatedConn] with Lettuce's synchronous commands (for blocking commands: BLPOP, WAIT, …). */
     public fun <T> withDedicatedConn(
         spec: ConnSpec,
         block: Function<RedisCommands<String, String>, T>,
-    ): T = engine.java.blocking(what("withDedicatedConn", spec)) { blocks.withSync(spec, dedicated = true, block) }
+    ): T = withDedicatedConn(spec, StringCodec.UTF8, block)
+
+    /** [withDedicatedConn] with keys and values in [codec]. */
+    public fun <K, V, T> withDedicatedConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisCommands<K, V>, T>,
+    ): T =
+        engine.java.blocking(what("withDedicatedConn", spec)) { blocks.withSync(spec, dedicated = true, codec, block) }
 
     /**
      * [Picket.transaction]: WATCH [watch], then [block] (reads through [Transaction.sync], writes queued with

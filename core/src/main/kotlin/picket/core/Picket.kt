@@ -1,5 +1,7 @@
 package picket.core
 
+import io.lettuce.core.codec.RedisCodec
+import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.resource.ClientResources
 import kotlinx.coroutines.flow.Flow
 import picket.core.engine.PicketEngine
@@ -154,6 +156,22 @@ public class Picket private constructor(
     ): T = blocks.withConn(spec, block)
 
     /**
+     * [withConn] with keys and values in [codec]: `ByteArrayCodec.INSTANCE` for byte arrays, or a codec of your own
+     * for serialized objects. The block runs on the same connection as every other block on that node (a command
+     * carries its codec), with the same resolution, retries and durability handling.
+     *
+     * ```kotlin
+     * val avatar: ByteArray? = picket.withConn(spec, ByteArrayCodec.INSTANCE) { get("avatar:42".toByteArray()) }
+     * ```
+     */
+    @JvmSynthetic
+    public suspend fun <K : Any, V : Any, T> withConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: suspend Commands<K, V>.() -> T,
+    ): T = blocks.withConn(spec, codec, block)
+
+    /**
      * Resolves and connects every spec of [specs] now, in parallel (master verified with ROLE, replicas resolved
      * for replica specs), so that the first real block pays for nothing and a mistake shows at startup (as radix's
      * constructor does): throws the first spec's typed error, e.g. [picket.core.MasterNameUnknownException].
@@ -201,7 +219,15 @@ public class Picket private constructor(
     public suspend fun <T> withDedicatedConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
-    ): T = blocks.withDedicatedConn(spec, block)
+    ): T = blocks.withDedicatedConn(spec, StringCodec.UTF8, block)
+
+    /** [withDedicatedConn] with keys and values in [codec] (see the codec form of [withConn]). */
+    @JvmSynthetic
+    public suspend fun <K : Any, V : Any, T> withDedicatedConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: suspend Commands<K, V>.() -> T,
+    ): T = blocks.withDedicatedConn(spec, codec, block)
 
     /**
      * Runs an optimistic transaction on a dedicated connection to the master: `WATCH` [watch], then [block] (its

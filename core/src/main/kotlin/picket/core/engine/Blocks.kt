@@ -3,6 +3,8 @@ package picket.core.engine
 import io.lettuce.core.RedisFuture
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.codec.RedisCodec
+import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -43,9 +45,16 @@ public class Blocks internal constructor(
     public suspend fun <T> withConn(
         spec: ConnSpec,
         block: suspend Commands<String, String>.() -> T,
+    ): T = withConn(spec, StringCodec.UTF8, block)
+
+    /** `withConn` with keys and values in [codec] (the same connection: a command carries its codec). */
+    public suspend fun <K : Any, V : Any, T> withConn(
+        spec: ConnSpec,
+        codec: RedisCodec<K, V>,
+        block: suspend Commands<K, V>.() -> T,
     ): T {
         engine.checkOpen()
-        return runner.execute(spec) { lease -> withLease(lease, block) }
+        return runner.execute(spec) { lease -> withLease(lease, codec, block) }
     }
 
     /** For locks: [withConn], telling [block] the config-epoch of the master it runs on, or null. */
@@ -54,33 +63,35 @@ public class Blocks internal constructor(
         block: suspend Commands<String, String>.(epoch: Long?) -> T,
     ): T {
         engine.checkOpen()
-        return runner.execute(spec) { lease -> withLease(lease) { block(lease.master?.configEpoch) } }
+        return runner.execute(spec) { lease -> withLease(lease, StringCodec.UTF8) { block(lease.master?.configEpoch) } }
     }
 
     /**
      * The Java blocking form of `withConn` ([dedicated]: of `withDedicatedConn`): [block] with Lettuce's synchronous
      * commands, run where this coroutine runs — the caller's thread, under [JavaCalls.blocking].
      */
-    public suspend fun <T> withSync(
+    public suspend fun <K, V, T> withSync(
         spec: ConnSpec,
         dedicated: Boolean,
-        block: Function<RedisCommands<String, String>, T>,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisCommands<K, V>, T>,
     ): T {
         engine.checkOpen()
-        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.sync(lease)) }
+        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.sync(lease, codec)) }
     }
 
     /**
      * The Java future form of `withConn` ([dedicated]: of `withDedicatedConn`): [block] with Lettuce's asynchronous
      * commands; the result is its stage's.
      */
-    public suspend fun <T> withAsync(
+    public suspend fun <K, V, T> withAsync(
         spec: ConnSpec,
         dedicated: Boolean,
-        block: Function<RedisAsyncCommands<String, String>, CompletionStage<T>>,
+        codec: RedisCodec<K, V>,
+        block: Function<RedisAsyncCommands<K, V>, CompletionStage<T>>,
     ): T {
         engine.checkOpen()
-        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.async(lease)).await() }
+        return runner.execute(spec, dedicated) { lease -> block.apply(Tracked.async(lease, codec)).await() }
     }
 
     /** `warmUp`: every spec resolved and connected in parallel; the first spec's error is thrown. */
@@ -89,16 +100,16 @@ public class Blocks internal constructor(
         coroutineScope { specs.map { spec -> async { withConn(spec) { ping() } } }.awaitAll() }
     }
 
-    /** `withDedicatedConn`: [block] on a connection of its own from the node's bounded pool. */
-    public suspend fun <T> withDedicatedConn(
+    /** `withDedicatedConn`: [block] on a connection of its own from the node's bounded pool, in [codec]. */
+    public suspend fun <K : Any, V : Any, T> withDedicatedConn(
         spec: ConnSpec,
-        block: suspend Commands<String, String>.() -> T,
+        codec: RedisCodec<K, V>,
+        block: suspend Commands<K, V>.() -> T,
     ): T {
         engine.checkOpen()
-        return runner.execute(
-            spec,
-            dedicated = true,
-        ) { lease -> lease.connection.picketCommands(lease.tracker).block() }
+        return runner.execute(spec, dedicated = true) { lease ->
+            lease.connection.picketCommands(codec, lease.tracker).block()
+        }
     }
 
     /** `transaction`: WATCH [watch], [block], then MULTI, the queued commands and EXEC on a dedicated connection. */
@@ -159,11 +170,12 @@ public class Blocks internal constructor(
         }
 
     /** Runs [block] on [lease]'s connection, known to nested blocks on the same spec (they reuse it). */
-    private suspend fun <T> withLease(
+    private suspend fun <K : Any, V : Any, T> withLease(
         lease: Lease,
-        block: suspend Commands<String, String>.() -> T,
+        codec: RedisCodec<K, V>,
+        block: suspend Commands<K, V>.() -> T,
     ): T {
-        val commands = lease.connection.picketCommands(lease.tracker)
+        val commands = lease.connection.picketCommands(codec, lease.tracker)
         val context = (currentCoroutineContext()[LeaseContext] ?: LeaseContext(emptyMap())).with(lease)
         return withContext(context) { commands.block() }
     }

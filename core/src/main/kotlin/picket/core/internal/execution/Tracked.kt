@@ -1,54 +1,126 @@
 package picket.core.internal.execution
 
+import io.lettuce.core.LettuceFutures
+import io.lettuce.core.RedisAsyncCommandsImpl
 import io.lettuce.core.RedisFuture
+import io.lettuce.core.api.StatefulRedisConnection
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
+import io.lettuce.core.codec.RedisCodec
 import picket.core.InternalPicketApi
 import picket.core.engine.Lease
+import java.lang.reflect.InvocationHandler
 import java.lang.reflect.InvocationTargetException
+import java.lang.reflect.Method
 import java.lang.reflect.Proxy
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.TimeUnit
 
 /**
- * Lettuce's synchronous and asynchronous commands of a lease's connection, counting each command that completed in
- * the lease's tracker, as the Kotlin command surface does: a block that failed is run again only if none of its
- * commands had completed, so the Java forms must count too.
+ * Lettuce's synchronous and asynchronous commands on a lease's connection, in any [RedisCodec], counting each command
+ * that completed in the lease's tracker as the Kotlin command surface does: a block that failed is run again only if
+ * none of its commands had completed, so the Java forms must count too.
+ *
+ * Both are built on Lettuce's `RedisAsyncCommandsImpl` for the codec over the lease's connection: a command carries
+ * its codec (its arguments and its output), so one connection serves every codec. The synchronous form calls the
+ * asynchronous method of the same signature and waits for its future as Lettuce's own synchronous API does
+ * (`LettuceFutures.awaitOrCancel` with the connection's timeout: an interrupt cancels the command and throws
+ * `RedisCommandInterruptedException`, the flag set again).
  */
 @OptIn(InternalPicketApi::class)
 @Suppress("SpreadOperator") // reflection passes the proxied call's arguments on as varargs
 internal object Tracked {
-    @Suppress("UNCHECKED_CAST")
-    fun sync(lease: Lease): RedisCommands<String, String> {
-        val target = lease.connection.sync()
-        return Proxy.newProxyInstance(
-            RedisCommands::class.java.classLoader,
-            arrayOf(RedisCommands::class.java),
-        ) { _, method, args ->
-            if (method.declaringClass ==
-                Any::class.java
-            ) {
-                return@newProxyInstance method.invoke(target, *(args ?: emptyArray()))
+    /** The asynchronous method for each synchronous one: same name and parameters. */
+    private val asyncOf = ConcurrentHashMap<Method, Method>()
+
+    fun <K, V> sync(
+        lease: Lease,
+        codec: RedisCodec<K, V>,
+    ): RedisCommands<K, V> {
+        val connection = lease.connection.with(codec)
+        val target = RedisAsyncCommandsImpl(connection, codec)
+        val handler =
+            InvocationHandler { proxy, method, args ->
+                when {
+                    method.declaringClass == Any::class.java -> {
+                        objectMethod(proxy, method, args)
+                    }
+
+                    method.name == GET_STATEFUL_CONNECTION -> {
+                        connection
+                    }
+
+                    else -> {
+                        awaited(
+                            lease,
+                            connection,
+                            invoke(target, asyncOf.computeIfAbsent(method, ::asyncMethod), args),
+                        )
+                    }
+                }
             }
-            lease.tracker.track { invoke(target, method, args) }
-        } as RedisCommands<String, String>
+        @Suppress("UNCHECKED_CAST")
+        return Proxy.newProxyInstance(LOADER, SYNC, handler) as RedisCommands<K, V>
     }
 
-    @Suppress("UNCHECKED_CAST")
-    fun async(lease: Lease): RedisAsyncCommands<String, String> {
-        val target = lease.connection.async()
-        return Proxy.newProxyInstance(
-            RedisAsyncCommands::class.java.classLoader,
-            arrayOf(RedisAsyncCommands::class.java),
-        ) { _, method, args ->
-            val result = invoke(target, method, args)
-            // A command counts once its reply came back without an error.
-            if (result is RedisFuture<*>) result.whenComplete { _, error -> if (error == null) lease.tracker.track {} }
-            result
-        } as RedisAsyncCommands<String, String>
+    fun <K, V> async(
+        lease: Lease,
+        codec: RedisCodec<K, V>,
+    ): RedisAsyncCommands<K, V> {
+        val target = RedisAsyncCommandsImpl(lease.connection.with(codec), codec)
+        val handler =
+            InvocationHandler { proxy, method, args ->
+                if (method.declaringClass == Any::class.java) return@InvocationHandler objectMethod(proxy, method, args)
+                val result = invoke(target, method, args)
+                // A command counts once its reply came back without an error.
+                if (result is RedisFuture<*>) {
+                    result.whenComplete { _, error ->
+                        if (error ==
+                            null
+                        ) {
+                            lease.tracker.record()
+                        }
+                    }
+                }
+                result
+            }
+        @Suppress("UNCHECKED_CAST")
+        return Proxy.newProxyInstance(LOADER, ASYNC, handler) as RedisAsyncCommands<K, V>
     }
+
+    /**
+     * The reply of a command's future, waited for as Lettuce's synchronous API does, and counted once it came back
+     * without an error; anything else (`isOpen`, `setAutoFlushCommands`, …) as it is, not counted.
+     */
+    private fun awaited(
+        lease: Lease,
+        connection: StatefulRedisConnection<*, *>,
+        result: Any?,
+    ): Any? {
+        if (result !is RedisFuture<*>) return result
+        return LettuceFutures
+            .awaitOrCancel(result, connection.timeout.toNanos(), TimeUnit.NANOSECONDS)
+            .also { lease.tracker.record() }
+    }
+
+    private fun asyncMethod(sync: Method): Method =
+        RedisAsyncCommands::class.java.getMethod(sync.name, *sync.parameterTypes)
+
+    /** `equals`, `hashCode` and `toString` of the proxy itself. */
+    private fun objectMethod(
+        proxy: Any,
+        method: Method,
+        args: Array<out Any?>?,
+    ): Any? =
+        when (method.name) {
+            "equals" -> proxy === args?.get(0)
+            "hashCode" -> System.identityHashCode(proxy)
+            else -> "picket commands on ${proxy.javaClass.interfaces.first().simpleName}"
+        }
 
     private fun invoke(
         target: Any,
-        method: java.lang.reflect.Method,
+        method: Method,
         args: Array<out Any?>?,
     ): Any? =
         try {
@@ -56,4 +128,14 @@ internal object Tracked {
         } catch (e: InvocationTargetException) {
             throw e.targetException
         }
+
+    /** The connection, typed for [codec]: commands carry their codec, so the connection's own does not matter. */
+    @Suppress("UNCHECKED_CAST", "UnusedParameter")
+    private fun <K, V> StatefulRedisConnection<*, *>.with(codec: RedisCodec<K, V>): StatefulRedisConnection<K, V> =
+        this as StatefulRedisConnection<K, V>
+
+    private const val GET_STATEFUL_CONNECTION = "getStatefulConnection"
+    private val LOADER = RedisCommands::class.java.classLoader
+    private val SYNC = arrayOf(RedisCommands::class.java)
+    private val ASYNC = arrayOf(RedisAsyncCommands::class.java)
 }

@@ -2,6 +2,7 @@ package picket.core.internal.execution
 
 import io.lettuce.core.RedisCommandExecutionException
 import io.lettuce.core.RedisException
+import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.future.await
 import picket.core.Address
 import picket.core.ConnSpec
@@ -36,7 +37,7 @@ internal class TransactionRun(
         val connection = lease.connection
         val async = connection.async()
         if (watch.isNotEmpty()) async.watch(*watch.toTypedArray()).await()
-        val transaction = Transaction(connection.picketCommands(lease.tracker), Tracked.sync(lease))
+        val transaction = Transaction(connection.picketCommands(lease.tracker), Tracked.sync(lease, StringCodec.UTF8))
         transaction.block()
         parking(lease)
         async.multi().await()
