@@ -16,14 +16,15 @@ import kotlin.system.exitProcess
  * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,bus,failover,monitor`,
+ * for investigations: `--only=connections,throughput,java,pipeline,pubsub,lock,mq,bus,failover,monitor`,
  * `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
  * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--mq-warmup-ms=N`,
  * `--one-jvm` (the queue's and the bus's clients in this JVM, for comparison),
- * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement).
+ * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement),
+ * `--java-rounds=N`, `--java-virtual-threads=N`, `--java-virtual-jdk=DIR` (a JDK ≥ 21 for the virtual threads).
  */
 object Bench {
     @JvmStatic
@@ -60,7 +61,7 @@ object Bench {
         exitProcess(0)
     }
 
-    /** [settings] with the lock and queue benchmarks' options applied. */
+    /** [settings] with the lock, queue, bus and Java-path benchmarks' options applied. */
     private fun lockOptions(
         settings: Settings,
         options: Map<String, String>,
@@ -78,6 +79,9 @@ object Bench {
         options["bus-rounds"]?.let { result = result.copy(busRounds = it.toInt()) }
         options["bus-calls"]?.let { result = result.copy(busCalls = it.toInt()) }
         options["bus-warmup-ms"]?.let { result = result.copy(busWarmup = Duration.ofMillis(it.toLong())) }
+        options["java-rounds"]?.let { result = result.copy(javaRounds = it.toInt()) }
+        options["java-virtual-threads"]?.let { result = result.copy(javaVirtualThreads = it.toInt()) }
+        options["java-virtual-jdk"]?.let { result = result.copy(javaVirtualJdk = it) }
         return result
     }
 
@@ -114,6 +118,7 @@ object Bench {
                             topology = describe(topology),
                             connections = if (Settings.CONNECTIONS in wanted) connections.run() else null,
                             throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
+                            java = if (Settings.JAVA in wanted) JavaPathBench(context).run() else null,
                             pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
                             pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
                             lock = if (Settings.LOCK in wanted) lock.run() else null,
