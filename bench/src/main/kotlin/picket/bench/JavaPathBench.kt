@@ -87,7 +87,7 @@ class JavaPathBench(
                         "$threads",
                         kind,
                     )
-                val jfr = recordings?.let { listOf(jfrOption(File(it, "$client.jfr")), "-Xlog:jfr+startup=warning") }
+                val jfr = recordings?.let { listOf(jfrOption(File(it, "$client.jfr")), "-Xlog:jfr+startup=error") }
                 val jvm =
                     blocking {
                         ClientJvm(
@@ -143,8 +143,7 @@ class JavaPathBench(
     }
 
     /** JFR from the start, written to [file] at exit, with every pinned virtual thread recorded (threshold 0). */
-    private fun jfrOption(file: File): String =
-        "-XX:StartFlightRecording=filename=${file.path},$PINNED#threshold=0ms"
+    private fun jfrOption(file: File): String = "-XX:StartFlightRecording=filename=${file.path},$PINNED#threshold=0ms"
 
     /** The pinned events in the recording [file]; null (and a progress line) if it cannot be read. */
     private fun pinned(file: File): Pinned? =

@@ -51,14 +51,20 @@ internal object JavaPathChild {
         while (true) {
             val words = (readlnOrNull() ?: return).trim().split(" ")
             when (words[0]) {
-                "quit" -> return
+                "quit" -> {
+                    return
+                }
+
                 "measure" -> {
                     val op = Op.valueOf(words[1])
                     val warmup = TimeUnit.MILLISECONDS.toNanos(words[2].toLong())
                     val duration = TimeUnit.MILLISECONDS.toNanos(words[WINDOW].toLong())
                     reply("done ${measure(client, op, threads, virtual, warmup, duration)} $duration")
                 }
-                else -> throw IllegalArgumentException("unknown command '${words[0]}'")
+
+                else -> {
+                    throw IllegalArgumentException("unknown command '${words[0]}'")
+                }
             }
         }
     }

@@ -115,7 +115,10 @@ class JavaPathReport(
                         "${key.first}",
                         "${key.second}",
                     ) + clients.map { fmtOps(ops(it)) } +
-                        listOf(fmtRatio(ratio(ops(PICKET_JAVA), ops(LETTUCE_SYNC))), fmtRatio(ratio(ops(JEDIS), ops(LETTUCE_SYNC))))
+                        listOf(
+                            fmtRatio(ratio(ops(PICKET_JAVA), ops(LETTUCE_SYNC))),
+                            fmtRatio(ratio(ops(JEDIS), ops(LETTUCE_SYNC))),
+                        )
                 }
             },
         )

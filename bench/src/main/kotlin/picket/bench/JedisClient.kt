@@ -11,7 +11,7 @@ import java.time.Duration
 /**
  * Jedis's [JedisSentinelPool], the usual blocking Java client behind Sentinel: each call borrows a connection to the
  * master and returns it. The pool holds up to [poolSize] connections (one per caller thread, so that no caller waits
- * for a connection), and every socket has [timeout] as its connect and read timeout.
+ * for a connection), and every socket has [timeout] as its connect and read timeout, as has a borrow.
  *
  * Jedis 8 deprecates the pool for `RedisSentinelClient`; issue 22 names the pool, which is what Java applications
  * behind Sentinel run today.
@@ -36,6 +36,9 @@ internal class JedisClient(
             GenericObjectPoolConfig<Jedis>().apply {
                 maxTotal = poolSize
                 maxIdle = poolSize
+                // A borrow waits at most the timeout too (the pool's default is forever): after a failover a
+                // single-connection pool could otherwise block its caller for good.
+                setMaxWait(timeout)
                 jmxEnabled = false
             }
         val addresses = sentinels.map { HostAndPort(it.host, it.port) }.toSet()
