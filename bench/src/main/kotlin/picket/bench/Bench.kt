@@ -46,6 +46,7 @@ object Bench {
         options["pubsub-messages"]?.let { settings = settings.copy(pubsubMessages = it.toInt()) }
         options["pubsub-failovers"]?.let { settings = settings.copy(pubsubFailovers = it.toInt()) }
         settings = lockOptions(settings, options)
+        settings = javaOptions(settings, options)
         options["monitor-seconds"]?.let { settings = settings.copy(monitorDuration = Duration.ofSeconds(it.toLong())) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
@@ -61,7 +62,7 @@ object Bench {
         exitProcess(0)
     }
 
-    /** [settings] with the lock, queue, bus and Java-path benchmarks' options applied. */
+    /** [settings] with the lock and queue benchmarks' options applied. */
     private fun lockOptions(
         settings: Settings,
         options: Map<String, String>,
@@ -79,6 +80,15 @@ object Bench {
         options["bus-rounds"]?.let { result = result.copy(busRounds = it.toInt()) }
         options["bus-calls"]?.let { result = result.copy(busCalls = it.toInt()) }
         options["bus-warmup-ms"]?.let { result = result.copy(busWarmup = Duration.ofMillis(it.toLong())) }
+        return result
+    }
+
+    /** [settings] with the Java-path benchmark's options applied. */
+    private fun javaOptions(
+        settings: Settings,
+        options: Map<String, String>,
+    ): Settings {
+        var result = settings
         options["java-rounds"]?.let { result = result.copy(javaRounds = it.toInt()) }
         options["java-virtual-threads"]?.let { result = result.copy(javaVirtualThreads = it.toInt()) }
         options["java-virtual-jdk"]?.let { result = result.copy(javaVirtualJdk = it) }
