@@ -16,14 +16,15 @@ import kotlin.system.exitProcess
  * report and writes it to `--report-dir`, and stops every process it started.
  *
  * Arguments: `--runs=N` failover runs of each kind (default 5), `--report-dir=DIR` (default `target/benchmarks`);
- * for investigations: `--only=connections,throughput,pipeline,pubsub,lock,mq,bus,failover,monitor`,
+ * for investigations: `--only=connections,throughput,java,pipeline,pubsub,lock,mq,bus,failover,monitor`,
  * `--faults=manual,kill`,
  * `--after-switch-ms=N`, `--rounds=N` (throughput), `--pipeline-rounds=N`, `--pipeline-commands=N` (a multiple of
  * 2,000), `--pubsub-rounds=N`, `--pubsub-messages=N`, `--pubsub-failovers=N`, `--lock-rounds=N`,
  * `--lock-duration-ms=N` (each uncontended measurement), `--lock-waiters=N`, `--lock-handoffs=N`,
  * `--lock-hold-ms=N` (the contended measurement), `--mq-rounds=N`, `--mq-messages=N`, `--mq-warmup-ms=N`,
  * `--one-jvm` (the queue's and the bus's clients in this JVM, for comparison),
- * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement).
+ * `--bus-rounds=N`, `--bus-calls=N`, `--bus-warmup-ms=N`, `--monitor-seconds=N` (each monitor measurement),
+ * `--java-rounds=N`, `--java-virtual-threads=N`, `--java-virtual-jdk=DIR` (a JDK ≥ 21 for the virtual threads).
  */
 object Bench {
     @JvmStatic
@@ -45,6 +46,7 @@ object Bench {
         options["pubsub-messages"]?.let { settings = settings.copy(pubsubMessages = it.toInt()) }
         options["pubsub-failovers"]?.let { settings = settings.copy(pubsubFailovers = it.toInt()) }
         settings = lockOptions(settings, options)
+        settings = javaOptions(settings, options)
         options["monitor-seconds"]?.let { settings = settings.copy(monitorDuration = Duration.ofSeconds(it.toLong())) }
         options["after-switch-ms"]?.let { settings = settings.copy(afterSwitch = Duration.ofMillis(it.toLong())) }
         val dir = File(options["report-dir"] ?: "target/benchmarks")
@@ -81,6 +83,18 @@ object Bench {
         return result
     }
 
+    /** [settings] with the Java-path benchmark's options applied. */
+    private fun javaOptions(
+        settings: Settings,
+        options: Map<String, String>,
+    ): Settings {
+        var result = settings
+        options["java-rounds"]?.let { result = result.copy(javaRounds = it.toInt()) }
+        options["java-virtual-threads"]?.let { result = result.copy(javaVirtualThreads = it.toInt()) }
+        options["java-virtual-jdk"]?.let { result = result.copy(javaVirtualJdk = it) }
+        return result
+    }
+
     /** Runs every benchmark on one fresh topology and returns the figures; [progress] gets one line per step. */
     fun run(
         settings: Settings,
@@ -114,6 +128,7 @@ object Bench {
                             topology = describe(topology),
                             connections = if (Settings.CONNECTIONS in wanted) connections.run() else null,
                             throughput = if (Settings.THROUGHPUT in wanted) throughput.run() else null,
+                            java = if (Settings.JAVA in wanted) JavaPathBench(context).run() else null,
                             pipeline = if (Settings.PIPELINE in wanted) pipelines.run() else null,
                             pubsub = if (Settings.PUBSUB in wanted) pubsub.run() else null,
                             lock = if (Settings.LOCK in wanted) lock.run() else null,

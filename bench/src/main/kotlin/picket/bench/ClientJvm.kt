@@ -94,19 +94,23 @@ internal class InProcessClient(
 }
 
 /**
- * A benchmark client ([BenchChild]) running in a JVM of its own, started with this JVM's classpath and heap settings,
- * driven one command at a time. [request] sends a command and returns the words of its reply; stops the child and
- * throws [IllegalStateException] if it fails, exits or does not answer in time.
+ * A benchmark client ([BenchChild], or another [main] that answers the same way) running in a JVM of its own, started
+ * with this JVM's classpath and heap settings (by [java], this JVM's own unless given, with [jvmArgs] besides), driven
+ * one command at a time. [request] sends a command and returns the words of its reply; stops the child and throws
+ * [IllegalStateException] if it fails, exits or does not answer in time.
  */
 internal class ClientJvm(
     override val name: String,
     args: List<String>,
     private val progress: (String) -> Unit,
+    java: File = File(System.getProperty("java.home"), "bin/java"),
+    jvmArgs: List<String> = emptyList(),
+    main: String = BenchChild::class.java.name,
 ) : DrivenClient {
     private val process: Process =
         ProcessBuilder(
-            listOf(File(System.getProperty("java.home"), "bin/java").path) + jvmOptions() +
-                listOf("-cp", System.getProperty("java.class.path"), BenchChild::class.java.name) + args,
+            listOf(java.path) + jvmOptions() + jvmArgs + listOf("-cp", System.getProperty("java.class.path"), main) +
+                args,
         ).redirectError(ProcessBuilder.Redirect.INHERIT).start()
 
     /** The child's replies, in order; [EOF] once its output ended. */

@@ -2,7 +2,6 @@ package picket.bench
 
 import io.lettuce.core.ReadFrom
 import io.lettuce.core.RedisClient
-import io.lettuce.core.RedisURI
 import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.masterreplica.MasterReplica
 import kotlinx.coroutines.Dispatchers
@@ -25,7 +24,8 @@ import java.util.concurrent.CopyOnWriteArrayList
 /**
  * Picket (default, i.e. parking writes during a failover; without parking; durable) and Lettuce's MasterReplica side
  * by side on one topology, each with its own instance and write loop, through manual failovers and kill -9s of the
- * master.
+ * master; and, for Java callers (issue 22), Picket's blocking path and Jedis's JedisSentinelPool, each write made by
+ * a blocked thread.
  */
 class FailoverBench(
     context: BenchContext,
@@ -56,6 +56,8 @@ class FailoverBench(
                 picket(Report.PICKET_NO_PARKING, "pn", group().parking(false), durable = false),
                 picket(Report.PICKET_DURABLE, "pw", group(), durable = true),
                 lettuce(),
+                picket(JavaPathBench.PICKET_JAVA, "pj", group(), durable = false, java = true),
+                jedis(),
             )
         try {
             // Every client has resolved and connected before the first run.
@@ -288,6 +290,7 @@ class FailoverBench(
         tag: String,
         group: SentinelGroup,
         durable: Boolean,
+        java: Boolean = false,
     ): Client {
         // Separate instances: a durable block's WAIT holds its connection, which must not slow the other loops, and
         // parking is a setting of the sentinel group, which one instance has once.
@@ -307,7 +310,11 @@ class FailoverBench(
         return Client(
             name,
             tag,
-            { key -> picket.withConn(spec) { set(key, key) } },
+            if (java) {
+                { key -> blocking { picketJava(picket, spec) { it.set(key, key) } } }
+            } else {
+                { key -> picket.withConn(spec) { set(key, key) } }
+            },
             seen,
             parked,
             { picket.status("bench").resolutionRounds },
@@ -317,12 +324,7 @@ class FailoverBench(
 
     private fun lettuce(): Client {
         val client = RedisClient.create()
-        val uri =
-            RedisURI.Builder
-                .sentinel(topology.sentinels[0].host, topology.sentinels[0].port, masterName)
-                .apply { topology.sentinels.drop(1).forEach { withSentinel(it.host, it.port) } }
-                .withTimeout(settings.commandTimeout)
-                .build()
+        val uri = sentinelUri(topology.sentinels.map { Address(it.host, it.port) }, masterName, settings.commandTimeout)
         val connection = MasterReplica.connect(client, StringCodec.UTF8, uri)
         connection.readFrom = ReadFrom.UPSTREAM
         val commands = connection.async()
@@ -338,6 +340,21 @@ class FailoverBench(
             emptyList(),
             { null },
             close,
+        )
+    }
+
+    /** Jedis's JedisSentinelPool, one connection for the one loop, the same timeout as the others. */
+    private fun jedis(): Client {
+        val sentinels = topology.sentinels.map { Address(it.host, it.port) }
+        val jedis = JedisClient(sentinels, masterName, poolSize = 1, timeout = settings.commandTimeout)
+        return Client(
+            JavaPathBench.JEDIS,
+            "jd",
+            { key -> blocking { jedis.set(key, key) } },
+            emptyList(),
+            emptyList(),
+            { null },
+            jedis::close,
         )
     }
 

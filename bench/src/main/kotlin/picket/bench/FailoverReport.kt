@@ -1,5 +1,7 @@
 package picket.bench
 
+import picket.bench.JavaPathBench.Companion.JEDIS
+import picket.bench.JavaPathBench.Companion.PICKET_JAVA
 import picket.bench.Report.LETTUCE_MR
 import picket.bench.Report.PICKET_DEFAULT
 import picket.bench.Report.PICKET_DURABLE
@@ -10,8 +12,8 @@ class FailoverReport(
     private val runs: List<FailoverRun>,
     private val settings: Settings,
 ) {
-    private val clients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE, LETTUCE_MR)
-    private val picketClients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE)
+    private val clients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE, LETTUCE_MR, PICKET_JAVA, JEDIS)
+    private val picketClients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE, PICKET_JAVA)
     private val faults = Fault.entries.filter { fault -> runs.any { it.fault == fault } }
     private val window = settings.afterSwitch.toMillis().toDouble()
 
@@ -19,10 +21,12 @@ class FailoverReport(
         md.line("## 1. Failovers under a write loop")
         md.line()
         md.line(
-            "Medians over ${settings.failoverRuns} runs of each kind. Four clients write side by side, each with its " +
+            "Medians over ${settings.failoverRuns} runs of each kind. Six clients write side by side, each with its " +
                 "own instance and loop: *$PICKET_DEFAULT* (new master blocks are parked from the failover leader's " +
                 "`+selected-slave` until the switch), *$PICKET_NO_PARKING* (its sentinel group with " +
-                "`parking(false)`), *$PICKET_DURABLE* (parking on, `Durability.allReplicas`) and *$LETTUCE_MR*. A " +
+                "`parking(false)`), *$PICKET_DURABLE* (parking on, `Durability.allReplicas`), *$LETTUCE_MR*, and " +
+                "for Java callers (issue 22) *$PICKET_JAVA* (as Picket default, each write by a blocked thread " +
+                "through the Java path) and *$JEDIS* (one pooled connection). A " +
                 "write is on the new master iff its key is there once the topology has settled; an acknowledged " +
                 "write whose key is absent was executed by the old master and lost.",
         )

@@ -47,6 +47,7 @@ object Report {
         results.failovers?.let { FailoverReport(it, results.settings).write(md) }
         results.connections?.let { connections(md, it) }
         results.throughput?.let { throughput(md, it) }
+        results.java?.let { JavaPathReport(it, results.settings).write(md) }
         results.pipeline?.let { PipelineReport(it).write(md) }
         results.pubsub?.let { PubSubReport(it).write(md) }
         results.lock?.let { LockReport(it).write(md) }

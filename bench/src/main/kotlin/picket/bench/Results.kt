@@ -67,6 +67,8 @@ class Results(
     val monitor: MonitorResult? = null,
     /** The bus benchmark (`--only=bus`); null when not run. */
     val bus: BusResult? = null,
+    /** The Java-path benchmark (`--only=java`); null when not run. */
+    val java: JavaPathResult? = null,
 )
 
 /** The median of [values], or null if there are none. */

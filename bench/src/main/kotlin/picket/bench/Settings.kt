@@ -5,8 +5,8 @@ import java.time.Duration
 /** How long and how often each benchmark measures; [full] is the documented run, [smoke] the spec's. */
 data class Settings(
     /**
-     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [PIPELINE], [PUBSUB], [LOCK], [MQ], [BUS],
-     * [FAILOVER].
+     * Which benchmarks run, in this order: [CONNECTIONS], [THROUGHPUT], [JAVA], [PIPELINE], [PUBSUB], [LOCK], [MQ],
+     * [BUS], [FAILOVER].
      */
     val benchmarks: Set<String> = ALL,
     /** The faults of each failover run, in this order. */
@@ -94,6 +94,14 @@ data class Settings(
     /** Rounds of the monitor benchmark (each: both clients), and how long each measurement runs. */
     val monitorRounds: Int = 2,
     val monitorDuration: Duration = Duration.ofSeconds(20),
+    /**
+     * Rounds of the Java-path benchmark (each: SET and GET, each client), with [callers] platform threads and then
+     * [javaVirtualThreads] virtual threads; each client warms up for [warmup] per operation first.
+     */
+    val javaRounds: Int = 6,
+    val javaVirtualThreads: Int = 1_000,
+    /** A JDK ≥ 21 for the virtual threads when this JVM is older; null: look under `/usr/lib/jvm`. */
+    val javaVirtualJdk: String? = null,
 ) {
     companion object {
         const val CONNECTIONS = "connections"
@@ -105,7 +113,8 @@ data class Settings(
         const val MQ = "mq"
         const val MONITOR = "monitor"
         const val BUS = "bus"
-        val ALL = setOf(CONNECTIONS, THROUGHPUT, PIPELINE, PUBSUB, LOCK, MQ, BUS, FAILOVER, MONITOR)
+        const val JAVA = "java"
+        val ALL = setOf(CONNECTIONS, THROUGHPUT, JAVA, PIPELINE, PUBSUB, LOCK, MQ, BUS, FAILOVER, MONITOR)
 
         fun full(failoverRuns: Int = 5): Settings =
             Settings(
@@ -144,8 +153,9 @@ data class Settings(
         fun smoke(): Settings =
             Settings(
                 // The bus and monitor benchmarks are run by hand only (the suite's time budget; the monitor's starts
-                // 50 nodes of its own). The queue's runs briefly: its clients are child JVMs, driven over pipes.
-                benchmarks = ALL - BUS - MONITOR,
+                // 50 nodes of its own), the Java path's by JavaPathSpec. The queue's runs briefly: its clients are
+                // child JVMs, driven over pipes.
+                benchmarks = ALL - BUS - MONITOR - JAVA,
                 mqRounds = 1,
                 mqWarmup = Duration.ofMillis(200),
                 mqMessages = 2_000,

@@ -153,7 +153,14 @@ class BenchSmokeSpec :
                 // (about 10 s): its keys are read while it still holds only what it executed.
                 run.directKnown shouldBe true
                 run.clients.map { it.client } shouldBe
-                    listOf(Report.PICKET_DEFAULT, Report.PICKET_NO_PARKING, Report.PICKET_DURABLE, Report.LETTUCE_MR)
+                    listOf(
+                        Report.PICKET_DEFAULT,
+                        Report.PICKET_NO_PARKING,
+                        Report.PICKET_DURABLE,
+                        Report.LETTUCE_MR,
+                        JavaPathBench.PICKET_JAVA,
+                        JavaPathBench.JEDIS,
+                    )
                 run.clients.forEach { client ->
                     client.writes shouldBeGreaterThan 0
                     client.acknowledged shouldBeGreaterThan 0
@@ -172,7 +179,7 @@ class BenchSmokeSpec :
                         ms shouldBeLessThanOrEqual run.stoppedMs
                         ms shouldBe (client.switchMs!! + run.faultToSwitchMs plusOrMinus 0.01)
                     }
-                    (client.picket == null) shouldBe (client.client == Report.LETTUCE_MR)
+                    (client.picket == null) shouldBe (client.client in listOf(Report.LETTUCE_MR, JavaPathBench.JEDIS))
                 }
                 // Picket follows within the 3-second window, so the first write on the new master is found.
                 val picket = run.clients.first { it.client == Report.PICKET_DEFAULT }
