@@ -163,7 +163,7 @@ class JavaPathBench(
         }.onFailure { progress("java path: JFR recording $file not read: $it") }.getOrNull()
 
     companion object {
-        const val PICKET_JAVA = "Picket withConnBlocking"
+        const val PICKET_JAVA = "Picket blocking().withConn"
         const val LETTUCE_SYNC = "Lettuce sync, MasterReplica"
         const val JEDIS = "Jedis JedisSentinelPool"
 

@@ -31,7 +31,7 @@ internal fun <T> picketJava(
     picket: Picket,
     spec: ConnSpec,
     block: Function<RedisCommands<String, String>, T>,
-): T = picket.withConnBlocking(spec, block)
+): T = picket.blocking().withConn(spec, block)
 
 /**
  * A sentinel URI for Lettuce's MasterReplica over every sentinel of [sentinels], with [timeout] as its command

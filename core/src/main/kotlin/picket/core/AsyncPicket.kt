@@ -5,7 +5,6 @@ import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.codec.RedisCodec
 import io.lettuce.core.codec.StringCodec
 import kotlinx.coroutines.runInterruptible
-import picket.core.engine.PicketEngine
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
 import java.util.function.Consumer
@@ -24,9 +23,9 @@ import java.util.function.Function
  * of your own (`thenApplyAsync(fn, executor)`), and never wait for another Picket call there.
  */
 public class AsyncPicket internal constructor(
-    private val engine: PicketEngine,
-    private val sentinel: () -> picket.core.engine.SentinelSupport,
+    private val picket: Picket,
 ) {
+    private val engine = picket.engine
     private val blocks = engine.blocks
 
     /**
@@ -87,5 +86,5 @@ public class AsyncPicket internal constructor(
 
     /** [Picket.removeInvalidResolvedMasterSpecs]: checks every cached master with ROLE; gives what was dropped. */
     public fun removeInvalidResolvedMasterSpecs(): CompletableFuture<List<PicketEvent.EntryInvalidated>> =
-        engine.java.async { sentinel().removeInvalid() }
+        engine.java.async { picket.sentinel.removeInvalid() }
 }

@@ -5,7 +5,6 @@ import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.codec.RedisCodec
 import io.lettuce.core.codec.StringCodec
-import picket.core.engine.PicketEngine
 import java.util.function.Consumer
 import java.util.function.Function
 
@@ -26,9 +25,9 @@ import java.util.function.Function
  * interrupt callers: their commands fail as the connections close, and they get [PicketClosedException].
  */
 public class BlockingPicket internal constructor(
-    private val engine: PicketEngine,
-    private val sentinel: () -> picket.core.engine.SentinelSupport,
+    private val picket: Picket,
 ) {
+    private val engine = picket.engine
     private val blocks = engine.blocks
 
     /**
@@ -94,7 +93,7 @@ public class BlockingPicket internal constructor(
 
     /** [Picket.removeInvalidResolvedMasterSpecs]: checks every cached master with ROLE; returns what was dropped. */
     public fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> =
-        engine.java.blocking("removeInvalidResolvedMasterSpecs") { sentinel().removeInvalid() }
+        engine.java.blocking("removeInvalidResolvedMasterSpecs") { picket.sentinel.removeInvalid() }
 
     private fun what(
         call: String,

@@ -77,8 +77,8 @@ public class Picket private constructor(
             throw e
         }
 
-    private val blocking = BlockingPicket(engine) { sentinel }
-    private val async = AsyncPicket(engine) { sentinel }
+    private val blocking = BlockingPicket(this)
+    private val async = AsyncPicket(this)
 
     /**
      * Declares exactly these sentinel groups: groups not named are removed, groups named are replaced in full

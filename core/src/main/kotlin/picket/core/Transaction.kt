@@ -17,8 +17,9 @@ import java.util.function.Consumer
  * }
  * ```
  */
-public class Transaction internal constructor(
+public class Transaction private constructor(
     /** The transaction's own connection, for reads before `MULTI` (Kotlin). */
+    @get:JvmSynthetic
     public val redis: Commands<String, String>,
     /** The same, with Lettuce's blocking commands (Java). */
     public val sync: RedisCommands<String, String>,
@@ -32,6 +33,15 @@ public class Transaction internal constructor(
      */
     public fun multi(commands: Consumer<RedisAsyncCommands<String, String>>) {
         queued += commands
+    }
+
+    internal companion object {
+        /** A transaction reading through [redis] and [sync]; made by the engine only (hidden from Java). */
+        @JvmSynthetic
+        fun of(
+            redis: Commands<String, String>,
+            sync: RedisCommands<String, String>,
+        ): Transaction = Transaction(redis, sync)
     }
 }
 

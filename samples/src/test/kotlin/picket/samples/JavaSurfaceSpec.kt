@@ -98,6 +98,7 @@ class JavaSurfaceSpec :
                     "picket.samples.LeakyFixture#run(Continuation) [kotlin.coroutines.Continuation]",
                     "picket.samples.LeakyFixture#timeout-LRDsOJo(long) [value class in the signature: " +
                         "mangled name, not callable from Java]",
+                    "picket.samples.LeakyFixture#unitFuture() [kotlin.Unit]",
                 )
             JavaSurface.findings(LeakyFixture.Companion::class.java).shouldBeEmpty()
             JavaSurface.findings(String::class.java).shouldBeEmpty()
@@ -354,9 +355,10 @@ private class JavaSurface(
         /**
          * Public types made for Kotlin alone, which Java never receives: not scanned, and a finding wherever a member
          * Java can call names one. `Commands` is the suspend command surface of Kotlin blocks (Java blocks get
-         * Lettuce's `RedisCommands` and `RedisAsyncCommands`).
+         * Lettuce's `RedisCommands` and `RedisAsyncCommands`); `Pipeline` is the receiver of a Kotlin pipeline block
+         * (Java passes a list of commands).
          */
-        private val KOTLIN_ONLY = setOf("picket.core.Commands")
+        private val KOTLIN_ONLY = setOf("picket.core.Commands", "picket.core.Pipeline")
 
         /** Kotlin's `getEntries()` of an enum: generated, it cannot be hidden, and its `EnumEntries` is a `List`. */
         private fun Executable.isEnumEntries(cls: Class<*>): Boolean =

@@ -8,10 +8,12 @@ import picket.core.PicketListener
 import picket.core.SentinelGroup
 
 /** Declares exactly these sentinel groups on [Picket.default]; see [Picket.setSentinelGroups]. */
+@JvmSynthetic
 public fun setSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit =
     Picket.default.setSentinelGroups(*groups)
 
 /** Declares more sentinel groups on [Picket.default]; see [Picket.addSentinelGroups]. */
+@JvmSynthetic
 public fun addSentinelGroups(vararg groups: Pair<String, SentinelGroup>): Unit =
     Picket.default.addSentinelGroups(*groups)
 
@@ -27,6 +29,7 @@ public fun removeSentinelGroup(name: String): Boolean = Picket.default.removeSen
  * val v = withConn(orders.preferReplica(Balancers.random)) { get("k") }
  * ```
  */
+@JvmSynthetic
 public suspend fun <T> withConn(
     spec: ConnSpec,
     block: suspend Commands<String, String>.() -> T,
@@ -36,5 +39,6 @@ public suspend fun <T> withConn(
 public fun registerListener(listener: PicketListener): AutoCloseable = Picket.default.registerListener(listener)
 
 /** Checks every cached master of [Picket.default]; see [Picket.removeInvalidResolvedMasterSpecs]. */
+@JvmSynthetic
 public suspend fun removeInvalidResolvedMasterSpecs(): List<PicketEvent.EntryInvalidated> =
     Picket.default.removeInvalidResolvedMasterSpecs()

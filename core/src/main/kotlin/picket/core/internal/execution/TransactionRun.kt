@@ -37,7 +37,11 @@ internal class TransactionRun(
         val connection = lease.connection
         val async = connection.async()
         if (watch.isNotEmpty()) async.watch(*watch.toTypedArray()).await()
-        val transaction = Transaction(connection.picketCommands(lease.tracker), Tracked.sync(lease, StringCodec.UTF8))
+        val transaction =
+            Transaction.of(
+                connection.picketCommands(lease.tracker),
+                Tracked.sync(lease, StringCodec.UTF8),
+            )
         transaction.block()
         parking(lease)
         async.multi().await()
