@@ -6,6 +6,7 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.withContext
 import picket.bus.internal.Interfaces
 import picket.bus.internal.RealBus
+import picket.bus.internal.RealBusCall
 import picket.bus.internal.RealBusServer
 import picket.bus.internal.Registrations
 import picket.bus.internal.cleanup
@@ -31,6 +32,15 @@ import kotlin.reflect.KFunction
  *
  * val caller = Bus(picket, "sample_playground", spec)
  * caller.call("math_sum", 1, 2)                      // 3, from any process
+ * ```
+ *
+ * From Java, every member that waits is on the [blocking] and [async] views, with the same names:
+ *
+ * ```java
+ * service.blocking().register(MathApi.class, new MathImpl());  // MathApi.add, MathApi.range, …
+ * service.blocking().serve("MathApi.*", 4, false);
+ * int three = caller.proxy(MathApi.class).add(1, 2);
+ * CompletableFuture<Object> five = caller.async().call("math_sum", 2, 3);
  * ```
  *
  * Requests travel through Redis lists; bus/README.md gives the key layout, the wire format (JSON) and the guarantees.
@@ -263,7 +273,7 @@ public class Bus
             timeout: Duration? = null,
         ): BusCall {
             real.checkOpen()
-            return BusCall(
+            return RealBusCall(
                 picket,
                 method,
                 real.scope.async(start = CoroutineStart.DEFAULT) { real.calls.call(method, args, named, timeout) },

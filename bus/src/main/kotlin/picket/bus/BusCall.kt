@@ -1,9 +1,5 @@
 package picket.bus
 
-import com.fasterxml.jackson.databind.JsonNode
-import kotlinx.coroutines.Deferred
-import picket.bus.internal.Json
-import picket.bus.internal.decode
 import picket.core.Picket
 import picket.core.internal.javaCalls
 import java.util.concurrent.CompletableFuture
@@ -11,50 +7,44 @@ import java.util.concurrent.CompletableFuture
 /**
  * A call started by [Bus.run] (the seed's `AsyncResult`): its result can be awaited as often as wanted, from
  * coroutines ([await]), threads ([blocking]) or futures ([async]); each await gives the same value or throws the same
- * error.
+ * error. Implemented in `internal/RealBusCall.kt`.
  *
  * ```java
  * BusCall call = caller.run("math_sum", List.of(1, 2));
  * Integer sum = call.blocking().await(Integer.class);
  * ```
  */
-public class BusCall internal constructor(
-    private val picket: Picket,
+public interface BusCall {
     /** The method called. */
-    public val method: String,
-    private val reply: Deferred<JsonNode?>,
-) {
-    private val blockingView = Blocking(this)
-    private val asyncView = Async(this)
+    public val method: String
 
     /** Whether the call has ended (with a result or an error). */
-    public val isDone: Boolean get() = reply.isCompleted
+    public val isDone: Boolean
 
     /** The result as plain values (numbers, strings, lists, maps, null); the call's error is thrown. */
     @JvmSynthetic
-    public suspend fun await(): Any? = decode(method, reply.await(), Any::class.java)
+    public suspend fun await(): Any?
 
     /** The result decoded as [type]. */
     @JvmSynthetic
-    public suspend fun <T> await(type: Class<T>): T = decode(method, reply.await(), type)
+    public suspend fun <T> await(type: Class<T>): T
 
     /** The raw JSON result, for callers that read it themselves. */
     @JvmSynthetic
-    public suspend fun awaitJson(): String = Json.write(reply.await() ?: Json.nodes.nullNode())
+    public suspend fun awaitJson(): String
 
     /** The awaits for Java, on the calling thread (interruptible: the call itself goes on). */
-    public fun blocking(): Blocking = blockingView
+    public fun blocking(): Blocking
 
     /** The awaits for Java, as futures (cancelling one does not cancel the call). */
-    public fun async(): Async = asyncView
-
-    override fun toString(): String = "BusCall($method, ${if (isDone) "done" else "running"})"
+    public fun async(): Async
 
     /** [BusCall]'s awaits on the calling thread: [BusCall.blocking]. */
     public class Blocking internal constructor(
         private val call: BusCall,
+        picket: Picket,
     ) {
-        private val java = call.picket.javaCalls()
+        private val java = picket.javaCalls()
 
         /** [BusCall.await]: the result as plain values. */
         public fun await(): Any? = java.blocking(what()) { call.await() }
@@ -71,8 +61,9 @@ public class BusCall internal constructor(
     /** [BusCall]'s awaits as futures: [BusCall.async]. */
     public class Async internal constructor(
         private val call: BusCall,
+        picket: Picket,
     ) {
-        private val java = call.picket.javaCalls()
+        private val java = picket.javaCalls()
 
         /** [BusCall.await]: the result as plain values. */
         public fun await(): CompletableFuture<Any?> = java.async { call.await() }

@@ -77,8 +77,9 @@ public interface BusServer : AutoCloseable {
 
         /** [BusServer.stop]: completes with true if every running call finished within [drainTimeout]. */
         @JvmOverloads
-        public fun stop(drainTimeout: Duration = Duration.ofSeconds(DEFAULT_DRAIN_SECONDS)): CompletableFuture<Boolean> =
-            java.async { server.stop(drainTimeout) }
+        public fun stop(
+            drainTimeout: Duration = Duration.ofSeconds(DEFAULT_DRAIN_SECONDS),
+        ): CompletableFuture<Boolean> = java.async { server.stop(drainTimeout) }
 
         /** [BusServer.join]: completes with null when the workers stopped, or with [DebugStopException]. */
         public fun join(): CompletableFuture<Void?> =

@@ -53,7 +53,8 @@ class BusJavaSpec :
         }
 
         /** Runs [block] as a Java caller would, on a thread of its own, interrupted if it outlives the deadline. */
-        suspend fun <T> javaCaller(block: () -> T): T = withTimeout(30.seconds) { runInterruptible(Dispatchers.IO, block) }
+        suspend fun <T> javaCaller(block: () -> T): T =
+            withTimeout(30.seconds) { runInterruptible(Dispatchers.IO, block) }
 
         val names =
             listOf(
@@ -73,7 +74,11 @@ class BusJavaSpec :
                     Bus(callerPicket, "java_blocking", spec).use { caller ->
                         service.blocking().register(MathApi::class.java, MathImpl()) shouldBe names
                         val server = service.blocking().serve("MathApi.*", 2, false)
-                        caller.blocking().method("MathApi.mid")!!.params.map { it.name } shouldBe listOf("a", "b")
+                        caller
+                            .blocking()
+                            .method("MathApi.mid")!!
+                            .params
+                            .map { it.name } shouldBe listOf("a", "b")
 
                         val math = caller.proxy(MathApi::class.java)
                         math.add(1, 2) shouldBe 3
@@ -85,7 +90,11 @@ class BusJavaSpec :
                         math.thread() shouldStartWith "picket-handler-"
 
                         caller.blocking().call("MathApi.add", 20, 22) shouldBe 42
-                        caller.blocking().call(Point::class.java, "MathApi.mid", listOf(Point(2, 2), Point(4, 4))) shouldBe
+                        caller.blocking().call(
+                            Point::class.java,
+                            "MathApi.mid",
+                            listOf(Point(2, 2), Point(4, 4)),
+                        ) shouldBe
                             Point(3, 3)
                         caller.run("MathApi.add", listOf(4, 5)).blocking().await(Int::class.javaObjectType) shouldBe 9
 
@@ -104,13 +113,27 @@ class BusJavaSpec :
                         service.async().register(MathApi::class.java, MathImpl()).get(10, TimeUnit.SECONDS) shouldBe
                             names
                         val server = service.async().serve("MathApi.*").get(10, TimeUnit.SECONDS)
-                        caller.async().methods().get(10, TimeUnit.SECONDS).map { it.name } shouldContainAll names
-                        caller.async().call(Int::class.javaObjectType, "MathApi.add", listOf(2, 3)).get(10, TimeUnit.SECONDS) shouldBe
+                        caller
+                            .async()
+                            .methods()
+                            .get(10, TimeUnit.SECONDS)
+                            .map { it.name } shouldContainAll names
+                        caller
+                            .async()
+                            .call(
+                                Int::class.javaObjectType,
+                                "MathApi.add",
+                                listOf(2, 3),
+                            ).get(10, TimeUnit.SECONDS) shouldBe
                             5
                         // Without a type, plain values: the points as maps.
                         caller.async().call("MathApi.line", listOf(Point(0, 0), 1)).get(10, TimeUnit.SECONDS) shouldBe
                             listOf(mapOf("x" to 0, "y" to 0))
-                        caller.run("MathApi.range", listOf(2)).async().await().get(10, TimeUnit.SECONDS) shouldBe
+                        caller
+                            .run("MathApi.range", listOf(2))
+                            .async()
+                            .await()
+                            .get(10, TimeUnit.SECONDS) shouldBe
                             listOf(0, 1)
                         server.async().stop(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS) shouldBe true
                         server.isRunning shouldBe false
@@ -145,14 +168,17 @@ class BusJavaSpec :
             javaCaller {
                 Bus(servicePicket, "java_refused", spec).use { service ->
                     shouldThrow<InvalidRegistrationException> {
-                        service.blocking().register(Overloaded::class.java, object : Overloaded {
-                            override fun f(a: Int): Int = a
+                        service.blocking().register(
+                            Overloaded::class.java,
+                            object : Overloaded {
+                                override fun f(a: Int): Int = a
 
-                            override fun f(
-                                a: Int,
-                                b: Int,
-                            ): Int = a + b
-                        })
+                                override fun f(
+                                    a: Int,
+                                    b: Int,
+                                ): Int = a + b
+                            },
+                        )
                     }.message shouldBe
                         "bus method 'Overloaded.f' cannot be registered: picket.bus.javaapi.Overloaded has 2 methods " +
                         "that would share this name (overloads: f(int), f(int, int)): give each its own @BusName"

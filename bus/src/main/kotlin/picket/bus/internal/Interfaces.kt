@@ -42,18 +42,12 @@ internal object Interfaces {
         implementation: I,
         handlers: CoroutineDispatcher,
     ): List<Owned> {
-        val what = api.name
-        if (!api.isInterface) throw InvalidRegistrationException(what, "$what is not an interface")
-        if (!api.isInstance(implementation)) {
-            throw InvalidRegistrationException(what, "${implementation.javaClass.name} does not implement $what")
-        }
-        val methods = remoteMethods(api)
-        if (methods.isEmpty()) throw InvalidRegistrationException(what, "$what has no abstract method to register")
+        val methods = checked(api, implementation)
         val byName = methods.groupBy { busName(api, it) }
         byName.entries.firstOrNull { it.value.size > 1 }?.let { (name, same) ->
             throw InvalidRegistrationException(
                 name,
-                "$what has ${same.size} methods that would share this name (overloads: " +
+                "${api.name} has ${same.size} methods that would share this name (overloads: " +
                     same.joinToString { signature(it) } + "): give each its own @BusName",
             )
         }
@@ -61,8 +55,26 @@ internal object Interfaces {
             val method = list.single()
             val function =
                 method.kotlinFunction
-                    ?: throw InvalidRegistrationException(name, "${signature(method)} cannot be seen by Kotlin reflection")
+                    ?: throw InvalidRegistrationException(
+                        name,
+                        "${signature(method)} cannot be seen by Kotlin reflection",
+                    )
             Registrations.ofFunction(name, function, implementation, null, null, emptyMap(), handlers)
+        }
+    }
+
+    /** [api]'s remote methods, once [api] is an interface that [implementation] implements and has some. */
+    private fun checked(
+        api: Class<*>,
+        implementation: Any,
+    ): List<Method> {
+        val what = api.name
+        if (!api.isInterface) throw InvalidRegistrationException(what, "$what is not an interface")
+        if (!api.isInstance(implementation)) {
+            throw InvalidRegistrationException(what, "${implementation.javaClass.name} does not implement $what")
+        }
+        return remoteMethods(api).ifEmpty {
+            throw InvalidRegistrationException(what, "$what has no abstract method to register")
         }
     }
 
