@@ -102,7 +102,7 @@ internal class BusClient(
                 listOf(
                     service,
                     caller,
-                    AutoCloseable { Bus(caller, BUS_NAME, spec).use { it.cleanupBlocking() } },
+                    AutoCloseable { Bus(caller, BUS_NAME, spec).use { it.blocking().cleanup() } },
                     served,
                     server,
                     calling,

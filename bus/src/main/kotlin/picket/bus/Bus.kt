@@ -1,10 +1,12 @@
 package picket.bus
 
 import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.async
-import kotlinx.coroutines.future.future
-import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import picket.bus.internal.Interfaces
 import picket.bus.internal.RealBus
+import picket.bus.internal.RealBusCall
 import picket.bus.internal.RealBusServer
 import picket.bus.internal.Registrations
 import picket.bus.internal.cleanup
@@ -13,8 +15,9 @@ import picket.bus.internal.proxy
 import picket.core.ConnSpec
 import picket.core.InvalidSpecException
 import picket.core.Picket
+import picket.core.internal.handlers
+import picket.core.internal.javaCalls
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
 import kotlin.reflect.KFunction
 
 /**
@@ -31,6 +34,15 @@ import kotlin.reflect.KFunction
  * caller.call("math_sum", 1, 2)                      // 3, from any process
  * ```
  *
+ * From Java, every member that waits is on the [blocking] and [async] views, with the same names:
+ *
+ * ```java
+ * service.blocking().register(MathApi.class, new MathImpl());  // MathApi.add, MathApi.range, …
+ * service.blocking().serve("MathApi.*", 4, false);
+ * int three = caller.proxy(MathApi.class).add(1, 2);
+ * CompletableFuture<Object> five = caller.async().call("math_sum", 2, 3);
+ * ```
+ *
  * Requests travel through Redis lists; bus/README.md gives the key layout, the wire format (JSON) and the guarantees.
  * Close the bus when done: its registrations and workers leave the registry at once (a crashed one's leases expire
  * within [BusSettings.lease]).
@@ -41,7 +53,6 @@ import kotlin.reflect.KFunction
  *
  * @throws InvalidSpecException if [name] is blank or holds `{` or `}`.
  */
-@Suppress("TooManyFunctions") // every capability has a Kotlin (suspend) and a Java (blocking or future) form here
 public class Bus
     @JvmOverloads
     constructor(
@@ -56,6 +67,8 @@ public class Bus
         public constructor(name: String, spec: ConnSpec, prefix: String = "") : this(Picket.default, name, spec, prefix)
 
         private val real = RealBus(picket, name, spec, keyPrefix, settings)
+        private val blockingView = BlockingBus(this)
+        private val asyncView = AsyncBus(this)
 
         /** The spec the bus runs on (always its master). */
         public val spec: ConnSpec get() = real.spec
@@ -64,7 +77,14 @@ public class Bus
         public val instanceId: String get() = real.instance
 
         /** The settings in force: those stored in Redis by the first instance of this name. */
+        @JvmSynthetic
         public suspend fun settings(): BusSettings = real.settings()
+
+        /** This bus's calls for Java, each on the calling thread until it returns (interruptible): [BlockingBus]. */
+        public fun blocking(): BlockingBus = blockingView
+
+        /** This bus's calls for Java, each returning a `CompletableFuture`: [AsyncBus]. */
+        public fun async(): AsyncBus = asyncView
 
         // ---- registering ----------------------------------------------------------------------------------------
 
@@ -73,6 +93,7 @@ public class Bus
          * and types read by reflection: a suspend or plain function, a bound member (`service::sum`) or a member of
          * an `object`. Optional parameters keep their Kotlin defaults; [defaults] declares values callers should fill
          * in (needed when the [cacheKey] template names an optional parameter). Idempotent for the same definition.
+         * A plain function may block: it runs on the Picket's handler executor.
          *
          * @param cacheKey a template over the parameter names, e.g. `"{a}/{b}"`: results are cached under it.
          * @param cacheTtl how long a cached result lives (null: the bus's [BusSettings.defaultCacheTtl]; zero: no
@@ -81,7 +102,7 @@ public class Bus
          * @throws InvalidRegistrationException if the name is taken by a different definition with a live owner, the
          *   template names an unknown parameter, a parameter has no name, …; nothing is stored then.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun register(
             function: KFunction<*>,
             name: String? = null,
@@ -91,20 +112,52 @@ public class Bus
         ): String {
             val method = name ?: (prefix + function.name)
             val instance = Registrations.receiver(method, function)
-            real.registry.register(Registrations.ofFunction(method, function, instance, cacheKey, cacheTtl, defaults))
+            real.registry.register(
+                Registrations.ofFunction(method, function, instance, cacheKey, cacheTtl, defaults, picket.handlers()),
+            )
             return method
         }
 
         /**
+         * Registers every abstract method of interface [api], run by [implementation], each under the name the
+         * naming rule gives: its [BusName] if it has one, else the interface's simple name (or its own [BusName]),
+         * a dot and the method's name, e.g. `MathApi.add` (the bus's [prefix] is not added; serve them with
+         * `serve("MathApi.*")` or a bus without prefix). Arguments and results are typed: JSON decoded to the
+         * parameters' and read back to the results' generic types (`List<Point>`) by the bus's codec. Plain methods
+         * run on the Picket's handler executor (they may block), suspend ones suspend, a `CompletableFuture` result
+         * is awaited. Callers use [proxy] with the same interface.
+         *
+         * ```kotlin
+         * bus.register(MathApi::class.java, MathImpl())   // MathApi.add, MathApi.range, …
+         * val math = caller.proxy<MathApi>()              // math.add(1, 2) == 3
+         * ```
+         *
+         * @return the methods' names on the bus, sorted.
+         * @throws InvalidRegistrationException if [api] is not an interface, has overloads (two methods under one
+         *   name: give each its own [BusName]), a parameter without a name (compile Java with `-parameters`), or a
+         *   name is taken by a different live definition. Everything is checked before anything is stored, except
+         *   the last, which Redis checks method by method (see bus/README.md, Limits).
+         */
+        @JvmSynthetic
+        public suspend fun <I : Any> register(
+            api: Class<I>,
+            implementation: I,
+        ): List<String> {
+            val owned = Interfaces.ofInterface(api, implementation, picket.handlers())
+            owned.forEach { real.registry.register(it) }
+            return owned.map { it.entry.method }.sorted()
+        }
+
+        /**
          * Registers the public method [methodName] of [target] (a plain Java or Kotlin method, found by reflection;
-         * it may block: it runs on an I/O thread) as method [name] (default: [prefix] + [methodName]). Its parameter
-         * names are read from the class file: compile Java with `-parameters`.
+         * it may block: it runs on the Picket's handler executor) as method [name] (default: [prefix] +
+         * [methodName]). Its parameter names are read from the class file: compile Java with `-parameters`.
          *
          * @throws InvalidRegistrationException if [target] has no such public method, has several (overloads), a
          *   parameter has no name (compiled without `-parameters`), or as for [register].
          */
-        @JvmOverloads
-        public fun registerBlocking(
+        @JvmSynthetic
+        public suspend fun registerMethod(
             target: Any,
             methodName: String,
             name: String? = null,
@@ -112,8 +165,9 @@ public class Bus
             cacheTtl: Duration? = null,
         ): String {
             val method = name ?: (prefix + methodName)
-            val owned = Registrations.ofJavaMethod(method, target, methodName, cacheKey, cacheTtl)
-            runBlocking { real.registry.register(owned) }
+            real.registry.register(
+                Registrations.ofJavaMethod(method, target, methodName, cacheKey, cacheTtl, picket.handlers()),
+            )
             return method
         }
 
@@ -123,6 +177,7 @@ public class Bus
          *
          * @throws InvalidRegistrationException as for the other form.
          */
+        @JvmSynthetic
         public suspend fun register(
             definition: MethodDefinition,
             function: suspend (BusArgs) -> Any?,
@@ -131,11 +186,12 @@ public class Bus
             return definition.name
         }
 
-        /** [register] for Java: [function] runs on an I/O thread and may block. */
-        public fun registerBlocking(
+        /** [register] of a [BusFunction] (which may block: it runs on the Picket's handler executor). */
+        @JvmSynthetic
+        public suspend fun register(
             definition: MethodDefinition,
             function: BusFunction,
-        ): String = runBlocking { register(definition, Registrations.blocking(function)) }
+        ): String = register(definition, Registrations.blocking(function, picket.handlers()))
 
         // ---- serving --------------------------------------------------------------------------------------------
 
@@ -147,36 +203,29 @@ public class Bus
          *
          * @throws NothingToServeException if no method registered here matches.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun serve(
             pattern: String = "$prefix*",
             concurrency: Int = 1,
             debug: Boolean = false,
         ): BusServer = RealBusServer.serve(real, pattern, concurrency, debug)
 
-        /** [serve] for Java. */
-        @JvmOverloads
-        public fun serveBlocking(
-            pattern: String = "$prefix*",
-            concurrency: Int = 1,
-            debug: Boolean = false,
-        ): BusServer = runBlocking { serve(pattern, concurrency, debug) }
-
         /**
          * Handles one call of the methods matching [pattern] that arrives within [timeout], then returns (true), or
          * returns false if none came: for tests. With [debug], a method's exception is thrown here after the caller
          * got it.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun serveOnce(
             pattern: String = "$prefix*",
-            timeout: Duration = Duration.ofSeconds(5),
+            timeout: Duration = Duration.ofSeconds(DEFAULT_SERVE_ONCE_SECONDS),
             debug: Boolean = false,
         ): Boolean = RealBusServer.serveOnce(real, pattern, timeout, debug)
 
         // ---- calling --------------------------------------------------------------------------------------------
 
         /** Calls [method] with [args] by position and the bus's default timeout; the result as plain values. */
+        @JvmSynthetic
         public suspend fun call(
             method: String,
             vararg args: Any?,
@@ -194,7 +243,7 @@ public class Bus
          * @throws NoWorkerException if no worker serves it, [CallTimeoutException] if none answered in time,
          *   [WorkerLostException] if the worker running it died.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun call(
             method: String,
             args: List<Any?>,
@@ -203,7 +252,7 @@ public class Bus
         ): Any? = decode(method, real.calls.call(method, args, named, timeout), Any::class.java)
 
         /** [call] with the result decoded as [type]. */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun <T> call(
             type: Class<T>,
             method: String,
@@ -224,70 +273,37 @@ public class Bus
             timeout: Duration? = null,
         ): BusCall {
             real.checkOpen()
-            return BusCall(
+            return RealBusCall(
+                picket,
                 method,
                 real.scope.async(start = CoroutineStart.DEFAULT) { real.calls.call(method, args, named, timeout) },
             )
         }
 
-        /** [call] for Java, on the calling thread. */
-        @JvmOverloads
-        public fun callBlocking(
-            method: String,
-            args: List<Any?> = emptyList(),
-            named: Map<String, Any?> = emptyMap(),
-            timeout: Duration? = null,
-        ): Any? = runBlocking { call(method, args, named, timeout) }
-
-        /** [call] for Java with the result decoded as [type], on the calling thread. */
-        @JvmOverloads
-        public fun <T> callBlocking(
-            type: Class<T>,
-            method: String,
-            args: List<Any?>,
-            named: Map<String, Any?> = emptyMap(),
-            timeout: Duration? = null,
-        ): T = runBlocking { call(type, method, args, named, timeout) }
-
-        /** [call] for Java, as a future (completed exceptionally with the call's error). */
-        @JvmOverloads
-        public fun callAsync(
-            method: String,
-            args: List<Any?> = emptyList(),
-            named: Map<String, Any?> = emptyMap(),
-            timeout: Duration? = null,
-        ): CompletableFuture<Any?> = real.scope.future { call(method, args, named, timeout) }
-
-        /** [call] for Java as a future, with the result decoded as [type]. */
-        @JvmOverloads
-        public fun <T> callAsync(
-            type: Class<T>,
-            method: String,
-            args: List<Any?>,
-            named: Map<String, Any?> = emptyMap(),
-            timeout: Duration? = null,
-        ): CompletableFuture<T> = real.scope.future { call(type, method, args, named, timeout) }
-
         /**
-         * An implementation of interface [type] whose methods call bus methods named [prefix] + the method's name (or
-         * its [BusName]), arguments by position: suspend functions suspend, methods returning [CompletableFuture]
-         * call asynchronously, others block; results are decoded to the declared return types.
+         * An implementation of interface [type] whose methods are bus calls, arguments by position. A method calls its
+         * [BusName] if it has one; else, without [prefix] (null), the name [register] of an interface implementation
+         * gives it (`MathApi.add`), and with a [prefix], [prefix] + the method's name (methods registered one by
+         * one). Suspend functions suspend, methods returning `CompletableFuture` call asynchronously, others block on
+         * the calling thread, interruptibly ([picket.core.PicketInterruptedException]); results are decoded to the
+         * declared, generic, return types.
+         *
+         * @throws picket.core.InvalidSpecException if [type] is not an interface.
          */
         @JvmOverloads
         public fun <T> proxy(
             type: Class<T>,
-            prefix: String = "",
+            prefix: String? = null,
         ): T = proxy(real, type, prefix)
 
         // ---- discovery, cache, cleanup --------------------------------------------------------------------------
 
         /** Every method registered on the bus (by any instance), with its parameters and live workers. */
+        @JvmSynthetic
         public suspend fun methods(): List<MethodInfo> = real.registry.methods()
 
-        /** [methods] for Java. */
-        public fun methodsBlocking(): List<MethodInfo> = runBlocking { methods() }
-
         /** The method [method] as discovered now, or null if it is not registered. */
+        @JvmSynthetic
         public suspend fun method(method: String): MethodInfo? = methods().firstOrNull { it.name == method }
 
         /**
@@ -296,41 +312,38 @@ public class Bus
          *
          * @throws InvalidArgumentsException if [method] has no cache, or the arguments do not fit.
          */
+        @JvmSynthetic
         public suspend fun clearCache(
             method: String,
             vararg args: Any?,
         ): Boolean = real.cache.clear(method, args.toList(), emptyMap())
 
         /** [clearCache] with arguments by position and by name. */
+        @JvmSynthetic
         public suspend fun clearCache(
             method: String,
             args: List<Any?>,
             named: Map<String, Any?>,
         ): Boolean = real.cache.clear(method, args, named)
 
-        /** [clearCache] for Java. */
-        @JvmOverloads
-        public fun clearCacheBlocking(
-            method: String,
-            args: List<Any?>,
-            named: Map<String, Any?> = emptyMap(),
-        ): Boolean = runBlocking { clearCache(method, args, named) }
-
         /**
          * Removes every key the bus stored (registry, settings, queues, replies, leases, cached results), found
          * through the bus's index and cache sets, never with `KEYS`; returns how many keys were deleted. Run it when
          * no service of the bus is running: a live one registers its methods again at its next heartbeat.
          */
+        @JvmSynthetic
         public suspend fun cleanup(): Long = cleanup(real)
-
-        /** [cleanup] for Java. */
-        public fun cleanupBlocking(): Long = runBlocking { cleanup() }
 
         /**
          * Stops this instance's workers (running calls get 10 s to finish), leaves the registry, fails pending calls.
          */
         override fun close() {
-            runBlocking { real.close(Duration.ofSeconds(DRAIN_SECONDS)) }
+            // On the calling thread; runs to its end even if the Picket was closed first.
+            runCatching {
+                picket.javaCalls().blocking("close of bus '$name'") {
+                    withContext(NonCancellable) { real.close(Duration.ofSeconds(DRAIN_SECONDS)) }
+                }
+            }
         }
 
         override fun toString(): String = "Bus($name, prefix='$prefix', instance=$instanceId)"
@@ -339,6 +352,7 @@ public class Bus
             /** The default root of the bus's keys: `picket:bus:{name}:…`. */
             public const val DEFAULT_KEY_PREFIX: String = "picket:bus:"
             private const val DRAIN_SECONDS = 10L
+            private const val DEFAULT_SERVE_ONCE_SECONDS = 5L
         }
     }
 
@@ -351,11 +365,16 @@ public fun Picket.bus(
     settings: BusSettings = BusSettings(),
 ): Bus = Bus(this, name, spec, prefix, settings)
 
+/** Registers [implementation] as interface [I] ([Bus.register] of an interface); returns the methods' names. */
+@JvmSynthetic
+public suspend inline fun <reified I : Any> Bus.register(implementation: I): List<String> =
+    register(I::class.java, implementation)
+
 /** [Bus.call] with the result decoded as [T]. */
 public suspend inline fun <reified T> Bus.callAs(
     method: String,
     vararg args: Any?,
 ): T = call(T::class.java, method, args.toList())
 
-/** [Bus.proxy] for a reified interface type. */
-public inline fun <reified T> Bus.proxy(prefix: String = ""): T = proxy(T::class.java, prefix)
+/** [Bus.proxy] for a reified interface type (without [prefix]: the names of an interface registration). */
+public inline fun <reified T> Bus.proxy(prefix: String? = null): T = proxy(T::class.java, prefix)

@@ -1,6 +1,5 @@
 package picket.bus
 
-import kotlinx.coroutines.runBlocking
 import picket.core.InvalidSpecException
 import java.lang.reflect.Modifier
 
@@ -29,7 +28,7 @@ public object BusRunner {
             }
         Runtime.getRuntime().addShutdownHook(Thread { server.close() })
         try {
-            runBlocking { server.join() }
+            server.blocking().join()
         } catch (e: DebugStopException) {
             System.err.println("picket-bus: ${e.message}")
             e.cause?.printStackTrace()
@@ -71,7 +70,7 @@ public object BusRunner {
             }
         }
         val bus = resolve(target ?: fail("no target given"))
-        return runBlocking { bus.serve(pattern ?: "${bus.prefix}*", concurrency, debug) }
+        return bus.blocking().serve(pattern ?: "${bus.prefix}*", concurrency, debug)
     }
 
     /** The [Bus] that [target] names (see the class's documentation). */

@@ -289,19 +289,19 @@ class BusFaultsSpec :
             }
         }
 
-        test("registerBlocking(target, methodName): a plain method by reflection; typed errors for none or overloads") {
+        test("registerMethod(target, methodName): a plain method by reflection; typed errors for none or overloads") {
             withTimeout(20.seconds) {
                 val service = buses.bus("reflect", prefix = "r_")
-                service.registerBlocking(Counted(), "sum") shouldBe "r_sum"
+                service.registerMethod(Counted(), "sum") shouldBe "r_sum"
                 shouldThrow<InvalidRegistrationException> {
-                    service.registerBlocking(
+                    service.registerMethod(
                         Counted(),
                         "nope",
                     )
                 }.message shouldBe
                     "bus method 'r_nope' cannot be registered: picket.bus.Counted has no public method named 'nope'"
                 shouldThrow<InvalidRegistrationException> {
-                    service.registerBlocking(
+                    service.registerMethod(
                         Overloaded(),
                         "f",
                     )

@@ -1,5 +1,6 @@
 package picket.samples;
 
+import picket.bus.BlockingBus;
 import picket.bus.Bus;
 import picket.bus.BusServer;
 import picket.bus.MethodDefinition;
@@ -19,7 +20,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
-/** The RPC bus from Java: a service with explicit definitions, blocking and future calls, a typed proxy. */
+/**
+ * The RPC bus from Java: a service interface registered whole and called through a typed proxy, methods with explicit
+ * definitions, blocking ({@code bus.blocking()}) and future ({@code bus.async()}) calls.
+ */
 public final class BusFromJava {
     private BusFromJava() {
     }
@@ -29,6 +33,31 @@ public final class BusFromJava {
         int sum(int a, int b);
 
         CompletableFuture<Integer> divide(int a, int b);
+    }
+
+    /** A point, as the geometry service takes and returns it. */
+    public record Point(int x, int y) {
+    }
+
+    /** A service interface, shared by the service and its callers: registered whole, as Geometry.mid, … */
+    public interface Geometry {
+        Point mid(Point a, Point b);
+
+        List<Point> corners(Point origin, int size);
+    }
+
+    /** The service's implementation of {@link Geometry}. */
+    public static final class PlaneGeometry implements Geometry {
+        @Override
+        public Point mid(Point a, Point b) {
+            return new Point((a.x() + b.x()) / 2, (a.y() + b.y()) / 2);
+        }
+
+        @Override
+        public List<Point> corners(Point origin, int size) {
+            return List.of(origin, new Point(origin.x() + size, origin.y()),
+                    new Point(origin.x() + size, origin.y() + size), new Point(origin.x(), origin.y() + size));
+        }
     }
 
     /** A plain Java service: its public method is registered by reflection, with its parameter names. */
@@ -49,10 +78,13 @@ public final class BusFromJava {
 
             try (Bus service = new Bus(picket, "java_playground", spec, "math_");
                  Bus caller = new Bus(picket, "java_playground", spec)) {
-                service.registerBlocking(
+                BlockingBus bus = service.blocking();
+                List<String> geometry = bus.register(Geometry.class, new PlaneGeometry());
+                System.out.println("registered " + geometry);
+                bus.register(
                         MethodDefinition.builder("math_sum").param("a").param("b").cacheKey("{a}/{b}").build(),
                         call -> call.getInt("a") + call.getInt("b"));
-                service.registerBlocking(
+                bus.register(
                         MethodDefinition.builder("math_divide").param("a").param("b", 1).build(),
                         call -> {
                             int b = call.getInt("b");
@@ -61,21 +93,24 @@ public final class BusFromJava {
                             }
                             return call.getInt("a") / b;
                         });
-                service.registerBlocking(new Greeter(), "greet");
-                BusServer server = service.serveBlocking("math_*", 2, false);
+                bus.registerMethod(new Greeter(), "greet");
+                BusServer server = bus.serve("*", 2, false);
 
-                for (MethodInfo method : caller.methodsBlocking()) {
+                for (MethodInfo method : caller.blocking().methods()) {
                     System.out.println("discovered " + method.getName() + " " + method.getParams().stream()
                             .map(p -> p.getName()).collect(Collectors.toList()));
                 }
-                System.out.println("sum -> " + caller.callBlocking("math_sum", List.of(2, 3)));
-                System.out.println("greet -> " + caller.callBlocking("math_greet", List.of("bus", 2)));
+                Geometry plane = caller.proxy(Geometry.class);
+                System.out.println("proxy mid -> " + plane.mid(new Point(0, 0), new Point(4, 2)));
+                System.out.println("proxy corners -> " + plane.corners(new Point(1, 1), 2));
+                System.out.println("sum -> " + caller.blocking().call("math_sum", 2, 3));
+                System.out.println("greet -> " + caller.blocking().call("math_greet", List.of("bus", 2)));
                 System.out.println("divide by default -> "
-                        + caller.callBlocking(Integer.class, "math_divide", List.of(7)));
+                        + caller.blocking().call(Integer.class, "math_divide", List.of(7)));
                 System.out.println("divide async -> "
-                        + caller.callAsync("math_divide", List.of(), Map.of("a", 9, "b", 3)).get());
+                        + caller.async().call("math_divide", List.of(), Map.of("a", 9, "b", 3)).get());
                 try {
-                    caller.callBlocking("math_divide", List.of(1, 0), Map.of(), Duration.ofSeconds(5));
+                    caller.blocking().call("math_divide", List.of(1, 0), Map.of(), Duration.ofSeconds(5));
                 } catch (RemoteException e) {
                     System.out.println("remote error: " + e.getRemoteType() + ": " + e.getRemoteMessage());
                 }
@@ -87,10 +122,10 @@ public final class BusFromJava {
                 } catch (ExecutionException e) {
                     System.out.println("proxy future failed: " + e.getCause().getClass().getSimpleName());
                 }
-                CompletableFuture<Void> joined = server.joinAsync();
-                System.out.println("server drained: " + server.stopBlocking(Duration.ofSeconds(5)));
+                CompletableFuture<Void> joined = server.async().join();
+                System.out.println("server drained: " + server.blocking().stop(Duration.ofSeconds(5)));
                 System.out.println("server joined: " + joined.get());
-                System.out.println("cleanup deleted keys: " + (caller.cleanupBlocking() > 0));
+                System.out.println("cleanup deleted keys: " + (caller.blocking().cleanup() > 0));
             }
         }
     }

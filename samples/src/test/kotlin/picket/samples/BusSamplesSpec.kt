@@ -12,10 +12,17 @@ import picket.testkit.TopologyConfig
 /** The RPC bus's Java sample runs here, so it never rots. */
 class BusSamplesSpec :
     FunSpec({
-        test("the Java bus sample registers, serves, calls blocking, async and through a proxy, and cleans up") {
+        test(
+            "the Java bus sample registers an interface and functions, calls blocking, async and by proxies, cleans up",
+        ) {
             val lines = captureOutput { BusFromJava.main(emptyArray()) }
             lines shouldContainAll
                 listOf(
+                    "registered [Geometry.corners, Geometry.mid]",
+                    "discovered Geometry.mid [a, b]",
+                    "discovered Geometry.corners [origin, size]",
+                    "proxy mid -> Point[x=2, y=1]",
+                    "proxy corners -> [Point[x=1, y=1], Point[x=3, y=1], Point[x=3, y=3], Point[x=1, y=3]]",
                     "discovered math_divide [a, b]",
                     "discovered math_greet [name, times]",
                     "greet -> hello bus hello bus",

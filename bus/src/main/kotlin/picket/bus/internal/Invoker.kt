@@ -1,11 +1,14 @@
 package picket.bus.internal
 
 import com.fasterxml.jackson.databind.JsonNode
-import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.future.await
 import kotlinx.coroutines.runInterruptible
 import picket.bus.BusArgs
 import picket.bus.InvalidArgumentsException
 import java.lang.reflect.InvocationTargetException
+import java.util.concurrent.CompletionException
+import java.util.concurrent.CompletionStage
 import kotlin.reflect.KFunction
 import kotlin.reflect.KParameter
 import kotlin.reflect.full.callSuspendBy
@@ -20,10 +23,15 @@ internal fun interface Invoker {
     ): Any?
 }
 
-/** A Kotlin function (or a Java method seen through Kotlin reflection): arguments decoded to the parameters' types. */
+/**
+ * A Kotlin function (or a Java method seen through Kotlin reflection): arguments decoded to the parameters' types. A
+ * plain (non-suspend) function is the user's code that may block: it runs on [handlers] (the Picket's handler
+ * executor), interruptibly. A result that is a [CompletionStage] (an interface method returning a future) is awaited.
+ */
 internal class FunctionInvoker(
     private val function: KFunction<*>,
     private val instance: Any?,
+    private val handlers: CoroutineDispatcher,
 ) : Invoker {
     private val params = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
     private val instanceParam = function.parameters.firstOrNull { it.kind != KParameter.Kind.VALUE }
@@ -61,20 +69,30 @@ internal class FunctionInvoker(
                     )
                 }
         }
-        return try {
-            if (function.isSuspend) {
-                function.callSuspendBy(call)
-            } else {
-                // A plain function may block: never on Dispatchers.Default, whose few threads the heartbeat needs.
-                runInterruptible(Dispatchers.IO) { function.callBy(call) }
+        val result =
+            try {
+                if (function.isSuspend) {
+                    function.callSuspendBy(call)
+                } else {
+                    // A plain function may block: on the handler executor, never on the bus's own threads.
+                    runInterruptible(handlers) { function.callBy(call) }
+                }
+            } catch (e: InvocationTargetException) {
+                throw e.targetException
             }
-        } catch (e: InvocationTargetException) {
-            throw e.targetException
-        }
+        return if (result is CompletionStage<*>) awaitStage(result) else result
     }
 }
 
 private const val MAX_SHOWN = 100
+
+/** [stage]'s value; its failure as the method's own exception (not the future's wrapper). */
+private suspend fun awaitStage(stage: CompletionStage<*>): Any? =
+    try {
+        stage.await()
+    } catch (e: CompletionException) {
+        throw e.cause ?: e
+    }
 
 /** A function of [BusArgs]. */
 internal class ArgsInvoker(

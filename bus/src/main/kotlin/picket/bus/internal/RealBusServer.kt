@@ -4,18 +4,16 @@ import io.github.oshai.kotlinlogging.KotlinLogging
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.NonCancellable
-import kotlinx.coroutines.future.future
 import kotlinx.coroutines.joinAll
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.bus.BusServer
 import picket.bus.DebugStopException
 import picket.bus.NothingToServeException
 import picket.core.InvalidSpecException
+import picket.core.internal.javaCalls
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicLong
 
@@ -41,6 +39,8 @@ internal class RealBusServer private constructor(
     private val skippedCount = AtomicLong()
     private val done = CompletableDeferred<Unit>()
     private val jobs = mutableListOf<Job>()
+    private val blockingView = BusServer.Blocking(this, bus.picket)
+    private val asyncView = BusServer.Async(this, bus.picket)
 
     @Volatile
     private var debugStop: DebugStopException? = null
@@ -107,26 +107,25 @@ internal class RealBusServer private constructor(
         }
     }
 
-    override fun stopBlocking(drainTimeout: Duration): Boolean = runBlocking { stop(drainTimeout) }
-
     override suspend fun join() {
         done.await()
         debugStop?.let { throw it }
     }
 
-    override fun joinAsync(): CompletableFuture<Void?> =
-        bus.scope.future {
-            join()
-            null
-        }
+    override fun blocking(): BusServer.Blocking = blockingView
+
+    override fun async(): BusServer.Async = asyncView
 
     override fun close() {
-        stopBlocking(Duration.ofSeconds(DEFAULT_DRAIN_S))
+        // On the calling thread; runs to its end even if the Picket was closed first.
+        runCatching {
+            bus.picket.javaCalls().blocking("close of bus server $methods") {
+                withContext(NonCancellable) { stop(Duration.ofSeconds(BusServer.DEFAULT_DRAIN_SECONDS)) }
+            }
+        }
     }
 
     companion object {
-        private const val DEFAULT_DRAIN_S = 10L
-
         /**
          * Starts [concurrency] workers for [bus]'s own methods matching [pattern] ([picket.bus.Bus.serve]); the first
          * heartbeat must succeed, else nothing is left advertised and its error is thrown.

@@ -1,7 +1,7 @@
 package picket.bus.internal
 
 import com.fasterxml.jackson.databind.JsonNode
-import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.runInterruptible
 import picket.bus.ArgumentEncodingException
 import picket.bus.BusArgs
@@ -36,6 +36,7 @@ internal object Registrations {
         cacheKey: String?,
         cacheTtl: Duration?,
         defaults: Map<String, Any?>,
+        handlers: CoroutineDispatcher,
     ): Owned {
         val values = function.parameters.filter { it.kind == KParameter.Kind.VALUE }
         val params =
@@ -69,7 +70,7 @@ internal object Registrations {
                 ResultsCache.ttlMs(cacheKey, cacheTtl),
                 source,
             )
-        return Owned(entry, FunctionInvoker(function, instance))
+        return Owned(entry, FunctionInvoker(function, instance, handlers))
     }
 
     /**
@@ -84,6 +85,7 @@ internal object Registrations {
         methodName: String,
         cacheKey: String?,
         cacheTtl: Duration?,
+        handlers: CoroutineDispatcher,
     ): Owned {
         val candidates = target.javaClass.methods.filter { it.name == methodName && !it.isBridge }
         val javaMethod =
@@ -101,7 +103,7 @@ internal object Registrations {
             javaMethod.kotlinFunction
                 ?: throw InvalidRegistrationException(method, "$javaMethod cannot be seen by Kotlin reflection")
         val instance = if (Modifier.isStatic(javaMethod.modifiers)) null else target
-        return ofFunction(method, function, instance, cacheKey, cacheTtl, emptyMap())
+        return ofFunction(method, function, instance, cacheKey, cacheTtl, emptyMap(), handlers)
     }
 
     /** [function], a function of the call's [BusArgs], as [definition] declares it (its name as given). */
@@ -129,9 +131,14 @@ internal object Registrations {
         return Owned(entry, ArgsInvoker(function))
     }
 
-    /** [function] (Java's form, which may block) as a function of [BusArgs] that runs it on an I/O thread. */
-    fun blocking(function: BusFunction): suspend (BusArgs) -> Any? =
-        { args -> runInterruptible(Dispatchers.IO) { function.call(args) } }
+    /**
+     * [function] (Java's form, which may block) as a function of [BusArgs] that runs it on [handlers] (the Picket's
+     * handler executor), interruptibly.
+     */
+    fun blocking(
+        function: BusFunction,
+        handlers: CoroutineDispatcher,
+    ): suspend (BusArgs) -> Any? = { args -> runInterruptible(handlers) { function.call(args) } }
 
     /**
      * The receiver [function] needs: none, or the instance of the `object` that declares it.
