@@ -86,8 +86,9 @@ class BusJavaSpec :
                         math.mid(Point(0, 0), Point(4, 6)) shouldBe Point(2, 3)
                         math.line(Point(1, 1), 2) shouldBe listOf(Point(1, 1), Point(2, 2))
                         math.square(7).get(10, TimeUnit.SECONDS) shouldBe 49
-                        // The implementation is the user's code the bus calls: on the Picket's handler threads.
-                        math.thread() shouldStartWith "picket-handler-"
+                        // The implementation is the user's code the bus calls: on the Picket's handlers (by default a
+                        // view of kotlinx's IO threads), never on the caller's thread.
+                        math.thread() shouldStartWith "DefaultDispatcher-worker-"
 
                         caller.blocking().call("MathApi.add", 20, 22) shouldBe 42
                         caller.blocking().call(
