@@ -2,8 +2,8 @@
 
 package picket.lock
 
-import picket.core.InternalPicketApi
 import kotlinx.coroutines.future.await
+import picket.core.InternalPicketApi
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.CompletionStage
@@ -63,7 +63,8 @@ public class AsyncLocks internal constructor(
         holdFor: Duration,
         waitFor: Duration,
         block: Function<LockLease, CompletionStage<T>>,
-    ): CompletableFuture<T> = java.async { locks.withLock(name, holdFor, waitFor) { lease -> block.apply(lease).await() } }
+    ): CompletableFuture<T> =
+        java.async { locks.withLock(name, holdFor, waitFor) { lease -> block.apply(lease).await() } }
 
     /**
      * [Locks.withLockOrNull]: [withLock], or null when [name] could not be acquired within [waitFor]. A stage that

@@ -77,33 +77,39 @@ class LocksJavaSpec :
 
         test("the blocking and async views acquire, look, extend, release and refuse a held lock") {
             val blocking = locks.blocking()
+            val async = locks.async()
             blocking shouldBeSameInstanceAs locks.blocking()
-            val lease = blocking.acquire("java:basics", Duration.ofSeconds(2), Duration.ZERO).shouldNotBeNull()
-            blocking.holder("java:basics")!!.fencingToken shouldBe lease.fencingToken
-            others.blocking().acquire("java:basics", second, Duration.ZERO).shouldBeNull()
-            others.async().acquire("java:basics", second, Duration.ZERO).await().shouldBeNull()
-            others.blocking().withLockOrNull("java:basics", second, Duration.ZERO) { "never" }.shouldBeNull()
-            others.async().withLockOrNull("java:basics", second, Duration.ZERO) { CompletableFuture.completedFuture("x") }
-                .await()
-                .shouldBeNull()
+            async shouldBeSameInstanceAs locks.async()
+            val name = "java:basics"
+            val lease = blocking.acquire(name, Duration.ofSeconds(2), Duration.ZERO).shouldNotBeNull()
+            blocking.holder(name)!!.fencingToken shouldBe lease.fencingToken
+            // Another instance's caller: refused in every form.
+            val otherBlocking = others.blocking()
+            val otherAsync = others.async()
+            otherBlocking.acquire(name, second, Duration.ZERO).shouldBeNull()
+            otherAsync.acquire(name, second, Duration.ZERO).await().shouldBeNull()
+            otherBlocking.withLockOrNull(name, second, Duration.ZERO) { "never" }.shouldBeNull()
+            val ready = CompletableFuture.completedFuture("never")
+            otherAsync.withLockOrNull(name, second, Duration.ZERO) { ready }.await().shouldBeNull()
             shouldThrow<LockNotAcquiredException> {
-                others.blocking().withLock("java:basics", second, Duration.ofMillis(100)) { "never" }
+                otherBlocking.withLock(name, second, Duration.ofMillis(100)) { "never" }
             }.message shouldBe "lock 'java:basics' not acquired within 100 ms: held by another owner"
+            shouldThrow<NotLockOwnerException> { otherBlocking.release(lease.copy(owner = "someone-else")) }
+
             val extended = blocking.extend(lease, Duration.ofSeconds(4))
             extended.expiresAt shouldBeGreaterThan lease.expiresAt
-            val again = locks.async().extend(extended).await()
+            val again = async.extend(extended).await()
             again.holdFor shouldBe Duration.ofSeconds(4)
-            locks.async().holder("java:basics").await()!!.remaining shouldBeGreaterThan Duration.ofSeconds(2)
-            shouldThrow<NotLockOwnerException> { others.blocking().release(lease.copy(owner = "someone-else")) }
+            async.holder(name).await()!!.remaining shouldBeGreaterThan Duration.ofSeconds(2)
             blocking.release(again) shouldBe true
-            locks.async().release(again).await() shouldBe false
-            blocking.holder("java:basics").shouldBeNull()
+            async.release(again).await() shouldBe false
+            blocking.holder(name).shouldBeNull()
 
-            val viaFuture = locks.async().acquire("java:basics", second, Duration.ZERO).await().shouldNotBeNull()
+            val viaFuture = async.acquire(name, second, Duration.ZERO).await().shouldNotBeNull()
             viaFuture.fencingToken shouldBeGreaterThan lease.fencingToken
-            locks.async().release(viaFuture).await() shouldBe true
-            locks.blocking().withLockOrNull("java:basics", second, Duration.ZERO) { it.fencingToken }!! shouldBeGreaterThan
-                viaFuture.fencingToken
+            async.release(viaFuture).await() shouldBe true
+            val token = blocking.withLockOrNull(name, second, Duration.ZERO) { it.fencingToken }.shouldNotBeNull()
+            token shouldBeGreaterThan viaFuture.fencingToken
         }
 
         test("a blocking withLock runs its block on the caller's thread, which sees the caller's ThreadLocal") {
@@ -143,12 +149,21 @@ class LocksJavaSpec :
                 }
             started.await(10, TimeUnit.SECONDS) shouldBe true
             val began = System.nanoTime()
-            val token = others.blocking().holder("java:long").shouldNotBeNull().fencingToken
+            val token =
+                others
+                    .blocking()
+                    .holder("java:long")
+                    .shouldNotBeNull()
+                    .fencingToken
             val taken = mutableListOf<LockLease>()
             var attempts = 0
             while ((System.nanoTime() - began) / 1_000_000 < window) {
                 others.blocking().acquire("java:long", holdFor, Duration.ZERO)?.let { taken += it }
-                others.blocking().holder("java:long").shouldNotBeNull().fencingToken shouldBe token
+                others
+                    .blocking()
+                    .holder("java:long")
+                    .shouldNotBeNull()
+                    .fencingToken shouldBe token
                 attempts++
                 delay(100)
             }
@@ -190,7 +205,9 @@ class LocksJavaSpec :
             own.cause.shouldBeInstanceOf<InterruptedException>()
             call.interruptedAfter shouldBe false
             val tookMs = (interruptedAt.getNow(null).shouldNotBeNull() - deletedAt) / 1_000_000
-            println("lease deleted -> block interrupted: $tookMs ms (a third of the hold: ${holdFor.toMillis() / 3} ms)")
+            println(
+                "lease deleted -> block interrupted: $tookMs ms (a third of the hold: ${holdFor.toMillis() / 3} ms)",
+            )
             // A third of the hold, plus the extension's round trip and the thread hops of a loaded machine.
             tookMs shouldBeLessThan holdFor.toMillis() / 3 + 300
 
@@ -239,8 +256,19 @@ class LocksJavaSpec :
                         CompletableFuture.delayedExecutor(holdFor.toMillis() * 3, TimeUnit.MILLISECONDS),
                     )
                 }
-            val token = within(10) { locks.blocking().holder("java:async").shouldNotBeNull().fencingToken }
-            others.async().acquire("java:async", holdFor, Duration.ZERO).await().shouldBeNull()
+            val token =
+                within(10) {
+                    locks
+                        .blocking()
+                        .holder("java:async")
+                        .shouldNotBeNull()
+                        .fencingToken
+                }
+            others
+                .async()
+                .acquire("java:async", holdFor, Duration.ZERO)
+                .await()
+                .shouldBeNull()
             withTimeout(10.seconds) { kept.await() } shouldBe token
 
             val stage = CompletableFuture<String>()
