@@ -120,9 +120,9 @@ public class Locks
          * Runs [block] while holding [name]: acquired for [holdFor], waiting at most [waitFor], released afterwards.
          * With the watchdog ([LockOptions.watchdog]) the lease is extended every third of [holdFor] while the block
          * runs (from `Dispatchers.Default`); if it is lost (an extension refused, or [holdFor] passed without one
-         * succeeding) the block is cancelled and [LockLostException] thrown. Found lost at release, the lease makes this throw
-         * [LockLostException] (the block's result is dropped: it may have run unprotected), or is attached as
-         * suppressed to the block's own exception.
+         * succeeding) the block is cancelled and [LockLostException] thrown. Found lost at release, the lease makes
+         * this throw [LockLostException] (the block's result is dropped: it may have run unprotected), or is attached
+         * as suppressed to the block's own exception.
          *
          * @throws LockNotAcquiredException if [name] stayed held for [waitFor].
          */

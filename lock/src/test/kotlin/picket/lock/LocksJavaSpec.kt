@@ -57,7 +57,7 @@ private fun work(millis: Long) {
     CountDownLatch(1).await(millis, TimeUnit.MILLISECONDS)
 }
 
-/** The Java views of [Locks] on a real topology: the same capabilities, and a lock a Java block cannot lose silently. */
+/** The Java views of [Locks] on a real topology: the same capabilities; a lock a Java block cannot lose silently. */
 class LocksJavaSpec :
     FunSpec({
         val topology = install(TopologyExtension())
