@@ -81,7 +81,8 @@ class LocksJavaSpec :
             blocking shouldBeSameInstanceAs locks.blocking()
             async shouldBeSameInstanceAs locks.async()
             val name = "java:basics"
-            val lease = blocking.acquire(name, Duration.ofSeconds(2), Duration.ZERO).shouldNotBeNull()
+            // Held 10 s: a loaded machine's stalls must not let it expire before the stranger's release is refused.
+            val lease = blocking.acquire(name, Duration.ofSeconds(10), Duration.ZERO).shouldNotBeNull()
             blocking.holder(name)!!.fencingToken shouldBe lease.fencingToken
             // Another instance's caller: refused in every form.
             val otherBlocking = others.blocking()
@@ -96,11 +97,11 @@ class LocksJavaSpec :
             }.message shouldBe "lock 'java:basics' not acquired within 100 ms: held by another owner"
             shouldThrow<NotLockOwnerException> { otherBlocking.release(lease.copy(owner = "someone-else")) }
 
-            val extended = blocking.extend(lease, Duration.ofSeconds(4))
+            val extended = blocking.extend(lease, Duration.ofSeconds(20))
             extended.expiresAt shouldBeGreaterThan lease.expiresAt
             val again = async.extend(extended).await()
-            again.holdFor shouldBe Duration.ofSeconds(4)
-            async.holder(name).await()!!.remaining shouldBeGreaterThan Duration.ofSeconds(2)
+            again.holdFor shouldBe Duration.ofSeconds(20)
+            async.holder(name).await()!!.remaining shouldBeGreaterThan Duration.ofSeconds(10)
             blocking.release(again) shouldBe true
             async.release(again).await() shouldBe false
             blocking.holder(name).shouldBeNull()
@@ -135,7 +136,8 @@ class LocksJavaSpec :
         }
 
         test("a Java block running over 3x holdFor keeps the lock: another caller cannot take it, the token stays") {
-            val holdFor = Duration.ofMillis(600)
+            // 900 ms: extended every 300 ms, a stall of a loaded machine must pass 600 ms to lose it (at 600, one did).
+            val holdFor = Duration.ofMillis(900)
             val window = holdFor.toMillis() * 3
             val started = CountDownLatch(1)
             val caller =
@@ -177,7 +179,8 @@ class LocksJavaSpec :
         }
 
         test("a lease lost mid-block interrupts the block within a third of holdFor; LockLostException, flag clear") {
-            val holdFor = Duration.ofMillis(600)
+            // 900 ms: extended every 300 ms, a stall of a loaded machine must pass 600 ms to lose it (at 600, one did).
+            val holdFor = Duration.ofMillis(900)
             val started = CountDownLatch(1)
             val interruptedAt = CompletableFuture<Long>()
             val caller =
@@ -248,7 +251,8 @@ class LocksJavaSpec :
         }
 
         test("async withLock holds the lock while the stage is pending; a loss fails the future, cancels the stage") {
-            val holdFor = Duration.ofMillis(600)
+            // 900 ms: extended every 300 ms, a stall of a loaded machine must pass 600 ms to lose it (at 600, one did).
+            val holdFor = Duration.ofMillis(900)
             val kept =
                 locks.async().withLock("java:async", holdFor, Duration.ZERO) { lease ->
                     CompletableFuture.supplyAsync(
