@@ -50,7 +50,8 @@ public data class LockHolder(
  * @property prefix put before every key and channel; a hash tag (`{locks}:`) is allowed. See lock/README.md for the
  *   key layout.
  * @property watchdog whether [Locks.withLock] extends the lease while the block runs (every third of the hold
- *   time) and cancels the block with [LockLostException] when it cannot.
+ *   time) and stops the block with [LockLostException] when it cannot: a coroutine block is cancelled, a Java block
+ *   of [BlockingLocks.withLock] interrupted on its thread.
  * @property pollInterval the longest a waiter sleeps between two attempts, each of which renews its place in the
  *   lock's queue (a release hands the lock to the first waiter at once, through pub/sub; a poll finds a hand-over
  *   whose message was missed); a place not renewed for 3 intervals is given up. The sleep is also bounded by the
@@ -88,7 +89,8 @@ public class LockNotAcquiredException(
 
 /**
  * The lease on [name] was lost ([reason]): it expired without being extended, or was deleted or taken over. A
- * block protected by it is cancelled with this exception; at release it says the block may have run unprotected.
+ * block protected by it is cancelled with this exception (a Java block interrupted, what it threw then suppressed in
+ * this); at release it says the block may have run unprotected.
  */
 public class LockLostException(
     public val name: String,

@@ -1,21 +1,22 @@
+@file:OptIn(InternalPicketApi::class)
+
 package picket.lock
 
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.future.future
-import kotlinx.coroutines.runBlocking
 import picket.core.ConnSpec
+import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.Picket
 import picket.core.ReadFrom
+import picket.core.engine.JavaCalls
+import picket.core.internal.javaCalls
 import picket.lock.internal.Acquirer
 import picket.lock.internal.LockKeys
 import picket.lock.internal.ScriptCalls
 import picket.lock.internal.WakeUps
 import picket.lock.internal.holding
+import picket.lock.internal.holdingOnThisThread
 import picket.lock.internal.validateLock
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Function
 
@@ -30,6 +31,16 @@ import java.util.function.Function
  *     locks.withLock("invoice:42", holdFor = Duration.ofSeconds(10), waitFor = Duration.ofSeconds(2)) { lease ->
  *         writeInvoice(fencingToken = lease.fencingToken)
  *     }
+ * }
+ * ```
+ *
+ * From Java, the same members are on two views: [blocking] (returns the value, on the calling thread) and [async]
+ * (returns a `CompletableFuture`):
+ *
+ * ```java
+ * try (Locks locks = new Locks(picket, spec)) {
+ *     long token = locks.blocking().withLock("invoice:42", Duration.ofSeconds(10), Duration.ofSeconds(2),
+ *             lease -> writeInvoice(lease.getFencingToken()));
  * }
  * ```
  *
@@ -52,12 +63,19 @@ public class Locks
         private val wakeUps = WakeUps(picket, this.spec, keys, closed::get)
         private val acquirer = Acquirer(calls, wakeUps, options)
 
+        /** How the views run the suspend members for Java (core's one mechanism). */
+        @get:JvmSynthetic
+        internal val javaCalls: JavaCalls = picket.javaCalls()
+        private val blocking = BlockingLocks(this)
+        private val async = AsyncLocks(this)
+
         /**
          * Acquires [name] for [holdFor], waiting at most [waitFor] (0: exactly one attempt); null if it stayed held.
          *
          * @throws InvalidSpecException if [name] is blank, [holdFor] is under 1 ms or [waitFor] is negative.
          * @throws FencingEpochUnknownException if the master was just switched to and its epoch stayed unknown.
          */
+        @JvmSynthetic
         public suspend fun acquire(
             name: String,
             holdFor: Duration,
@@ -73,6 +91,7 @@ public class Locks
          *
          * @throws NotLockOwnerException if another owner holds the lock now; nothing changes.
          */
+        @JvmSynthetic
         public suspend fun release(lease: LockLease): Boolean = calls.release(lease)
 
         /**
@@ -81,6 +100,7 @@ public class Locks
          * @throws LockLostException if it is no longer held.
          * @throws NotLockOwnerException if another owner holds the lock now.
          */
+        @JvmSynthetic
         public suspend fun extend(
             lease: LockLease,
             holdFor: Duration = lease.holdFor,
@@ -90,6 +110,7 @@ public class Locks
         }
 
         /** Who holds [name] now, or null if it is free. */
+        @JvmSynthetic
         public suspend fun holder(name: String): LockHolder? {
             validateLock(name, Duration.ofMillis(1), Duration.ZERO)
             return calls.holder(name)
@@ -98,14 +119,14 @@ public class Locks
         /**
          * Runs [block] while holding [name]: acquired for [holdFor], waiting at most [waitFor], released afterwards.
          * With the watchdog ([LockOptions.watchdog]) the lease is extended every third of [holdFor] while the block
-         * runs; if it is lost (an extension refused, or [holdFor] passed without one succeeding) the block is
-         * cancelled and [LockLostException] thrown. Found lost at release, the lease makes this throw
-         * [LockLostException] (the block's result is dropped: it may have run unprotected), or is attached as
-         * suppressed to the block's own exception.
+         * runs (from `Dispatchers.Default`); if it is lost (an extension refused, or [holdFor] passed without one
+         * succeeding) the block is cancelled and [LockLostException] thrown. Found lost at release, the lease makes
+         * this throw [LockLostException] (the block's result is dropped: it may have run unprotected), or is attached
+         * as suppressed to the block's own exception.
          *
          * @throws LockNotAcquiredException if [name] stayed held for [waitFor].
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun <T> withLock(
             name: String,
             holdFor: Duration,
@@ -121,6 +142,7 @@ public class Locks
          * [withLock], or null when [name] could not be acquired within [waitFor]. The block's result type is not
          * nullable, so its own result is never confused with "not acquired".
          */
+        @JvmSynthetic
         public suspend fun <T : Any> withLockOrNull(
             name: String,
             holdFor: Duration,
@@ -131,32 +153,30 @@ public class Locks
             return holding(lease, options.watchdog, calls, block)
         }
 
-        /** [withLock] for Java, on the calling thread. */
-        public fun <T> withLockBlocking(
+        /**
+         * The blocking form of these locks, for Java: the same members, run on the calling thread; a `withLock`
+         * block runs there too, and is interrupted when its lease is lost. See [BlockingLocks].
+         */
+        public fun blocking(): BlockingLocks = blocking
+
+        /** The future form of these locks, for Java: the same members, each returning a future. See [AsyncLocks]. */
+        public fun async(): AsyncLocks = async
+
+        /** [withLock] (or [withLockOrNull] when [orNull]) with a Java [block] run on the calling thread. */
+        @JvmSynthetic
+        internal suspend fun <T> withLockOnThisThread(
             name: String,
             holdFor: Duration,
             waitFor: Duration,
+            watchdog: Boolean,
+            orNull: Boolean,
             block: Function<LockLease, T>,
-        ): T = runBlocking { withLock(name, holdFor, waitFor) { lease -> block.apply(lease) } }
-
-        /** [acquire] for Java, on the calling thread. */
-        public fun acquireBlocking(
-            name: String,
-            holdFor: Duration,
-            waitFor: Duration,
-        ): LockLease? = runBlocking { acquire(name, holdFor, waitFor) }
-
-        /** [release] for Java, on the calling thread. */
-        public fun releaseBlocking(lease: LockLease): Boolean = runBlocking { release(lease) }
-
-        /** [extend] for Java, as a future. */
-        public fun extendAsync(
-            lease: LockLease,
-            holdFor: Duration,
-        ): CompletableFuture<LockLease> =
-            CoroutineScope(Dispatchers.Default).future {
-                extend(lease, holdFor)
-            }
+        ): T? {
+            val lease =
+                acquire(name, holdFor, waitFor)
+                    ?: if (orNull) return null else throw LockNotAcquiredException(name, waitFor)
+            return holdingOnThisThread(lease, watchdog, calls, block)
+        }
 
         /** Closes the wake-up subscription; leases held stay until released or expired. */
         override fun close() {

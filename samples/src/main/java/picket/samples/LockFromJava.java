@@ -2,6 +2,7 @@ package picket.samples;
 
 import picket.core.Address;
 import picket.core.ConnSpec;
+import picket.lock.BlockingLocks;
 import picket.lock.LockLease;
 import picket.lock.LockNotAcquiredException;
 import picket.lock.Locks;
@@ -15,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Locks from Java: withLock, a lease held while another caller gives up, release and fencing tokens. */
+/**
+ * Locks from Java: withLock on the calling thread (kept by the watchdog past its hold time), a lease held while
+ * another caller gives up, release, fencing tokens, and the future form.
+ */
 public final class LockFromJava {
     private LockFromJava() {
     }
@@ -29,19 +33,42 @@ public final class LockFromJava {
             picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
             try (Locks locks = new Locks(picket, spec)) {
-                Long first = locks.withLockBlocking("report", Duration.ofSeconds(5), Duration.ofSeconds(1),
-                        LockLease::getFencingToken);
+                BlockingLocks blocking = locks.blocking();
+                // The block runs on this thread; the watchdog extends the 500 ms lease while it works for 1.2 s.
+                Long first = blocking.withLock("report", Duration.ofMillis(500), Duration.ofSeconds(1), lease -> {
+                    work(1_200);
+                    return lease.getFencingToken();
+                });
                 System.out.println("withLock ran with fencing token " + first);
 
-                LockLease held = locks.acquireBlocking("report", Duration.ofSeconds(5), Duration.ZERO);
+                LockLease held = blocking.acquire("report", Duration.ofSeconds(5), Duration.ZERO);
                 try {
-                    locks.withLockBlocking("report", Duration.ofSeconds(5), Duration.ofMillis(100), lease -> "never");
+                    blocking.withLock("report", Duration.ofSeconds(5), Duration.ofMillis(100), lease -> "never");
                 } catch (LockNotAcquiredException e) {
                     System.out.println("second caller: " + e.getMessage());
                 }
-                System.out.println("released: " + locks.releaseBlocking(held));
+                System.out.println("withLockOrNull while held: "
+                        + blocking.withLockOrNull("report", Duration.ofSeconds(5), Duration.ZERO, lease -> "never"));
+                System.out.println("released: " + blocking.release(held));
                 System.out.println("token increased: " + (held.getFencingToken() > first));
+
+                long viaFuture = locks.async().acquire("report", Duration.ofSeconds(5), Duration.ZERO)
+                        .thenCompose(lease -> locks.async().release(lease).thenApply(released -> lease))
+                        .get()
+                        .getFencingToken();
+                System.out.println("async acquire and release, token increased: "
+                        + (viaFuture > held.getFencingToken()));
             }
+        }
+    }
+
+    /** Work that stops when interrupted, as the watchdog does when the lease is lost. */
+    private static void work(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("work interrupted", e);
         }
     }
 }

@@ -120,14 +120,16 @@ class SamplesSpec :
             lines.count { it.startsWith("event: subscribed to ") } shouldBe 3
         }
 
-        test("the Java lock sample runs withLock, sees a held lock refused, releases, and tokens increase") {
+        test("the Java lock sample holds past its hold time, is refused a held lock, releases; tokens increase") {
             val lines = captureOutput { LockFromJava.main(emptyArray()) }
             lines.single { it.startsWith("withLock ran") } shouldMatch Regex("withLock ran with fencing token \\d+")
             lines shouldContainAll
                 listOf(
                     "second caller: lock 'report' not acquired within 100 ms: held by another owner",
+                    "withLockOrNull while held: null",
                     "released: true",
                     "token increased: true",
+                    "async acquire and release, token increased: true",
                 )
         }
 

@@ -7,6 +7,7 @@ import picket.core.PicketException
 import picket.lock.LockLease
 import picket.lock.LockLostException
 import picket.lock.NotLockOwnerException
+import java.util.function.Function
 
 /**
  * Runs [block] on [lease] (under the [guarded] watchdog if [watchdog]), then releases it through [calls], even when
@@ -18,10 +19,31 @@ internal suspend fun <T> holding(
     watchdog: Boolean,
     calls: ScriptCalls,
     block: suspend (LockLease) -> T,
+): T = holding(lease, calls) { if (watchdog) guarded(lease, calls::extendAsHeld, block) else block(lease) }
+
+/**
+ * Runs the Java [block] on [lease] on the calling thread (under the [guardedOnThisThread] watchdog, which interrupts
+ * it when the lease is lost, if [watchdog]), then releases it through [calls] as [holding] does.
+ */
+internal suspend fun <T> holdingOnThisThread(
+    lease: LockLease,
+    watchdog: Boolean,
+    calls: ScriptCalls,
+    block: Function<LockLease, T>,
+): T =
+    holding(lease, calls) {
+        if (watchdog) guardedOnThisThread(lease, calls::extendAsHeld, block) else block.apply(lease)
+    }
+
+/** Runs [body], then releases [lease]; see the other [holding]. */
+private suspend fun <T> holding(
+    lease: LockLease,
+    calls: ScriptCalls,
+    body: suspend () -> T,
 ): T {
     val outcome =
         try {
-            Result.success(if (watchdog) guarded(lease, { calls.extend(it, it.holdFor) }, block) else block(lease))
+            Result.success(body())
         } catch (
             // Whatever the block threw (cancellation included) is rethrown below, after the release.
             @Suppress("TooGenericExceptionCaught") e: Throwable,

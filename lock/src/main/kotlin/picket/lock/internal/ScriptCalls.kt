@@ -109,6 +109,9 @@ internal class ScriptCalls(
         }
     }
 
+    /** Extends [lease] for its own hold time: the watchdog's extension. */
+    suspend fun extendAsHeld(lease: LockLease): LockLease = extend(lease, lease.holdFor)
+
     /** Who holds [name] now, or null if it is free. */
     suspend fun holder(name: String): LockHolder? {
         val reply = multi(Scripts.HOLDER, arrayOf(keys.lease(name), keys.queue(name)))

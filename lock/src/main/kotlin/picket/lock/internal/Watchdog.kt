@@ -1,6 +1,8 @@
 package picket.lock.internal
 
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
@@ -11,9 +13,30 @@ import picket.lock.LockLostException
 import picket.lock.NotLockOwnerException
 
 /**
- * Runs [block] with a watchdog that extends [lease] (through [extend]) every third of its hold time and cancels the
- * block with [LockLostException] when it is lost: an extension refused, or the hold time passed without one
- * succeeding.
+ * Runs [body] while a watchdog extends [lease] (through [extend]) every third of its hold time; when the lease is
+ * lost (an extension refused, or the hold time passed without one succeeding), [stop] is told why, once, and is what
+ * stops the block: a cancellation for a coroutine ([guarded]), an interrupt for a Java block on its caller's thread
+ * (`JavaGuard.kt`). The watchdog runs on `Dispatchers.Default`, never where the block runs, so a block that occupies
+ * its thread does not keep it from extending; it stops when [body] returns.
+ */
+internal suspend fun <T> watched(
+    lease: LockLease,
+    extend: suspend (LockLease) -> LockLease,
+    stop: (LockLostException) -> Unit,
+    body: suspend CoroutineScope.() -> T,
+): T =
+    coroutineScope {
+        val dog = launch(Dispatchers.Default) { stop(watch(lease, extend)) }
+        try {
+            body()
+        } finally {
+            dog.cancel()
+        }
+    }
+
+/**
+ * Runs the coroutine [block] under the [watched] watchdog, which cancels it with [LockLostException] when [lease] is
+ * lost; that exception is then thrown here.
  */
 internal suspend fun <T> guarded(
     lease: LockLease,
@@ -22,20 +45,15 @@ internal suspend fun <T> guarded(
 ): T =
     coroutineScope {
         val work = async { block(lease) }
-        val dog =
-            launch {
-                val lost = watch(lease, extend)
-                work.cancel(LostCancellation(lost))
+        watched(lease, extend, stop = { lost -> work.cancel(LostCancellation(lost)) }) {
+            try {
+                work.await()
+            } catch (e: LostCancellation) {
+                throw e.lost
+            } catch (e: CancellationException) {
+                (e.cause as? LockLostException)?.let { throw it }
+                throw e
             }
-        try {
-            work.await()
-        } catch (e: LostCancellation) {
-            throw e.lost
-        } catch (e: CancellationException) {
-            (e.cause as? LockLostException)?.let { throw it }
-            throw e
-        } finally {
-            dog.cancel()
         }
     }
 
