@@ -5,12 +5,10 @@ import io.lettuce.core.LMoveArgs
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.isActive
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
@@ -20,6 +18,7 @@ import picket.core.Picket
 import picket.core.ReadFrom
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
+import picket.core.internal.handlers
 import picket.core.internal.runScript
 import picket.mq.internal.Scripts
 import java.time.Duration
@@ -43,22 +42,42 @@ private val log = KotlinLogging.logger {}
  * launch { listener.listen() }   // until listener.stop()
  * ```
  *
- * Java: [ListListener.blocking], [listenBlocking], [getMessageBlocking].
+ * Java: a listener made with [create] (its handler runs on the instance's handler executor), then [blocking] or
+ * [async] for the members that wait for Redis, by the same names:
+ *
+ * ```java
+ * ListListener listener = ListListener.create(picket, spec, "jobs", message -> process(message));
+ * String result = listener.blocking().getMessage();      // null when the list is empty
+ * CompletableFuture<Void> done = listener.async().listen();  // until listener.stop()
+ * ```
  *
  * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's command
  *   timeout.
  */
 @OptIn(InternalPicketApi::class)
-public class ListListener
-    @JvmOverloads
-    constructor(
-        private val picket: Picket,
-        spec: ConnSpec,
-        /** The list producers `LPUSH` to. */
-        public val list: String,
-        public val options: ListListenerOptions = ListListenerOptions(),
-        private val handler: suspend (String) -> String? = LOG_AND_RETURN,
-    ) {
+public class ListListener private constructor(
+    @get:JvmSynthetic internal val picket: Picket,
+    spec: ConnSpec,
+    /** The list producers `LPUSH` to. */
+    public val list: String,
+    /** How it names its lists, waits, retries and reconnects. */
+    public val options: ListListenerOptions,
+    private val handler: suspend (String) -> String?,
+) {
+        /**
+         * A listener whose handler logs each message and returns it ([LOG_AND_RETURN], TwiceRedis's default).
+         *
+         * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's
+         *   command timeout.
+         */
+        @JvmOverloads
+        public constructor(
+            picket: Picket,
+            spec: ConnSpec,
+            list: String,
+            options: ListListenerOptions = ListListenerOptions(),
+        ) : this(picket, spec, list, options, DEFAULT_HANDLER)
+
         /** The listener works on the master, whatever the spec reads from. */
         public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
 
@@ -75,6 +94,8 @@ public class ListListener
         public val attemptsHash: String = processingList + ATTEMPTS_SUFFIX
 
         private val listening = AtomicBoolean(false)
+        private val blocking = BlockingListListener(this)
+        private val async = AsyncListListener(this)
 
         private val bus =
             ListenerBus.onEmitter<ListEvent, ListEventListener> { listener, event -> listener.onEvent(event) }.also {
@@ -122,6 +143,7 @@ public class ListListener
          *
          * @throws IllegalStateException if this listener is already listening.
          */
+        @JvmSynthetic
         public suspend fun listen() {
             check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
             try {
@@ -130,9 +152,6 @@ public class ListListener
                 listening.set(false)
             }
         }
-
-        /** [listen] for Java, on the calling thread, until [stop]. */
-        public fun listenBlocking(): Unit = runBlocking { listen() }
 
         /**
          * Ends [listen] within the read time, or, called before [listen], makes it return at once. A stopped listener
@@ -148,18 +167,26 @@ public class ListListener
          * @throws MessageDeadLetteredException if the handler failed on it every attempt (it is in [deadList] now).
          * @throws picket.core.PicketException or Lettuce's exception when Redis fails, never null for an error.
          */
+        @JvmSynthetic
         public suspend fun getMessage(): String? {
             val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
             return message?.let { process(it) }
         }
 
-        /** [getMessage] for Java. */
-        public fun getMessageBlocking(): String? = runBlocking { getMessage() }
+        /**
+         * The blocking form of [listen], [getMessage] and [recover], for Java: on the calling thread, interruptibly (an
+         * interrupt throws `PicketInterruptedException`, the flag kept).
+         */
+        public fun blocking(): BlockingListListener = blocking
+
+        /** The `CompletableFuture` form of [listen], [getMessage] and [recover], for Java. */
+        public fun async(): AsyncListListener = async
 
         /**
          * Handles every message in the processing list now, oldest first; returns how many. [listen] does this at
          * start and after Redis failed.
          */
+        @JvmSynthetic
         public suspend fun recover(): Int {
             val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
             left.forEach { message ->
@@ -333,23 +360,56 @@ public class ListListener
             public const val ATTEMPTS_SUFFIX: String = ":attempts"
 
             /** The default handler: logs the message and returns it (TwiceRedis's). */
-            public val LOG_AND_RETURN: suspend (String) -> String? = { message ->
-                log.info { "list message: $message" }
-                message
-            }
+            @JvmField
+            public val LOG_AND_RETURN: Function<String, String?> =
+                Function { message ->
+                    log.info { "list message: $message" }
+                    message
+                }
 
-            /** A listener for Java: [handler] runs on a thread of the I/O dispatcher and may block. */
+            private val DEFAULT_HANDLER: suspend (String) -> String? = { LOG_AND_RETURN.apply(it) }
+
+            /**
+             * A listener of [list] whose [handler] is Kotlin code, run on the listener's coroutine:
+             * `ListListener(picket, spec, "jobs") { message -> process(message); message }`.
+             *
+             * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the
+             *   spec's command timeout.
+             */
+            @JvmSynthetic
+            public operator fun invoke(
+                picket: Picket,
+                spec: ConnSpec,
+                list: String,
+                options: ListListenerOptions = ListListenerOptions(),
+                handler: suspend (String) -> String?,
+            ): ListListener = ListListener(picket, spec, list, options, handler)
+
+            /**
+             * A listener of [list] for Java: [handler] runs on the instance's handler executor (the one given to its
+             * builder, or its `picket-handler-N` threads; never a shared pool) and may block; cancelling the call
+             * it runs in (an interrupted blocking `listen()`, a cancelled future) interrupts it.
+             *
+             * ```java
+             * ListListener listener = ListListener.create(picket, spec, "jobs", message -> message.toUpperCase());
+             * ```
+             *
+             * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the
+             *   spec's command timeout.
+             */
             @JvmStatic
             @JvmOverloads
-            public fun blocking(
+            public fun create(
                 picket: Picket,
                 spec: ConnSpec,
                 list: String,
                 handler: Function<String, String?>,
                 options: ListListenerOptions = ListListenerOptions(),
-            ): ListListener =
-                ListListener(picket, spec, list, options) { message ->
-                    runInterruptible(Dispatchers.IO) { handler.apply(message) }
+            ): ListListener {
+                val handlers = picket.handlers()
+                return ListListener(picket, spec, list, options) { message ->
+                    runInterruptible(handlers) { handler.apply(message) }
                 }
+            }
         }
     }
