@@ -51,10 +51,9 @@ public class BlockingMessageQueues<T> internal constructor(
         queue: String,
         start: Long = 0,
         count: Int = MessageQueues.DEFAULT_DEAD_LETTER_PAGE,
-    ): List<DeadLetter<T>> =
-        calls.blocking("deadLetters of queue '$queue'") { queues.deadLetters(queue, start, count) }
+    ): List<DeadLetter<T>> = calls.blocking("deadLetters of queue '$queue'") { queues.deadLetters(queue, start, count) }
 
-    /** [MessageQueues.requeueDead]: moves the dead letters [ids] of [queue] back to the ready list; returns how many. */
+    /** [MessageQueues.requeueDead]: moves the dead letters [ids] of [queue] back to the ready list; how many. */
     public fun requeueDead(
         queue: String,
         ids: Collection<String>,

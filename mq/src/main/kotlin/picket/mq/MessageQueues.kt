@@ -70,6 +70,7 @@ public class MessageQueues<T>
     ) {
         /** Queues live on the master, whatever the spec reads from. */
         public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
+
         @get:JvmSynthetic
         internal val ops = QueueOps(picket, this.spec, prefix)
 
@@ -82,6 +83,7 @@ public class MessageQueues<T>
                 ->
                 listener.onEvent(event)
             }
+
         @get:JvmSynthetic
         internal val backlog = BacklogWatches(bus)
         private val blocking = BlockingMessageQueues(this)

@@ -48,7 +48,9 @@ class JavaViewsSpec :
         afterSpec { picket.close() }
         val fast = RetryPolicy(maxAttempts = 2, initialBackoff = Duration.ofMillis(50), jitter = 0.0)
 
-        test("blocking and async enqueue, status, messageStatus and queueNames give the Kotlin members' values").config(timeout = TIMEOUT) {
+        test(
+            "blocking and async enqueue, status, messageStatus and queueNames give the Kotlin members' values",
+        ).config(timeout = TIMEOUT) {
             val first = queues.blocking().enqueue("java-q", "one", EnqueueOptions(id = "j-1"))
             first shouldBe EnqueueResult("j-1", EnqueueOutcome.ADDED)
             val again = queues.async().enqueue("java-q", "one", EnqueueOptions(id = "j-1")).get(10, TimeUnit.SECONDS)
@@ -59,17 +61,27 @@ class JavaViewsSpec :
                 .get(10, TimeUnit.SECONDS)
                 .outcome shouldBe EnqueueOutcome.ADDED
             queues.blocking().status("java-q").ready shouldBe 2
-            queues.async().status("java-q").get(10, TimeUnit.SECONDS).ready shouldBe 2
+            queues
+                .async()
+                .status("java-q")
+                .get(10, TimeUnit.SECONDS)
+                .ready shouldBe 2
             val info = queues.blocking().messageStatus("java-q", "j-1").shouldNotBeNull()
             (info.state to info.message) shouldBe (MessageState.QUEUED to "one")
-            queues.async().messageStatus("java-q", "nope").get(10, TimeUnit.SECONDS).shouldBeNull()
+            queues
+                .async()
+                .messageStatus("java-q", "nope")
+                .get(10, TimeUnit.SECONDS)
+                .shouldBeNull()
             queues.blocking().queueNames() shouldContain "java-q"
             queues.async().queueNames().get(10, TimeUnit.SECONDS) shouldContain "java-q"
             queues.blocking().clearQueueDeletingAllMessages("java-q").queue shouldBe "java-q"
             queues.blocking().status("java-q").ready shouldBe 0
         }
 
-        test("a blocking enqueue runs on the caller's thread: its listener sees the caller's ThreadLocal").config(timeout = TIMEOUT) {
+        test(
+            "a blocking enqueue runs on the caller's thread: its listener sees the caller's ThreadLocal",
+        ).config(timeout = TIMEOUT) {
             val context = ThreadLocal<String>()
             val seen = CopyOnWriteArrayList<String>()
             queues
@@ -89,7 +101,9 @@ class JavaViewsSpec :
             seen shouldContainExactly listOf("java-caller/request-7")
         }
 
-        test("a Java worker handles on the handler threads, at most its concurrency at once; dead letters by view").config(timeout = TIMEOUT) {
+        test(
+            "a Java worker handles on the handler threads, at most its concurrency at once; dead letters by view",
+        ).config(timeout = TIMEOUT) {
             val threads = ConcurrentHashMap.newKeySet<String>()
             val running = AtomicInteger()
             val most = AtomicInteger()
@@ -125,11 +139,19 @@ class JavaViewsSpec :
             val dead = queues.blocking().deadLetters("java-work").single()
             (dead.message to dead.attempts) shouldBe ("broken" to 2)
             dead.error shouldBe "java.lang.IllegalStateException: no template for broken"
-            queues.async().deadLetters("java-work").get(10, TimeUnit.SECONDS).map { it.id } shouldBe listOf(dead.id)
+            queues
+                .async()
+                .deadLetters("java-work")
+                .get(10, TimeUnit.SECONDS)
+                .map { it.id } shouldBe listOf(dead.id)
             queues.blocking().requeueDead("java-work", listOf(dead.id)) shouldBe 1
             queues.async().requeueAllDead("java-work").get(10, TimeUnit.SECONDS) shouldBe 0
             queues.blocking().status("java-work").ready shouldBe 1
-            queues.async().clearQueueDeletingAllMessages("java-work").get(10, TimeUnit.SECONDS).queue shouldBe
+            queues
+                .async()
+                .clearQueueDeletingAllMessages("java-work")
+                .get(10, TimeUnit.SECONDS)
+                .queue shouldBe
                 "java-work"
         }
 
@@ -140,7 +162,9 @@ class JavaViewsSpec :
             worker.isRunning shouldBe false
         }
 
-        test("ListListener.getMessage, blocking and async: the Java handler's result on a handler thread, or null").config(timeout = TIMEOUT) {
+        test(
+            "ListListener.getMessage, blocking and async: the Java handler's result on a handler thread, or null",
+        ).config(timeout = TIMEOUT) {
             val threads = CopyOnWriteArrayList<String>()
             val listener =
                 ListListener.create(
@@ -152,17 +176,24 @@ class JavaViewsSpec :
                         message.uppercase()
                     },
                 )
-            Inspect.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.lpush("java-inbox", "first", "second") }
+            Inspect.on(
+                topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
+            ) { it.lpush("java-inbox", "first", "second") }
             listener.blocking().getMessage() shouldBe "FIRST"
             listener.async().getMessage().get(10, TimeUnit.SECONDS) shouldBe "SECOND"
             listener.blocking().getMessage().shouldBeNull()
             listener.blocking().recover() shouldBe 0
             threads.size shouldBe 2
             threads.forEach { it shouldStartWith "picket-handler-" }
-            Inspect.on(topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME)) { it.llen(listener.processingList) } shouldBe 0
+            Inspect.on(
+                topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
+            ) { it.llen(listener.processingList) } shouldBe
+                0
         }
 
-        test("an interrupted blocking listen() throws PicketInterruptedException with the thread's flag kept").config(timeout = TIMEOUT) {
+        test(
+            "an interrupted blocking listen() throws PicketInterruptedException with the thread's flag kept",
+        ).config(timeout = TIMEOUT) {
             val listener = ListListener(picket, spec, "java-idle")
             val outcome = CompletableFuture<Pair<Throwable?, Boolean>>()
             val caller =
