@@ -5,12 +5,10 @@ import io.lettuce.core.LMoveArgs
 import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.isActive
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
@@ -20,6 +18,7 @@ import picket.core.Picket
 import picket.core.ReadFrom
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
+import picket.core.internal.handlers
 import picket.core.internal.runScript
 import picket.mq.internal.Scripts
 import java.time.Duration
@@ -43,313 +42,374 @@ private val log = KotlinLogging.logger {}
  * launch { listener.listen() }   // until listener.stop()
  * ```
  *
- * Java: [ListListener.blocking], [listenBlocking], [getMessageBlocking].
+ * Java: a listener made with [create] (its handler runs on the instance's handler executor), then [blocking] or
+ * [async] for the members that wait for Redis, by the same names:
+ *
+ * ```java
+ * ListListener listener = ListListener.create(picket, spec, "jobs", message -> process(message));
+ * String result = listener.blocking().getMessage();      // null when the list is empty
+ * CompletableFuture<Void> done = listener.async().listen();  // until listener.stop()
+ * ```
  *
  * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's command
  *   timeout.
  */
 @OptIn(InternalPicketApi::class)
-public class ListListener
+public class ListListener private constructor(
+    @get:JvmSynthetic internal val picket: Picket,
+    spec: ConnSpec,
+    /** The list producers `LPUSH` to. */
+    public val list: String,
+    /** How it names its lists, waits, retries and reconnects. */
+    public val options: ListListenerOptions,
+    private val handler: suspend (String) -> String?,
+) {
+    /**
+     * A listener whose handler logs each message and returns it ([LOG_AND_RETURN], TwiceRedis's default).
+     *
+     * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the spec's
+     *   command timeout.
+     */
     @JvmOverloads
-    constructor(
-        private val picket: Picket,
+    public constructor(
+        picket: Picket,
         spec: ConnSpec,
-        /** The list producers `LPUSH` to. */
-        public val list: String,
-        public val options: ListListenerOptions = ListListenerOptions(),
-        private val handler: suspend (String) -> String? = LOG_AND_RETURN,
-    ) {
-        /** The listener works on the master, whatever the spec reads from. */
-        public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
+        list: String,
+        options: ListListenerOptions = ListListenerOptions(),
+    ) : this(picket, spec, list, options, DEFAULT_HANDLER)
 
-        /** Where messages wait while they are handled: the list's name and [ListListenerOptions.processingSuffix]. */
-        public val processingList: String = list + options.processingSuffix
+    /** The listener works on the master, whatever the spec reads from. */
+    public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
 
-        /** Where messages go whose handler failed every attempt. */
-        public val deadList: String = list + options.deadSuffix
+    /** Where messages wait while they are handled: the list's name and [ListListenerOptions.processingSuffix]. */
+    public val processingList: String = list + options.processingSuffix
 
-        /**
-         * A hash of the attempts of messages that failed or were found in the processing list by a recovery: message
-         * to runs begun so far. A message handled at the first try never enters it.
-         */
-        public val attemptsHash: String = processingList + ATTEMPTS_SUFFIX
+    /** Where messages go whose handler failed every attempt. */
+    public val deadList: String = list + options.deadSuffix
 
-        private val listening = AtomicBoolean(false)
+    /**
+     * A hash of the attempts of messages that failed or were found in the processing list by a recovery: message
+     * to runs begun so far. A message handled at the first try never enters it.
+     */
+    public val attemptsHash: String = processingList + ATTEMPTS_SUFFIX
 
-        private val bus =
-            ListenerBus.onEmitter<ListEvent, ListEventListener> { listener, event -> listener.onEvent(event) }.also {
-                options.onEvent?.let(it::register)
-            }
+    private val listening = AtomicBoolean(false)
+    private val blocking = BlockingListListener(this)
+    private val async = AsyncListListener(this)
 
-        /** Completed by [stop], for good: a stopped listener does not listen again. */
-        private val stopped = CompletableDeferred<Unit>()
-
-        init {
-            if (list.isBlank()) throw InvalidSpecException("list name is blank")
-            if (options.readTime >= spec.commandTimeout) {
-                throw InvalidSpecException(
-                    "list listener readTime ${options.readTime.toMillis()} ms must be below the spec's " +
-                        "commandTimeout ${spec.commandTimeout.toMillis()} ms, or every idle read would time out",
-                )
-            }
+    private val bus =
+        ListenerBus.onEmitter<ListEvent, ListEventListener> { listener, event -> listener.onEvent(event) }.also {
+            options.onEvent?.let(it::register)
         }
 
-        /**
-         * Registers [listener] for the events from now on; closing the handle unregisters it. It runs on the coroutine
-         * the listener runs on, before that goes on (see [ListEventListener]).
-         */
-        public fun registerListener(listener: ListEventListener): AutoCloseable = bus.register(listener)
+    /** Completed by [stop], for good: a stopped listener does not listen again. */
+    private val stopped = CompletableDeferred<Unit>()
 
-        /**
-         * The events from the moment of collection on, as a cold flow; collecting registers a listener, and events wait
-         * in an unbounded buffer for a slow collector (the listener never waits for it). It does not complete: stop
-         * collecting to unregister.
-         */
-        @get:JvmSynthetic
-        public val events: Flow<ListEvent> get() = bus.asFlow()
+    init {
+        if (list.isBlank()) throw InvalidSpecException("list name is blank")
+        if (options.readTime >= spec.commandTimeout) {
+            throw InvalidSpecException(
+                "list listener readTime ${options.readTime.toMillis()} ms must be below the spec's " +
+                    "commandTimeout ${spec.commandTimeout.toMillis()} ms, or every idle read would time out",
+            )
+        }
+    }
 
-        /** True while [listen] runs. */
-        public val isListening: Boolean get() = listening.get()
+    /**
+     * Registers [listener] for the events from now on; closing the handle unregisters it. It runs on the coroutine
+     * the listener runs on, before that goes on (see [ListEventListener]).
+     */
+    public fun registerListener(listener: ListEventListener): AutoCloseable = bus.register(listener)
 
-        /**
-         * Handles messages for as long as it runs: first those left in the processing list (by a listener that
-         * crashed), then each new one, waiting at most [ListListenerOptions.readTime] per read. Redis failing (down,
-         * a failover, a paused master) makes it back off and try again, for any length of time; after that it
-         * recovers the processing list again (a message moved just before the failure is not lost) and carries on.
-         * Returns once [stop] is called, within the read time (after the message being handled, if any); at once,
-         * without reading, if [stop] was called before (even before this call: a stop is never lost to a race with the
-         * start).
-         *
-         * @throws IllegalStateException if this listener is already listening.
-         */
-        public suspend fun listen() {
-            check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
+    /**
+     * The events from the moment of collection on, as a cold flow; collecting registers a listener, and events wait
+     * in an unbounded buffer for a slow collector (the listener never waits for it). It does not complete: stop
+     * collecting to unregister.
+     */
+    @get:JvmSynthetic
+    public val events: Flow<ListEvent> get() = bus.asFlow()
+
+    /** True while [listen] runs. */
+    public val isListening: Boolean get() = listening.get()
+
+    /**
+     * Handles messages for as long as it runs: first those left in the processing list (by a listener that
+     * crashed), then each new one, waiting at most [ListListenerOptions.readTime] per read. Redis failing (down,
+     * a failover, a paused master) makes it back off and try again, for any length of time; after that it
+     * recovers the processing list again (a message moved just before the failure is not lost) and carries on.
+     * Returns once [stop] is called, within the read time (after the message being handled, if any); at once,
+     * without reading, if [stop] was called before (even before this call: a stop is never lost to a race with the
+     * start).
+     *
+     * @throws IllegalStateException if this listener is already listening.
+     */
+    @JvmSynthetic
+    public suspend fun listen() {
+        check(listening.compareAndSet(false, true)) { "the listener of list '$list' is already listening" }
+        try {
+            loop()
+        } finally {
+            listening.set(false)
+        }
+    }
+
+    /**
+     * Ends [listen] within the read time, or, called before [listen], makes it return at once. A stopped listener
+     * stays stopped (like a [Worker]): make another one to listen again.
+     */
+    public fun stop() {
+        stopped.complete(Unit)
+    }
+
+    /**
+     * One message, handled, without waiting: the handler's result, or null when the list is empty.
+     *
+     * @throws MessageDeadLetteredException if the handler failed on it every attempt (it is in [deadList] now).
+     * @throws picket.core.PicketException or Lettuce's exception when Redis fails, never null for an error.
+     */
+    @JvmSynthetic
+    public suspend fun getMessage(): String? {
+        val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
+        return message?.let { process(it) }
+    }
+
+    /**
+     * The blocking form of [listen], [getMessage] and [recover], for Java: on the calling thread, interruptibly (an
+     * interrupt throws `PicketInterruptedException`, the flag kept).
+     */
+    public fun blocking(): BlockingListListener = blocking
+
+    /** The `CompletableFuture` form of [listen], [getMessage] and [recover], for Java. */
+    public fun async(): AsyncListListener = async
+
+    /**
+     * Handles every message in the processing list now, oldest first; returns how many. [listen] does this at
+     * start and after Redis failed.
+     */
+    @JvmSynthetic
+    public suspend fun recover(): Int {
+        val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
+        left.forEach { message ->
+            // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
+            // message that kills its listener every time is dead-lettered after maxAttempts restarts.
+            val begun = picket.withConn(spec) { hincrby(attemptsHash, message, 1) } ?: 1L
             try {
-                loop()
-            } finally {
-                listening.set(false)
-            }
-        }
-
-        /** [listen] for Java, on the calling thread, until [stop]. */
-        public fun listenBlocking(): Unit = runBlocking { listen() }
-
-        /**
-         * Ends [listen] within the read time, or, called before [listen], makes it return at once. A stopped listener
-         * stays stopped (like a [Worker]): make another one to listen again.
-         */
-        public fun stop() {
-            stopped.complete(Unit)
-        }
-
-        /**
-         * One message, handled, without waiting: the handler's result, or null when the list is empty.
-         *
-         * @throws MessageDeadLetteredException if the handler failed on it every attempt (it is in [deadList] now).
-         * @throws picket.core.PicketException or Lettuce's exception when Redis fails, never null for an error.
-         */
-        public suspend fun getMessage(): String? {
-            val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
-            return message?.let { process(it) }
-        }
-
-        /** [getMessage] for Java. */
-        public fun getMessageBlocking(): String? = runBlocking { getMessage() }
-
-        /**
-         * Handles every message in the processing list now, oldest first; returns how many. [listen] does this at
-         * start and after Redis failed.
-         */
-        public suspend fun recover(): Int {
-            val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
-            left.forEach { message ->
-                // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
-                // message that kills its listener every time is dead-lettered after maxAttempts restarts.
-                val begun = picket.withConn(spec) { hincrby(attemptsHash, message, 1) } ?: 1L
-                try {
-                    if (begun >= options.maxAttempts) {
-                        deadLetter(message, begun.toInt(), interrupted(begun))
-                    } else {
-                        process(message, begun.toInt() + 1)
-                    }
-                } catch (e: MessageDeadLetteredException) {
-                    log.debug { e.message }
-                }
-            }
-            if (left.isNotEmpty()) emit(ListEvent.Recovered(left.size))
-            return left.size
-        }
-
-        private suspend fun loop() {
-            var recover = true
-            var failures = 0
-            var downSince = 0L
-            while (!stopped.isCompleted) {
-                try {
-                    if (recover) recover()
-                    recover = false
-                    val message =
-                        picket.withDedicatedConn(spec) {
-                            blmove(
-                                list,
-                                processingList,
-                                LMoveArgs.Builder.rightLeft(),
-                                options.readTime.toMillis() / MS,
-                            )
-                        }
-                    if (failures > 0) {
-                        emit(ListEvent.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
-                        failures = 0
-                    }
-                    if (message != null) process(message)
-                } catch (e: CancellationException) {
-                    throw e
-                } catch (e: MessageDeadLetteredException) {
-                    log.debug { e.message }
-                } catch (
-                    // Redis down, a failover, a paused master: back off and try again, for as long as it lasts.
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    if (failures++ == 0) downSince = System.nanoTime()
-                    recover = true
-                    val wait = backoff(failures)
-                    emit(ListEvent.ConnectionFailed(e, failures, wait))
-                    pause(wait)
-                }
-            }
-        }
-
-        /**
-         * Runs the handler on [message] (again on failure), from attempt [first], then removes it from the processing
-         * list (and its attempt count, if it has one).
-         */
-        private suspend fun process(
-            message: String,
-            first: Int = 1,
-        ): String? {
-            var attempt = first
-            while (true) {
-                val result =
-                    try {
-                        handler(message)
-                    } catch (
-                        // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it); a
-                        // CancellationException too (the handler's own withTimeout), unless the listener was cancelled.
-                        @Suppress("TooGenericExceptionCaught") e: Exception,
-                    ) {
-                        @Suppress("InstanceOfCheckForException")
-                        if (e is CancellationException && !currentCoroutineContext().isActive) throw e
-                        if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
-                        val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
-                        emit(ListEvent.Retrying(message, attempt, e, wait))
-                        // Kept on the master, so that a listener started after a crash goes on counting.
-                        settle { hset(attemptsHash, message, attempt.toString()) }
-                        delay(wait.toMillis())
-                        attempt++
-                        continue
-                    }
-                if (attempt == 1) {
-                    settle { lrem(processingList, -1, message) }
+                if (begun >= options.maxAttempts) {
+                    deadLetter(message, begun.toInt(), interrupted(begun))
                 } else {
-                    settle {
-                        runScript<Long>(
-                            Scripts.LIST_DONE,
-                            ScriptOutputType.INTEGER,
-                            arrayOf(processingList, attemptsHash),
-                            message,
+                    process(message, begun.toInt() + 1)
+                }
+            } catch (e: MessageDeadLetteredException) {
+                log.debug { e.message }
+            }
+        }
+        if (left.isNotEmpty()) emit(ListEvent.Recovered(left.size))
+        return left.size
+    }
+
+    private suspend fun loop() {
+        var recover = true
+        var failures = 0
+        var downSince = 0L
+        while (!stopped.isCompleted) {
+            try {
+                if (recover) recover()
+                recover = false
+                val message =
+                    picket.withDedicatedConn(spec) {
+                        blmove(
+                            list,
+                            processingList,
+                            LMoveArgs.Builder.rightLeft(),
+                            options.readTime.toMillis() / MS,
                         )
                     }
+                if (failures > 0) {
+                    emit(ListEvent.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
+                    failures = 0
                 }
-                return result
+                if (message != null) process(message)
+            } catch (e: CancellationException) {
+                throw e
+            } catch (e: MessageDeadLetteredException) {
+                log.debug { e.message }
+            } catch (
+                // Redis down, a failover, a paused master: back off and try again, for as long as it lasts.
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                if (failures++ == 0) downSince = System.nanoTime()
+                recover = true
+                val wait = backoff(failures)
+                emit(ListEvent.ConnectionFailed(e, failures, wait))
+                pause(wait)
             }
         }
+    }
 
-        /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
-        private suspend fun deadLetter(
-            message: String,
-            attempts: Int,
-            e: Throwable,
-        ): Nothing {
-            settle {
-                runScript<Long>(
-                    Scripts.LIST_DEAD_LETTER,
-                    ScriptOutputType.INTEGER,
-                    arrayOf(processingList, deadList, attemptsHash),
-                    message,
-                )
-            }
-            emit(ListEvent.DeadLettered(message, attempts, e, deadList))
-            throw MessageDeadLetteredException(list, deadList, message, attempts, e)
-        }
-
-        private fun interrupted(runs: Long) =
-            IllegalStateException(
-                "its handling was interrupted $runs times (the listener crashed, was stopped or lost Redis " +
-                    "mid-message)",
-            )
-
-        /**
-         * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
-         * unless the listener is stopped: then the message stays in the processing list for the next recovery.
-         */
-        private suspend fun settle(block: suspend picket.core.Commands<String, String>.() -> Any?) {
-            var failures = 0
-            while (true) {
+    /**
+     * Runs the handler on [message] (again on failure), from attempt [first], then removes it from the processing
+     * list (and its attempt count, if it has one).
+     */
+    private suspend fun process(
+        message: String,
+        first: Int = 1,
+    ): String? {
+        var attempt = first
+        while (true) {
+            val result =
                 try {
-                    picket.withConn(spec.copy(idempotent = true)) { block() }
-                    return
-                } catch (e: CancellationException) {
-                    throw e
+                    handler(message)
                 } catch (
+                    // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it); a
+                    // CancellationException too (the handler's own withTimeout), unless the listener was cancelled.
                     @Suppress("TooGenericExceptionCaught") e: Exception,
                 ) {
-                    failures++
-                    val wait = backoff(failures)
-                    emit(ListEvent.ConnectionFailed(e, failures, wait))
-                    if (stopped.isCompleted) throw e
-                    pause(wait)
+                    @Suppress("InstanceOfCheckForException")
+                    if (e is CancellationException && !currentCoroutineContext().isActive) throw e
+                    if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
+                    val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
+                    emit(ListEvent.Retrying(message, attempt, e, wait))
+                    // Kept on the master, so that a listener started after a crash goes on counting.
+                    settle { hset(attemptsHash, message, attempt.toString()) }
+                    delay(wait.toMillis())
+                    attempt++
+                    continue
+                }
+            if (attempt == 1) {
+                settle { lrem(processingList, -1, message) }
+            } else {
+                settle {
+                    runScript<Long>(
+                        Scripts.LIST_DONE,
+                        ScriptOutputType.INTEGER,
+                        arrayOf(processingList, attemptsHash),
+                        message,
+                    )
                 }
             }
+            return result
         }
+    }
 
-        private fun backoff(failures: Int): Duration =
-            Backoff.after(failures, options.reconnectMin, options.reconnectMax, SHIFT_CAP)
-
-        /** Waits [wait], or less if stopped. */
-        private suspend fun pause(wait: Duration) {
-            withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
+    /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
+    private suspend fun deadLetter(
+        message: String,
+        attempts: Int,
+        e: Throwable,
+    ): Nothing {
+        settle {
+            runScript<Long>(
+                Scripts.LIST_DEAD_LETTER,
+                ScriptOutputType.INTEGER,
+                arrayOf(processingList, deadList, attemptsHash),
+                message,
+            )
         }
+        emit(ListEvent.DeadLettered(message, attempts, e, deadList))
+        throw MessageDeadLetteredException(list, deadList, message, attempts, e)
+    }
 
-        private fun emit(event: ListEvent) = bus.emit(event)
+    private fun interrupted(runs: Long) =
+        IllegalStateException(
+            "its handling was interrupted $runs times (the listener crashed, was stopped or lost Redis " +
+                "mid-message)",
+        )
 
-        override fun toString(): String = "ListListener(${spec.target}, list=$list, processing=$processingList)"
+    /**
+     * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
+     * unless the listener is stopped: then the message stays in the processing list for the next recovery.
+     */
+    private suspend fun settle(block: suspend picket.core.Commands<String, String>.() -> Any?) {
+        var failures = 0
+        while (true) {
+            try {
+                picket.withConn(spec.copy(idempotent = true)) { block() }
+                return
+            } catch (e: CancellationException) {
+                throw e
+            } catch (
+                @Suppress("TooGenericExceptionCaught") e: Exception,
+            ) {
+                failures++
+                val wait = backoff(failures)
+                emit(ListEvent.ConnectionFailed(e, failures, wait))
+                if (stopped.isCompleted) throw e
+                pause(wait)
+            }
+        }
+    }
 
-        public companion object {
-            private const val MS = 1000.0
-            private const val SHIFT_CAP = 16
-            private val FOREVER: Duration = Duration.ofNanos(Long.MAX_VALUE)
+    private fun backoff(failures: Int): Duration =
+        Backoff.after(failures, options.reconnectMin, options.reconnectMax, SHIFT_CAP)
 
-            /** Appended to the processing list's name: [attemptsHash]. */
-            public const val ATTEMPTS_SUFFIX: String = ":attempts"
+    /** Waits [wait], or less if stopped. */
+    private suspend fun pause(wait: Duration) {
+        withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
+    }
 
-            /** The default handler: logs the message and returns it (TwiceRedis's). */
-            public val LOG_AND_RETURN: suspend (String) -> String? = { message ->
+    private fun emit(event: ListEvent) = bus.emit(event)
+
+    override fun toString(): String = "ListListener(${spec.target}, list=$list, processing=$processingList)"
+
+    public companion object {
+        private const val MS = 1000.0
+        private const val SHIFT_CAP = 16
+        private val FOREVER: Duration = Duration.ofNanos(Long.MAX_VALUE)
+
+        /** Appended to the processing list's name: [attemptsHash]. */
+        public const val ATTEMPTS_SUFFIX: String = ":attempts"
+
+        /** The default handler: logs the message and returns it (TwiceRedis's). */
+        @JvmField
+        public val LOG_AND_RETURN: Function<String, String?> =
+            Function { message ->
                 log.info { "list message: $message" }
                 message
             }
 
-            /** A listener for Java: [handler] runs on a thread of the I/O dispatcher and may block. */
-            @JvmStatic
-            @JvmOverloads
-            public fun blocking(
-                picket: Picket,
-                spec: ConnSpec,
-                list: String,
-                handler: Function<String, String?>,
-                options: ListListenerOptions = ListListenerOptions(),
-            ): ListListener =
-                ListListener(picket, spec, list, options) { message ->
-                    runInterruptible(Dispatchers.IO) { handler.apply(message) }
-                }
+        private val DEFAULT_HANDLER: suspend (String) -> String? = { LOG_AND_RETURN.apply(it) }
+
+        /**
+         * A listener of [list] whose [handler] is Kotlin code, run on the listener's coroutine:
+         * `ListListener(picket, spec, "jobs") { message -> process(message); message }`.
+         *
+         * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the
+         *   spec's command timeout.
+         */
+        @JvmSynthetic
+        public operator fun invoke(
+            picket: Picket,
+            spec: ConnSpec,
+            list: String,
+            options: ListListenerOptions = ListListenerOptions(),
+            handler: suspend (String) -> String?,
+        ): ListListener = ListListener(picket, spec, list, options, handler)
+
+        /**
+         * A listener of [list] for Java: [handler] runs on the instance's handler executor (the one given to its
+         * builder, or its `picket-handler-N` threads; never a shared pool) and may block; cancelling the call
+         * it runs in (an interrupted blocking `listen()`, a cancelled future) interrupts it.
+         *
+         * ```java
+         * ListListener listener = ListListener.create(picket, spec, "jobs", message -> message.toUpperCase());
+         * ```
+         *
+         * @throws InvalidSpecException if [list] is blank or [ListListenerOptions.readTime] is not below the
+         *   spec's command timeout.
+         */
+        @JvmStatic
+        @JvmOverloads
+        public fun create(
+            picket: Picket,
+            spec: ConnSpec,
+            list: String,
+            handler: Function<String, String?>,
+            options: ListListenerOptions = ListListenerOptions(),
+        ): ListListener {
+            val handlers = picket.handlers()
+            return ListListener(picket, spec, list, options) { message ->
+                runInterruptible(handlers) { handler.apply(message) }
+            }
         }
     }
+}

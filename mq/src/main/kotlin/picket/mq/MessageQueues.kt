@@ -5,8 +5,6 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.future.future
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.runInterruptible
 import picket.core.ConnSpec
 import picket.core.Durability
@@ -15,6 +13,7 @@ import picket.core.InvalidSpecException
 import picket.core.Picket
 import picket.core.ReadFrom
 import picket.core.internal.ListenerBus
+import picket.core.internal.handlers
 import picket.mq.internal.BacklogWatches
 import picket.mq.internal.Batcher
 import picket.mq.internal.EnqueueArgs
@@ -24,7 +23,6 @@ import picket.mq.internal.QueueKeys
 import picket.mq.internal.QueueOps
 import java.time.Duration
 import java.util.UUID
-import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.function.Function
@@ -44,14 +42,24 @@ import java.util.function.Function
  * }
  * ```
  *
- * Java: `new MessageQueues<>(picket, spec, MessageCodec.STRING)`, `enqueueBlocking`, `enqueueAsync`, `blockingWorker`
- * and the `…Blocking` admin calls. Holds no connection of its own: close its workers.
+ * Java ([blocking] and [async] have every member that waits for Redis, by the same name):
+ *
+ * ```java
+ * MessageQueues<String> queues = MessageQueues.strings(picket, spec);
+ * String id = queues.blocking().enqueue("mail", "hello").getId();
+ * queues.async().enqueue("mail", "later").thenAccept(r -> log.info("queued {}", r.getId()));
+ * Worker<String> worker = queues.worker("mail", new WorkerOptions().concurrency(8), delivery -> {
+ *     send(delivery.getMessage());            // on a handler thread of the instance
+ *     return HandlerResult.success();
+ * });
+ * ```
+ *
+ * Holds no connection of its own: close its workers.
  *
  * @property prefix put before every key; mq/README.md lists the keys.
  * @throws InvalidSpecException if [prefix] is blank.
  */
 @OptIn(InternalPicketApi::class)
-@Suppress("TooManyFunctions") // each capability has a Kotlin (suspend) and a Java (blocking or future) form here
 public class MessageQueues<T>
     @JvmOverloads
     constructor(
@@ -62,9 +70,12 @@ public class MessageQueues<T>
     ) {
         /** Queues live on the master, whatever the spec reads from. */
         public val spec: ConnSpec = spec.copy(readFrom = ReadFrom.Master)
+
+        @get:JvmSynthetic
         internal val ops = QueueOps(picket, this.spec, prefix)
 
         /** Where its and its workers' [QueueEvent]s go: to each listener in turn, on the coroutine that emits. */
+        @get:JvmSynthetic
         internal val bus =
             ListenerBus.onEmitter<QueueEvent, QueueListener> {
                 listener,
@@ -72,7 +83,11 @@ public class MessageQueues<T>
                 ->
                 listener.onEvent(event)
             }
+
+        @get:JvmSynthetic
         internal val backlog = BacklogWatches(bus)
+        private val blocking = BlockingMessageQueues(this)
+        private val async = AsyncMessageQueues(this)
         private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
         private val keyCache = ConcurrentHashMap<String, QueueKeys>()
 
@@ -103,7 +118,7 @@ public class MessageQueues<T>
          * @throws picket.core.DurabilityException if durable and the replicas did not confirm in time: the message
          *   was queued on the master all the same, and may or may not survive a failover.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun enqueue(
             queue: String,
             message: T,
@@ -130,29 +145,13 @@ public class MessageQueues<T>
             return result
         }
 
-        /** [enqueue] for Java, on the calling thread. */
-        @JvmOverloads
-        public fun enqueueBlocking(
-            queue: String,
-            message: T,
-            options: EnqueueOptions = EnqueueOptions.DEFAULT,
-        ): EnqueueResult = runBlocking { enqueue(queue, message, options) }
-
-        /** [enqueue] for Java, as a future. */
-        @JvmOverloads
-        public fun enqueueAsync(
-            queue: String,
-            message: T,
-            options: EnqueueOptions = EnqueueOptions.DEFAULT,
-        ): CompletableFuture<EnqueueResult> = async { enqueue(queue, message, options) }
-
         /**
          * A worker of [queue] that runs [handler] on each delivery, [WorkerOptions.concurrency] at a time; started
          * unless [start] is false ([Worker.start]). Stop it with [Worker.stop].
          *
          * @throws InvalidSpecException if [queue] is blank or holds `{` or `}`.
          */
-        @JvmOverloads
+        @JvmSynthetic
         public fun worker(
             queue: String,
             options: WorkerOptions = WorkerOptions(),
@@ -160,28 +159,48 @@ public class MessageQueues<T>
             handler: suspend (Delivery<T>) -> HandlerResult,
         ): Worker<T> {
             keys(queue)
-            return Worker(this, queue, options, handler).also { if (start) it.start() }
+            return Worker.create(this, queue, options, handler).also { if (start) it.start() }
         }
 
         /**
-         * [worker] for Java: [handler] runs on a thread of the I/O dispatcher and may block; a null result is an
-         * error ([InvalidHandlerResultException]), retried like an exception.
+         * A worker of [queue] for Java: [handler] runs on the instance's handler executor (the one given to its
+         * builder, or its `picket-handler-N` threads; never a shared pool), at most [WorkerOptions.concurrency] at a
+         * time, and may block. A handler overrunning its lease is interrupted. A null result is an error
+         * ([InvalidHandlerResultException]), retried like an exception. Started unless [start] is false.
+         *
+         * ```java
+         * Worker<String> worker = queues.worker("mail", new WorkerOptions().concurrency(8), delivery -> {
+         *     send(delivery.getMessage());
+         *     return HandlerResult.success();
+         * });
+         * ```
+         *
+         * @throws InvalidSpecException if [queue] is blank or holds `{` or `}`.
          */
         @JvmOverloads
-        public fun blockingWorker(
+        public fun worker(
             queue: String,
             options: WorkerOptions,
             handler: Function<Delivery<T>, HandlerResult?>,
             start: Boolean = true,
         ): Worker<T> {
             keys(queue)
-            val run: suspend (
-                Delivery<T>,
-            ) -> HandlerResult? = { d -> runInterruptible(Dispatchers.IO) { handler.apply(d) } }
-            return Worker(this, queue, options, run).also { if (start) it.start() }
+            val handlers = picket.handlers()
+            val run: suspend (Delivery<T>) -> HandlerResult? = { d -> runInterruptible(handlers) { handler.apply(d) } }
+            return Worker.create(this, queue, options, run).also { if (start) it.start() }
         }
 
+        /**
+         * The blocking form of every member here that waits for Redis, by the same name, for Java: each runs on the
+         * calling thread, interruptibly (an interrupt throws `PicketInterruptedException`, the flag kept).
+         */
+        public fun blocking(): BlockingMessageQueues<T> = blocking
+
+        /** The `CompletableFuture` form of every member here that waits for Redis, for Java: the same names. */
+        public fun async(): AsyncMessageQueues<T> = async
+
         /** Counts of [queue] by state, totals, and the age of its oldest ready message. */
+        @JvmSynthetic
         public suspend fun status(queue: String): QueueStatus {
             val s = ops.status(keys(queue))
             backlog.observe(queue, s[1])
@@ -202,13 +221,11 @@ public class MessageQueues<T>
             )
         }
 
-        /** [status] for Java. */
-        public fun statusBlocking(queue: String): QueueStatus = runBlocking { status(queue) }
-
         /**
          * Message [id] of [queue]: where it is, its content (decoded; null once done, or if the codec cannot decode
          * it), attempts, times and last error. Null if the queue has no message with that id.
          */
+        @JvmSynthetic
         public suspend fun messageStatus(
             queue: String,
             id: String,
@@ -229,18 +246,12 @@ public class MessageQueues<T>
             )
         }
 
-        /** [messageStatus] for Java. */
-        public fun messageStatusBlocking(
-            queue: String,
-            id: String,
-        ): MessageInfo<T>? = runBlocking { messageStatus(queue, id) }
-
         /** The dead letters of [queue], newest first, [count] from index [start]. */
-        @JvmOverloads
+        @JvmSynthetic
         public suspend fun deadLetters(
             queue: String,
             start: Long = 0,
-            count: Int = DEFAULT_PAGE,
+            count: Int = DEFAULT_DEAD_LETTER_PAGE,
         ): List<DeadLetter<T>> {
             if (start < 0 || count < 1) throw InvalidSpecException("dead letters from $start, count $count: bad range")
             return ops.deadLetters(keys(queue), start, count).map { f ->
@@ -256,18 +267,11 @@ public class MessageQueues<T>
             }
         }
 
-        /** [deadLetters] for Java. */
-        @JvmOverloads
-        public fun deadLettersBlocking(
-            queue: String,
-            start: Long = 0,
-            count: Int = DEFAULT_PAGE,
-        ): List<DeadLetter<T>> = runBlocking { deadLetters(queue, start, count) }
-
         /**
          * Moves the dead letters [ids] of [queue] back to the ready list, attempts reset (the last error is kept).
          * Returns how many were dead and are queued again.
          */
+        @JvmSynthetic
         public suspend fun requeueDead(
             queue: String,
             ids: Collection<String>,
@@ -283,37 +287,24 @@ public class MessageQueues<T>
         }
 
         /** Moves every dead letter of [queue] back to the ready list, oldest first; returns how many. */
+        @JvmSynthetic
         public suspend fun requeueAllDead(queue: String): Long =
             ops.requeueDead(keys(queue), emptyList()).also { if (it > 0) localWakes[queue]?.forEach { w -> w() } }
 
-        /** [requeueDead] for Java. */
-        public fun requeueDeadBlocking(
-            queue: String,
-            ids: Collection<String>,
-        ): Long = runBlocking { requeueDead(queue, ids) }
-
-        /** [requeueAllDead] for Java. */
-        public fun requeueAllDeadBlocking(queue: String): Long = runBlocking { requeueAllDead(queue) }
-
         /** The names of the queues that have had a message enqueued under this [prefix] and were not cleared since. */
+        @JvmSynthetic
         public suspend fun queueNames(): Set<String> = ops.queueNames()
-
-        /** [queueNames] for Java. */
-        public fun queueNamesBlocking(): Set<String> = runBlocking { queueNames() }
 
         /**
          * **Deletes [queue] and every message in it**, waiting, in flight, done and dead, and its totals: what is
          * deleted cannot be had back. Handlers running now find their lease gone when they finish. One script: on a
          * queue of millions of messages it holds the master for a while.
          */
+        @JvmSynthetic
         public suspend fun clearQueueDeletingAllMessages(queue: String): ClearedQueue {
             val c = ops.clear(keys(queue))
             return ClearedQueue(queue, c[0], c[1], c[2], c[3], c[4])
         }
-
-        /** [clearQueueDeletingAllMessages] for Java. */
-        public fun clearQueueDeletingAllMessagesBlocking(queue: String): ClearedQueue =
-            runBlocking { clearQueueDeletingAllMessages(queue) }
 
         /**
          * Warns with a [QueueEvent.BacklogHigh] when more than [threshold] messages of [queue] are ready, once per
@@ -354,6 +345,7 @@ public class MessageQueues<T>
         public val events: Flow<QueueEvent> get() = bus.asFlow()
 
         /** Wakes this process's idle workers of [queue] on enqueues made here (other processes wake by pub/sub). */
+        @JvmSynthetic
         internal fun onLocalEnqueue(
             queue: String,
             wake: () -> Unit,
@@ -363,6 +355,7 @@ public class MessageQueues<T>
             return AutoCloseable { list -= wake }
         }
 
+        @JvmSynthetic
         internal fun keys(queue: String): QueueKeys {
             keyCache[queue]?.let { return it }
             if (queue.isBlank()) throw InvalidSpecException("queue name is blank")
@@ -376,15 +369,27 @@ public class MessageQueues<T>
             return keys
         }
 
-        private fun <R> async(block: suspend () -> R): CompletableFuture<R> =
-            CoroutineScope(Dispatchers.Default).future { block() }
-
         override fun toString(): String = "MessageQueues(${spec.target}, prefix=$prefix, codec=$codec)"
 
         public companion object {
             /** `picket:mq:`. */
             public const val DEFAULT_PREFIX: String = "picket:mq:"
-            private const val DEFAULT_PAGE = 100
+
+            /** How many dead letters [deadLetters] lists when not told. */
+            public const val DEFAULT_DEAD_LETTER_PAGE: Int = 100
+
+            /**
+             * String message queues on [spec]'s master, with the default prefix: `picket.queues(spec)` in Kotlin.
+             *
+             * ```java
+             * MessageQueues<String> queues = MessageQueues.strings(picket, spec);
+             * ```
+             */
+            @JvmStatic
+            public fun strings(
+                picket: Picket,
+                spec: ConnSpec,
+            ): MessageQueues<String> = MessageQueues(picket, spec, MessageCodec.STRING)
 
             /** Keeps one script short: about 7 commands per new message, so at most ~900 per call. */
             private const val MAX_ENQUEUE_BATCH = 128

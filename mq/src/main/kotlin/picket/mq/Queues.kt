@@ -5,16 +5,22 @@ package picket.mq
 import picket.core.ConnSpec
 import picket.core.Picket
 
+// Kotlin's shorthands over an instance; Java uses MessageQueues.strings(picket, spec) or the constructor, the facade's
+// blocking() and async() views, and MessageQueues.worker with a java.util.function.Function.
+
 /** String message queues on [spec]'s master. */
-public fun Picket.queues(spec: ConnSpec): MessageQueues<String> = MessageQueues(this, spec, MessageCodec.STRING)
+@JvmSynthetic
+public fun Picket.queues(spec: ConnSpec): MessageQueues<String> = MessageQueues.strings(this, spec)
 
 /** Message queues on [spec]'s master with [codec]. */
+@JvmSynthetic
 public fun <T> Picket.queues(
     spec: ConnSpec,
     codec: MessageCodec<T>,
 ): MessageQueues<T> = MessageQueues(this, spec, codec)
 
 /** Queues [message] on [queue] of [spec]'s master: [MessageQueues.enqueue] with strings. */
+@JvmSynthetic
 public suspend fun Picket.enqueue(
     spec: ConnSpec,
     queue: String,
@@ -23,6 +29,7 @@ public suspend fun Picket.enqueue(
 ): EnqueueResult = queues(spec).enqueue(queue, message, options)
 
 /** A started worker of [queue] on [spec]'s master: [MessageQueues.worker] with strings. */
+@JvmSynthetic
 public fun Picket.worker(
     spec: ConnSpec,
     queue: String,

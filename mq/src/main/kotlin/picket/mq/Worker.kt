@@ -4,18 +4,23 @@ import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.joinAll
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
+import picket.core.InternalPicketApi
+import picket.core.PicketClosedException
+import picket.core.PicketInterruptedException
 import picket.core.internal.Backoff
+import picket.core.internal.javaCalls
 import picket.mq.internal.Handling
 import picket.mq.internal.LeaseReaper
 import picket.mq.internal.QueueKeys
@@ -47,9 +52,13 @@ import java.util.concurrent.atomic.AtomicReference
  * timeout). Not acknowledged by its deadline (the worker died, lost its connection, or the handler overran), the
  * message is delivered again, with the next attempt number, and the overrunning handler is cancelled. After
  * [RetryPolicy.maxAttempts] deliveries it moves to the dead-letter list with its last error.
+ *
+ * Java: `worker.blocking().stop()` (on the calling thread) or `worker.async().stop()` (a future); `close()` stops it
+ * with the default drain timeout.
  */
-public class Worker<T> internal constructor(
-    private val queues: MessageQueues<T>,
+@OptIn(InternalPicketApi::class)
+public class Worker<T> private constructor(
+    @get:JvmSynthetic internal val queues: MessageQueues<T>,
     /** The queue this worker takes from. */
     public val queue: String,
     /** How it takes and handles. */
@@ -77,6 +86,9 @@ public class Worker<T> internal constructor(
     private val reaping =
         CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-$queue-leases"))
     private val handling = Handling(queues, keys, options, handler, settler, reaper)
+
+    private val blocking = BlockingWorker(this)
+    private val async = AsyncWorker(this)
 
     private var loop: kotlinx.coroutines.Job? = null
     private var wakeListener: PubSubListener? = null
@@ -117,7 +129,7 @@ public class Worker<T> internal constructor(
      * cancelled without an acknowledgement, and their messages are delivered again after their lease. Returns true
      * if every handler finished within the time. Calling it again, or on a worker never started, returns true.
      */
-    @JvmOverloads
+    @JvmSynthetic
     public suspend fun stop(drainTimeout: Duration = options.drainTimeout): Boolean {
         if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
             state.compareAndSet(State.NEW, State.STOPPED)
@@ -141,13 +153,26 @@ public class Worker<T> internal constructor(
         return drained
     }
 
-    /** [stop] for Java, on the calling thread. */
-    @JvmOverloads
-    public fun stopBlocking(drainTimeout: Duration = options.drainTimeout): Boolean = runBlocking { stop(drainTimeout) }
+    /** The blocking form of [stop], for Java: on the calling thread, interruptibly. */
+    public fun blocking(): BlockingWorker<T> = blocking
 
-    /** [stopBlocking] with the default drain timeout. */
+    /** The `CompletableFuture` form of [stop], for Java. */
+    public fun async(): AsyncWorker<T> = async
+
+    /**
+     * [stop] with the default drain timeout, on the calling thread, to its end: an interrupt does not cut it short (the
+     * thread's interrupt flag is kept), and it stops the worker after its Picket was closed too.
+     */
     override fun close() {
-        stopBlocking()
+        try {
+            queues.picket.javaCalls().blocking("closing the worker of queue '$queue'") {
+                withContext(NonCancellable) { stop() }
+            }
+        } catch (_: PicketInterruptedException) {
+            // Stopped all the same: the stop ran to its end, not cancellable; the thread's interrupt flag is set again.
+        } catch (_: PicketClosedException) {
+            // Its Picket was closed first: the stop ran to its end all the same.
+        }
     }
 
     private suspend fun run() {
@@ -243,9 +268,18 @@ public class Worker<T> internal constructor(
 
     override fun toString(): String = "Worker(queue=$queue, id=$workerId, state=${state.get()})"
 
-    private companion object {
-        const val ID_LENGTH = 8
-        const val SHIFT_CAP = 10
-        const val MAX_ERROR_BACKOFF_MS = 5_000L
+    internal companion object {
+        private const val ID_LENGTH = 8
+        private const val SHIFT_CAP = 10
+        private const val MAX_ERROR_BACKOFF_MS = 5_000L
+
+        /** A worker of [queue] running [handler] (made by [MessageQueues.worker]); not started. */
+        @JvmSynthetic
+        internal fun <T> create(
+            queues: MessageQueues<T>,
+            queue: String,
+            options: WorkerOptions,
+            handler: suspend (Delivery<T>) -> HandlerResult?,
+        ): Worker<T> = Worker(queues, queue, options, handler)
     }
 }

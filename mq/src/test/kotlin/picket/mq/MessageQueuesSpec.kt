@@ -610,7 +610,7 @@ class MessageQueuesSpec :
 
                 // A Java handler returning null: an error, retried, then dead-lettered with it.
                 val worker =
-                    queues.blockingWorker("unknown", WorkerOptions(retry = fast), { _ -> null })
+                    queues.worker("unknown", WorkerOptions(retry = fast), { _ -> null })
                 val id = queues.enqueue("unknown", "x").id
                 within(10) { queues.status("unknown").dead shouldBe 1 }
                 worker.stop()

@@ -168,7 +168,7 @@ class WorkerSpec :
                 delay(300) // every first delivery waits at least this long for its handler
                 val policy = RetryPolicy(maxAttempts = 3, initialBackoff = Duration.ofMillis(50), jitter = 0.0)
                 val worker =
-                    queues.blockingWorker(q, WorkerOptions(concurrency = names.size, retry = policy), { d ->
+                    queues.worker(q, WorkerOptions(concurrency = names.size, retry = policy), { d ->
                         Thread.sleep(100) // every handling runs at least 100 ms
                         when {
                             d.attempt > 1 -> HandlerResult.success()

@@ -7,7 +7,6 @@ import picket.mq.EnqueueOptions;
 import picket.mq.EnqueueResult;
 import picket.mq.HandlerResult;
 import picket.mq.ListListener;
-import picket.mq.MessageCodec;
 import picket.mq.MessageQueues;
 import picket.mq.QueueEvent;
 import picket.mq.QueueStatus;
@@ -24,7 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** The message queue and the list listener from Java: enqueue, a blocking worker, dead letters, a plain LPUSH. */
+/** The message queue and the list listener from Java: enqueue, a Java worker, dead letters, a plain LPUSH. */
 public final class QueueFromJava {
     private QueueFromJava() {
     }
@@ -37,7 +36,7 @@ public final class QueueFromJava {
                     .collect(Collectors.toList());
             picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
-            MessageQueues<String> queues = new MessageQueues<>(picket, spec, MessageCodec.STRING);
+            MessageQueues<String> queues = MessageQueues.strings(picket, spec);
             // Warned when more than one message is ready: checked at enqueue, so no worker needs to be running.
             queues.registerListener(event -> {
                 if (event instanceof QueueEvent.BacklogHigh) {
@@ -47,17 +46,19 @@ public final class QueueFromJava {
             });
             AutoCloseable backlogWatch = queues.warnBacklogAbove("reports", 1);
 
-            EnqueueResult first = queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1"));
+            // blocking(): on this thread; async(): a CompletableFuture. The same names as the Kotlin members.
+            EnqueueResult first = queues.blocking().enqueue("reports", "monthly", new EnqueueOptions().id("report-1"));
             System.out.println("enqueue -> " + first.getOutcome());
-            System.out.println("again -> "
-                    + queues.enqueueBlocking("reports", "monthly", new EnqueueOptions().id("report-1")).getOutcome());
-            queues.enqueueBlocking("reports", "broken");
+            System.out.println("again -> " + queues.async()
+                    .enqueue("reports", "monthly", new EnqueueOptions().id("report-1")).join().getOutcome());
+            queues.blocking().enqueue("reports", "broken");
             backlogWatch.close();
 
             WorkerOptions options = new WorkerOptions()
                     .concurrency(2)
                     .retry(new RetryPolicy(2, Duration.ofMillis(50)));
-            Worker<String> worker = queues.blockingWorker("reports", options, delivery -> {
+            // The handler runs on the instance's handler threads (picket-handler-N), at most 2 at a time.
+            Worker<String> worker = queues.worker("reports", options, delivery -> {
                 if (delivery.getMessage().equals("broken")) {
                     throw new IllegalStateException("no template for " + delivery.getMessage());
                 }
@@ -65,22 +66,22 @@ public final class QueueFromJava {
                 return HandlerResult.success();
             });
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            QueueStatus status = queues.statusBlocking("reports");
+            QueueStatus status = queues.blocking().status("reports");
             while ((status.getDone() < 1 || status.getDead() < 1) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
-                status = queues.statusBlocking("reports");
+                status = queues.blocking().status("reports");
             }
-            System.out.println("worker drained: " + worker.stopBlocking(Duration.ofSeconds(5)));
+            System.out.println("worker drained: " + worker.blocking().stop(Duration.ofSeconds(5)));
             System.out.println("status: done " + status.getDone() + ", dead " + status.getDead());
-            DeadLetter<String> dead = queues.deadLettersBlocking("reports").get(0);
+            DeadLetter<String> dead = queues.blocking().deadLetters("reports").get(0);
             System.out.println("dead letter: " + dead.getMessage() + " after " + dead.getAttempts() + " attempts: "
                     + dead.getError());
 
             // Any client can feed a list listener: here a plain LPUSH through blocking().withConn.
             picket.blocking().withConn(spec, redis -> redis.lpush("inbox", "from redis-cli"));
-            ListListener listener = ListListener.blocking(picket, spec, "inbox", message -> message.toUpperCase());
-            System.out.println("getMessage -> " + listener.getMessageBlocking());
-            System.out.println("getMessage on an empty list -> " + listener.getMessageBlocking());
+            ListListener listener = ListListener.create(picket, spec, "inbox", message -> message.toUpperCase());
+            System.out.println("getMessage -> " + listener.blocking().getMessage());
+            System.out.println("getMessage on an empty list -> " + listener.blocking().getMessage());
         }
     }
 }

@@ -77,7 +77,7 @@ internal class Handling<T>(
         token: String,
         lease: LocalLease,
     ): Delivery<T> =
-        Delivery(
+        Delivery.create(
             queue,
             taken.id,
             queues.codec.decode(taken.payload),
@@ -86,6 +86,7 @@ internal class Handling<T>(
             QueueOps.instant(taken.deadline),
             reply.readyLeft,
             taken.lastError,
+            queues.picket,
         ) { delivery, duration ->
             val sent = System.nanoTime()
             val (deadline, now) =
