@@ -387,7 +387,7 @@ public class ListListener private constructor(
 
         /**
          * A listener of [list] for Java: [handler] runs on the instance's handler executor (the one given to its
-         * builder, or its `picket-handler-N` threads; never a shared pool) and may block; cancelling the call
+         * builder, or a view of kotlinx's IO threads; never the caller's) and may block; cancelling the call
          * it runs in (an interrupted blocking `listen()`, a cancelled future) interrupts it.
          *
          * ```java

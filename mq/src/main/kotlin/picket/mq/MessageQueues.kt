@@ -164,7 +164,7 @@ public class MessageQueues<T>
 
         /**
          * A worker of [queue] for Java: [handler] runs on the instance's handler executor (the one given to its
-         * builder, or its `picket-handler-N` threads; never a shared pool), at most [WorkerOptions.concurrency] at a
+         * builder, or a view of kotlinx's IO threads; never the caller's), at most [WorkerOptions.concurrency] at a
          * time, and may block. A handler overrunning its lease is interrupted. A null result is an error
          * ([InvalidHandlerResultException]), retried like an exception. Started unless [start] is false.
          *

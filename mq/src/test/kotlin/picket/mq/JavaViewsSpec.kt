@@ -31,7 +31,7 @@ import kotlin.time.Duration.Companion.seconds
 /**
  * The queue and the list listener as Java calls them, on a real topology (1 master, 1 sentinel): the `blocking()`
  * views run on the caller's thread, the `async()` views return futures, Java handlers run on the instance's handler
- * threads (`picket-handler-N`), and an interrupted blocking wait gives `PicketInterruptedException` with the flag kept.
+ * executor (by default kotlinx's IO threads), and an interrupted blocking wait gives `PicketInterruptedException` with the flag kept.
  */
 class JavaViewsSpec :
     FunSpec({
@@ -134,7 +134,7 @@ class JavaViewsSpec :
             }
             worker.blocking().stop(Duration.ofSeconds(5)) shouldBe true
             handled shouldBe (1..6).map { "m-$it" }.toSet()
-            threads.forEach { it shouldStartWith "picket-handler-" }
+            threads.forEach { it shouldStartWith "DefaultDispatcher-worker-" }
             most.get() shouldBeInRange 1..2
             val dead = queues.blocking().deadLetters("java-work").single()
             (dead.message to dead.attempts) shouldBe ("broken" to 2)
@@ -184,7 +184,7 @@ class JavaViewsSpec :
             listener.blocking().getMessage().shouldBeNull()
             listener.blocking().recover() shouldBe 0
             threads.size shouldBe 2
-            threads.forEach { it shouldStartWith "picket-handler-" }
+            threads.forEach { it shouldStartWith "DefaultDispatcher-worker-" }
             Inspect.on(
                 topology.currentMaster(TopologyConfig.DEFAULT_MASTER_NAME),
             ) { it.llen(listener.processingList) } shouldBe

@@ -57,7 +57,7 @@ public final class QueueFromJava {
             WorkerOptions options = new WorkerOptions()
                     .concurrency(2)
                     .retry(new RetryPolicy(2, Duration.ofMillis(50)));
-            // The handler runs on the instance's handler threads (picket-handler-N), at most 2 at a time.
+            // The handler runs on the instance's handler executor (here kotlinx's IO threads), at most 2 at a time.
             Worker<String> worker = queues.worker("reports", options, delivery -> {
                 if (delivery.getMessage().equals("broken")) {
                     throw new IllegalStateException("no template for " + delivery.getMessage());
