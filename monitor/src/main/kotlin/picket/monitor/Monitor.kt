@@ -22,9 +22,9 @@ import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.PicketClosedException
+import picket.core.engine.JavaCalls
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
-import picket.core.engine.JavaCalls
 import picket.core.internal.handlers
 import picket.core.internal.javaCalls
 import picket.monitor.internal.JavaHandlers

@@ -65,7 +65,12 @@ class MonitorJavaSpec :
             val master = topology.awaitMaster(TopologyConfig.DEFAULT_MASTER_NAME)
             monitorOfMaster(threads).use { monitor ->
                 within(10) { monitor.registry.node(master.address).shouldNotBeNull() }
-                val query = InfoQuery.builder().nodes(master.address).keys("role").build()
+                val query =
+                    InfoQuery
+                        .builder()
+                        .nodes(master.address)
+                        .keys("role")
+                        .build()
 
                 val blocking = monitor.blocking().refresh(query)
                 val entry = blocking[master.address].shouldNotBeNull()
@@ -83,7 +88,8 @@ class MonitorJavaSpec :
 
                 val unknown = InfoQuery.builder().nodes("10.9.9.9:1").build()
                 shouldThrow<UnknownNodeException> { monitor.blocking().refresh(unknown) }
-                val failed = shouldThrow<ExecutionException> { monitor.async().refresh(unknown).get(10, TimeUnit.SECONDS) }
+                val failed =
+                    shouldThrow<ExecutionException> { monitor.async().refresh(unknown).get(10, TimeUnit.SECONDS) }
                 failed.cause.shouldBeInstanceOf<UnknownNodeException>()
             }
         }
@@ -123,7 +129,8 @@ class MonitorJavaSpec :
             val monitor = monitorOfMaster(CopyOnWriteArrayList())
             monitor.close()
             shouldThrow<PicketClosedException> { monitor.blocking().refresh(InfoQuery()) }
-            val failed = shouldThrow<ExecutionException> { monitor.async().refresh(InfoQuery()).get(10, TimeUnit.SECONDS) }
+            val failed =
+                shouldThrow<ExecutionException> { monitor.async().refresh(InfoQuery()).get(10, TimeUnit.SECONDS) }
             failed.cause.shouldBeInstanceOf<PicketClosedException>()
         }
     })

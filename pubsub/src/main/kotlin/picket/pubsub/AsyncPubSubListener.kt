@@ -33,8 +33,7 @@ public class AsyncPubSubListener internal constructor(
     public fun unsubscribe(vararg names: String): CompletableFuture<Void?> = nothing { listener.unsubscribe(*names) }
 
     /** [PubSubListener.punsubscribe]: completes once the server confirmed. */
-    public fun punsubscribe(vararg globs: String): CompletableFuture<Void?> =
-        nothing { listener.punsubscribe(*globs) }
+    public fun punsubscribe(vararg globs: String): CompletableFuture<Void?> = nothing { listener.punsubscribe(*globs) }
 
     private fun nothing(block: suspend () -> Unit): CompletableFuture<Void?> =
         listener.calls.async {

@@ -12,8 +12,8 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.PicketClosedException
-import picket.core.internal.ListenerBus
 import picket.core.engine.JavaCalls
+import picket.core.internal.ListenerBus
 import picket.core.internal.handlers
 import picket.core.internal.javaCalls
 import picket.pubsub.internal.CurrentConnection
@@ -79,7 +79,7 @@ public class PubSubListener internal constructor(
     private val table = HandlerTable(handlers)
     private val wanted = WantedTopics(handlers.keys, spec.commandTimeout)
     private val bus =
-        ListenerBus<PubSubEvent, PubSubEventListener>(scope, picket.handlers(), PubSubEventListener::onEvent).also { bus ->
+        ListenerBus<PubSubEvent, PubSubEventListener>(scope, javaHandlers, PubSubEventListener::onEvent).also { bus ->
             options.onEvent?.let(bus::register)
         }
     private val inbox = Inbox(options, table, bus)

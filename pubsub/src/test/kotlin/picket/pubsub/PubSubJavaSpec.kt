@@ -94,7 +94,12 @@ class PubSubJavaSpec :
 
         test("Java handlers run on the executor given to the instance's builder") {
             val executor = Executors.newFixedThreadPool(2) { task -> Thread(task, "app-handler") }
-            val own = Picket.builder().sentinelGroup("main", topology.sentinelGroup()).handlerExecutor(executor).build()
+            val own =
+                Picket
+                    .builder()
+                    .sentinelGroup("main", topology.sentinelGroup())
+                    .handlerExecutor(executor)
+                    .build()
             try {
                 val received = Received()
                 PubSub(own).listen(spec, mapOf(Topic.pattern("java.own.*") to received)).use { listener ->
