@@ -77,6 +77,7 @@ public class Monitor
         private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-monitor"))
 
         /** How the [blocking] and [async] views run [refresh] (Picket's Java convention, core's `JavaCalls.kt`). */
+        @get:JvmSynthetic
         internal val calls: JavaCalls = picket.javaCalls()
         private val blocking = BlockingMonitor(this)
         private val async = AsyncMonitor(this)

@@ -70,6 +70,7 @@ public class PubSubListener internal constructor(
     private val javaHandlers = picket.handlers()
 
     /** How the [blocking] and [async] views run the suspend members (Picket's Java convention). */
+    @get:JvmSynthetic
     internal val calls: JavaCalls = picket.javaCalls()
 
     private val blocking = BlockingPubSubListener(this)
@@ -148,6 +149,7 @@ public class PubSubListener internal constructor(
     public suspend fun unsubscribe(vararg names: String): Unit = change(names.map { Topic.Channel(it) }, add = false)
 
     /** Unsubscribes from the patterns [globs]; their handlers stay until removed. */
+    @JvmSynthetic
     public suspend fun punsubscribe(vararg globs: String): Unit = change(globs.map { Topic.Pattern(it) }, add = false)
 
     /**
