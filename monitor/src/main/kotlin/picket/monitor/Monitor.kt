@@ -16,21 +16,21 @@ import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
-import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.sync.Semaphore
 import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.PicketClosedException
+import picket.core.engine.JavaCalls
 import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
 import picket.core.internal.handlers
+import picket.core.internal.javaCalls
+import picket.monitor.internal.JavaHandlers
 import picket.monitor.internal.NodePoller
 import picket.monitor.internal.Queries
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
-import java.util.concurrent.CompletionException
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
 
@@ -55,6 +55,13 @@ private val log = KotlinLogging.logger {}
  * Thread-safe. [close] stops the watchers and pollers and closes the monitor's connections (a node removed from the
  * registry has its connection closed at once).
  *
+ * Java calls [refresh], the one member that waits for Redis, on [blocking] (on the calling thread) or [async] (as a
+ * future); the rest serve both languages:
+ *
+ * ```java
+ * InfoResult fresh = monitor.blocking().refresh(InfoQuery.builder().role(Role.MASTER).build());
+ * ```
+ *
  * @param supervisor gets every [MonitorEvent.Failure] (a watcher or poller that died), besides the listeners;
  *   by default they are logged as errors.
  */
@@ -68,6 +75,12 @@ public class Monitor
         private val supervisor: MonitorListener = MonitorListener { log.error(failureOf(it)) { "monitor: $it" } },
     ) : AutoCloseable {
         private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-monitor"))
+
+        /** How the [blocking] and [async] views run [refresh] (Picket's Java convention, core's `JavaCalls.kt`). */
+        @get:JvmSynthetic
+        internal val calls: JavaCalls = picket.javaCalls()
+        private val blocking = BlockingMonitor(this)
+        private val async = AsyncMonitor(this)
 
         // Not cancelled on close: its coroutine delivers what was emitted before, then ends and completes the flows.
         private val bus =
@@ -87,7 +100,11 @@ public class Monitor
 
         init {
             // Each watcher reports as a source of its own, ranked in the order given (see NodeRegistry).
-            watchers.forEachIndexed { rank, watcher -> scope.launch { supervise(watcher, registry.sink(rank)) } }
+            // The Java code a watcher calls (NodeWatcher.polling's supplier) runs on the instance's handler executor.
+            val context = JavaHandlers(picket.handlers())
+            watchers.forEachIndexed { rank, watcher ->
+                scope.launch(context) { supervise(watcher, registry.sink(rank)) }
+            }
         }
 
         /** Every node's state now, in the registry's order. */
@@ -114,8 +131,11 @@ public class Monitor
          * node, or one whose scheduled poll is still running), answers with its last good INFO and its age, like
          * [query]: one slow node bounds the refresh, it does not fail it.
          *
+         * Java: `blocking().refresh(query)` or `async().refresh(query)`.
+         *
          * @throws UnknownNodeException as [query] does; so do the other errors.
          */
+        @JvmSynthetic
         public suspend fun refresh(query: InfoQuery): InfoResult {
             checkOpen()
             val targets = queries.targets(query)
@@ -126,19 +146,11 @@ public class Monitor
             return queries.answer(query)
         }
 
-        /** [refresh] for Java, on the calling thread. */
-        public fun refreshBlocking(query: InfoQuery): InfoResult =
-            try {
-                refreshAsync(query).join()
-            } catch (e: CompletionException) {
-                throw e.cause ?: e
-            }
+        /** The blocking form of [refresh], for Java: the same name, run on the calling thread ([BlockingMonitor]). */
+        public fun blocking(): BlockingMonitor = blocking
 
-        /** [refresh] for Java, as a future. */
-        public fun refreshAsync(query: InfoQuery): CompletableFuture<InfoResult> {
-            checkOpen()
-            return scope.future { refresh(query) }
-        }
+        /** The `CompletableFuture` form of [refresh], for Java ([AsyncMonitor]). */
+        public fun async(): AsyncMonitor = async
 
         /** The INFO sections a query may name: Redis's, and any other a polled node reported. */
         public fun knownSections(): Set<String> = queries.knownSections()
@@ -148,8 +160,10 @@ public class Monitor
 
         /**
          * The events from the moment of collection on, as a cold flow (unbounded buffer). It completes when the
-         * monitor is closed, after the events emitted before; collected after [close], it is empty.
+         * monitor is closed, after the events emitted before; collected after [close], it is empty. Java:
+         * [registerListener].
          */
+        @get:JvmSynthetic
         public val events: Flow<MonitorEvent>
             get() = bus.asFlow()
 

@@ -95,14 +95,9 @@ public class MonitorServer
                         }
 
                         "/refresh" -> {
+                            // On the request thread; the refresh bounds each node's poll by its timeouts.
                             json(exchange, method, "POST") { query, out ->
-                                val timeout = monitor.options.connectTimeout + monitor.options.commandTimeout
-                                val result =
-                                    monitor
-                                        .refreshAsync(
-                                            query.query,
-                                        ).get(timeout.toMillis() + MARGIN_MS, TimeUnit.MILLISECONDS)
-                                query.writer.result(result, out)
+                                query.writer.result(monitor.blocking().refresh(query.query), out)
                             }
                         }
 
@@ -123,8 +118,6 @@ public class MonitorServer
                             )
                         }
                     }
-                } catch (e: java.util.concurrent.ExecutionException) {
-                    failed(exchange, e.cause ?: e)
                 } catch (
                     // The request thread must answer whatever happened, or the client waits for nothing.
                     @Suppress("TooGenericExceptionCaught") e: Throwable,
@@ -209,6 +202,5 @@ public class MonitorServer
             /** Requests served at once by default: 4. */
             public const val DEFAULT_THREADS: Int = 4
             private const val JSON = "application/json; charset=utf-8"
-            private const val MARGIN_MS = 1_000L
         }
     }

@@ -87,8 +87,9 @@ public class NodeRegistry {
 
     /**
      * The present nodes, then every change, as a cold flow: each collection registers a listener (see
-     * [registerListener]); events wait in an unbounded buffer for a slow collector.
+     * [registerListener]); events wait in an unbounded buffer for a slow collector. Java: [registerListener].
      */
+    @get:JvmSynthetic
     public val changes: Flow<RegistryEvent>
         get() =
             callbackFlow {

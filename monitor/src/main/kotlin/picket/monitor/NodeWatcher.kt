@@ -1,9 +1,11 @@
 package picket.monitor
 
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.currentCoroutineContext
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runInterruptible
 import picket.core.InvalidSpecException
+import picket.monitor.internal.JavaHandlers
 import java.time.Duration
 import java.util.function.Supplier
 
@@ -21,9 +23,13 @@ import java.util.function.Supplier
  * The monitor runs [watch] in a coroutine of its own and cancels it on close. If it throws, the failure is reported
  * ([MonitorEvent.WatcherFailed], the supervisor hook), the nodes it reported stay, and it is started again after a
  * capped backoff. If it returns, what it reported stays.
+ *
+ * [watch] is a `suspend` function, for Kotlin (hidden from Java): Java code gives its nodes with [polling] (a
+ * `Supplier` called on the instance's handler executor) or [of].
  */
 public fun interface NodeWatcher {
     /** Reports nodes to [sink] until cancelled (or returns once they are reported, for a fixed list). */
+    @JvmSynthetic
     public suspend fun watch(sink: NodeSink)
 
     public companion object {
@@ -32,8 +38,10 @@ public fun interface NodeWatcher {
         public fun of(nodes: Collection<MonitoredNode>): NodeWatcher = StaticNodeWatcher(nodes.toList())
 
         /**
-         * For Java and other blocking sources: calls [supplier] every [interval] (on an I/O thread) and makes its
-         * answer this watcher's whole set of nodes.
+         * For Java and other blocking sources: calls [supplier] every [interval] and makes its answer this watcher's
+         * whole set of nodes. In a [Monitor] the supplier runs on the handler executor of the monitor's Picket (the
+         * one given to its builder, or its `picket-handler-N` threads), interruptibly: closing the monitor interrupts
+         * a call still running.
          */
         @JvmStatic
         public fun polling(
@@ -47,7 +55,9 @@ public fun interface NodeWatcher {
             }
             return NodeWatcher { sink ->
                 while (true) {
-                    sink.replaceAll(runInterruptible(Dispatchers.IO) { supplier.get() })
+                    // Outside a Monitor (a Kotlin caller running watch itself) there is no instance: an I/O thread.
+                    val executor = currentCoroutineContext()[JavaHandlers]?.dispatcher ?: Dispatchers.IO
+                    sink.replaceAll(runInterruptible(executor) { supplier.get() })
                     delay(interval.toMillis())
                 }
             }
@@ -72,6 +82,7 @@ public class StaticNodeWatcher(
     /** The nodes it reports. */
     public val nodes: List<MonitoredNode>,
 ) : NodeWatcher {
+    @JvmSynthetic
     override suspend fun watch(sink: NodeSink) {
         sink.replaceAll(nodes)
     }

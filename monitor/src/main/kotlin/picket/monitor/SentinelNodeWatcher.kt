@@ -68,6 +68,7 @@ public class SentinelNodeWatcher
          */
         private val announcedBy = ConcurrentHashMap<String, Address>()
 
+        @JvmSynthetic
         override suspend fun watch(sink: NodeSink) {
             val changed = Channel<Unit>(Channel.CONFLATED)
             val handle =

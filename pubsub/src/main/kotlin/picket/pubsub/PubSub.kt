@@ -1,21 +1,19 @@
 package picket.pubsub
 
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.callbackFlow
-import kotlinx.coroutines.future.future
-import kotlinx.coroutines.runBlocking
 import picket.core.ConnSpec
+import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.ReadFrom
-import picket.pubsub.internal.blockingHandler
-import java.util.concurrent.CompletableFuture
+import picket.core.internal.handlers
+import picket.pubsub.internal.javaHandler
 import java.util.function.Consumer
 
 /**
  * A listener on [spec] with [handlers] keyed by channel or pattern, each subscribed at once. See [PubSubListener].
+ * Java: [PubSub.listen].
  *
  * ```kotlin
  * val listener = picket.listen(spec, mapOf(Topic.channel("orders") to { m -> println(m.payload) }))
@@ -23,7 +21,7 @@ import java.util.function.Consumer
  *
  * On a closed Picket the listener never connects.
  */
-@JvmOverloads
+@JvmSynthetic
 public fun Picket.listen(
     spec: ConnSpec,
     handlers: Map<Topic, MessageHandler>,
@@ -37,7 +35,7 @@ public fun Picket.listen(
  *
  * @throws picket.core.InvalidSpecException if a channel name is empty.
  */
-@JvmOverloads
+@JvmSynthetic
 public fun Picket.subscribe(
     spec: ConnSpec,
     channels: List<String>,
@@ -45,7 +43,7 @@ public fun Picket.subscribe(
 ): Flow<PubSubMessage> = flowOf(spec, channels.map { Topic.Channel(it) }, options)
 
 /** The messages of the patterns [globs] as a cold flow, as [subscribe] does for channels. */
-@JvmOverloads
+@JvmSynthetic
 public fun Picket.psubscribe(
     spec: ConnSpec,
     globs: List<String>,
@@ -55,10 +53,11 @@ public fun Picket.psubscribe(
 /**
  * Publishes [message] on [channel] through the master of [spec] (a replica-reading spec publishes on the master
  * too: a message published on a replica reaches only that replica's subscribers) and returns how many subscribers
- * of that node received it.
+ * of that node received it. Java: `new PubSub(picket).blocking().publish(…)` or `.async().publish(…)`.
  *
  * @throws picket.core.InvalidSpecException if [channel] is empty.
  */
+@JvmSynthetic
 public suspend fun Picket.publish(
     spec: ConnSpec,
     channel: String,
@@ -80,39 +79,54 @@ private fun Picket.flowOf(
     }
 }
 
-/** Pub/sub for Java: listeners with plain handlers, and publishing, blocking or as futures. */
-public object PubSub {
+/**
+ * Pub/sub of [picket], for Java: listeners with Java handlers ([listen]), and publishing on the calling thread
+ * ([blocking]) or as a future ([async]). Kotlin code uses the extensions on [Picket] ([Picket.listen],
+ * [Picket.publish], the [Picket.subscribe] flows), which this delegates to.
+ *
+ * ```java
+ * PubSub pubsub = new PubSub(picket);
+ * PubSubListener listener = pubsub.listen(spec, Map.of(Topic.channel("orders"), m -> log.info(m.getPayload())));
+ * listener.blocking().awaitConnected(Duration.ofSeconds(10));
+ * long receivers = pubsub.blocking().publish(spec, "orders", "42");
+ * ```
+ */
+@OptIn(InternalPicketApi::class)
+public class PubSub(
+    /** The instance this publishes and listens through. */
+    public val picket: Picket,
+) {
+    private val blocking = BlockingPubSub(this)
+    private val async = AsyncPubSub(this)
+
     /**
-     * A listener on [spec] with Java [handlers] (each run on an I/O thread, one message at a time), subscribed to
-     * every topic that has one.
+     * A listener on [spec] with Java [handlers], subscribed to every topic that has one. Each handler runs on the
+     * handler executor of [picket] (the one given to its builder, or its `picket-handler-N` threads), one message at
+     * a time, in the order the server sent them; closing the listener interrupts a handler still running.
      */
-    @JvmStatic
     @JvmOverloads
     public fun listen(
-        picket: Picket,
         spec: ConnSpec,
         handlers: Map<Topic, Consumer<PubSubMessage>>,
         options: ListenerOptions = ListenerOptions(),
-    ): PubSubListener = picket.listen(spec, handlers.mapValues { (_, handler) -> blockingHandler(handler) }, options)
-
-    /** [publish] for Java, on the calling thread. */
-    @JvmStatic
-    public fun publishBlocking(
-        picket: Picket,
-        spec: ConnSpec,
-        channel: String,
-        message: String,
-    ): Long = runBlocking { picket.publish(spec, channel, message) }
-
-    /** [publish] for Java, as a future. */
-    @JvmStatic
-    public fun publishAsync(
-        picket: Picket,
-        spec: ConnSpec,
-        channel: String,
-        message: String,
-    ): CompletableFuture<Long> {
-        Topic.Channel(channel)
-        return CoroutineScope(Dispatchers.Default).future { picket.publish(spec, channel, message) }
+    ): PubSubListener {
+        val executor = picket.handlers()
+        return picket.listen(spec, handlers.mapValues { (_, handler) -> javaHandler(handler, executor) }, options)
     }
+
+    /** [Picket.publish], the Kotlin form; Java calls it through [blocking] or [async]. */
+    @JvmSynthetic
+    public suspend fun publish(
+        spec: ConnSpec,
+        channel: String,
+        message: String,
+    ): Long = picket.publish(spec, channel, message)
+
+    /** The blocking form of every member that waits for Redis, for Java: the same names ([BlockingPubSub]). */
+    public fun blocking(): BlockingPubSub = blocking
+
+    /** The `CompletableFuture` form of every member that waits for Redis, for Java ([AsyncPubSub]). */
+    public fun async(): AsyncPubSub = async
+
+    override fun toString(): String = "PubSub($picket)"
 }

@@ -6,28 +6,30 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.runBlocking
 import picket.core.Address
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.PicketClosedException
+import picket.core.engine.JavaCalls
 import picket.core.internal.ListenerBus
 import picket.core.internal.handlers
+import picket.core.internal.javaCalls
 import picket.pubsub.internal.CurrentConnection
 import picket.pubsub.internal.Follower
 import picket.pubsub.internal.HandlerTable
 import picket.pubsub.internal.Inbox
 import picket.pubsub.internal.WantedTopics
-import picket.pubsub.internal.blockingHandler
+import picket.pubsub.internal.javaHandler
 import java.time.Duration
-import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Consumer
 
-/** A message handler: a suspend function, run on the listener's own coroutine, one message at a time. */
+/**
+ * A message handler: a suspend function, run on the listener's own coroutine, one message at a time. Java gives a
+ * `Consumer<PubSubMessage>` instead ([PubSub.listen], [PubSubListener.setBlockingHandler]).
+ */
 public typealias MessageHandler = suspend (PubSubMessage) -> Unit
 
 /**
@@ -47,7 +49,15 @@ public typealias MessageHandler = suspend (PubSubMessage) -> Unit
  * the very first, [ListenerOptions.onEvent]: in order, on a coroutine of the listener's own (never on the
  * connection's I/O thread, which never waits for them); one that throws is logged and the others still run.
  *
- * Made by [listen] (Kotlin) or [PubSub.listen] (Java); [close] unsubscribes and closes the connection.
+ * Made by [listen] (Kotlin) or [PubSub.listen] (Java); [close] unsubscribes and closes the connection. The members
+ * that wait for Redis are `suspend` for Kotlin; Java calls them by the same names on [blocking] (on the calling
+ * thread) or [async] (as futures).
+ *
+ * ```java
+ * listener.blocking().awaitConnected(Duration.ofSeconds(10));
+ * listener.setBlockingHandler(Topic.channel("audit"), m -> audit(m.getPayload()));
+ * listener.async().subscribe("audit").join();
+ * ```
  */
 @OptIn(InternalPicketApi::class)
 public class PubSubListener internal constructor(
@@ -57,12 +67,20 @@ public class PubSubListener internal constructor(
     handlers: Map<Topic, MessageHandler>,
     options: ListenerOptions,
 ) : AutoCloseable {
+    private val javaHandlers = picket.handlers()
+
+    /** How the [blocking] and [async] views run the suspend members (Picket's Java convention). */
+    @get:JvmSynthetic
+    internal val calls: JavaCalls = picket.javaCalls()
+
+    private val blocking = BlockingPubSubListener(this)
+    private val async = AsyncPubSubListener(this)
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-pubsub"))
     private val closed = AtomicBoolean(false)
     private val table = HandlerTable(handlers)
     private val wanted = WantedTopics(handlers.keys, spec.commandTimeout)
     private val bus =
-        ListenerBus<PubSubEvent, PubSubEventListener>(scope, picket.handlers(), PubSubEventListener::onEvent).also { bus ->
+        ListenerBus<PubSubEvent, PubSubEventListener>(scope, javaHandlers, PubSubEventListener::onEvent).also { bus ->
             options.onEvent?.let(bus::register)
         }
     private val inbox = Inbox(options, table, bus)
@@ -70,7 +88,9 @@ public class PubSubListener internal constructor(
     private val follower = Follower(picket, spec, options, connection, wanted, inbox, bus, closed::get)
     private val eventHandle: AutoCloseable = picket.registerListener(follower::onPicketEvent)
 
-    /** Takes the messages whose topic has no handler; null (the default) ignores them. */
+    /** Takes the messages whose topic has no handler; null (the default) ignores them. Java: [setBlockingFallback]. */
+    @get:JvmSynthetic
+    @set:JvmSynthetic
     public var fallback: MessageHandler?
         get() = table.fallback
         set(value) {
@@ -79,12 +99,10 @@ public class PubSubListener internal constructor(
 
     /**
      * Waits until the listener is subscribed on a node (at first, or again after a failover), for at most
-     * [timeout]; returns whether it is.
+     * [timeout]; returns whether it is. Java: `blocking().awaitConnected(timeout)` or `async().awaitConnected(…)`.
      */
+    @JvmSynthetic
     public suspend fun awaitConnected(timeout: Duration): Boolean = connection.awaitConnected(timeout)
-
-    /** [awaitConnected] for Java, on the calling thread. */
-    public fun awaitConnectedBlocking(timeout: Duration): Boolean = runBlocking { awaitConnected(timeout) }
 
     /** The node the listener is subscribed on now, or null while it is (re)connecting. */
     public val node: Address? get() = connection.current?.address
@@ -119,34 +137,35 @@ public class PubSubListener internal constructor(
      * @throws picket.core.InvalidSpecException if a name is empty; nothing is subscribed then.
      * @throws PicketClosedException if the listener is closed.
      */
+    @JvmSynthetic
     public suspend fun subscribe(vararg names: String): Unit = change(names.map { Topic.Channel(it) }, add = true)
 
     /** Subscribes to the patterns [globs], as [subscribe] does for channels. */
+    @JvmSynthetic
     public suspend fun psubscribe(vararg globs: String): Unit = change(globs.map { Topic.Pattern(it) }, add = true)
 
     /** Unsubscribes from the channels [names]; their handlers stay until removed. */
+    @JvmSynthetic
     public suspend fun unsubscribe(vararg names: String): Unit = change(names.map { Topic.Channel(it) }, add = false)
 
     /** Unsubscribes from the patterns [globs]; their handlers stay until removed. */
+    @JvmSynthetic
     public suspend fun punsubscribe(vararg globs: String): Unit = change(globs.map { Topic.Pattern(it) }, add = false)
 
-    /** [subscribe] for Java. */
-    public fun subscribeAsync(vararg names: String): CompletableFuture<Void?> =
-        async { change(names.map { Topic.Channel(it) }, add = true) }
+    /**
+     * The blocking form of [awaitConnected], [subscribe], [psubscribe], [unsubscribe] and [punsubscribe], for Java:
+     * the same names, run on the calling thread ([BlockingPubSubListener]).
+     */
+    public fun blocking(): BlockingPubSubListener = blocking
 
-    /** [psubscribe] for Java. */
-    public fun psubscribeAsync(vararg globs: String): CompletableFuture<Void?> =
-        async { change(globs.map { Topic.Pattern(it) }, add = true) }
+    /** The `CompletableFuture` form of the same members, for Java ([AsyncPubSubListener]). */
+    public fun async(): AsyncPubSubListener = async
 
-    /** [unsubscribe] for Java. */
-    public fun unsubscribeAsync(vararg names: String): CompletableFuture<Void?> =
-        async { change(names.map { Topic.Channel(it) }, add = false) }
-
-    /** [punsubscribe] for Java. */
-    public fun punsubscribeAsync(vararg globs: String): CompletableFuture<Void?> =
-        async { change(globs.map { Topic.Pattern(it) }, add = false) }
-
-    /** Sets or replaces the handler of [topic]; it does not subscribe (see [subscribe]). */
+    /**
+     * Sets or replaces the handler of [topic]; it does not subscribe (see [subscribe]). Java:
+     * [setBlockingHandler].
+     */
+    @JvmSynthetic
     public fun setHandler(
         topic: Topic,
         handler: MessageHandler,
@@ -154,20 +173,25 @@ public class PubSubListener internal constructor(
         table.set(topic, handler)
     }
 
-    /** Sets or replaces the handler of [topic] with a Java [handler], run on an I/O thread. */
+    /**
+     * Sets or replaces the handler of [topic] with a Java [handler]; it does not subscribe (see [subscribe]). It runs
+     * on the instance's handler executor (the one given to Picket's builder, or its `picket-handler-N` threads), one
+     * message at a time, in the order the server sent them, like every handler of the listener; closing the listener
+     * interrupts it if it is still running.
+     */
     public fun setBlockingHandler(
         topic: Topic,
         handler: Consumer<PubSubMessage>,
     ) {
-        table.set(topic, blockingHandler(handler))
+        table.set(topic, javaHandler(handler, javaHandlers))
     }
 
     /** Removes the handler of [topic]; its messages go to the [fallback] from now on. */
     public fun removeHandler(topic: Topic): Boolean = table.remove(topic)
 
-    /** Sets the [fallback] handler from Java (null: none). */
+    /** Sets the [fallback] handler from Java (null: none); it runs as [setBlockingHandler]'s handlers do. */
     public fun setBlockingFallback(handler: Consumer<PubSubMessage>?) {
-        fallback = handler?.let(::blockingHandler)
+        fallback = handler?.let { javaHandler(it, javaHandlers) }
     }
 
     /**
@@ -185,12 +209,6 @@ public class PubSubListener internal constructor(
     }
 
     override fun toString(): String = "PubSubListener(${spec.target}, ${subscriptions()}, node=$node)"
-
-    private fun async(block: suspend () -> Unit): CompletableFuture<Void?> =
-        scope.future {
-            block()
-            null
-        }
 
     private suspend fun change(
         topics: List<Topic>,

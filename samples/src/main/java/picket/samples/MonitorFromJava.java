@@ -24,7 +24,10 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
-/** The monitor from Java: the Sentinel watcher, a watcher of the application's own, queries, a forced refresh. */
+/**
+ * The monitor from Java: the Sentinel watcher, a watcher of the application's own (its supplier runs on the
+ * instance's handler threads), queries, and a forced refresh on {@code blocking()} (also on {@code async()}).
+ */
 public final class MonitorFromJava {
     private MonitorFromJava() {
     }
@@ -62,7 +65,7 @@ public final class MonitorFromJava {
                 InfoEntry entry = masters.getEntries().get(0);
                 System.out.println("master " + entry.getMeta().getNodeId() + " says role=" + entry.getFields().get("role"));
 
-                InfoResult fresh = monitor.refreshBlocking(InfoQuery.builder().nodes(master.getAddress()).prefixes("cmdstat_info").build());
+                InfoResult fresh = monitor.blocking().refresh(InfoQuery.builder().nodes(master.getAddress()).prefixes("cmdstat_info").build());
                 System.out.println("refreshed: info age below 1 s: "
                         + (fresh.get(master.getAddress()).getMeta().getInfoAge().compareTo(Duration.ofSeconds(1)) < 0));
                 try {

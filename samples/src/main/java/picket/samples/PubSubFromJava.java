@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
 
 /**
  * Pub/sub from Java: a listener with a channel handler and a pattern handler, publishing, a subscription added
- * while it runs, and the listener's events.
+ * while it runs, and the listener's events. What waits for Redis is called on {@code blocking()} (on this thread)
+ * or {@code async()} (a future); the handlers run on the instance's handler threads.
  */
 public final class PubSubFromJava {
     private PubSubFromJava() {
@@ -37,6 +38,7 @@ public final class PubSubFromJava {
                     .collect(Collectors.toList());
             picket.setSentinelGroups(Map.of("main", new SentinelGroup(sentinels)));
             ConnSpec spec = ConnSpec.sentinel("main", "mymaster").build();
+            PubSub pubsub = new PubSub(picket);
 
             BlockingQueue<String> received = new LinkedBlockingQueue<>();
             // Given at creation, the listener hears the first subscriptions too (registerListener hears what follows).
@@ -45,21 +47,21 @@ public final class PubSubFromJava {
                     System.out.println("event: subscribed to " + ((PubSubEvent.Subscribed) event).getTopic());
                 }
             });
-            try (PubSubListener listener = PubSub.listen(picket, spec, Map.of(
+            try (PubSubListener listener = pubsub.listen(spec, Map.of(
                     Topic.channel("alerts"), (PubSubMessage m) -> received.add("alerts: " + m.getPayload()),
                     Topic.pattern("metrics.*"), (PubSubMessage m) -> received.add(m.getChannel() + ": " + m.getPayload())),
                     options)) {
                 // Subscribing happens in the background; wait for it before publishing.
-                listener.awaitConnectedBlocking(Duration.ofSeconds(10));
-                long receivers = PubSub.publishBlocking(picket, spec, "alerts", "disk full");
+                listener.blocking().awaitConnected(Duration.ofSeconds(10));
+                long receivers = pubsub.blocking().publish(spec, "alerts", "disk full");
                 System.out.println("PUBLISH alerts -> " + receivers + " receiver(s)");
                 System.out.println("received " + received.poll(5, TimeUnit.SECONDS));
-                PubSub.publishAsync(picket, spec, "metrics.cpu", "97%").get(5, TimeUnit.SECONDS);
+                pubsub.async().publish(spec, "metrics.cpu", "97%").get(5, TimeUnit.SECONDS);
                 System.out.println("received " + received.poll(5, TimeUnit.SECONDS));
 
                 listener.setBlockingHandler(Topic.channel("audit"), m -> received.add("audit: " + m.getPayload()));
-                listener.subscribeAsync("audit").get(5, TimeUnit.SECONDS);
-                PubSub.publishBlocking(picket, spec, "audit", "login");
+                listener.async().subscribe("audit").get(5, TimeUnit.SECONDS);
+                pubsub.blocking().publish(spec, "audit", "login");
                 System.out.println("received " + received.poll(5, TimeUnit.SECONDS));
                 System.out.println("subscriptions: " + listener.subscriptions());
             }

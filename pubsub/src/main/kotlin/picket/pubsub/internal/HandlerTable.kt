@@ -1,7 +1,7 @@
 package picket.pubsub.internal
 
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.withContext
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.runInterruptible
 import picket.pubsub.MessageHandler
 import picket.pubsub.PubSubMessage
 import picket.pubsub.Topic
@@ -48,6 +48,11 @@ internal class HandlerTable(
         if (topic is Topic.Channel) channels else patterns
 }
 
-/** A Java [handler] as a [MessageHandler], run on an I/O thread. */
-internal fun blockingHandler(handler: Consumer<PubSubMessage>): MessageHandler =
-    { message -> withContext(Dispatchers.IO) { handler.accept(message) } }
+/**
+ * A Java [handler] as a [MessageHandler]: run on [executor] (the instance's handler executor), interruptibly. The
+ * listener's dispatch waits for it before the next message, so messages reach Java handlers one at a time, in order.
+ */
+internal fun javaHandler(
+    handler: Consumer<PubSubMessage>,
+    executor: CoroutineDispatcher,
+): MessageHandler = { message -> runInterruptible(executor) { handler.accept(message) } }
