@@ -54,6 +54,7 @@ public data class BusSettings
         internal companion object {
             const val MIN_LEASE_MS = 300L
 
+            @JvmSynthetic
             fun fromFields(
                 fields: Map<String, String>,
                 fallback: BusSettings,

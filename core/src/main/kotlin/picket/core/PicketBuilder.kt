@@ -34,7 +34,8 @@ public class PicketBuilder internal constructor() {
      * Runs the Java code Picket calls itself on [executor]: listeners, an async transaction's block, and the modules'
      * Java workers, list-listener and bus handlers. Without it they run on kotlinx's shared IO threads, at most 512
      * at once per instance (a view of the pool, not held to its cap of 64). The instance never shuts [executor] down;
-     * closing it interrupts handlers still running. Blocking calls (`blocking()`) never use it: they run on the caller's thread.
+     * closing it interrupts handlers still running. Blocking calls (`blocking()`) never use it: they run on the
+     * caller's thread.
      */
     public fun handlerExecutor(executor: Executor): PicketBuilder = apply { this.handlers = executor }
 
@@ -81,5 +82,6 @@ public class PicketBuilder internal constructor() {
     }
 
     override fun toString(): String =
-        "PicketBuilder(resources=${resources != null}, handlers=${handlers != null}, groups=${groups.keys}, listeners=${listeners.size})"
+        "PicketBuilder(resources=${resources != null}, handlers=${handlers != null}, groups=${groups.keys}, " +
+            "listeners=${listeners.size})"
 }

@@ -40,7 +40,7 @@ public fun interface NodeWatcher {
         /**
          * For Java and other blocking sources: calls [supplier] every [interval] and makes its answer this watcher's
          * whole set of nodes. In a [Monitor] the supplier runs on the handler executor of the monitor's Picket (the
-         * one given to its builder, or its `picket-handler-N` threads), interruptibly: closing the monitor interrupts
+         * one given to its builder, or kotlinx's IO threads), interruptibly: closing the monitor interrupts
          * a call still running.
          */
         @JvmStatic

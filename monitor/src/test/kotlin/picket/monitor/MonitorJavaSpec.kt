@@ -60,7 +60,7 @@ class MonitorJavaSpec :
             return Monitor(picket, listOf(NodeWatcher.polling(Duration.ofSeconds(1), supplier)), options)
         }
 
-        test("blocking and async refresh answer with fresh INFO; the polling supplier runs on picket-handler threads") {
+        test("blocking and async refresh answer with fresh INFO; the polling supplier runs on the handler executor") {
             val threads = CopyOnWriteArrayList<String>()
             val master = topology.awaitMaster(TopologyConfig.DEFAULT_MASTER_NAME)
             monitorOfMaster(threads).use { monitor ->
@@ -84,7 +84,7 @@ class MonitorJavaSpec :
                     .shouldNotBeNull() shouldBeLessThan Duration.ofSeconds(1)
 
                 threads.shouldNotBeEmpty()
-                threads.forEach { it shouldStartWith "picket-handler-" }
+                threads.forEach { it shouldStartWith "DefaultDispatcher-worker-" }
 
                 val unknown = InfoQuery.builder().nodes("10.9.9.9:1").build()
                 shouldThrow<UnknownNodeException> { monitor.blocking().refresh(unknown) }

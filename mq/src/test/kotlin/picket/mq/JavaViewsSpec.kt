@@ -31,7 +31,8 @@ import kotlin.time.Duration.Companion.seconds
 /**
  * The queue and the list listener as Java calls them, on a real topology (1 master, 1 sentinel): the `blocking()`
  * views run on the caller's thread, the `async()` views return futures, Java handlers run on the instance's handler
- * executor (by default kotlinx's IO threads), and an interrupted blocking wait gives `PicketInterruptedException` with the flag kept.
+ * executor (by default kotlinx's IO threads), and an interrupted blocking wait gives `PicketInterruptedException`
+ * with the flag kept.
  */
 class JavaViewsSpec :
     FunSpec({

@@ -26,7 +26,7 @@ public fun Picket.listen(
     spec: ConnSpec,
     handlers: Map<Topic, MessageHandler>,
     options: ListenerOptions = ListenerOptions(),
-): PubSubListener = PubSubListener(this, spec, handlers, options)
+): PubSubListener = PubSubListener.of(this, spec, handlers, options)
 
 /**
  * The messages of [channels] as a cold flow: each collection subscribes on a listener of its own, which follows
@@ -74,7 +74,7 @@ private fun Picket.flowOf(
 ): Flow<PubSubMessage> {
     val picket = this
     return callbackFlow {
-        val listener = PubSubListener(picket, spec, topics.associateWith { { message -> send(message) } }, options)
+        val listener = PubSubListener.of(picket, spec, topics.associateWith { { message -> send(message) } }, options)
         awaitClose { listener.close() }
     }
 }
@@ -101,7 +101,7 @@ public class PubSub(
 
     /**
      * A listener on [spec] with Java [handlers], subscribed to every topic that has one. Each handler runs on the
-     * handler executor of [picket] (the one given to its builder, or its `picket-handler-N` threads), one message at
+     * handler executor of [picket] (the one given to its builder, or kotlinx's IO threads), one message at
      * a time, in the order the server sent them; closing the listener interrupts a handler still running.
      */
     @JvmOverloads

@@ -60,7 +60,7 @@ public typealias MessageHandler = suspend (PubSubMessage) -> Unit
  * ```
  */
 @OptIn(InternalPicketApi::class)
-public class PubSubListener internal constructor(
+public class PubSubListener private constructor(
     picket: Picket,
     /** What the listener subscribes through. */
     public val spec: ConnSpec,
@@ -175,7 +175,7 @@ public class PubSubListener internal constructor(
 
     /**
      * Sets or replaces the handler of [topic] with a Java [handler]; it does not subscribe (see [subscribe]). It runs
-     * on the instance's handler executor (the one given to Picket's builder, or its `picket-handler-N` threads), one
+     * on the instance's handler executor (the one given to Picket's builder, or kotlinx's IO threads), one
      * message at a time, in the order the server sent them, like every handler of the listener; closing the listener
      * interrupts it if it is still running.
      */
@@ -223,5 +223,16 @@ public class PubSubListener internal constructor(
     init {
         scope.launch { inbox.dispatch() }
         scope.launch { follower.follow() }
+    }
+
+    internal companion object {
+        /** A listener of [handlers] through [spec]; made by `listen` and [PubSub] only (hidden from Java). */
+        @JvmSynthetic
+        fun of(
+            picket: Picket,
+            spec: ConnSpec,
+            handlers: Map<Topic, MessageHandler>,
+            options: ListenerOptions,
+        ): PubSubListener = PubSubListener(picket, spec, handlers, options)
     }
 }

@@ -57,14 +57,14 @@ class PubSubJavaSpec :
             fun payloads() = all.map { it.second }
         }
 
-        test("blocking publish reaches a Java handler on a picket-handler thread, in the order published") {
+        test("blocking publish reaches a Java handler on a handler thread, in the order published") {
             val received = Received()
             pubsub.listen(spec, mapOf(Topic.channel("java.orders") to received)).use { listener ->
                 listener.blocking().awaitConnected(Duration.ofSeconds(10)) shouldBe true
                 (1..20).forEach { pubsub.blocking().publish(spec, "java.orders", "m$it") shouldBe 1L }
                 within(10) { received.all shouldHaveSize 20 }
                 received.payloads() shouldContainExactly (1..20).map { "m$it" }
-                received.all.forEach { (threadName, _) -> threadName shouldStartWith "picket-handler-" }
+                received.all.forEach { (threadName, _) -> threadName shouldStartWith "DefaultDispatcher-worker-" }
             }
         }
 
@@ -83,7 +83,7 @@ class PubSubJavaSpec :
                 listener.blocking().psubscribe("java.metrics.*")
                 pubsub.blocking().publish(spec, "java.metrics.cpu", "97%") shouldBe 1L
                 within(10) { fallback.payloads() shouldContainExactly listOf("97%") }
-                fallback.all.single().first shouldStartWith "picket-handler-"
+                fallback.all.single().first shouldStartWith "DefaultDispatcher-worker-"
 
                 listener.async().unsubscribe("java.audit").get(10, TimeUnit.SECONDS)
                 listener.blocking().punsubscribe("java.metrics.*")

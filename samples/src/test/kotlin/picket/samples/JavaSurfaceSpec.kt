@@ -136,8 +136,9 @@ class JavaSurfaceSpec :
         }
 
         test("every public class with a suspend function visible to Java is among the findings") {
+            // The detection works (the fixture has one); the surface itself may have none left.
+            JavaSurface(listOf(LeakyFixture::class.java)).suspendingMembers().size shouldBeGreaterThan 0
             val suspending = surface.suspendingMembers()
-            suspending.size shouldBeGreaterThan 0
             val unlisted =
                 suspending.filter { (cls, method) ->
                     val prefix = "${cls.name}#${JavaSurface.render(method)} ["
@@ -356,9 +357,16 @@ private class JavaSurface(
          * Public types made for Kotlin alone, which Java never receives: not scanned, and a finding wherever a member
          * Java can call names one. `Commands` is the suspend command surface of Kotlin blocks (Java blocks get
          * Lettuce's `RedisCommands` and `RedisAsyncCommands`); `Pipeline` is the receiver of a Kotlin pipeline block
-         * (Java passes a list of commands).
+         * (Java passes a list of commands); the test kit's Kotest extension and its coroutine write loop are for Kotlin
+         * specs (Java tests use `Topology` directly).
          */
-        private val KOTLIN_ONLY = setOf("picket.core.Commands", "picket.core.Pipeline")
+        private val KOTLIN_ONLY =
+            setOf(
+                "picket.core.Commands",
+                "picket.core.Pipeline",
+                "picket.testkit.TopologyExtension",
+                "picket.testkit.WriteLoop",
+            )
 
         /** Kotlin's `getEntries()` of an enum: generated, it cannot be hidden, and its `EnumEntries` is a `List`. */
         private fun Executable.isEnumEntries(cls: Class<*>): Boolean =

@@ -7,6 +7,7 @@ import io.lettuce.core.TimeoutOptions
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.sentinel.api.sync.RedisSentinelCommands
 import java.time.Duration
+import java.util.function.Function
 
 /**
  * A plain Lettuce client, as `redis-cli` would be, to look at nodes and sentinels without going through the client
@@ -36,15 +37,15 @@ public open class PlainClient(
         node: RedisNode,
         password: String? = null,
         username: String? = null,
-        block: (RedisCommands<String, String>) -> T,
-    ): T = client.connect(uri(node, password, username)).use { block(it.sync()) }
+        block: Function<RedisCommands<String, String>, T>,
+    ): T = client.connect(uri(node, password, username)).use { block.apply(it.sync()) }
 
     /** Runs [block] on a sentinel connection to [node]. */
     public fun <T> onSentinel(
         node: RedisNode,
         password: String? = null,
-        block: (RedisSentinelCommands<String, String>) -> T,
-    ): T = client.connectSentinel(uri(node, password, null)).use { block(it.sync()) }
+        block: Function<RedisSentinelCommands<String, String>, T>,
+    ): T = client.connectSentinel(uri(node, password, null)).use { block.apply(it.sync()) }
 
     /**
      * [node]'s clients (`CLIENT LIST`), each as its fields by name (`id`, `name`, `flags`, …), this call's own
@@ -111,9 +112,11 @@ public open class PlainClient(
     /** The defaults and the client with Lettuce's own settings. */
     public companion object {
         /** The command timeout of a [PlainClient] made without one. */
+        @JvmField
         public val DEFAULT_TIMEOUT: Duration = Duration.ofSeconds(2)
 
         /** A client's options without reconnection and with every command timed out after [timeout]. */
+        @JvmStatic
         public fun options(timeout: Duration): ClientOptions =
             ClientOptions
                 .builder()
@@ -122,6 +125,7 @@ public open class PlainClient(
                 .build()
 
         /** Lettuce's defaults, as `RedisClient.create("redis://host:port")` has them: reconnection, a 60 s timeout. */
+        @JvmStatic
         public fun lettuceDefaults(): PlainClient =
             PlainClient(RedisURI.DEFAULT_TIMEOUT_DURATION, ClientOptions.create())
     }

@@ -27,6 +27,7 @@ public class RedisNode internal constructor(
     public var port: Int = port
         internal set
 
+    @get:JvmSynthetic
     internal val process = NodeProcess(this)
 
     /** `host:port`, as Sentinel reports addresses. */

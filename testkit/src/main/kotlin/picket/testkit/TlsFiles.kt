@@ -42,6 +42,7 @@ public class TlsFiles private constructor(
 
     internal companion object {
         /** Generates every file under [directory] for certificates naming [names]. */
+        @JvmSynthetic
         fun generate(
             directory: Path,
             names: List<String>,
