@@ -4,6 +4,7 @@ import io.lettuce.core.RedisCommandInterruptedException
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.DelicateCoroutinesApi
 import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.async
 import kotlinx.coroutines.future.future
@@ -40,16 +41,36 @@ public class JavaCalls(
     ): T {
         val loop = CallerLoop()
         val call = scope.async(loop, CoroutineStart.UNDISPATCHED, block)
-        val interrupt = loop.runUntilDone(call)
-        loop.finish()
+        val interrupt =
+            try {
+                loop.runUntilDone(call)
+            } finally {
+                loop.finish()
+            }
         if (interrupt != null) Thread.currentThread().interrupt()
         @OptIn(ExperimentalCoroutinesApi::class)
         val error = call.getCompletionExceptionOrNull() ?: return call.getCompleted()
         throw javaError(what, error, interrupt)
     }
 
-    /** Runs [block] as a coroutine of the owner and returns its future; cancelling the future cancels it. */
-    public fun <T> async(block: suspend CoroutineScope.() -> T): CompletableFuture<T> = scope.future(block = block)
+    /**
+     * Runs [block] as a coroutine of the owner and returns its future; cancelling the future cancels it. Once the
+     * owner is closed (before the call, or while it runs) the future fails with [PicketClosedException], not with a
+     * cancellation.
+     */
+    public fun <T> async(block: suspend CoroutineScope.() -> T): CompletableFuture<T> {
+        if (closed()) return CompletableFuture.failedFuture(PicketClosedException())
+        // ATOMIC: the body starts even if the owner closed in between, so that its catch below types the failure.
+        @OptIn(DelicateCoroutinesApi::class)
+        return scope.future(start = CoroutineStart.ATOMIC) {
+            try {
+                block()
+            } catch (e: CancellationException) {
+                if (closed()) throw PicketClosedException().apply { addSuppressed(e) }
+                throw e
+            }
+        }
+    }
 
     private fun javaError(
         what: String,

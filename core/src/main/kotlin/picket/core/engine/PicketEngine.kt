@@ -132,9 +132,10 @@ public class PicketEngine(
     }
 
     /**
-     * Closes everything, in order: [first] (what a mode runs: subscriptions, sweeps), then listeners, coroutines,
-     * the handler threads, connections, clients and the resources it made, waiting at most [seconds] for each
-     * step. Returns false if it was closed already.
+     * Closes everything, in order: [first] (what a mode runs: subscriptions, sweeps), then listeners; then it
+     * cancels the coroutines and closes the connections at once (Java callers block on their own threads, which
+     * cancellation does not reach), waits for the coroutines and the connections, then closes the clients and the
+     * resources it made, waiting at most [seconds] for each step. Returns false if it was closed already.
      */
     public fun close(
         seconds: Long,

@@ -54,6 +54,7 @@ internal object Tracked {
                         awaited(
                             lease,
                             connection,
+                            method,
                             invoke(target, asyncOf.computeIfAbsent(method, ::asyncMethod), args),
                         )
                     }
@@ -95,9 +96,13 @@ internal object Tracked {
     private fun awaited(
         lease: Lease,
         connection: StatefulRedisConnection<*, *>,
+        method: Method,
         result: Any?,
     ): Any? {
         if (result !is RedisFuture<*>) return result
+        // Between MULTI and EXEC a command is only queued: its reply comes with EXEC's. As Lettuce's own synchronous
+        // API does, it returns null at once instead of waiting (its future completes at EXEC).
+        if (connection.isMulti && method.name !in TRANSACTION_CONTROL) return null
         return LettuceFutures
             .awaitOrCancel(result, connection.timeout.toNanos(), TimeUnit.NANOSECONDS)
             .also { lease.tracker.record() }
@@ -135,6 +140,7 @@ internal object Tracked {
         this as StatefulRedisConnection<K, V>
 
     private const val GET_STATEFUL_CONNECTION = "getStatefulConnection"
+    private val TRANSACTION_CONTROL = setOf("multi", "exec", "discard")
     private val LOADER = RedisCommands::class.java.classLoader
     private val SYNC = arrayOf(RedisCommands::class.java)
     private val ASYNC = arrayOf(RedisAsyncCommands::class.java)
