@@ -13,7 +13,6 @@ class FailoverReport(
     private val settings: Settings,
 ) {
     private val clients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE, LETTUCE_MR, PICKET_JAVA, JEDIS)
-    private val picketClients = listOf(PICKET_DEFAULT, PICKET_NO_PARKING, PICKET_DURABLE, PICKET_JAVA)
     private val faults = Fault.entries.filter { fault -> runs.any { it.fault == fault } }
     private val window = settings.afterSwitch.toMillis().toDouble()
 
@@ -50,8 +49,8 @@ class FailoverReport(
         medians(md)
         lost(md)
         firstExecuted(md)
-        targets(md)
-        raw(md)
+        FailoverTargets(this, faults).write(md)
+        FailoverRunsTable(runs).write(md)
         errors(md)
     }
 
@@ -96,7 +95,7 @@ class FailoverReport(
     ): List<ClientRun> = runsOf(fault, client).map { it.second }
 
     /** Each run of [fault] with [client]'s figures in it. */
-    private fun runsOf(
+    internal fun runsOf(
         fault: Fault,
         client: String,
     ): List<Pair<FailoverRun, ClientRun>> =
@@ -104,12 +103,12 @@ class FailoverReport(
             run.clients.filter { it.client == client }.map { run to it }
         }
 
-    private fun measuredRuns(
+    internal fun measuredRuns(
         fault: Fault,
         client: String,
     ): List<Pair<FailoverRun, ClientRun>> = runsOf(fault, client).filter { it.first.directKnown }
 
-    private fun lostMedian(
+    internal fun lostMedian(
         fault: Fault,
         client: String,
     ): Double? = median(fault, client) { it.lost.toDouble() }
@@ -204,175 +203,6 @@ class FailoverReport(
         )
     }
 
-    private fun lossTarget(): String = "$PICKET_DEFAULT ≥ ${fmt(Report.LOSS_FACTOR_TARGET)}× fewer than Lettuce"
-
-    private fun lossMet(
-        picket: Double?,
-        lettuce: Double?,
-    ): String =
-        when {
-            picket == null || lettuce == null -> "n/a"
-            lettuce == 0.0 && picket == 0.0 -> "n/a: neither lost any"
-            else -> yes(picket * Report.LOSS_FACTOR_TARGET <= lettuce)
-        }
-
-    private fun targets(md: Markdown) {
-        md.line("Targets (the median first, then the worst run):")
-        md.line()
-        md.table(listOf("target", "fault", "measured", "met"), faults.flatMap { targetRows(it) })
-    }
-
-    private fun targetRows(fault: Fault): List<List<String>> {
-        val rows = mutableListOf<List<String>>()
-        if (fault == Fault.MANUAL) rows += faultToNewTarget(fault)
-        rows += switchTarget(fault)
-        for (client in picketClients) {
-            val old = clientRuns(fault, client).map { it.oldMaster }
-            val issued = old.maxOfOrNull { it.issuedAfterSwitch }
-            rows +=
-                listOf(
-                    "$client: 0 writes to the old master after the switch",
-                    fault.label,
-                    "${fmt(median(old.map { it.afterSwitch.toDouble() }))}; ${old.maxOfOrNull { it.afterSwitch }} " +
-                        "(issued after the switch: at most $issued)",
-                    yes(old.all { it.afterSwitch == 0 }),
-                )
-        }
-        val durable = clientRuns(fault, PICKET_DURABLE).map { it.lost }
-        rows +=
-            listOf(
-                "$PICKET_DURABLE: 0 acknowledged writes lost",
-                fault.label,
-                "${fmt(median(durable.map { it.toDouble() }))}; ${durable.maxOrNull()}",
-                yes(durable.all { it == 0 }),
-            )
-        val picketLost = lostMedian(fault, PICKET_DEFAULT)
-        val lettuceLost = lostMedian(fault, LETTUCE_MR)
-        val lossText =
-            if (picketLost == 0.0 && lettuceLost != null && lettuceLost > 0) {
-                lossRatio(lettuceLost, picketLost)
-            } else {
-                "${fmt(picketLost)} vs ${fmt(lettuceLost)} (${lossRatio(lettuceLost, picketLost)})"
-            }
-        rows +=
-            listOf(
-                "$PICKET_DEFAULT: ≥ ${fmt(Report.LOSS_FACTOR_TARGET)}× fewer acknowledged writes lost than Lettuce",
-                fault.label,
-                lossText,
-                lossMet(picketLost, lettuceLost),
-            )
-        return rows
-    }
-
-    private fun faultToNewTarget(fault: Fault): List<String> {
-        val measured = measuredRuns(fault, PICKET_DEFAULT).map { it.second.faultToNewMs }
-        val (med, atLeast) = faultToNewMedian(fault, PICKET_DEFAULT)
-        val worst = worst(measured)
-        val notMeasured = runsOf(fault, PICKET_DEFAULT).size - measured.size
-        return listOf(
-            "$PICKET_DEFAULT: first write executed by the new master ≤ ${fmt(Report.FAULT_TO_NEW_TARGET_MS)} ms " +
-                "after SENTINEL FAILOVER (Lettuce measured about 5.1 s)",
-            fault.label,
-            "${if (atLeast) "> " else ""}${fmt(med)}; $worst" +
-                if (notMeasured > 0) " (not measured in $notMeasured runs)" else "",
-            yes(!atLeast && within(med, Report.FAULT_TO_NEW_TARGET_MS)),
-        )
-    }
-
-    private fun switchTarget(fault: Fault): List<String> {
-        val switch = clientRuns(fault, PICKET_DEFAULT).map { it.switchMs }
-        val (med, atLeast) = switchMedian(fault, PICKET_DEFAULT)
-        val worst = worst(switch)
-        return listOf(
-            "$PICKET_DEFAULT: first write on the new master ≤ ${fmt(Report.SWITCH_TARGET_MS)} ms after " +
-                "+switch-master (negative: before it)",
-            fault.label,
-            "${if (atLeast) "> " else ""}${fmt(med)}; $worst",
-            yes(!atLeast && within(med, Report.SWITCH_TARGET_MS)),
-        )
-    }
-
-    private fun raw(md: Markdown) {
-        md.line("### Every run")
-        md.line()
-        md.line(
-            "Per run: when the first `+switch-master` came after the fault and from which sentinel, how much " +
-                "later the last sentinel published it, when the topology had settled (from the fault) and how long " +
-                "the sentinels then took to fall quiet. Per client: as above (old-master writes acknowledged after " +
-                "the switch, how many of them were also issued after it, when the last was acknowledged), plus the " +
-                "writes issued, the slowest write, how long a write was still pending when the loop stopped, when " +
-                "the client's own SwitchMaster event came and what it acted on (ms after the first `+switch-master`; " +
-                "negative: before the benchmark's subscription saw the announcement), the failovers it parked " +
-                "blocks for (FailoverEnded: blocks parked, for how long, how it ended, and when, in ms after the " +
-                "fault), and how many times it asked the sentinels (resolution rounds).",
-        )
-        md.line()
-        md.table(
-            listOf(
-                ">run",
-                "fault",
-                ">+switch-master (ms after the fault)",
-                "first sentinel; last later by (ms)",
-                "settled (ms after the fault); quiet (ms more)",
-                "client",
-                ">first write executed by the new master (ms after the fault)",
-                ">first write on the new master (ms after +switch-master)",
-                "old master after switch (writes); last one (ms after +switch-master)",
-                ">lost (writes)",
-                "errors (failed writes, by type)",
-                ">writes",
-                ">slowest write (ms)",
-                ">pending at the end (ms)",
-                "client's switch event (ms after +switch-master, via)",
-                "parked (blocks, ms, outcome, ended ms after the fault)",
-                ">resolutions (rounds)",
-            ),
-            runs.sortedWith(compareBy({ it.fault }, { it.index })).flatMap { run ->
-                run.clients.map { rawRow(run, it) }
-            },
-        )
-        runs.filter { it.note != null }.forEach { md.line("- run ${it.index}, ${it.fault.label}: ${it.note}") }
-    }
-
-    private fun rawRow(
-        run: FailoverRun,
-        c: ClientRun,
-    ): List<String> {
-        val types = c.errorTypes.entries.joinToString(", ") { "${it.key} ${it.value}" }
-        val quiet =
-            when {
-                run.quietMs == 0.0 -> "last run, not waited for"
-                run.quiet -> fmt(run.quietMs)
-                else -> "${fmt(run.quietMs)}, not quiet"
-            }
-        val parked =
-            c.picket
-                ?.parkings
-                ?.joinToString("; ") {
-                    "${it.blocks}, ${fmt(it.parkedForMs)}, ${it.outcome}, ${fmt(it.endedMs)}"
-                }?.ifEmpty { "none" } ?: "–"
-        return listOf(
-            "${run.index}",
-            run.fault.name.lowercase(),
-            fmt(run.faultToSwitchMs),
-            "${run.firstSentinel}; ${fmt(run.lastSwitchMs)}",
-            "${fmt(run.settledMs)}; $quiet",
-            c.client,
-            if (run.directKnown) fmt(c.faultToNewMs) else "not measured",
-            fmt(c.switchMs),
-            "${c.oldMaster.afterSwitch} (issued after: ${c.oldMaster.issuedAfterSwitch}); " +
-                fmt(c.oldMaster.lastAckMs),
-            "${c.lost}",
-            "${c.errors}" + if (types.isEmpty()) "" else " ($types)",
-            "${c.writes}",
-            fmt(c.slowestWriteMs),
-            if (c.pendingAtStopMs >= 1) fmt(c.pendingAtStopMs) else "–",
-            c.picket?.switchEvent?.let { "${fmt(it.ms)}, ${it.via}" } ?: "–",
-            parked,
-            c.picket?.resolutionRounds?.toString() ?: "–",
-        )
-    }
-
     private fun errors(md: Markdown) {
         md.line("What callers were told (the first message of each error class, per fault and client):")
         md.line()
@@ -389,27 +219,3 @@ class FailoverReport(
         md.table(listOf("fault", "client", "error", "message"), rows)
     }
 }
-
-/** Lettuce's lost writes per Picket default's: "0 vs N" rather than a division by zero. */
-private fun lossRatio(
-    lettuce: Double?,
-    picket: Double?,
-): String =
-    when {
-        lettuce == null || picket == null -> "n/a"
-        picket == 0.0 && lettuce == 0.0 -> "both 0"
-        picket == 0.0 -> "0 vs ${fmt(lettuce)}"
-        else -> times(lettuce, picket)
-    }
-
-/** The largest of [values] (the worst run), or how many runs had none. */
-private fun worst(values: List<Double?>): String {
-    val none = values.count { it == null }
-    return if (none > 0) "none in $none runs" else fmt(values.filterNotNull().maxOrNull())
-}
-
-/** Whether [value] is known and at most [limit]. */
-private fun within(
-    value: Double?,
-    limit: Double,
-): Boolean = value != null && value <= limit
