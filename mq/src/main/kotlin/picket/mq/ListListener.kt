@@ -2,25 +2,19 @@ package picket.mq
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.LMoveArgs
-import io.lettuce.core.ScriptOutputType
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
-import kotlinx.coroutines.currentCoroutineContext
-import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.isActive
 import kotlinx.coroutines.runInterruptible
-import kotlinx.coroutines.withTimeoutOrNull
 import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.Picket
 import picket.core.ReadFrom
-import picket.core.internal.Backoff
 import picket.core.internal.ListenerBus
 import picket.core.internal.handlers
-import picket.core.internal.runScript
-import picket.mq.internal.Scripts
+import picket.mq.internal.ListHandling
+import picket.mq.internal.ListNames
 import java.time.Duration
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.function.Function
@@ -105,6 +99,17 @@ public class ListListener private constructor(
     /** Completed by [stop], for good: a stopped listener does not listen again. */
     private val stopped = CompletableDeferred<Unit>()
 
+    private val handling =
+        ListHandling(
+            picket,
+            this.spec,
+            ListNames(list, processingList, deadList, attemptsHash),
+            options,
+            handler,
+            stopped,
+            ::emit,
+        )
+
     init {
         if (list.isBlank()) throw InvalidSpecException("list name is blank")
         if (options.readTime >= spec.commandTimeout) {
@@ -170,7 +175,7 @@ public class ListListener private constructor(
     @JvmSynthetic
     public suspend fun getMessage(): String? {
         val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
-        return message?.let { process(it) }
+        return message?.let { handling.process(it) }
     }
 
     /**
@@ -187,25 +192,7 @@ public class ListListener private constructor(
      * start and after Redis failed.
      */
     @JvmSynthetic
-    public suspend fun recover(): Int {
-        val left = picket.withConn(spec) { lrange(processingList, 0, -1) }.asReversed()
-        left.forEach { message ->
-            // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
-            // message that kills its listener every time is dead-lettered after maxAttempts restarts.
-            val begun = picket.withConn(spec) { hincrby(attemptsHash, message, 1) } ?: 1L
-            try {
-                if (begun >= options.maxAttempts) {
-                    deadLetter(message, begun.toInt(), interrupted(begun))
-                } else {
-                    process(message, begun.toInt() + 1)
-                }
-            } catch (e: MessageDeadLetteredException) {
-                log.debug { e.message }
-            }
-        }
-        if (left.isNotEmpty()) emit(ListEvent.Recovered(left.size))
-        return left.size
-    }
+    public suspend fun recover(): Int = handling.recover()
 
     private suspend fun loop() {
         var recover = true
@@ -213,7 +200,7 @@ public class ListListener private constructor(
         var downSince = 0L
         while (!stopped.isCompleted) {
             try {
-                if (recover) recover()
+                if (recover) handling.recover()
                 recover = false
                 val message =
                     picket.withDedicatedConn(spec) {
@@ -228,7 +215,7 @@ public class ListListener private constructor(
                     emit(ListEvent.Reconnected(failures, Duration.ofNanos(System.nanoTime() - downSince)))
                     failures = 0
                 }
-                if (message != null) process(message)
+                if (message != null) handling.process(message)
             } catch (e: CancellationException) {
                 throw e
             } catch (e: MessageDeadLetteredException) {
@@ -239,112 +226,11 @@ public class ListListener private constructor(
             ) {
                 if (failures++ == 0) downSince = System.nanoTime()
                 recover = true
-                val wait = backoff(failures)
+                val wait = handling.backoff(failures)
                 emit(ListEvent.ConnectionFailed(e, failures, wait))
-                pause(wait)
+                handling.pause(wait)
             }
         }
-    }
-
-    /**
-     * Runs the handler on [message] (again on failure), from attempt [first], then removes it from the processing
-     * list (and its attempt count, if it has one).
-     */
-    private suspend fun process(
-        message: String,
-        first: Int = 1,
-    ): String? {
-        var attempt = first
-        while (true) {
-            val result =
-                try {
-                    handler(message)
-                } catch (
-                    // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it); a
-                    // CancellationException too (the handler's own withTimeout), unless the listener was cancelled.
-                    @Suppress("TooGenericExceptionCaught") e: Exception,
-                ) {
-                    @Suppress("InstanceOfCheckForException")
-                    if (e is CancellationException && !currentCoroutineContext().isActive) throw e
-                    if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
-                    val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
-                    emit(ListEvent.Retrying(message, attempt, e, wait))
-                    // Kept on the master, so that a listener started after a crash goes on counting.
-                    settle { hset(attemptsHash, message, attempt.toString()) }
-                    delay(wait.toMillis())
-                    attempt++
-                    continue
-                }
-            if (attempt == 1) {
-                settle { lrem(processingList, -1, message) }
-            } else {
-                settle {
-                    runScript<Long>(
-                        Scripts.LIST_DONE,
-                        ScriptOutputType.INTEGER,
-                        arrayOf(processingList, attemptsHash),
-                        message,
-                    )
-                }
-            }
-            return result
-        }
-    }
-
-    /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
-    private suspend fun deadLetter(
-        message: String,
-        attempts: Int,
-        e: Throwable,
-    ): Nothing {
-        settle {
-            runScript<Long>(
-                Scripts.LIST_DEAD_LETTER,
-                ScriptOutputType.INTEGER,
-                arrayOf(processingList, deadList, attemptsHash),
-                message,
-            )
-        }
-        emit(ListEvent.DeadLettered(message, attempts, e, deadList))
-        throw MessageDeadLetteredException(list, deadList, message, attempts, e)
-    }
-
-    private fun interrupted(runs: Long) =
-        IllegalStateException(
-            "its handling was interrupted $runs times (the listener crashed, was stopped or lost Redis " +
-                "mid-message)",
-        )
-
-    /**
-     * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
-     * unless the listener is stopped: then the message stays in the processing list for the next recovery.
-     */
-    private suspend fun settle(block: suspend picket.core.Commands<String, String>.() -> Any?) {
-        var failures = 0
-        while (true) {
-            try {
-                picket.withConn(spec.copy(idempotent = true)) { block() }
-                return
-            } catch (e: CancellationException) {
-                throw e
-            } catch (
-                @Suppress("TooGenericExceptionCaught") e: Exception,
-            ) {
-                failures++
-                val wait = backoff(failures)
-                emit(ListEvent.ConnectionFailed(e, failures, wait))
-                if (stopped.isCompleted) throw e
-                pause(wait)
-            }
-        }
-    }
-
-    private fun backoff(failures: Int): Duration =
-        Backoff.after(failures, options.reconnectMin, options.reconnectMax, SHIFT_CAP)
-
-    /** Waits [wait], or less if stopped. */
-    private suspend fun pause(wait: Duration) {
-        withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
     }
 
     private fun emit(event: ListEvent) = bus.emit(event)
@@ -353,8 +239,6 @@ public class ListListener private constructor(
 
     public companion object {
         private const val MS = 1000.0
-        private const val SHIFT_CAP = 16
-        private val FOREVER: Duration = Duration.ofNanos(Long.MAX_VALUE)
 
         /** Appended to the processing list's name: [attemptsHash]. */
         public const val ATTEMPTS_SUFFIX: String = ":attempts"
