@@ -1,13 +1,8 @@
 package picket.mq
 
-import kotlinx.coroutines.CoroutineName
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.runInterruptible
 import picket.core.ConnSpec
-import picket.core.Durability
 import picket.core.InternalPicketApi
 import picket.core.InvalidSpecException
 import picket.core.Picket
@@ -15,16 +10,17 @@ import picket.core.ReadFrom
 import picket.core.internal.ListenerBus
 import picket.core.internal.handlers
 import picket.mq.internal.BacklogWatches
-import picket.mq.internal.Batcher
 import picket.mq.internal.EnqueueArgs
-import picket.mq.internal.EnqueueReply
+import picket.mq.internal.Enqueuers
+import picket.mq.internal.LocalWakes
 import picket.mq.internal.NewMessage
+import picket.mq.internal.QueueKeyCache
 import picket.mq.internal.QueueKeys
 import picket.mq.internal.QueueOps
-import java.time.Duration
+import picket.mq.internal.deadLetter
+import picket.mq.internal.messageInfo
+import picket.mq.internal.queueStatus
 import java.util.UUID
-import java.util.concurrent.ConcurrentHashMap
-import java.util.concurrent.CopyOnWriteArrayList
 import java.util.function.Function
 
 /**
@@ -88,22 +84,11 @@ public class MessageQueues<T>
         internal val backlog = BacklogWatches(bus)
         private val blocking = BlockingMessageQueues(this)
         private val async = AsyncMessageQueues(this)
-        private val localWakes = ConcurrentHashMap<String, CopyOnWriteArrayList<() -> Unit>>()
-        private val keyCache = ConcurrentHashMap<String, QueueKeys>()
+        private val localWakes = LocalWakes()
+        private val keyCache = QueueKeyCache(ops)
 
-        /** Sends the enqueues that arrive while one is in flight together ([Batcher]); never cancelled. */
-        private val sending = CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("picket-mq-enqueue"))
-        private val enqueuers = ConcurrentHashMap<Pair<String, Durability?>, Batcher<NewMessage, EnqueueReply>>()
-
-        /** The batcher of [keys]' queue for one durability (a batch is confirmed by one `WAIT`). */
-        private fun enqueuers(
-            keys: QueueKeys,
-            durability: Durability?,
-        ): Batcher<NewMessage, EnqueueReply> =
-            enqueuers.computeIfAbsent(keys.queue to durability) {
-                val on = durability?.let { spec.withDurability(it) } ?: spec
-                Batcher(sending, MAX_ENQUEUE_BATCH) { batch -> ops.enqueue(keys, batch, on) }
-            }
+        /** Sends the enqueues that arrive while one is in flight together. */
+        private val enqueuers = Enqueuers(ops, this.spec)
 
         init {
             if (prefix.isBlank()) throw InvalidSpecException("queue key prefix is blank")
@@ -135,12 +120,12 @@ public class MessageQueues<T>
                     options.debounce,
                     chosen = options.id != null,
                 )
-            val reply = enqueuers(keys, options.durability).submit(NewMessage(id, codec.encode(message), args))
+            val reply = enqueuers.submit(keys, options.durability, NewMessage(id, codec.encode(message), args))
             val result = EnqueueResult(id, EnqueueOutcome.valueOf(reply.outcome.uppercase()))
             bus.emit(QueueEvent.Enqueued(queue, id, result.outcome))
             backlog.observe(queue, reply.readyAfter)
             if (result.outcome == EnqueueOutcome.ADDED || result.outcome == EnqueueOutcome.UPDATED) {
-                localWakes[queue]?.forEach { it() }
+                localWakes.wake(queue)
             }
             return result
         }
@@ -204,21 +189,7 @@ public class MessageQueues<T>
         public suspend fun status(queue: String): QueueStatus {
             val s = ops.status(keys(queue))
             backlog.observe(queue, s[1])
-            return QueueStatus(
-                queue,
-                ready = s[1],
-                delayed = s[2],
-                inFlight = s[3],
-                recentlyDone = s[4],
-                dead = s[5],
-                oldestReadyAge = s[6].takeIf { it >= 0 }?.let { Duration.ofMillis(it) },
-                enqueued = s[7],
-                done = s[8],
-                retried = s[9],
-                deadLettered = s[10],
-                redelivered = s[11],
-                serverTime = QueueOps.instant(s[0]),
-            )
+            return queueStatus(queue, s)
         }
 
         /**
@@ -231,19 +202,7 @@ public class MessageQueues<T>
             id: String,
         ): MessageInfo<T>? {
             val (_, f) = ops.message(keys(queue), id)
-            val state = f["state"] ?: return null
-            return MessageInfo(
-                queue,
-                id,
-                STATES.getValue(state),
-                f["payload"]?.let { runCatching { codec.decode(it) }.getOrNull() },
-                f["attempts"]?.toInt() ?: 0,
-                f["created"]?.let { QueueOps.instant(it.toLong()) },
-                f["due"]?.takeIf { state == "queued" || state == "delayed" }?.let { QueueOps.instant(it.toLong()) },
-                f["deadline"]?.let { QueueOps.instant(it.toLong()) },
-                f["error"],
-                f["rerun"] == "1",
-            )
+            return messageInfo(queue, id, f, codec)
         }
 
         /** The dead letters of [queue], newest first, [count] from index [start]. */
@@ -254,17 +213,7 @@ public class MessageQueues<T>
             count: Int = DEFAULT_DEAD_LETTER_PAGE,
         ): List<DeadLetter<T>> {
             if (start < 0 || count < 1) throw InvalidSpecException("dead letters from $start, count $count: bad range")
-            return ops.deadLetters(keys(queue), start, count).map { f ->
-                DeadLetter(
-                    queue,
-                    f[0] as String,
-                    (f[1] as String).let { runCatching { codec.decode(it) }.getOrNull() },
-                    (f[2] as Long).toInt(),
-                    f[3] as String,
-                    QueueOps.instant(f[4] as Long),
-                    QueueOps.instant(f[5] as Long),
-                )
-            }
+            return ops.deadLetters(keys(queue), start, count).map { f -> deadLetter(queue, f, codec) }
         }
 
         /**
@@ -277,19 +226,13 @@ public class MessageQueues<T>
             ids: Collection<String>,
         ): Long {
             if (ids.isEmpty()) return 0
-            return ops.requeueDead(keys(queue), ids.toList()).also {
-                if (it >
-                    0
-                ) {
-                    localWakes[queue]?.forEach { w -> w() }
-                }
-            }
+            return ops.requeueDead(keys(queue), ids.toList()).also { if (it > 0) localWakes.wake(queue) }
         }
 
         /** Moves every dead letter of [queue] back to the ready list, oldest first; returns how many. */
         @JvmSynthetic
         public suspend fun requeueAllDead(queue: String): Long =
-            ops.requeueDead(keys(queue), emptyList()).also { if (it > 0) localWakes[queue]?.forEach { w -> w() } }
+            ops.requeueDead(keys(queue), emptyList()).also { if (it > 0) localWakes.wake(queue) }
 
         /** The names of the queues that have had a message enqueued under this [prefix] and were not cleared since. */
         @JvmSynthetic
@@ -349,25 +292,15 @@ public class MessageQueues<T>
         internal fun onLocalEnqueue(
             queue: String,
             wake: () -> Unit,
-        ): AutoCloseable {
-            val list = localWakes.computeIfAbsent(queue) { CopyOnWriteArrayList() }
-            list += wake
-            return AutoCloseable { list -= wake }
-        }
+        ): AutoCloseable = localWakes.register(queue, wake)
 
+        /**
+         * The keys of [queue].
+         *
+         * @throws InvalidSpecException if [queue] is blank or holds `{` or `}`.
+         */
         @JvmSynthetic
-        internal fun keys(queue: String): QueueKeys {
-            keyCache[queue]?.let { return it }
-            if (queue.isBlank()) throw InvalidSpecException("queue name is blank")
-            if ('{' in queue || '}' in queue) {
-                throw InvalidSpecException("queue name '$queue' holds '{' or '}' (the keys' hash tag is the name)")
-            }
-            val keys = ops.keys(queue)
-            // Eight key names per queue, built once per queue rather than per enqueue; bounded for apps that make
-            // queue names on the fly.
-            if (keyCache.size < MAX_CACHED_KEYS) keyCache.putIfAbsent(queue, keys)
-            return keys
-        }
+        internal fun keys(queue: String): QueueKeys = keyCache.keys(queue)
 
         override fun toString(): String = "MessageQueues(${spec.target}, prefix=$prefix, codec=$codec)"
 
@@ -390,19 +323,5 @@ public class MessageQueues<T>
                 picket: Picket,
                 spec: ConnSpec,
             ): MessageQueues<String> = MessageQueues(picket, spec, MessageCodec.STRING)
-
-            /** Keeps one script short: about 7 commands per new message, so at most ~900 per call. */
-            private const val MAX_ENQUEUE_BATCH = 128
-
-            /** Queues whose key names are kept ([keys]). */
-            private const val MAX_CACHED_KEYS = 1_024
-            private val STATES =
-                mapOf(
-                    "queued" to MessageState.QUEUED,
-                    "delayed" to MessageState.DELAYED,
-                    "inflight" to MessageState.IN_FLIGHT,
-                    "done" to MessageState.DONE,
-                    "dead" to MessageState.DEAD,
-                )
         }
     }
