@@ -243,6 +243,32 @@ class ThreadsSpec :
             }
         }
 
+        test("a Java caller waiting while Picket resolves the master gets PicketClosedException at close, at once") {
+            val picket = Picket()
+            picket.setSentinelGroups("main" to topology.sentinelGroup())
+            topology.pause(master)
+            try {
+                val outcome = CompletableFuture<Throwable?>()
+                val caller =
+                    thread(name = "java-caller-resolving-at-close") {
+                        // Suspended in resolution (ROLE to the paused master), not in a command of its block.
+                        outcome.complete(runCatching { picket.blocking().withConn(spec) { it.ping() } }.exceptionOrNull())
+                    }
+                within(10) { caller.state shouldBe Thread.State.WAITING }
+                val started = System.nanoTime()
+                picket.close()
+                val error = outcome.get(5, TimeUnit.SECONDS)
+                val tookMs = (System.nanoTime() - started) / 1_000_000
+                error.shouldBeInstanceOf<PicketClosedException>()
+                tookMs shouldBeLessThan 1_000L
+                caller.join(5_000)
+                caller.isAlive shouldBe false
+            } finally {
+                topology.resume(master)
+                picket.close()
+            }
+        }
+
         test("instances sharing one resources object add no event loop, and leave it running when they close") {
             val resources =
                 DefaultClientResources

@@ -6,6 +6,8 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.DelicateCoroutinesApi
 import kotlinx.coroutines.ExperimentalCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
 import kotlinx.coroutines.async
 import kotlinx.coroutines.future.future
 import picket.core.InternalPicketApi
@@ -13,6 +15,7 @@ import picket.core.PicketClosedException
 import picket.core.PicketInterruptedException
 import picket.core.internal.java.CallerLoop
 import java.util.concurrent.CompletableFuture
+import java.util.concurrent.ConcurrentHashMap
 
 /**
  * The one way every module turns a `suspend` member into its two Java forms: [blocking], which runs it on the
@@ -24,13 +27,16 @@ import java.util.concurrent.CompletableFuture
  *   thread's interrupt flag set again; a virtual thread waiting here unmounts from its carrier;
  * - a failure after the owner closed ([closed]) is [PicketClosedException], the failure suppressed in it.
  *
- * The coroutines are children of [scope], so closing the owner cancels the calls still running.
+ * A future's coroutine is a child of [scope], so closing the owner cancels it; a blocking call that waits is
+ * cancelled by [cancelSuspended], which the owner calls as it closes.
  */
 @InternalPicketApi
 public class JavaCalls(
     private val scope: CoroutineScope,
     private val closed: () -> Boolean,
 ) {
+    private val suspended: MutableSet<Job> = ConcurrentHashMap.newKeySet()
+
     /**
      * Runs [block] on the calling thread until it completes and returns its result, or throws its error (see the
      * class). [what] names the wait in [PicketInterruptedException]'s message.
@@ -40,10 +46,15 @@ public class JavaCalls(
         block: suspend CoroutineScope.() -> T,
     ): T {
         val loop = CallerLoop()
-        val call = scope.async(loop, CoroutineStart.UNDISPATCHED, block)
+
+        // Not a child of the owner's scope: most calls complete without suspending, and registering each as a child
+        // (then removing it) is a contended write on the scope's job by every calling thread. A call that suspends
+        // registers in [suspended] instead, which [cancelSuspended] cancels when the owner closes.
+        @OptIn(DelicateCoroutinesApi::class)
+        val call = GlobalScope.async(loop, CoroutineStart.UNDISPATCHED, block)
         val interrupt =
             try {
-                loop.runUntilDone(call)
+                if (call.isCompleted) null else waitFor(call, loop)
             } finally {
                 loop.finish()
             }
@@ -51,6 +62,27 @@ public class JavaCalls(
         @OptIn(ExperimentalCoroutinesApi::class)
         val error = call.getCompletionExceptionOrNull() ?: return call.getCompleted()
         throw javaError(what, error, interrupt)
+    }
+
+    /**
+     * Cancels the blocking calls waiting for something other than a command's reply (a resolution, a parked write,
+     * a durability wait): the owner calls it as it closes, after cancelling its own coroutines.
+     */
+    public fun cancelSuspended() {
+        suspended.forEach { it.cancel(CancellationException("closed")) }
+    }
+
+    private fun waitFor(
+        call: Job,
+        loop: CallerLoop,
+    ): InterruptedException? {
+        suspended.add(call)
+        try {
+            if (closed()) call.cancel(CancellationException("closed"))
+            return loop.runUntilDone(call)
+        } finally {
+            suspended.remove(call)
+        }
     }
 
     /**

@@ -147,6 +147,7 @@ public class PicketEngine(
         // First what runs (blocks, subscriptions, resolutions), so that the connections they close are closed before
         // the clients are shut down: a client closes every connection it still holds, a second close for those.
         scope.cancel()
+        java.cancelSuspended()
         // Java callers block in a command on their own threads, which cancellation does not reach: closing the
         // connections now fails their commands at once. Closed again once all has stopped, for what connected since.
         val closing = connections.closeEverything()

@@ -90,7 +90,12 @@ public class DataConnections(
         spec: ConnSpec,
     ): StatefulRedisConnection<String, String> {
         while (true) {
-            val future = connections.computeIfAbsent(key) { connect(it, spec) }
+            val future = connections[key] ?: connections.computeIfAbsent(key) { connect(it, spec) }
+            // Almost always connected already: take it without arming a timeout (a timer task per call).
+            if (future.isDone && !future.isCompletedExceptionally) {
+                val connection = future.getNow(null)
+                if (connection.isOpen) return connection
+            }
             val connection =
                 try {
                     // A copy, so that one caller's timeout or cancellation does not cancel the shared connect.

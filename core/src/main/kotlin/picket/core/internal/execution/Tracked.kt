@@ -7,8 +7,10 @@ import io.lettuce.core.api.StatefulRedisConnection
 import io.lettuce.core.api.async.RedisAsyncCommands
 import io.lettuce.core.api.sync.RedisCommands
 import io.lettuce.core.codec.RedisCodec
+import io.lettuce.core.codec.StringCodec
 import picket.core.InternalPicketApi
 import picket.core.engine.Lease
+import java.lang.reflect.Constructor
 import java.lang.reflect.InvocationHandler
 import java.lang.reflect.InvocationTargetException
 import java.lang.reflect.Method
@@ -28,7 +30,7 @@ import java.util.concurrent.TimeUnit
  * `RedisCommandInterruptedException`, the flag set again).
  */
 @OptIn(InternalPicketApi::class)
-@Suppress("SpreadOperator") // reflection passes the proxied call's arguments on as varargs
+@Suppress("SpreadOperator") // asyncMethod looks a method up by its parameter types
 internal object Tracked {
     /** The asynchronous method for each synchronous one: same name and parameters. */
     private val asyncOf = ConcurrentHashMap<Method, Method>()
@@ -38,7 +40,7 @@ internal object Tracked {
         codec: RedisCodec<K, V>,
     ): RedisCommands<K, V> {
         val connection = lease.connection.with(codec)
-        val target = RedisAsyncCommandsImpl(connection, codec)
+        val target = asyncCommands(connection, codec)
         val handler =
             InvocationHandler { proxy, method, args ->
                 when {
@@ -61,14 +63,14 @@ internal object Tracked {
                 }
             }
         @Suppress("UNCHECKED_CAST")
-        return Proxy.newProxyInstance(LOADER, SYNC, handler) as RedisCommands<K, V>
+        return SYNC_PROXY.newInstance(handler) as RedisCommands<K, V>
     }
 
     fun <K, V> async(
         lease: Lease,
         codec: RedisCodec<K, V>,
     ): RedisAsyncCommands<K, V> {
-        val target = RedisAsyncCommandsImpl(lease.connection.with(codec), codec)
+        val target = asyncCommands(lease.connection.with(codec), codec)
         val handler =
             InvocationHandler { proxy, method, args ->
                 if (method.declaringClass == Any::class.java) return@InvocationHandler objectMethod(proxy, method, args)
@@ -86,8 +88,18 @@ internal object Tracked {
                 result
             }
         @Suppress("UNCHECKED_CAST")
-        return Proxy.newProxyInstance(LOADER, ASYNC, handler) as RedisAsyncCommands<K, V>
+        return ASYNC_PROXY.newInstance(handler) as RedisAsyncCommands<K, V>
     }
+
+    /**
+     * Lettuce's asynchronous commands in [codec] on [connection]: the connection's own for UTF-8 strings (every data
+     * connection is opened with `StringCodec.UTF8`), a new set for any other codec.
+     */
+    private fun <K, V> asyncCommands(
+        connection: StatefulRedisConnection<K, V>,
+        codec: RedisCodec<K, V>,
+    ): RedisAsyncCommands<K, V> =
+        if (codec === StringCodec.UTF8) connection.async() else RedisAsyncCommandsImpl(connection, codec)
 
     /**
      * The reply of a command's future, waited for as Lettuce's synchronous API does, and counted once it came back
@@ -129,7 +141,8 @@ internal object Tracked {
         args: Array<out Any?>?,
     ): Any? =
         try {
-            method.invoke(target, *(args ?: emptyArray()))
+            // Through a reference that takes the arguments as an array: a spread (`*args`) would copy it each call.
+            INVOKE(method, target, args ?: NO_ARGS)
         } catch (e: InvocationTargetException) {
             throw e.targetException
         }
@@ -139,9 +152,21 @@ internal object Tracked {
     private fun <K, V> StatefulRedisConnection<*, *>.with(codec: RedisCodec<K, V>): StatefulRedisConnection<K, V> =
         this as StatefulRedisConnection<K, V>
 
+    private val INVOKE: (Method, Any?, Array<out Any?>) -> Any? = Method::invoke
+    private val NO_ARGS = emptyArray<Any?>()
     private const val GET_STATEFUL_CONNECTION = "getStatefulConnection"
     private val TRANSACTION_CONTROL = setOf("multi", "exec", "discard")
-    private val LOADER = RedisCommands::class.java.classLoader
-    private val SYNC = arrayOf(RedisCommands::class.java)
-    private val ASYNC = arrayOf(RedisAsyncCommands::class.java)
+
+    /**
+     * The constructors of the two proxy classes, looked up once: `Proxy.newProxyInstance` looks the class up in its
+     * cache on every call, a measurable share of a synchronous command's cost.
+     */
+    private val SYNC_PROXY = proxyConstructor(RedisCommands::class.java)
+    private val ASYNC_PROXY = proxyConstructor(RedisAsyncCommands::class.java)
+
+    private fun proxyConstructor(type: Class<*>): Constructor<*> =
+        Proxy
+            .newProxyInstance(type.classLoader, arrayOf(type)) { _, _, _ -> null }
+            .javaClass
+            .getConstructor(InvocationHandler::class.java)
 }

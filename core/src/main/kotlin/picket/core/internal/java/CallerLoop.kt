@@ -1,35 +1,38 @@
 package picket.core.internal.java
 
-import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job
-import java.util.concurrent.LinkedBlockingQueue
-import java.util.concurrent.locks.ReentrantLock
-import kotlin.concurrent.withLock
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.locks.LockSupport
 import kotlin.coroutines.CoroutineContext
 
 /**
  * The dispatcher of one Java blocking call: the coroutine's continuations are queued here and run by the calling
  * thread, which waits in [runUntilDone] between them. So the whole call (resolution, the user's block, the
  * durability wait) runs on the caller's thread: its ThreadLocals are visible, no pool caps how many calls run at once,
- * and a virtual thread waiting here unmounts (a `LinkedBlockingQueue` parks; nothing waits inside `synchronized`).
+ * and a virtual thread waiting here unmounts (it parks; nothing waits inside `synchronized`).
  *
- * Once the call is over ([finish]), anything still dispatched here (a continuation the call left behind) runs on
- * `Dispatchers.Default`, so that nothing is lost after the caller has gone.
+ * Most calls never dispatch: started undispatched, they complete without suspending, and cost this loop a queue
+ * and a flag. Once the call is over ([finish]), anything still dispatched here (a continuation the call left behind)
+ * runs on `Dispatchers.Default`, so that nothing is lost after the caller has gone.
  */
 internal class CallerLoop : CoroutineDispatcher() {
-    private val tasks = LinkedBlockingQueue<Runnable>()
-    private val lock = ReentrantLock()
+    private val owner = Thread.currentThread()
+    private val tasks = ConcurrentLinkedQueue<Runnable>()
+
+    @Volatile
     private var finished = false
-    private val owner = Thread.currentThread().name
 
     override fun dispatch(
         context: CoroutineContext,
         block: Runnable,
     ) {
-        val queued = lock.withLock { if (finished) false else tasks.add(block) }
-        if (!queued) Dispatchers.Default.dispatch(context, block)
+        if (finished) return Dispatchers.Default.dispatch(context, block)
+        tasks.add(block)
+        // finish() may have drained the queue between the check and the add: whoever removes the task runs it.
+        if (finished && tasks.remove(block)) return Dispatchers.Default.dispatch(context, block)
+        LockSupport.unpark(owner)
     }
 
     /**
@@ -38,35 +41,37 @@ internal class CallerLoop : CoroutineDispatcher() {
      */
     fun runUntilDone(call: Job): InterruptedException? {
         if (call.isCompleted) return null
-        call.invokeOnCompletion { dispatch(Dispatchers.Default, NOTHING) }
+        val wake = call.invokeOnCompletion { LockSupport.unpark(owner) }
         var interrupt: InterruptedException? = null
-        while (!call.isCompleted) {
-            val task =
-                try {
-                    tasks.take()
-                } catch (e: InterruptedException) {
-                    if (interrupt == null) call.cancel(CancellationException("the calling thread was interrupted", e))
-                    interrupt = interrupt ?: e
-                    continue
+        try {
+            while (true) {
+                val task = tasks.poll()
+                when {
+                    task != null -> task.run()
+                    call.isCompleted -> break
+                    Thread.interrupted() -> interrupt = interrupt ?: cancelled(call)
+                    else -> LockSupport.park(this)
                 }
-            task.run()
+            }
+        } finally {
+            wake.dispose()
         }
         return interrupt
     }
 
     /** Ends the loop: what is still queued, and whatever comes later, runs on `Dispatchers.Default`. */
     fun finish() {
-        val left =
-            lock.withLock {
-                finished = true
-                ArrayList<Runnable>().also { tasks.drainTo(it) }
-            }
-        left.filter { it !== NOTHING }.forEach { Dispatchers.Default.dispatch(Dispatchers.Default, it) }
+        finished = true
+        while (true) {
+            val left = tasks.poll() ?: return
+            Dispatchers.Default.dispatch(Dispatchers.Default, left)
+        }
     }
 
-    override fun toString(): String = "CallerLoop($owner)"
+    override fun toString(): String = "CallerLoop(${owner.name})"
 
-    private companion object {
-        val NOTHING = Runnable {}
-    }
+    private fun cancelled(call: Job): InterruptedException =
+        InterruptedException("the calling thread was interrupted").also {
+            call.cancel(kotlinx.coroutines.CancellationException(it.message, it))
+        }
 }

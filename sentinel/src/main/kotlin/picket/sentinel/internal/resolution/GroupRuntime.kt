@@ -23,13 +23,16 @@ internal class GroupRuntime(
     announcements: Announcements = Announcements(),
 ) {
     private val connections = engine.connections
-    private val scope =
-        CoroutineScope(engine.scope.coroutineContext + SupervisorJob(engine.scope.coroutineContext[Job]))
+    private val job = SupervisorJob(engine.scope.coroutineContext[Job])
+    private val scope = CoroutineScope(engine.scope.coroutineContext + job)
     val resolver = GroupResolver(GroupState(name, config), queries, connections, engine.events, scope)
     private val watcher = SentinelWatcher(resolver, engine.clients, queries, engine.events, scope, announcements)
 
-    /** Where blocks on this group's master names run, for the block runner. */
-    val blocks = SentinelResolver(name, config, resolver, connections, engine.events) { scope.isActive }
+    /**
+     * Where blocks on this group's master names run, for the block runner; "declared" is the job's state (every
+     * block asks it: `scope.isActive` would search the scope's context each time).
+     */
+    val blocks = SentinelResolver(name, config, resolver, connections, engine.events, job::isActive)
 
     init {
         resolver.onSentinelsLearnt = watcher::learnt

@@ -51,7 +51,8 @@ internal class GroupState(
     /** Per master name, how far the master's stream went after the last block on it, for read-your-writes. */
     private val writeMarks = ConcurrentHashMap<String, WriteMarks>()
 
-    fun writeMarks(masterName: String): WriteMarks = writeMarks.computeIfAbsent(masterName) { WriteMarks() }
+    fun writeMarks(masterName: String): WriteMarks =
+        writeMarks[masterName] ?: writeMarks.computeIfAbsent(masterName) { WriteMarks() }
 
     /** The highest config-epoch followed per master name: an answer with a lower one is stale. */
     val epochs = ConcurrentHashMap<String, Long>()
@@ -70,7 +71,7 @@ internal class GroupState(
     /** Blocks per master name that found their master in the cache, for [picket.core.GroupStatus]. */
     private val hits = ConcurrentHashMap<String, LongAdder>()
 
-    fun hit(masterName: String) = hits.computeIfAbsent(masterName) { LongAdder() }.increment()
+    fun hit(masterName: String) = (hits[masterName] ?: hits.computeIfAbsent(masterName) { LongAdder() }).increment()
 
     fun cacheHits(): Map<String, Long> = hits.mapValues { it.value.sum() }
 
