@@ -55,10 +55,11 @@ public class PubSubMessage(
     /** The payload's bytes, exactly as published: a copy of them, which the caller may change. */
     public fun payloadBytes(): ByteArray = bytes.copyOf()
 
-    override fun equals(other: Any?): Boolean =
-        this === other ||
-            other is PubSubMessage && channel == other.channel && pattern == other.pattern &&
+    override fun equals(other: Any?): Boolean {
+        if (this === other) return true
+        return other is PubSubMessage && channel == other.channel && pattern == other.pattern &&
             bytes.contentEquals(other.bytes)
+    }
 
     override fun hashCode(): Int = (channel.hashCode() * HASH + pattern.hashCode()) * HASH + bytes.contentHashCode()
 
