@@ -24,4 +24,11 @@ public class AsyncPubSub internal constructor(
         channel: String,
         message: String,
     ): CompletableFuture<Long> = pubsub.picket.javaCalls().async { pubsub.publish(spec, channel, message) }
+
+    /** [PubSub.publish] of bytes, received as these very bytes: the number of receivers on the master of [spec]. */
+    public fun publish(
+        spec: ConnSpec,
+        channel: String,
+        message: ByteArray,
+    ): CompletableFuture<Long> = pubsub.picket.javaCalls().async { pubsub.publish(spec, channel, message) }
 }

@@ -11,6 +11,7 @@ import picket.core.internal.javaCalls
  *
  * ```java
  * long receivers = new PubSub(picket).blocking().publish(spec, "alerts", "disk full");
+ * new PubSub(picket).blocking().publish(spec, "orders", serializedOrder);   // a byte[]
  * ```
  */
 @OptIn(InternalPicketApi::class)
@@ -27,5 +28,17 @@ public class BlockingPubSub internal constructor(
         spec: ConnSpec,
         channel: String,
         message: String,
+    ): Long = pubsub.picket.javaCalls().blocking("publish on ${spec.target}") { pubsub.publish(spec, channel, message) }
+
+    /**
+     * [PubSub.publish] of bytes: publishes [message] on [channel] through the master of [spec], to be received as
+     * these very bytes ([PubSubMessage.payloadBytes]), and returns how many subscribers of that node received it.
+     *
+     * @throws picket.core.InvalidSpecException if [channel] is empty.
+     */
+    public fun publish(
+        spec: ConnSpec,
+        channel: String,
+        message: ByteArray,
     ): Long = pubsub.picket.javaCalls().blocking("publish on ${spec.target}") { pubsub.publish(spec, channel, message) }
 }

@@ -7,6 +7,7 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.ReadFrom
+import picket.core.engine.PubSubAttachment
 import picket.core.internal.handlers
 import picket.pubsub.internal.javaHandler
 import java.util.function.Consumer
@@ -53,7 +54,8 @@ public fun Picket.psubscribe(
 /**
  * Publishes [message] on [channel] through the master of [spec] (a replica-reading spec publishes on the master
  * too: a message published on a replica reaches only that replica's subscribers) and returns how many subscribers
- * of that node received it. Java: `new PubSub(picket).blocking().publish(…)` or `.async().publish(…)`.
+ * of that node received it. The text goes as UTF-8 bytes; the bytes form below publishes any payload. Java:
+ * `new PubSub(picket).blocking().publish(…)` or `.async().publish(…)`.
  *
  * @throws picket.core.InvalidSpecException if [channel] is empty.
  */
@@ -62,9 +64,28 @@ public suspend fun Picket.publish(
     spec: ConnSpec,
     channel: String,
     message: String,
+): Long = publish(spec, channel, message.toByteArray(Charsets.UTF_8))
+
+/**
+ * Publishes the bytes [message] on [channel], as the text form does: a listener receives exactly these bytes
+ * ([PubSubMessage.payloadBytes]). For serialized objects, or any payload that is not UTF-8 text.
+ *
+ * ```kotlin
+ * picket.publish(spec, "orders", order.toByteArray())
+ * ```
+ *
+ * @throws picket.core.InvalidSpecException if [channel] is empty.
+ */
+@JvmSynthetic
+@OptIn(InternalPicketApi::class)
+public suspend fun Picket.publish(
+    spec: ConnSpec,
+    channel: String,
+    message: ByteArray,
 ): Long {
     Topic.Channel(channel)
-    return withConn(spec.copy(readFrom = ReadFrom.Master)) { publish(channel, message) } ?: 0L
+    // The pub/sub connections' codec: the channel as UTF-8, the message as it is.
+    return withConn(spec.copy(readFrom = ReadFrom.Master), PubSubAttachment.codec) { publish(channel, message) } ?: 0L
 }
 
 private fun Picket.flowOf(
@@ -89,6 +110,7 @@ private fun Picket.flowOf(
  * PubSubListener listener = pubsub.listen(spec, Map.of(Topic.channel("orders"), m -> log.info(m.getPayload())));
  * listener.blocking().awaitConnected(Duration.ofSeconds(10));
  * long receivers = pubsub.blocking().publish(spec, "orders", "42");
+ * pubsub.async().publish(spec, "orders.raw", serialized);   // byte[]: received as the same bytes
  * ```
  */
 @OptIn(InternalPicketApi::class)
@@ -120,6 +142,14 @@ public class PubSub(
         spec: ConnSpec,
         channel: String,
         message: String,
+    ): Long = picket.publish(spec, channel, message)
+
+    /** [Picket.publish] of bytes, the Kotlin form; Java calls it through [blocking] or [async]. */
+    @JvmSynthetic
+    public suspend fun publish(
+        spec: ConnSpec,
+        channel: String,
+        message: ByteArray,
     ): Long = picket.publish(spec, channel, message)
 
     /** The blocking form of every member that waits for Redis, for Java: the same names ([BlockingPubSub]). */

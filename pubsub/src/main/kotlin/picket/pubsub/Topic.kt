@@ -43,19 +43,6 @@ public sealed class Topic {
     }
 }
 
-/**
- * A message a listener received: its [channel], the [pattern] it matched for a pattern subscription (null for a
- * channel subscription), and its [payload].
- */
-public data class PubSubMessage(
-    public val channel: String,
-    public val pattern: String?,
-    public val payload: String,
-) {
-    /** The subscription that delivered it. */
-    public val topic: Topic get() = if (pattern == null) Topic.Channel(channel) else Topic.Pattern(pattern)
-}
-
 /** The channels and patterns a listener is subscribed to (or will be again once it has reconnected). */
 public data class Subscriptions(
     public val channels: Set<String>,

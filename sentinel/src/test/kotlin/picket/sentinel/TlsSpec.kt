@@ -105,12 +105,12 @@ class TlsSpec :
             val attachment = picket.openPubSub(spec("tls")) {}
             try {
                 attachment.connection.addListener(
-                    object : RedisPubSubAdapter<String, String>() {
+                    object : RedisPubSubAdapter<String, ByteArray>() {
                         override fun message(
                             channel: String,
-                            message: String,
+                            message: ByteArray,
                         ) {
-                            received.complete(message)
+                            received.complete(message.decodeToString())
                         }
                     },
                 )

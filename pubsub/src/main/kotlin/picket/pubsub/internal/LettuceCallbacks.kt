@@ -8,23 +8,24 @@ import picket.pubsub.PubSubMessage
 import picket.pubsub.Topic
 
 /**
- * What Lettuce tells a listener's connection, on its I/O thread: messages go to the [inbox], the server's
- * (un)subscription confirmations become [PubSubEvent.Subscribed] and [PubSubEvent.Unsubscribed].
+ * What Lettuce tells a listener's connection, on its I/O thread: messages go to the [inbox] (their payload the array
+ * Lettuce's codec made for them, kept without a copy), the server's (un)subscription confirmations become
+ * [PubSubEvent.Subscribed] and [PubSubEvent.Unsubscribed].
  */
 @OptIn(InternalPicketApi::class)
 internal class LettuceCallbacks(
     private val inbox: Inbox,
     private val events: ListenerBus<PubSubEvent, *>,
-) : RedisPubSubListener<String, String> {
+) : RedisPubSubListener<String, ByteArray> {
     override fun message(
         channel: String,
-        message: String,
+        message: ByteArray,
     ) = inbox.deliver(PubSubMessage(channel, null, message))
 
     override fun message(
         pattern: String,
         channel: String,
-        message: String,
+        message: ByteArray,
     ) = inbox.deliver(PubSubMessage(channel, pattern, message))
 
     override fun subscribed(

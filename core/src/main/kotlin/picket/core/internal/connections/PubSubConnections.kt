@@ -2,12 +2,12 @@ package picket.core.internal.connections
 
 import io.lettuce.core.RedisChannelHandler
 import io.lettuce.core.RedisConnectionStateListener
-import io.lettuce.core.codec.StringCodec
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection
 import io.lettuce.core.resource.ClientResources
 import picket.core.ConnSpec
 import picket.core.NodeConnectionException
 import picket.core.PicketClosedException
+import picket.core.engine.PubSubAttachment
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.TimeUnit
 
@@ -45,14 +45,14 @@ internal class PubSubConnections(
         key: DataConnections.Key,
         spec: ConnSpec,
         onClosed: () -> Unit,
-    ): StatefulRedisPubSubConnection<String, String> {
+    ): StatefulRedisPubSubConnection<String, ByteArray> {
         val future =
             synchronized(this) {
                 // Checked with shutdown's lock held: no client or resources are made after it.
                 if (closed) throw PicketClosedException()
                 used = true
                 clients.of(key.keepAlive, key.tls)
-            }.connectPubSubAsync(StringCodec.UTF8, DataConnections.uri(key, spec)).toCompletableFuture()
+            }.connectPubSubAsync(PubSubAttachment.codec, DataConnections.uri(key, spec)).toCompletableFuture()
         val connection = awaitConnect(future, key, spec)
         watchers[connection as RedisChannelHandler<*, *>] = onClosed
         // Closed before the watch was in place: nobody would be told.
