@@ -20,7 +20,9 @@ import java.util.function.Function
  * ```
  *
  * Callbacks run on the thread that completes the future (a Lettuce or Picket thread): hand long work to an executor
- * of your own (`thenApplyAsync(fn, executor)`), and never wait for another Picket call there.
+ * of your own (`thenApplyAsync(fn, executor)`), and never wait for another Picket call there. The same holds for a
+ * `withConn` block: it runs on a Picket thread once the node is resolved, so it should send commands and compose
+ * their futures, not wait for them (the blocking view is for blocks that wait).
  */
 public class AsyncPicket internal constructor(
     private val picket: Picket,

@@ -13,7 +13,9 @@ import kotlin.concurrent.withLock
  * in it. A block that returns after the loss has its result dropped: it may have run unprotected.
  *
  * The interrupt is race-free ([JavaGuard]): it can reach the thread only while the block runs, and afterwards the
- * flag is cleared only if the interrupt was the watchdog's, so the caller's own interrupt is kept.
+ * flag is cleared only if the interrupt was the watchdog's, so the caller's own interrupt is kept. One case cannot
+ * be told apart, since a thread's interrupts are a flag and not a count: the caller's interrupt arriving after the
+ * watchdog's, while the block runs, is cleared with it; the call throws [LockLostException] either way.
  */
 internal suspend fun <T> guardedOnThisThread(
     lease: LockLease,
