@@ -52,7 +52,7 @@ public class BlockingPicket internal constructor(
         spec: ConnSpec,
         codec: RedisCodec<K, V>,
         block: Function<RedisCommands<K, V>, T>,
-    ): T = engine.java.blocking(what("withConn", spec)) { blocks.withSync(spec, dedicated = false, codec, block) }
+    ): T = engine.java.blocking({ what("withConn", spec) }) { blocks.withSync(spec, dedicated = false, codec, block) }
 
     /** [Picket.withDedicatedConn] with Lettuce's synchronous commands (for blocking commands: BLPOP, WAIT, …). */
     public fun <T> withDedicatedConn(
@@ -66,7 +66,9 @@ public class BlockingPicket internal constructor(
         codec: RedisCodec<K, V>,
         block: Function<RedisCommands<K, V>, T>,
     ): T =
-        engine.java.blocking(what("withDedicatedConn", spec)) { blocks.withSync(spec, dedicated = true, codec, block) }
+        engine.java.blocking(
+            { what("withDedicatedConn", spec) },
+        ) { blocks.withSync(spec, dedicated = true, codec, block) }
 
     /**
      * [Picket.transaction]: WATCH [watch], then [block] (reads through [Transaction.sync], writes queued with
@@ -77,7 +79,7 @@ public class BlockingPicket internal constructor(
         watch: List<String>,
         block: Consumer<Transaction>,
     ): TransactionOutcome =
-        engine.java.blocking(what("transaction", spec)) { blocks.transaction(spec, watch, block) { it() } }
+        engine.java.blocking({ what("transaction", spec) }) { blocks.transaction(spec, watch, block) { it() } }
 
     /** [Picket.pipeline]: sends [commands] in order, [window] at a time, and returns their replies in order. */
     @JvmOverloads
@@ -85,7 +87,7 @@ public class BlockingPicket internal constructor(
         spec: ConnSpec,
         commands: List<Function<RedisAsyncCommands<String, String>, RedisFuture<*>>>,
         window: Int = Picket.DEFAULT_PIPELINE_WINDOW,
-    ): List<Any?> = engine.java.blocking(what("pipeline", spec)) { blocks.pipeline(spec, commands, window) }
+    ): List<Any?> = engine.java.blocking({ what("pipeline", spec) }) { blocks.pipeline(spec, commands, window) }
 
     /** [Picket.warmUp]: returns once every spec is resolved and connected, or throws the first spec's error. */
     public fun warmUp(specs: Collection<ConnSpec>): Unit =

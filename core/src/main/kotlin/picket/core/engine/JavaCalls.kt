@@ -44,6 +44,12 @@ public class JavaCalls(
     public fun <T> blocking(
         what: String,
         block: suspend CoroutineScope.() -> T,
+    ): T = blocking({ what }, block)
+
+    /** [blocking], with [what] built only if an interrupt needs it (for names that cost something to build). */
+    public fun <T> blocking(
+        what: () -> String,
+        block: suspend CoroutineScope.() -> T,
     ): T {
         val loop = CallerLoop()
 
@@ -105,19 +111,19 @@ public class JavaCalls(
     }
 
     private fun javaError(
-        what: String,
+        what: () -> String,
         error: Throwable,
         interrupt: InterruptedException?,
     ): Throwable =
         when {
             interrupt != null && error is CancellationException -> {
-                PicketInterruptedException(what, interrupt)
+                PicketInterruptedException(what(), interrupt)
             }
 
             // A Java block's synchronous command was interrupted; Lettuce set the flag again, as do we.
             error is RedisCommandInterruptedException -> {
                 Thread.currentThread().interrupt()
-                PicketInterruptedException(what, error)
+                PicketInterruptedException(what(), error)
             }
 
             closed() && error !is PicketClosedException -> {
