@@ -252,7 +252,9 @@ class ThreadsSpec :
                 val caller =
                     thread(name = "java-caller-resolving-at-close") {
                         // Suspended in resolution (ROLE to the paused master), not in a command of its block.
-                        outcome.complete(runCatching { picket.blocking().withConn(spec) { it.ping() } }.exceptionOrNull())
+                        outcome.complete(
+                            runCatching { picket.blocking().withConn(spec) { it.ping() } }.exceptionOrNull(),
+                        )
                     }
                 within(10) { caller.state shouldBe Thread.State.WAITING }
                 val started = System.nanoTime()
