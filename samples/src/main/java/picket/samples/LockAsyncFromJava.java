@@ -46,13 +46,13 @@ public final class LockAsyncFromJava {
                 // The block starts the work and returns its stage at once; the lock is held until the stage completes.
                 CompletableFuture<LockLease> granted = new CompletableFuture<>();
                 CompletableFuture<String> export = new CompletableFuture<>();
-                CompletableFuture<String> done = async.withLock("export", Duration.ofMillis(600), Duration.ZERO,
+                CompletableFuture<String> done = async.withLock("export", Duration.ofSeconds(1), Duration.ZERO,
                         lease -> {
                             granted.complete(lease);
                             return export;
                         });
                 LockLease lease = granted.get(5, TimeUnit.SECONDS);
-                Thread.sleep(1_500); // the export takes longer than the 600 ms hold time; the watchdog extends it
+                Thread.sleep(1_800); // the export takes longer than the 1 s hold time; the watchdog extends the lease
                 LockHolder holder = blocking.holder("export");
                 System.out.println("held past its hold time: " + (holder != null
                         && holder.getFencingToken() == lease.getFencingToken()));

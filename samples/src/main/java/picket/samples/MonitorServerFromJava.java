@@ -77,7 +77,8 @@ public final class MonitorServerFromJava {
                             + unknown.body().contains("UnknownNodeException"));
                 }
                 try {
-                    get(http, base.resolve("/nodes"));
+                    // A new client: one with a pooled connection to the stopped server could fail otherwise.
+                    get(HttpClient.newHttpClient(), base.resolve("/nodes"));
                 } catch (ConnectException e) {
                     System.out.println("after stop: ConnectException");
                 }

@@ -49,8 +49,10 @@ public final class QueueOptionsFromJava {
             MessageQueues<String> queues = MessageQueues.strings(picket, spec);
 
             // Durable: the enqueue returns once every replica has the message, so a replica read finds it at once.
-            System.out.println("durable enqueue -> " + queues.blocking().enqueue("orders", "order 1",
-                    new EnqueueOptions().id("o-1").durable(Durability.allReplicas(Duration.ofSeconds(2)))).getOutcome());
+            EnqueueOptions durable = new EnqueueOptions().id("o-1")
+                    .durable(Durability.allReplicas(Duration.ofSeconds(2)));
+            System.out.println("durable enqueue -> "
+                    + queues.blocking().enqueue("orders", "order 1", durable).getOutcome());
             ConnSpec replica = ConnSpec.sentinel("main", "mymaster").preferReplica().build();
             List<Object> onReplica = picket.blocking().withConn(replica, redis ->
                     List.of(redis.role().get(0), redis.hget("picket:mq:{orders}:m:o-1", "payload")));
@@ -103,10 +105,10 @@ public final class QueueOptionsFromJava {
             jobs.blocking().stop();
 
             // Dead letters re-queued by id: attempts reset, last error kept.
-            Worker<String> imports = queues.worker("imports", new WorkerOptions().retry(new RetryPolicy(1, Duration.ZERO)),
-                    delivery -> {
-                        throw new IllegalArgumentException("bad row in " + delivery.getId());
-                    });
+            WorkerOptions once = new WorkerOptions().retry(new RetryPolicy(1, Duration.ZERO));
+            Worker<String> imports = queues.worker("imports", once, delivery -> {
+                throw new IllegalArgumentException("bad row in " + delivery.getId());
+            });
             queues.blocking().enqueue("imports", "file 1", new EnqueueOptions().id("imp-1"));
             queues.blocking().enqueue("imports", "file 2", new EnqueueOptions().id("imp-2"));
             await(() -> queues.blocking().status("imports"), status -> status.getDead() == 2);
