@@ -16,7 +16,9 @@ import kotlin.time.Duration.Companion.seconds
  * The READMEs' openings run here against one real topology, and each README shows exactly its sample's code, so
  * that neither rots: the root README's five-minute start ([QuickStart]), sentinel/README.md's ([SentinelFromJava],
  * with the rest of that README's Java forms in [PairFromJava]) and core/README.md's direct mode ([DirectFromJava]);
- * and the Java samples that take a topology's sentinels as arguments ([QueueAdminFromJava], [LockHolderFromJava]).
+ * and the Java samples that take a topology's sentinels as arguments ([QueueAdminFromJava], [LockHolderFromJava],
+ * [CodecFromJava], [SharedResourcesFromJava], [RemoveGroupFromJava], [QueueOptionsFromJava], [LockAsyncFromJava],
+ * [MonitorServerFromJava]): none of them needs a topology of its own.
  */
 class QuickStartSpec :
     FunSpec({
@@ -88,6 +90,102 @@ class QuickStartSpec :
                         "remaining now above 2 s: true",
                         "released: true",
                         "holder after release: null",
+                    )
+            }
+
+        test("the Java codec sample round-trips every byte value and a record, blocking and as a future")
+            .config(timeout = 60.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { CodecFromJava.main(sentinels().toTypedArray()) }
+                lines shouldContainExactly
+                    listOf(
+                        "bytes: blocking round trip exact: true, future round trip exact: true, STRLEN 256",
+                        "record: Point[x=-7, y=1048576], equal: true, future equal: true, stored in 8 bytes",
+                    )
+            }
+
+        test("the Java shared-resources sample runs handlers on its executor and closes in order")
+            .config(timeout = 60.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { SharedResourcesFromJava.main(sentinels().toTypedArray()) }
+                lines shouldHaveSize 6
+                // kotlinx's debug mode (on in the specs) adds the coroutine to a thread's name while it runs one.
+                lines[0] shouldMatch "listener ran on app-handler-\\d( @.*)?"
+                lines[1] shouldMatch "async transaction block ran on app-handler-\\d( @.*)?"
+                lines.drop(2) shouldContainExactly
+                    listOf(
+                        "closed instance: PicketClosedException",
+                        "other instance still reads: [1, 2]",
+                        "executor left running by the instances: true",
+                        "resources shut down: true, executor terminated: true",
+                    )
+            }
+
+        test("the Java remove-group sample removes a group and a call on it throws SentinelGroupUnknownException")
+            .config(timeout = 60.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { RemoveGroupFromJava.main(sentinels().toTypedArray()) }
+                lines shouldContainExactly
+                    listOf(
+                        "removed: true, again: false, declared: [orders]",
+                        "blocking: SentinelGroupUnknownException: sentinel group 'reports' is not declared " +
+                            "(declared: orders)",
+                        "future: SentinelGroupUnknownException for group reports",
+                        "status: SentinelGroupUnknownException",
+                        "the other group still serves: monday",
+                    )
+            }
+
+        test("the Java queue options sample enqueues durably, updates, debounces, requeues and recovers")
+            .config(timeout = 90.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { QueueOptionsFromJava.main(sentinels().toTypedArray()) }
+                lines shouldContainExactly
+                    listOf(
+                        "durable enqueue -> ADDED",
+                        "on the slave at once: order 1",
+                        "two replicas asked: DurabilityException, confirmed by 1 of 2; queued all the same: QUEUED",
+                        "same id again -> ALREADY_QUEUED",
+                        "update -> UPDATED, message now hi",
+                        "debounce -> UPDATED, due about 9 minutes later: true",
+                        "while handled -> IN_FLIGHT, with requeue -> REQUEUE_SCHEDULED",
+                        "handled: rebuild v1, then rebuild v2",
+                        "requeueDead([imp-1, imp-9]) -> 1",
+                        "imp-1 QUEUED, attempts 0, last error java.lang.IllegalArgumentException: bad row in imp-1; " +
+                            "ready 1, dead 1",
+                        "recover -> 2: [left 1, left 2], processing left 0",
+                    )
+            }
+
+        test("the Java async lock sample holds a lock until its stage completes and acquires durably")
+            .config(timeout = 60.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { LockAsyncFromJava.main(sentinels().toTypedArray()) }
+                lines shouldContainExactly
+                    listOf(
+                        "held past its hold time: true",
+                        "another acquire meanwhile: null",
+                        "another async withLock: LockNotAcquiredException: lock 'export' not acquired within 0 ms: " +
+                            "held by another owner",
+                        "withLockOrNull meanwhile: null",
+                        "withLock -> exported, holder after: null",
+                        "durable lease on the slave at once: true",
+                        "released: true",
+                        "two replicas asked: DurabilityException, confirmed by 1 of 2; holder after: null",
+                    )
+            }
+
+        test("the Java monitor server sample serves a query over HTTP, names an unknown node and stops")
+            .config(timeout = 60.seconds) {
+                topology.awaitMaster(master)
+                val lines = captureOutput { MonitorServerFromJava.main(sentinels().toTypedArray()) }
+                lines shouldContainExactly
+                    listOf(
+                        "registry listener: 5 nodes added by Sentinel's watcher",
+                        "registry listener: 127.0.0.1:1 added true, removed true",
+                        "GET /info?role=master&key=role -> 200, true",
+                        "GET /info?node=10.9.9.9:1 -> 404, true",
+                        "after stop: ConnectException",
                     )
             }
 
