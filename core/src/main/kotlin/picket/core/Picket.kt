@@ -324,9 +324,9 @@ public class Picket private constructor(
 
     /**
      * Closes every subscription and connection and ends every thread the instance started; blocks running now fail
-     * (Java callers waiting in a `…Blocking` method get [PicketClosedException]), later ones get
+     * (Java callers waiting in a `blocking()` call get [PicketClosedException] at once), later ones get
      * [PicketClosedException]. Resources given to the constructor are left running. Returns once all is closed, or
-     * after a few seconds at most for each step (a Java block that ignores interruption is not waited for longer).
+     * after a few seconds at most for each step (a Java handler that ignores interruption is not waited for longer).
      *
      * ## Pitfalls
      * It waits for the instance's own coroutines and threads: called from one of them (a [PicketListener], a Java

@@ -74,6 +74,18 @@ public data class LockOptions
             }
         }
 
+        /** These options with [prefix]; for Java, which has no `copy` (`new LockOptions().acquireDurability(…)`). */
+        public fun prefix(prefix: String): LockOptions = copy(prefix = prefix)
+
+        /** These options with the watchdog on or off. */
+        public fun watchdog(on: Boolean): LockOptions = copy(watchdog = on)
+
+        /** These options with [interval] as the poll interval. @throws InvalidSpecException if not positive. */
+        public fun pollInterval(interval: Duration): LockOptions = copy(pollInterval = interval)
+
+        /** These options with each acquisition confirmed by the replicas as [durability] says. */
+        public fun acquireDurability(durability: Durability): LockOptions = copy(acquireDurability = durability)
+
         public companion object {
             /** `picket:lock:`. */
             public const val DEFAULT_PREFIX: String = "picket:lock:"

@@ -73,8 +73,7 @@ public final class LockAsyncFromJava {
             }
 
             // Durable acquisition: the lease is handed out once every replica has it.
-            LockOptions durable = new LockOptions(LockOptions.DEFAULT_PREFIX, true, Duration.ofMillis(500),
-                    Durability.allReplicas(Duration.ofSeconds(2)));
+            LockOptions durable = new LockOptions().acquireDurability(Durability.allReplicas(Duration.ofSeconds(2)));
             try (Locks locks = new Locks(picket, spec, durable)) {
                 LockLease lease = locks.blocking().acquire("nightly", Duration.ofSeconds(30), Duration.ZERO);
                 ConnSpec replica = ConnSpec.sentinel("main", "mymaster").preferReplica().build();
@@ -85,8 +84,7 @@ public final class LockAsyncFromJava {
                 System.out.println("released: " + locks.blocking().release(lease));
             }
             // Two replicas asked of a master that has one: the acquisition fails, typed, and the lease is released.
-            LockOptions tooStrict = new LockOptions(LockOptions.DEFAULT_PREFIX, true, Duration.ofMillis(500),
-                    Durability.replicas(2, Duration.ofMillis(300)));
+            LockOptions tooStrict = new LockOptions().acquireDurability(Durability.replicas(2, Duration.ofMillis(300)));
             try (Locks locks = new Locks(picket, spec, tooStrict)) {
                 try {
                     locks.blocking().acquire("nightly", Duration.ofSeconds(30), Duration.ZERO);

@@ -57,7 +57,7 @@ internal object Tracked {
                             lease,
                             connection,
                             method,
-                            invoke(target, asyncOf.computeIfAbsent(method, ::asyncMethod), args),
+                            invoke(target, asyncOf[method] ?: asyncOf.computeIfAbsent(method, ::asyncMethod), args),
                         )
                     }
                 }
