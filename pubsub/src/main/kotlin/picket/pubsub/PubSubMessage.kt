@@ -33,11 +33,13 @@ public class PubSubMessage(
     @Volatile
     private var text: String? = null
 
-    /** A message with the text [payload], as UTF-8 bytes (what Redis receives when a string is published). */
+    /**
+     * A message with the text [payload], as UTF-8 bytes (what Redis receives when a string is published). Its
+     * [payload] is decoded from those bytes, as a received message's is: a string that UTF-8 cannot carry (an unpaired
+     * surrogate) reads back as Redis would have delivered it.
+     */
     public constructor(channel: String, pattern: String?, payload: String) :
-        this(channel, pattern, payload.toByteArray(UTF_8)) {
-        text = payload
-    }
+        this(channel, pattern, payload.toByteArray(UTF_8))
 
     /**
      * The payload as text: the bytes decoded as UTF-8 on first use (a malformed sequence becomes U+FFFD, so binary

@@ -1,5 +1,6 @@
 package picket.sentinel
 
+import io.kotest.assertions.nondeterministic.continually
 import io.kotest.core.extensions.install
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.collections.shouldBeEmpty
@@ -16,6 +17,7 @@ import picket.core.PicketClosedException
 import picket.core.PicketInterruptedException
 import picket.sentinel.testing.sentinelGroup
 import picket.sentinel.testing.within
+import picket.testkit.Inspect
 import picket.testkit.TopologyConfig
 import picket.testkit.TopologyExtension
 import java.time.Duration
@@ -24,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
+import kotlin.time.Duration.Companion.seconds
 
 /**
  * Every thread a Picket instance starts ends with it: Lettuce's event loops and its own threads; Java callers' blocks
@@ -157,6 +160,47 @@ class ThreadsSpec :
                 }
             } finally {
                 topology.resume(master)
+            }
+        }
+
+        test("an idempotent Java call retried as the instance closes gets PicketClosedException; nothing reconnects") {
+            // A blocking call is not a coroutine of the instance, which does not wait for it: its retry (the block is
+            // idempotent, its connection closed under it) must find the instance closed, not open a new connection.
+            val name = "threads-retry-at-close"
+            // Direct: a retry goes straight to the connections, with no resolution (which would wait) in between.
+            val retrying =
+                ConnSpec(
+                    host = master.host,
+                    port = master.port,
+                    idempotent = true,
+                    clientName = name,
+                    commandTimeout = Duration.ofSeconds(30),
+                )
+            val picket = Picket()
+            picket.setSentinelGroups("main" to topology.sentinelGroup())
+            picket.blocking().withConn(retrying) { it.ping() } shouldBe "PONG"
+            topology.pause(master)
+            try {
+                val outcome = CompletableFuture<Throwable?>()
+                val caller =
+                    thread(name = "java-caller-retrying-at-close") {
+                        outcome.complete(
+                            runCatching { picket.blocking().withConn(retrying) { it.incr("threads:retry") } }
+                                .exceptionOrNull(),
+                        )
+                    }
+                // In the command: Lettuce's synchronous wait is timed.
+                within(10) { caller.state shouldBe Thread.State.TIMED_WAITING }
+                picket.close()
+                outcome.get(5, TimeUnit.SECONDS).shouldBeInstanceOf<PicketClosedException>()
+            } finally {
+                topology.resume(master)
+                picket.close()
+            }
+            // The paused master learns of the old connection's close once resumed; no new one may come after it.
+            within(10) { Inspect.on(master) { it.clientList() }.lines().none { "name=$name" in it } shouldBe true }
+            continually(2.seconds) {
+                Inspect.on(master) { it.clientList() }.lines().none { "name=$name" in it } shouldBe true
             }
         }
 

@@ -149,7 +149,9 @@ public class PicketEngine(
         scope.cancel()
         java.cancelSuspended()
         // Java callers block in a command on their own threads, which cancellation does not reach: closing the
-        // connections now fails their commands at once. Closed again once all has stopped, for what connected since.
+        // connections now fails their commands at once, and from now on no connection is made (a Java call is not
+        // one of the coroutines awaited below: its retry finds PicketClosedException). Closed again once all has
+        // stopped, for a connect that was under way.
         val closing = connections.closeEverything()
         awaitCompletion(scope, seconds)
         awaitClosed(CompletableFuture.allOf(closing, connections.closeEverything()), seconds)

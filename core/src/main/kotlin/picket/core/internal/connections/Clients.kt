@@ -15,6 +15,7 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.KeepAlive
 import picket.core.NodeConnectionException
+import picket.core.PicketClosedException
 import picket.core.Tls
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -33,6 +34,10 @@ public class Clients(
 ) {
     private val bySettings = ConcurrentHashMap<Settings, RedisClient>()
 
+    /** Set by [shutdown]: no client is made after it (a late caller gets [PicketClosedException]). */
+    @Volatile
+    private var shutDown = false
+
     /** The map key: [ConcurrentHashMap] takes no null. */
     private data class Settings(
         val keepAlive: KeepAlive?,
@@ -42,7 +47,10 @@ public class Clients(
     public fun of(
         keepAlive: KeepAlive?,
         tls: Tls?,
-    ): RedisClient = bySettings.computeIfAbsent(Settings(keepAlive, tls)) { create(keepAlive, tls) }
+    ): RedisClient {
+        if (shutDown) throw PicketClosedException()
+        return bySettings.computeIfAbsent(Settings(keepAlive, tls)) { create(keepAlive, tls) }
+    }
 
     private fun create(
         keepAlive: KeepAlive?,
@@ -113,6 +121,7 @@ public class Clients(
 
     /** Waits (at most [seconds]) for the closes in flight, then shuts the clients down. */
     public fun shutdown(seconds: Long) {
+        shutDown = true
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds)
         // A copy through toArray: closes completing meanwhile leave the set (Kotlin's toList may then fail).
         ArrayList(closing).forEach { close ->

@@ -11,6 +11,7 @@ import picket.core.Durability
 import picket.core.InternalPicketApi
 import picket.core.KeepAlive
 import picket.core.NodeConnectionException
+import picket.core.PicketClosedException
 import picket.core.Tls
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.ConcurrentHashMap
@@ -27,6 +28,13 @@ import java.util.concurrent.ConcurrentHashMap
 public class DataConnections(
     private val clients: Clients,
 ) {
+    /**
+     * Set by [closeEverything]: from then on no connection is made. Java blocking calls are not the instance's
+     * coroutines (close does not wait for them), so one that retries after close must find this, not a new connection.
+     */
+    @Volatile
+    private var closed = false
+
     /**
      * What makes two connections interchangeable. The password is part of the key but never printed. The command
      * timeout is too, because Lettuce applies it per connection: specs that differ only in it get a connection each.
@@ -90,7 +98,13 @@ public class DataConnections(
         spec: ConnSpec,
     ): StatefulRedisConnection<String, String> {
         while (true) {
+            if (closed) throw PicketClosedException()
             val future = connections[key] ?: connections.computeIfAbsent(key) { connect(it, spec) }
+            // Closed meanwhile: closeEverything may have looked before this connection was cached; it goes too.
+            if (closed) {
+                if (connections.remove(key, future)) future.thenAccept { clients.close(it) }
+                throw PicketClosedException()
+            }
             // Almost always connected already: take it without arming a timeout (a timer task per call).
             if (future.isDone && !future.isCompletedExceptionally) {
                 val connection = future.getNow(null)
@@ -164,6 +178,7 @@ public class DataConnections(
      */
     @Suppress("SpreadOperator") // once per instance
     internal fun closeEverything(): CompletableFuture<Void> {
+        closed = true
         val closing =
             connections.keys.toList().mapNotNull { key ->
                 connections.remove(key)?.thenCompose { clients.close(it) }?.exceptionally { null }
@@ -176,7 +191,11 @@ public class DataConnections(
         key: Key,
         spec: ConnSpec,
     ): CompletableFuture<StatefulRedisConnection<String, String>> =
-        clients.of(key.keepAlive, key.tls).connectAsync(StringCodec.UTF8, uri(key, spec)).toCompletableFuture()
+        if (closed) {
+            CompletableFuture.failedFuture(PicketClosedException())
+        } else {
+            clients.of(key.keepAlive, key.tls).connectAsync(StringCodec.UTF8, uri(key, spec)).toCompletableFuture()
+        }
 
     public companion object {
         /** Where and how a connection for [key] connects: the mapped address, credentials, database, TLS. */
