@@ -2,6 +2,7 @@ package picket.mq
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.LMoveArgs
+import io.lettuce.core.codec.ByteArrayCodec
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.Flow
@@ -99,11 +100,13 @@ public class ListListener private constructor(
     /** Completed by [stop], for good: a stopped listener does not listen again. */
     private val stopped = CompletableDeferred<Unit>()
 
+    private val names = ListNames(list, processingList, deadList, attemptsHash)
+
     private val handling =
         ListHandling(
             picket,
             this.spec,
-            ListNames(list, processingList, deadList, attemptsHash),
+            names,
             options,
             handler,
             stopped,
@@ -174,7 +177,10 @@ public class ListListener private constructor(
      */
     @JvmSynthetic
     public suspend fun getMessage(): String? {
-        val message = picket.withConn(spec) { lmove(list, processingList, LMoveArgs.Builder.rightLeft()) }
+        val message =
+            picket.withConn(spec, ByteArrayCodec.INSTANCE) {
+                lmove(names.listKey, names.processingKey, LMoveArgs.Builder.rightLeft())
+            }
         return message?.let { handling.process(it) }
     }
 
@@ -203,10 +209,10 @@ public class ListListener private constructor(
                 if (recover) handling.recover()
                 recover = false
                 val message =
-                    picket.withDedicatedConn(spec) {
+                    picket.withDedicatedConn(spec, ByteArrayCodec.INSTANCE) {
                         blmove(
-                            list,
-                            processingList,
+                            names.listKey,
+                            names.processingKey,
                             LMoveArgs.Builder.rightLeft(),
                             options.readTime.toMillis() / MS,
                         )

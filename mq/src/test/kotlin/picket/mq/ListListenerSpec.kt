@@ -12,6 +12,7 @@ import io.kotest.matchers.nulls.shouldBeNull
 import io.kotest.matchers.shouldBe
 import io.kotest.matchers.string.shouldStartWith
 import io.kotest.matchers.types.shouldBeInstanceOf
+import io.lettuce.core.codec.ByteArrayCodec
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
@@ -208,6 +209,36 @@ class ListListenerSpec :
                     "IllegalArgumentException: cannot handle bad"
                 e.cause.shouldBeInstanceOf<IllegalArgumentException>()
                 llen("poison:dead") shouldBe 2
+            }
+        }
+
+        test("values that are not UTF-8 are handled once, removed exactly, retried and dead-lettered byte for byte") {
+            withTimeout(30.seconds) {
+                // Another client pushes binary values: every byte value, and one that fails its handler.
+                val binary = ByteArray(256) { it.toByte() }
+                val poison = byteArrayOf(0xff.toByte(), 0xfe.toByte(), 0, 0x80.toByte())
+                val key = "binary".toByteArray()
+                picket.withConn(spec, ByteArrayCodec.INSTANCE) { lpush(key, binary, poison) } shouldBe 2L
+                val runs = CopyOnWriteArrayList<String>()
+                val options = ListListenerOptions().retries(2, Duration.ofMillis(20))
+                val listener =
+                    ListListener(picket, spec, "binary", options) { m ->
+                        runs += m
+                        require(m.first() == '\u0000') { "not the binary one" }
+                        "handled ${m.length}"
+                    }
+                // Handled once and removed: LREM of the bytes LPUSH stored, which the decoded text would not match.
+                listener.getMessage() shouldBe "handled ${String(binary, Charsets.UTF_8).length}"
+                shouldThrow<MessageDeadLetteredException> { listener.getMessage() }
+                runs shouldHaveSize 3
+                listener.getMessage() shouldBe null
+                llen("binary:processing") shouldBe 0
+                picket.withConn(spec, ByteArrayCodec.INSTANCE) {
+                    val dead = lrange("binary:dead".toByteArray(), 0, -1).orEmpty()
+                    dead.map { it.toList() } shouldBe listOf(poison.toList())
+                    hlen("binary:processing:attempts".toByteArray())
+                } shouldBe 0L
+                listener.recover() shouldBe 0
             }
         }
 

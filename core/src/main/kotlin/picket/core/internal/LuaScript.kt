@@ -85,6 +85,16 @@ public suspend fun <T> Commands<String, String>.runScript(
     type: ScriptOutputType,
     keys: Array<String>,
     vararg args: String,
+): T? = runScriptIn(script, type, keys, *args)
+
+/** [runScript] with keys and arguments in the block's codec (bytes, for values that are not text). */
+@InternalPicketApi
+@Suppress("SpreadOperator") // Lettuce takes the arguments as varargs: copied once per call
+public suspend fun <K : Any, V : Any, T> Commands<K, V>.runScriptIn(
+    script: LuaScript,
+    type: ScriptOutputType,
+    keys: Array<K>,
+    vararg args: V,
 ): T? =
     try {
         evalsha(script.sha, type, keys, *args)

@@ -2,6 +2,7 @@ package picket.mq.internal
 
 import io.github.oshai.kotlinlogging.KotlinLogging
 import io.lettuce.core.ScriptOutputType
+import io.lettuce.core.codec.ByteArrayCodec
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Deferred
 import kotlinx.coroutines.currentCoroutineContext
@@ -13,11 +14,12 @@ import picket.core.ConnSpec
 import picket.core.InternalPicketApi
 import picket.core.Picket
 import picket.core.internal.Backoff
-import picket.core.internal.runScript
+import picket.core.internal.runScriptIn
 import picket.mq.ListEvent
 import picket.mq.ListListenerOptions
 import picket.mq.MessageDeadLetteredException
 import java.time.Duration
+import kotlin.text.Charsets.UTF_8
 
 /** The list listener's own logger, so that its lines read as before whichever file writes them. */
 private val log = KotlinLogging.logger("picket.mq.ListListener")
@@ -42,11 +44,11 @@ internal class ListHandling(
      * [picket.mq.ListListener.recover]).
      */
     suspend fun recover(): Int {
-        val left = picket.withConn(spec) { lrange(names.processing, 0, -1) }.asReversed()
+        val left = bytes { lrange(names.processingKey, 0, -1) }.orEmpty().asReversed()
         left.forEach { message ->
             // Its last run never finished (a crash, a stop, a lost connection): it counts as an attempt, so that a
             // message that kills its listener every time is dead-lettered after maxAttempts restarts.
-            val begun = picket.withConn(spec) { hincrby(names.attempts, message, 1) } ?: 1L
+            val begun = bytes { hincrby(names.attemptsKey, message, 1) } ?: 1L
             try {
                 if (begun >= options.maxAttempts) {
                     deadLetter(message, begun.toInt(), interrupted(begun))
@@ -68,14 +70,15 @@ internal class ListHandling(
      * @throws MessageDeadLetteredException if the handler failed on it every attempt.
      */
     suspend fun process(
-        message: String,
+        message: ByteArray,
         first: Int = 1,
     ): String? {
+        val text = message.toString(UTF_8)
         var attempt = first
         while (true) {
             val result =
                 try {
-                    handler(message)
+                    handler(text)
                 } catch (
                     // The message is kept: retried, then dead-lettered (TwiceRedis logs and drops it); a
                     // CancellationException too (the handler's own withTimeout), unless the listener was cancelled.
@@ -85,21 +88,21 @@ internal class ListHandling(
                     if (e is CancellationException && !currentCoroutineContext().isActive) throw e
                     if (attempt >= options.maxAttempts) deadLetter(message, attempt, e)
                     val wait = Backoff.after(attempt, options.retryBackoff, FOREVER, SHIFT_CAP)
-                    emit(ListEvent.Retrying(message, attempt, e, wait))
+                    emit(ListEvent.Retrying(text, attempt, e, wait))
                     // Kept on the master, so that a listener started after a crash goes on counting.
-                    settle { hset(names.attempts, message, attempt.toString()) }
+                    settle { hset(names.attemptsKey, message, attempt.toString().toByteArray(UTF_8)) }
                     delay(wait.toMillis())
                     attempt++
                     continue
                 }
             if (attempt == 1) {
-                settle { lrem(names.processing, -1, message) }
+                settle { lrem(names.processingKey, -1, message) }
             } else {
                 settle {
-                    runScript<Long>(
+                    runScriptIn<ByteArray, ByteArray, Long>(
                         Scripts.LIST_DONE,
                         ScriptOutputType.INTEGER,
-                        arrayOf(names.processing, names.attempts),
+                        arrayOf(names.processingKey, names.attemptsKey),
                         message,
                     )
                 }
@@ -117,22 +120,30 @@ internal class ListHandling(
         withTimeoutOrNull(wait.toMillis().coerceAtLeast(1)) { stopped.await() }
     }
 
+    /**
+     * [block] on the list's keys and messages as bytes: messages are handled as the bytes `LPUSH` stored (a message
+     * is removed by `LREM` of those bytes, which its UTF-8 text would not match if it is not valid UTF-8).
+     */
+    private suspend fun <T> bytes(block: suspend Commands<ByteArray, ByteArray>.() -> T): T =
+        picket.withConn(spec, ByteArrayCodec.INSTANCE, block)
+
     /** Moves [message] from the processing list to the dead list after [attempts] runs, the last failing by [e]. */
     private suspend fun deadLetter(
-        message: String,
+        message: ByteArray,
         attempts: Int,
         e: Throwable,
     ): Nothing {
         settle {
-            runScript<Long>(
+            runScriptIn<ByteArray, ByteArray, Long>(
                 Scripts.LIST_DEAD_LETTER,
                 ScriptOutputType.INTEGER,
-                arrayOf(names.processing, names.dead, names.attempts),
+                arrayOf(names.processingKey, names.deadKey, names.attemptsKey),
                 message,
             )
         }
-        emit(ListEvent.DeadLettered(message, attempts, e, names.dead))
-        throw MessageDeadLetteredException(names.list, names.dead, message, attempts, e)
+        val text = message.toString(UTF_8)
+        emit(ListEvent.DeadLettered(text, attempts, e, names.dead))
+        throw MessageDeadLetteredException(names.list, names.dead, text, attempts, e)
     }
 
     private fun interrupted(runs: Long) =
@@ -145,11 +156,11 @@ internal class ListHandling(
      * Runs [block] (a removal from the processing list) until Redis takes it; while Redis is down this waits,
      * unless the listener is stopped: then the message stays in the processing list for the next recovery.
      */
-    private suspend fun settle(block: suspend Commands<String, String>.() -> Any?) {
+    private suspend fun settle(block: suspend Commands<ByteArray, ByteArray>.() -> Any?) {
         var failures = 0
         while (true) {
             try {
-                picket.withConn(spec.copy(idempotent = true)) { block() }
+                picket.withConn(spec.copy(idempotent = true), ByteArrayCodec.INSTANCE) { block() }
                 return
             } catch (e: CancellationException) {
                 throw e
@@ -177,4 +188,9 @@ internal class ListNames(
     val processing: String,
     val dead: String,
     val attempts: String,
-)
+) {
+    val listKey: ByteArray = list.toByteArray(UTF_8)
+    val processingKey: ByteArray = processing.toByteArray(UTF_8)
+    val deadKey: ByteArray = dead.toByteArray(UTF_8)
+    val attemptsKey: ByteArray = attempts.toByteArray(UTF_8)
+}
