@@ -26,6 +26,12 @@ class QuickStartSpec :
         val master = TopologyConfig.DEFAULT_MASTER_NAME
         val sentinels = { topology.sentinels.map { "${it.host}:${it.port}" } }
 
+        /** What a sample that takes the sentinels as its arguments prints, once the master is settled. */
+        fun output(main: (Array<String>) -> Unit): List<String> {
+            topology.awaitMaster(master)
+            return captureOutput { main(sentinels().toTypedArray()) }
+        }
+
         test("the quick start writes through Sentinel and reads its write back from a replica or the master")
             .config(timeout = 60.seconds) {
                 topology.awaitMaster(master)
@@ -48,8 +54,7 @@ class QuickStartSpec :
 
         test("the Java pair sample warms up, pairs, disconnects, reports status and sweeps")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { PairFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(PairFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "warm-up: MasterNameUnknownException for no-such-master",
@@ -63,8 +68,7 @@ class QuickStartSpec :
 
         test("the Java queue admin sample inspects, extends, re-queues, clears and listens until stopped")
             .config(timeout = 90.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { QueueAdminFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(QueueAdminFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "messageStatus -> DELAYED, next month",
@@ -80,8 +84,7 @@ class QuickStartSpec :
 
         test("the Java lock holder sample sees the holder, extends by hand and releases")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { LockHolderFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(LockHolderFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "holder of a free lock: null",
@@ -95,8 +98,7 @@ class QuickStartSpec :
 
         test("the Java codec sample round-trips every byte value and a record, blocking and as a future")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { CodecFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(CodecFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "bytes: blocking round trip exact: true, future round trip exact: true, STRLEN 256",
@@ -106,8 +108,7 @@ class QuickStartSpec :
 
         test("the Java shared-resources sample runs handlers on its executor and closes in order")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { SharedResourcesFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(SharedResourcesFromJava::main)
                 lines shouldHaveSize 6
                 // kotlinx's debug mode (on in the specs) adds the coroutine to a thread's name while it runs one.
                 lines[0] shouldMatch "listener ran on app-handler-\\d( @.*)?"
@@ -123,8 +124,7 @@ class QuickStartSpec :
 
         test("the Java remove-group sample removes a group and a call on it throws SentinelGroupUnknownException")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { RemoveGroupFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(RemoveGroupFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "removed: true, again: false, declared: [orders]",
@@ -138,8 +138,7 @@ class QuickStartSpec :
 
         test("the Java queue options sample enqueues durably, updates, debounces, requeues and recovers")
             .config(timeout = 90.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { QueueOptionsFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(QueueOptionsFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "durable enqueue -> ADDED",
@@ -159,8 +158,7 @@ class QuickStartSpec :
 
         test("the Java async lock sample holds a lock until its stage completes and acquires durably")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { LockAsyncFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(LockAsyncFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "held past its hold time: true",
@@ -177,8 +175,7 @@ class QuickStartSpec :
 
         test("the Java monitor server sample serves a query over HTTP, names an unknown node and stops")
             .config(timeout = 60.seconds) {
-                topology.awaitMaster(master)
-                val lines = captureOutput { MonitorServerFromJava.main(sentinels().toTypedArray()) }
+                val lines = output(MonitorServerFromJava::main)
                 lines shouldContainExactly
                     listOf(
                         "registry listener: 5 nodes added by Sentinel's watcher",
